@@ -1,0 +1,41 @@
+# Thin wrapper around meson; see README.md.
+BUILD ?= build
+PORT ?= 8080
+MESON_OPTS ?=
+
+.PHONY: all deps deps-test deps-bench build run test bench clean format
+
+all: build
+
+deps:
+	@tools/install-deps.sh run
+
+deps-test:
+	@tools/install-deps.sh test
+	@tools/npm-deps.sh
+
+deps-bench:
+	@tools/install-deps.sh bench
+	@tools/npm-deps.sh
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) $(MESON_OPTS)
+
+build: $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+run: deps build
+	@echo "voxgate: http://127.0.0.1:$(PORT)/"
+	GST_PLUGIN_PATH=$(CURDIR)/$(BUILD)/plugins $(BUILD)/voxgate serve --port $(PORT)
+
+test: deps-test build
+	@tools/run-tests.sh $(BUILD)
+
+bench: deps-bench build
+	@bench/run.sh $(BUILD)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,12 @@
+/* The whole HTTP surface, in one place. */
+#include "api/routes.h"
+#include "api/handlers/handlers.h"
+
+void
+vg_api_register_routes (VgRouter *router, VgApp *app)
+{
+  vg_health_routes_register (router, app);
+  vg_metrics_routes_register (router, app);
+  vg_token_routes_register (router, app);
+  vg_web_routes_register (router, app);
+}

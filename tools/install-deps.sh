@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages voxgate needs, skipping those already present.
+#   tools/install-deps.sh run     build and run the gateway
+#   tools/install-deps.sh test    also what the test suite needs
+#   tools/install-deps.sh bench   also what the benchmark needs
+set -euo pipefail
+
+profile=${1:-run}
+run_pkgs=(meson ninja-build pkg-config gcc libglib2.0-dev libgstreamer1.0-dev
+  libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev gstreamer1.0-plugins-base
+  gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-nice gstreamer1.0-tools
+  libsoup-3.0-dev libjson-glib-dev libhiredis-dev libpq-dev libsqlite3-dev)
+test_pkgs=(postgresql redis-server prometheus espeak-ng sox curl valgrind chromium python3)
+bench_pkgs=(wrk linux-perf)
+
+pkgs=("${run_pkgs[@]}")
+case "$profile" in
+  run) ;;
+  test) pkgs+=("${test_pkgs[@]}") ;;
+  bench) pkgs+=("${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
+  *) echo "usage: $0 run|test|bench" >&2; exit 2 ;;
+esac
+# Node.js is needed by the interoperability and browser tests; a machine that
+# already has node (from any source) keeps it.
+if [ "$profile" != run ] && ! command -v node >/dev/null 2>&1; then
+  pkgs+=(nodejs npm)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
+  [ "${status:0:2}" = "ii" ] || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "installing: ${missing[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
