@@ -25,9 +25,11 @@ typedef enum
 gboolean vg_auth_require (VgRequest *req, VgGrant required, const char *room, VgClaims *claims);
 
 /* The same check without replying: returns the HTTP status it would have
- * used (200 on success) and the reason code, for non-REST surfaces (Twirp). */
+ * used (200 on success) with a reason code and message (static strings), for
+ * non-REST surfaces (Twirp). */
 guint vg_auth_check (VgApp *app, const char *authorization_header, VgGrant required,
-                     const char *room, VgClaims *claims, const char **reason_code);
+                     const char *room, VgClaims *claims, const char **reason_code,
+                     const char **reason_message);
 
 /* Mints a participant or admin token from the configured credentials. */
 char *vg_auth_mint (VgApp *app, const VgClaims *claims);

@@ -54,6 +54,7 @@ typedef struct
 } VgClaims;
 
 void vg_claims_clear (VgClaims *claims);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (VgClaims, vg_claims_clear)
 
 /* Looks up the secret for an API key; NULL when the key is unknown. */
 typedef const char *(*VgJwtSecretLookup) (const char *api_key, gpointer user_data);

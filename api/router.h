@@ -17,6 +17,9 @@ void vg_router_free (VgRouter *router);
 void vg_router_add (VgRouter *router, const char *method, const char *path_template,
                     VgHandler handler, gpointer user_data);
 
+/* Keeps data (e.g. a handler group's state) until the router is freed. */
+void vg_router_keep (VgRouter *router, gpointer data, GDestroyNotify free_func);
+
 typedef enum
 {
   VG_ROUTE_FOUND,

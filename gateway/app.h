@@ -23,6 +23,7 @@ struct _VgApp
   GMainContext *main_context;
   gint64 start_time_us;     /* g_get_real_time () at start */
   char *data_dir;           /* absolute, created at start */
+  char *public_url;         /* base URL clients use; set once the server listens */
 
   /* Services added by later subsystems register here (NULL until then). */
   struct _VgStore *store;

@@ -1,0 +1,215 @@
+/* Token endpoints: GET /api/getToken and LiveKit's token-source POST /api/token. */
+#include "api/handlers/handlers.h"
+#include "api/auth.h"
+#include "gateway/validate.h"
+
+#include <string.h>
+
+typedef struct
+{
+  VgMetric *issued;
+  VgMetric *limited;
+} VgTokenRoutes;
+
+/* Applies the per-address limit; on refusal it has replied 429. */
+static gboolean
+check_rate_limit (VgRequest *req, VgTokenRoutes *routes)
+{
+  VgApp *app = vg_request_app (req);
+  guint limit = vg_config_get_int (app->config, "rate_limit", "token_per_minute");
+  g_autofree char *key = g_strconcat ("token:", vg_request_client_addr (req), NULL);
+  guint retry_after = 0;
+  char value[16];
+
+  if (!app->rate_limiter || vg_rate_limiter_hit (app->rate_limiter, key, limit, 60, &retry_after))
+    return TRUE;
+  const char *labels[] = { vg_request_route (req), NULL };
+  vg_metric_add (routes->limited, labels, 1);
+  g_snprintf (value, sizeof value, "%u", retry_after);
+  vg_reply_header (req, "Retry-After", value);
+  vg_reply_error (req, 429, "rate_limited", "too many token requests; retry in %u s", retry_after);
+  return FALSE;
+}
+
+static void
+participant_claims (VgApp *app, VgClaims *c, const char *room, const char *identity, const char *name)
+{
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+  c->identity = g_strdup (identity);
+  c->name = name && *name ? g_strdup (name) : NULL;
+  c->not_before = now;
+  c->expires_at = now + vg_config_get_int (app->config, "auth", "token_ttl");
+  c->video.room = g_strdup (room);
+  c->video.room_join = TRUE;
+  c->video.can_publish = c->video.can_subscribe = c->video.can_publish_data = TRUE;
+}
+
+static void
+append_json_string (GString *out, const char *s)
+{
+  g_autoptr (JsonNode) node = json_node_init_string (json_node_alloc (), s);
+  g_autofree char *text = json_to_string (node, FALSE);
+  g_string_append (out, text);
+}
+
+/* Validates room, identity and name; fills in generated values. On failure it has replied 400. */
+static gboolean
+resolve_names (VgRequest *req, const char *room_in, const char *identity_in, const char *name,
+               char **room, char **identity)
+{
+  if (room_in && *room_in && !vg_validate_room_name (room_in))
+    {
+      vg_reply_error (req, 400, "invalid_room", "room must match ^[A-Za-z0-9_-]{1,64}$");
+      return FALSE;
+    }
+  if (identity_in && *identity_in && !vg_validate_identity (identity_in))
+    {
+      vg_reply_error (req, 400, "invalid_identity", "identity must be 1 to 128 printable characters");
+      return FALSE;
+    }
+  if (name && !vg_validate_display_name (name))
+    {
+      vg_reply_error (req, 400, "invalid_name", "name must be at most 128 printable characters");
+      return FALSE;
+    }
+  *room = room_in && *room_in ? g_strdup (room_in) : vg_random_id ("room");
+  *identity = identity_in && *identity_in ? g_strdup (identity_in) : vg_random_id ("user");
+  return TRUE;
+}
+
+static void
+handle_get_token (VgRequest *req, gpointer user_data)
+{
+  VgTokenRoutes *routes = user_data;
+  VgApp *app = vg_request_app (req);
+  g_autofree char *room = NULL, *identity = NULL, *token = NULL;
+  const char *name = vg_request_query (req, "name");
+  g_auto (VgClaims) claims = { 0 };
+  g_autoptr (GString) json = g_string_sized_new (512);
+  const char *labels[] = { "getToken", NULL };
+
+  if (!check_rate_limit (req, routes)
+      || !resolve_names (req, vg_request_query (req, "room"), vg_request_query (req, "identity"), name, &room,
+                         &identity))
+    return;
+  participant_claims (app, &claims, room, identity, name);
+  token = vg_auth_mint (app, &claims);
+
+  g_string_append (json, "{\"token\":\"");
+  g_string_append (json, token);
+  g_string_append (json, "\",\"identity\":");
+  append_json_string (json, identity);
+  g_string_append (json, ",\"room\":\"");
+  g_string_append (json, room); /* validated: no characters to escape */
+  g_string_append (json, "\",\"url\":");
+  append_json_string (json, app->public_url ? app->public_url : "");
+  g_string_append_printf (json, ",\"expires_at\":%" G_GINT64_FORMAT "}", claims.expires_at);
+  vg_metric_add (routes->issued, labels, 1);
+  vg_reply_json_text (req, SOUP_STATUS_OK, json->str, json->len);
+}
+
+/* Reads an optional string member; a member of another type is an error. */
+static gboolean
+optional_string (JsonObject *body, const char *member, const char **out)
+{
+  JsonNode *n = json_object_get_member (body, member);
+
+  *out = NULL;
+  if (!n || JSON_NODE_HOLDS_NULL (n))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+    return FALSE;
+  *out = json_node_get_string (n);
+  return TRUE;
+}
+
+static void
+handle_post_token (VgRequest *req, gpointer user_data)
+{
+  VgTokenRoutes *routes = user_data;
+  VgApp *app = vg_request_app (req);
+  g_autoptr (JsonObject) body = NULL;
+  const char *room_in, *identity_in, *name, *metadata;
+  g_autofree char *room = NULL, *identity = NULL, *token = NULL;
+  g_auto (VgClaims) claims = { 0 };
+  g_autoptr (GString) json = g_string_sized_new (512);
+  JsonNode *attrs;
+  const char *labels[] = { "token", NULL };
+
+  if (!check_rate_limit (req, routes) || !(body = vg_request_json_object (req)))
+    return;
+  if (!optional_string (body, "room_name", &room_in) || !optional_string (body, "participant_identity", &identity_in)
+      || !optional_string (body, "participant_name", &name)
+      || !optional_string (body, "participant_metadata", &metadata))
+    {
+      vg_reply_error (req, 400, "invalid_argument",
+                      "room_name, participant_identity, participant_name and participant_metadata must be strings");
+      return;
+    }
+  if (metadata && strlen (metadata) > VG_METADATA_MAX)
+    {
+      vg_reply_error (req, 400, "invalid_metadata", "participant_metadata is larger than %d bytes", VG_METADATA_MAX);
+      return;
+    }
+  if (!resolve_names (req, room_in, identity_in, name, &room, &identity))
+    return;
+
+  participant_claims (app, &claims, room, identity, name);
+  claims.metadata = g_strdup (metadata);
+  attrs = json_object_get_member (body, "participant_attributes");
+  if (attrs && !JSON_NODE_HOLDS_NULL (attrs))
+    {
+      JsonObjectIter it;
+      const char *k;
+      JsonNode *v;
+
+      if (!JSON_NODE_HOLDS_OBJECT (attrs))
+        {
+          vg_reply_error (req, 400, "invalid_argument", "participant_attributes must be an object of strings");
+          return;
+        }
+      claims.attributes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+      json_object_iter_init (&it, json_node_get_object (attrs));
+      while (json_object_iter_next (&it, &k, &v))
+        {
+          if (!JSON_NODE_HOLDS_VALUE (v) || json_node_get_value_type (v) != G_TYPE_STRING
+              || g_hash_table_size (claims.attributes) >= 64)
+            {
+              vg_reply_error (req, 400, "invalid_argument",
+                              "participant_attributes must be an object of at most 64 strings");
+              return;
+            }
+          g_hash_table_insert (claims.attributes, g_strdup (k), g_strdup (json_node_get_string (v)));
+        }
+    }
+  token = vg_auth_mint (app, &claims);
+  if (strlen (token) > VG_JWT_MAX_BYTES)
+    {
+      vg_reply_error (req, 400, "token_too_large", "the requested claims make a token over 8 KiB");
+      return;
+    }
+  g_string_append (json, "{\"server_url\":");
+  append_json_string (json, app->public_url ? app->public_url : "");
+  g_string_append (json, ",\"participant_token\":\"");
+  g_string_append (json, token);
+  g_string_append (json, "\"}");
+  vg_metric_add (routes->issued, labels, 1);
+  vg_reply_json_text (req, SOUP_STATUS_OK, json->str, json->len);
+}
+
+void
+vg_token_routes_register (VgRouter *router, VgApp *app)
+{
+  VgTokenRoutes *routes = g_new0 (VgTokenRoutes, 1);
+  static const char *const endpoint[] = { "endpoint", NULL };
+  static const char *const route[] = { "route", NULL };
+
+  vg_router_keep (router, routes, g_free);
+  routes->issued = vg_metrics_register (app->metrics, VG_METRIC_COUNTER, "voxgate_tokens_issued_total",
+                                       "Access tokens minted, by endpoint", endpoint, NULL);
+  routes->limited = vg_metrics_register (app->metrics, VG_METRIC_COUNTER, "voxgate_rate_limited_total",
+                                        "Requests refused by rate limiting, by route", route, NULL);
+  vg_router_add (router, "GET", "/api/getToken", handle_get_token, routes);
+  vg_router_add (router, "POST", "/api/token", handle_post_token, routes);
+}

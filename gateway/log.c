@@ -1,0 +1,116 @@
+/* The process's log writer. Text: "TIME LEVEL domain: message [request_id]".
+ * JSON: one object per line with time, level, domain, message and any
+ * request_id. Fields are never expanded beyond these, so a caller cannot log
+ * a secret by accident through an unexpected field. */
+#include "gateway/log.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static VgLogFormat log_format = VG_LOG_TEXT;
+static GLogLevelFlags log_threshold = G_LOG_LEVEL_INFO;
+static GMutex log_lock;
+
+static const char *
+level_name (GLogLevelFlags level)
+{
+  if (level & G_LOG_LEVEL_ERROR)
+    return "error";
+  if (level & G_LOG_LEVEL_CRITICAL)
+    return "critical";
+  if (level & G_LOG_LEVEL_WARNING)
+    return "warning";
+  if (level & G_LOG_LEVEL_MESSAGE)
+    return "message";
+  if (level & G_LOG_LEVEL_INFO)
+    return "info";
+  return "debug";
+}
+
+/* Lower is more severe, matching GLogLevelFlags bit order. */
+static gboolean
+level_enabled (GLogLevelFlags level)
+{
+  return (level & G_LOG_LEVEL_MASK) <= log_threshold;
+}
+
+static void
+append_json_string (GString *out, const char *s)
+{
+  g_string_append_c (out, '"');
+  for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+    {
+      if (*p == '"' || *p == '\\')
+        g_string_append_printf (out, "\\%c", *p);
+      else if (*p < 0x20)
+        g_string_append_printf (out, "\\u%04x", *p);
+      else
+        g_string_append_c (out, *p);
+    }
+  g_string_append_c (out, '"');
+}
+
+static GLogWriterOutput
+vg_log_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
+{
+  const char *message = "", *domain = "voxgate", *request_id = NULL;
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *time = g_date_time_format_iso8601 (now);
+  g_autoptr (GString) line = g_string_sized_new (256);
+
+  if (!level_enabled (level))
+    return G_LOG_WRITER_HANDLED;
+  for (gsize i = 0; i < n_fields; i++)
+    {
+      if (g_str_equal (fields[i].key, "MESSAGE"))
+        message = fields[i].value;
+      else if (g_str_equal (fields[i].key, "GLIB_DOMAIN") && fields[i].value)
+        domain = fields[i].value;
+      else if (g_str_equal (fields[i].key, "REQUEST_ID") && fields[i].length < 0)
+        request_id = fields[i].value;
+    }
+
+  if (log_format == VG_LOG_JSON)
+    {
+      g_string_append (line, "{\"time\":");
+      append_json_string (line, time);
+      g_string_append_printf (line, ",\"level\":\"%s\",\"domain\":", level_name (level));
+      append_json_string (line, domain);
+      g_string_append (line, ",\"message\":");
+      append_json_string (line, message);
+      if (request_id)
+        {
+          g_string_append (line, ",\"request_id\":");
+          append_json_string (line, request_id);
+        }
+      g_string_append (line, "}\n");
+    }
+  else
+    {
+      g_string_append_printf (line, "%s %-7s %s: %s", time, level_name (level), domain, message);
+      if (request_id)
+        g_string_append_printf (line, " [%s]", request_id);
+      g_string_append_c (line, '\n');
+    }
+
+  g_mutex_lock (&log_lock);
+  fwrite (line->str, 1, line->len, stderr);
+  fflush (stderr);
+  g_mutex_unlock (&log_lock);
+  return G_LOG_WRITER_HANDLED;
+}
+
+void
+vg_log_setup (VgLogFormat format, const char *level)
+{
+  log_format = format;
+  if (g_strcmp0 (level, "error") == 0)
+    log_threshold = G_LOG_LEVEL_CRITICAL;
+  else if (g_strcmp0 (level, "warning") == 0)
+    log_threshold = G_LOG_LEVEL_WARNING;
+  else if (g_strcmp0 (level, "debug") == 0)
+    log_threshold = G_LOG_LEVEL_DEBUG;
+  else
+    log_threshold = G_LOG_LEVEL_INFO;
+  g_log_set_writer_func (vg_log_writer, NULL, NULL);
+}

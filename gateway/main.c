@@ -1,0 +1,286 @@
+/* voxgate: the voice-AI media gateway.
+ *
+ *   voxgate [serve] [--config FILE] [--listen ADDR] [--port N] [--data-dir DIR]
+ *   voxgate token --room R --identity I [--name N] [--admin] [--ttl S]
+ *   voxgate check-config [--config FILE]
+ *
+ * Exit status: 0 on success and after a clean shutdown, 2 for a bad command
+ * line or configuration, 1 for a failure at run time. */
+#include "api/cli.h"
+#include "api/server.h"
+#include "gateway/app.h"
+#include "gateway/log.h"
+#include "vg-build-config.h"
+
+#include <glib-unix.h>
+#include <glib/gstdio.h>
+#include <gst/gst.h>
+#include <locale.h>
+#include <stdio.h>
+
+#define SHUTDOWN_GRACE_US (5 * G_USEC_PER_SEC)
+
+typedef struct
+{
+  char *config_file;
+  char *listen;
+  int port;
+  char *data_dir;
+  char *log_format;
+  /* token */
+  char *room;
+  char *identity;
+  char *name;
+  gboolean admin;
+  gint64 ttl;
+} VgOptions;
+
+static void
+options_clear (VgOptions *o)
+{
+  g_free (o->config_file);
+  g_free (o->listen);
+  g_free (o->data_dir);
+  g_free (o->log_format);
+  g_free (o->room);
+  g_free (o->identity);
+  g_free (o->name);
+}
+
+/* Builds the configuration from its layers; NULL (after printing why) on error. */
+static VgConfig *
+load_config (VgOptions *o)
+{
+  g_autoptr (VgConfig) cfg = vg_config_new ();
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) env = g_get_environ ();
+  gboolean ok = TRUE;
+
+  if (o->config_file)
+    ok = vg_config_load_file (cfg, o->config_file, &error);
+  ok = ok && vg_config_load_environ (cfg, (const char *const *) env, &error);
+  if (ok && o->listen)
+    ok = vg_config_set (cfg, "server", "listen", o->listen, "flag --listen", &error);
+  if (ok && o->port >= 0)
+    {
+      char port[16];
+      g_snprintf (port, sizeof port, "%d", o->port);
+      ok = vg_config_set (cfg, "server", "port", port, "flag --port", &error);
+    }
+  if (ok && o->data_dir)
+    ok = vg_config_set (cfg, "server", "data_dir", o->data_dir, "flag --data-dir", &error);
+  if (ok && o->log_format)
+    ok = vg_config_set (cfg, "log", "format", o->log_format, "flag --log-format", &error);
+  ok = ok && vg_config_validate (cfg, &error);
+  if (!ok)
+    {
+      g_printerr ("voxgate: %s\n", error->message);
+      return NULL;
+    }
+  for (const char *const *w = vg_config_get_warnings (cfg); *w; w++)
+    g_printerr ("voxgate: warning: %s\n", *w);
+  return g_steal_pointer (&cfg);
+}
+
+typedef struct
+{
+  VgServer *server;
+  GMainLoop *loop;
+  gint64 deadline_us;
+  guint drain_source;
+} VgShutdown;
+
+static gboolean
+drain_in_flight (gpointer user_data)
+{
+  VgShutdown *s = user_data;
+
+  if (vg_server_in_flight (s->server) > 0 && g_get_monotonic_time () < s->deadline_us)
+    return G_SOURCE_CONTINUE;
+  if (vg_server_in_flight (s->server) > 0)
+    g_warning ("shutting down with %u requests still in flight", vg_server_in_flight (s->server));
+  s->drain_source = 0;
+  g_main_loop_quit (s->loop);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_stop_signal (gpointer user_data)
+{
+  VgShutdown *s = user_data;
+
+  if (s->drain_source)
+    return G_SOURCE_CONTINUE; /* a second signal while draining changes nothing */
+  g_message ("stopping: no new connections; finishing %u requests", vg_server_in_flight (s->server));
+  vg_server_stop_accepting (s->server);
+  s->deadline_us = g_get_monotonic_time () + SHUTDOWN_GRACE_US;
+  s->drain_source = g_timeout_add (20, drain_in_flight, s);
+  return G_SOURCE_CONTINUE;
+}
+
+static char *
+prepare_data_dir (VgConfig *cfg, GError **error)
+{
+  const char *dir = vg_config_get_string (cfg, "server", "data_dir");
+  g_autofree char *cwd = g_get_current_dir ();
+  char *abs = g_path_is_absolute (dir) ? g_strdup (dir) : g_build_filename (cwd, dir, NULL);
+
+  if (g_mkdir_with_parents (abs, 0700) != 0)
+    {
+      int errsv = errno;
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errsv), "[server] data_dir: cannot create %s: %s",
+                   abs, g_strerror (errsv));
+      g_free (abs);
+      return NULL;
+    }
+  return abs;
+}
+
+static int
+run_serve (VgOptions *o)
+{
+  VgConfig *cfg = load_config (o);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GMainLoop) loop = NULL;
+  VgShutdown shutdown = { 0 };
+  VgApp *app;
+  VgServer *server;
+  char *data_dir;
+  guint sigint, sigterm;
+
+  if (!cfg)
+    return 2;
+  vg_log_setup (g_str_equal (vg_config_get_string (cfg, "log", "format"), "json") ? VG_LOG_JSON : VG_LOG_TEXT,
+                vg_config_get_string (cfg, "log", "level"));
+  if (vg_config_uses_dev_credentials (cfg))
+    g_warning ("*** using the DEVELOPMENT credentials devkey/secret: anyone can mint tokens. "
+               "Set [auth] api_key and api_secret (or VOXGATE_AUTH_API_KEY / VOXGATE_AUTH_API_SECRET) "
+               "before exposing this gateway. ***");
+  if (!(data_dir = prepare_data_dir (cfg, &error)))
+    {
+      g_printerr ("voxgate: %s\n", error->message);
+      vg_config_free (cfg);
+      return 2;
+    }
+
+  app = vg_app_new (cfg);
+  app->data_dir = data_dir;
+  app->rate_limiter = vg_rate_limiter_new_local (100000);
+
+  server = vg_server_new (app, &error);
+  if (!server || !vg_server_listen (server, &error))
+    {
+      g_printerr ("voxgate: %s\n", error->message);
+      vg_server_free (server);
+      vg_app_free (app);
+      return error->domain == G_IO_ERROR && error->code == G_IO_ERROR_INVALID_ARGUMENT ? 2 : 1;
+    }
+  g_message ("voxgate %s listening on %s/ (data in %s)", VOXGATE_VERSION, vg_server_get_public_url (server),
+             app->data_dir);
+  printf ("voxgate: serving on %s/\n", vg_server_get_public_url (server));
+  fflush (stdout);
+
+  loop = g_main_loop_new (NULL, FALSE);
+  shutdown.server = server;
+  shutdown.loop = loop;
+  sigint = g_unix_signal_add (SIGINT, on_stop_signal, &shutdown);
+  sigterm = g_unix_signal_add (SIGTERM, on_stop_signal, &shutdown);
+  g_main_loop_run (loop);
+
+  g_source_remove (sigint);
+  g_source_remove (sigterm);
+  vg_server_free (server);
+  vg_app_free (app);
+  g_message ("stopped");
+  return 0;
+}
+
+static int
+run_check_config (VgOptions *o)
+{
+  g_autoptr (VgConfig) cfg = load_config (o);
+  g_autofree char *dump = NULL;
+
+  if (!cfg)
+    return 2;
+  dump = vg_config_dump (cfg);
+  printf ("%s", dump);
+  if (vg_config_uses_dev_credentials (cfg))
+    printf ("\n# WARNING: the development credentials devkey/secret are in effect.\n");
+  return 0;
+}
+
+static int
+run_token (VgOptions *o)
+{
+  g_autoptr (VgConfig) cfg = load_config (o);
+  if (!cfg)
+    return 2;
+  return vg_cli_token (cfg, o->room, o->identity, o->name, o->admin, o->ttl);
+}
+
+int
+main (int argc, char **argv)
+{
+  VgOptions o = { .port = -1 };
+  const char *command = "serve";
+  g_autoptr (GOptionContext) ctx = NULL;
+  g_autoptr (GError) error = NULL;
+  int status;
+  GOptionEntry common[] = {
+    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &o.config_file, "Configuration file (GKeyFile)", "FILE" },
+    { "listen", 0, 0, G_OPTION_ARG_STRING, &o.listen, "Address to listen on ([server] listen)", "ADDR" },
+    { "port", 'p', 0, G_OPTION_ARG_INT, &o.port, "TCP port ([server] port)", "N" },
+    { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &o.data_dir, "Data directory ([server] data_dir)", "DIR" },
+    { "log-format", 0, 0, G_OPTION_ARG_STRING, &o.log_format, "Log format: text or json", "FORMAT" },
+    { NULL },
+  };
+  GOptionEntry token[] = {
+    { "room", 0, 0, G_OPTION_ARG_STRING, &o.room, "Room the token joins", "ROOM" },
+    { "identity", 0, 0, G_OPTION_ARG_STRING, &o.identity, "Participant identity (generated if absent)", "ID" },
+    { "name", 0, 0, G_OPTION_ARG_STRING, &o.name, "Display name", "NAME" },
+    { "admin", 0, 0, G_OPTION_ARG_NONE, &o.admin, "Add the room admin grants", NULL },
+    { "ttl", 0, 0, G_OPTION_ARG_INT64, &o.ttl, "Lifetime in seconds ([auth] token_ttl)", "S" },
+    { NULL },
+  };
+
+  setlocale (LC_ALL, "");
+  if (argc > 1 && argv[1][0] != '-')
+    {
+      command = argv[1];
+      argv[1] = argv[0];
+      argv++;
+      argc--;
+    }
+
+  ctx = g_option_context_new ("[serve|token|check-config] - voice-AI media gateway");
+  g_option_context_add_main_entries (ctx, common, NULL);
+  if (g_str_equal (command, "token"))
+    g_option_context_add_main_entries (ctx, token, NULL);
+  if (g_str_equal (command, "serve"))
+    g_option_context_add_group (ctx, gst_init_get_option_group ());
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    {
+      g_printerr ("voxgate: %s\n", error->message);
+      return 2;
+    }
+  if (argc > 1)
+    {
+      g_printerr ("voxgate: unexpected argument '%s'\n", argv[1]);
+      return 2;
+    }
+
+  if (g_str_equal (command, "serve"))
+    status = run_serve (&o);
+  else if (g_str_equal (command, "token"))
+    status = run_token (&o);
+  else if (g_str_equal (command, "check-config"))
+    status = run_check_config (&o);
+  else
+    {
+      g_printerr ("voxgate: unknown command '%s' (serve, token, check-config)\n", command);
+      status = 2;
+    }
+  options_clear (&o);
+  return status;
+}

@@ -1,0 +1,277 @@
+/* Mix-minus routing of a room; see room-graph.h. */
+#include "gateway/room-graph.h"
+#include "gateway/rooms.h"
+
+/* A link may hold this much audio while a mixer waits; beyond it the oldest
+ * audio is dropped (leaky) so a slow mixer never blocks a source's tee. */
+#define LINK_QUEUE_MAX_NS (200 * GST_MSECOND)
+
+typedef struct _VgGraphLink VgGraphLink;
+
+struct _VgGraphNode
+{
+  VgRoomGraph *graph;
+  char *label;
+  GstElement *tee;   /* owned ref or NULL */
+  GstElement *mixer; /* owned ref or NULL */
+  gboolean detaching;
+  guint pending;     /* links still being unlinked while detaching */
+  VgGraphDetachedFunc done;
+  gpointer done_data;
+};
+
+struct _VgGraphLink
+{
+  VgRoomGraph *graph;
+  VgGraphNode *src, *sink;
+  GstPad *tee_pad;   /* request pad of src->tee */
+  GstElement *queue;
+  GstPad *mixer_pad; /* request pad of sink->mixer */
+  gboolean unlinking;
+};
+
+struct _VgRoomGraph
+{
+  GstBin *bin;
+  GMainContext *context;
+  GPtrArray *nodes; /* VgGraphNode*, owned */
+  GPtrArray *links; /* VgGraphLink*, owned */
+  guint link_serial;
+};
+
+GstElement *
+vg_element_make (const char *factory, const char *name, GError **error)
+{
+  GstElement *element = gst_element_factory_make (factory, name);
+  if (!element)
+    g_set_error (error, VG_ROOMS_ERROR, VG_ROOMS_ERROR_PIPELINE,
+                 "GStreamer element '%s' is not available", factory);
+  return element;
+}
+
+gboolean
+vg_mixer_add_silence (GstBin *bin, GstElement *mixer, GError **error)
+{
+  GstElement *src = vg_element_make ("audiotestsrc", NULL, error);
+  if (!src)
+    return FALSE;
+  /* 10 ms buffers: the mixer's output period, small enough for voice. */
+  g_object_set (src, "wave", 4 /* silence */, "is-live", TRUE, "samplesperbuffer", 480, NULL);
+  GstElement *caps = vg_element_make ("capsfilter", NULL, error);
+  if (!caps)
+    {
+      gst_object_unref (gst_object_ref_sink (src));
+      return FALSE;
+    }
+  GstCaps *c = gst_caps_from_string (VG_ROOM_AUDIO_CAPS);
+  g_object_set (caps, "caps", c, NULL);
+  gst_caps_unref (c);
+  gst_bin_add_many (bin, src, caps, NULL);
+  if (!gst_element_link_many (src, caps, mixer, NULL))
+    {
+      g_set_error (error, VG_ROOMS_ERROR, VG_ROOMS_ERROR_PIPELINE, "cannot link a mixer's silence");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+VgRoomGraph *
+vg_room_graph_new (GstBin *bin, GMainContext *context)
+{
+  VgRoomGraph *graph = g_new0 (VgRoomGraph, 1);
+  graph->bin = gst_object_ref (bin);
+  graph->context = g_main_context_ref (context);
+  graph->nodes = g_ptr_array_new ();
+  graph->links = g_ptr_array_new ();
+  return graph;
+}
+
+static void
+node_free (VgGraphNode *node)
+{
+  g_clear_object (&node->tee);
+  g_clear_object (&node->mixer);
+  g_free (node->label);
+  g_free (node);
+}
+
+static void
+link_free (VgGraphLink *link)
+{
+  g_clear_object (&link->tee_pad);
+  g_clear_object (&link->mixer_pad);
+  g_clear_object (&link->queue);
+  g_free (link);
+}
+
+void
+vg_room_graph_free (VgRoomGraph *graph)
+{
+  if (!graph)
+    return;
+  g_ptr_array_foreach (graph->links, (GFunc) link_free, NULL);
+  g_ptr_array_unref (graph->links);
+  g_ptr_array_foreach (graph->nodes, (GFunc) node_free, NULL);
+  g_ptr_array_unref (graph->nodes);
+  gst_object_unref (graph->bin);
+  g_main_context_unref (graph->context);
+  g_free (graph);
+}
+
+guint
+vg_room_graph_count_links (VgRoomGraph *graph)
+{
+  return graph->links->len;
+}
+
+static gboolean
+graph_link (VgRoomGraph *graph, VgGraphNode *src, VgGraphNode *sink)
+{
+  char name[64];
+  g_snprintf (name, sizeof name, "link%u", ++graph->link_serial);
+  GstElement *queue = gst_element_factory_make ("queue", name);
+  if (!queue)
+    return FALSE;
+  g_object_set (queue, "leaky", 2 /* downstream: drop the oldest */, "max-size-buffers", 0,
+                "max-size-bytes", 0, "max-size-time", (guint64) LINK_QUEUE_MAX_NS, NULL);
+
+  VgGraphLink *link = g_new0 (VgGraphLink, 1);
+  link->graph = graph;
+  link->src = src;
+  link->sink = sink;
+  link->queue = gst_object_ref (queue);
+  gst_bin_add (graph->bin, queue);
+
+  link->tee_pad = gst_element_request_pad_simple (src->tee, "src_%u");
+  link->mixer_pad = gst_element_request_pad_simple (sink->mixer, "sink_%u");
+  GstPad *qsink = gst_element_get_static_pad (queue, "sink");
+  GstPad *qsrc = gst_element_get_static_pad (queue, "src");
+  gboolean ok = link->tee_pad && link->mixer_pad
+                && gst_pad_link (qsrc, link->mixer_pad) == GST_PAD_LINK_OK;
+  /* The queue runs before data can reach it from the tee. */
+  ok = ok && gst_element_sync_state_with_parent (queue);
+  ok = ok && gst_pad_link (link->tee_pad, qsink) == GST_PAD_LINK_OK;
+  gst_object_unref (qsink);
+  gst_object_unref (qsrc);
+  g_ptr_array_add (graph->links, link);
+  if (!ok)
+    g_warning ("rooms: cannot link %s to %s", src->label, sink->label);
+  return ok;
+}
+
+VgGraphNode *
+vg_room_graph_attach (VgRoomGraph *graph, const char *label, GstElement *tee, GstElement *mixer)
+{
+  VgGraphNode *node = g_new0 (VgGraphNode, 1);
+  node->graph = graph;
+  node->label = g_strdup (label);
+  node->tee = tee ? gst_object_ref (tee) : NULL;
+  node->mixer = mixer ? gst_object_ref (mixer) : NULL;
+
+  for (guint i = 0; i < graph->nodes->len; i++)
+    {
+      VgGraphNode *other = g_ptr_array_index (graph->nodes, i);
+      if (other->detaching)
+        continue;
+      if (node->tee && other->mixer)
+        graph_link (graph, node, other);
+      if (other->tee && node->mixer)
+        graph_link (graph, other, node);
+    }
+  g_ptr_array_add (graph->nodes, node);
+  return node;
+}
+
+static void
+node_link_done (VgGraphNode *node)
+{
+  if (!node->detaching || --node->pending > 0)
+    return;
+  VgRoomGraph *graph = node->graph;
+  g_ptr_array_remove (graph->nodes, node);
+  VgGraphDetachedFunc done = node->done;
+  gpointer data = node->done_data;
+  node_free (node);
+  if (done)
+    done (data);
+}
+
+/* Main context: the tee pad is unlinked; stop the queue and give the pads back. */
+static gboolean
+link_finish (gpointer data)
+{
+  VgGraphLink *link = data;
+  VgRoomGraph *graph = link->graph;
+
+  gst_element_set_locked_state (link->queue, TRUE);
+  gst_element_set_state (link->queue, GST_STATE_NULL);
+  GstPad *qsrc = gst_element_get_static_pad (link->queue, "src");
+  gst_pad_unlink (qsrc, link->mixer_pad);
+  gst_object_unref (qsrc);
+  gst_element_release_request_pad (link->sink->mixer, link->mixer_pad);
+  gst_element_release_request_pad (link->src->tee, link->tee_pad);
+  gst_bin_remove (graph->bin, link->queue);
+
+  g_ptr_array_remove (graph->links, link);
+  VgGraphNode *src = link->src, *sink = link->sink;
+  link_free (link);
+  node_link_done (src);
+  if (sink != src)
+    node_link_done (sink);
+  return G_SOURCE_REMOVE;
+}
+
+/* Any thread: no buffer is travelling through the tee pad now. */
+static GstPadProbeReturn
+tee_pad_idle (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  VgGraphLink *link = data;
+  GstPad *peer = gst_pad_get_peer (pad);
+  if (peer)
+    {
+      gst_pad_unlink (pad, peer);
+      gst_object_unref (peer);
+    }
+  GSource *source = g_idle_source_new ();
+  g_source_set_callback (source, link_finish, link, NULL);
+  g_source_attach (source, link->graph->context);
+  g_source_unref (source);
+  return GST_PAD_PROBE_REMOVE;
+}
+
+static void
+link_start_unlink (VgGraphLink *link)
+{
+  if (link->unlinking)
+    return;
+  link->unlinking = TRUE;
+  if (link->tee_pad)
+    gst_pad_add_probe (link->tee_pad, GST_PAD_PROBE_TYPE_IDLE, tee_pad_idle, link, NULL);
+  else
+    tee_pad_idle (NULL, NULL, link);
+}
+
+void
+vg_room_graph_detach (VgRoomGraph *graph, VgGraphNode *node, VgGraphDetachedFunc done,
+                      gpointer user_data)
+{
+  g_return_if_fail (!node->detaching);
+  node->detaching = TRUE;
+  node->done = done;
+  node->done_data = user_data;
+  /* Hold one count ourselves so a synchronous probe cannot finish early. */
+  node->pending = 1;
+  GPtrArray *mine = g_ptr_array_new ();
+  for (guint i = 0; i < graph->links->len; i++)
+    {
+      VgGraphLink *link = g_ptr_array_index (graph->links, i);
+      if (link->src == node || link->sink == node)
+        g_ptr_array_add (mine, link);
+    }
+  /* Links already unlinking (their other end is detaching too) are waited for. */
+  node->pending += mine->len;
+  for (guint i = 0; i < mine->len; i++)
+    link_start_unlink (g_ptr_array_index (mine, i));
+  g_ptr_array_unref (mine);
+  node_link_done (node);
+}

@@ -1,0 +1,45 @@
+/* The audio routing graph of one room: sources (a tee each) and mixers
+ * (an audiomixer each), linked so that every mixer hears every source except
+ * its own (mix-minus). The agent is one node: its mixer hears all publishers,
+ * its tee feeds everyone. A publisher is both a source and a mixer; a WHEP
+ * listener is only a mixer. Each link is tee ! queue (leaky) ! mixer.
+ *
+ * Linking happens on the main context. Detaching a node is asynchronous:
+ * each tee pad is unlinked from an IDLE pad probe, so no streaming thread is
+ * blocked or raced, and the rest of the teardown runs on the main context. */
+#pragma once
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+/* All audio inside a room is raw S16LE 48 kHz mono. */
+#define VG_ROOM_AUDIO_CAPS "audio/x-raw,format=S16LE,layout=interleaved,rate=48000,channels=1"
+
+typedef struct _VgRoomGraph VgRoomGraph;
+typedef struct _VgGraphNode VgGraphNode;
+
+typedef void (*VgGraphDetachedFunc) (gpointer user_data);
+
+VgRoomGraph *vg_room_graph_new (GstBin *bin, GMainContext *context);
+/* Frees the bookkeeping; the elements belong to the bin. Call after the bin
+ * is stopped or when no node is attached. */
+void vg_room_graph_free (VgRoomGraph *graph);
+
+/* tee and mixer may be NULL (not a source / not a mixer). The elements must
+ * already be in the graph's bin. Links the node with every other node. */
+VgGraphNode *vg_room_graph_attach (VgRoomGraph *graph, const char *label, GstElement *tee,
+                                   GstElement *mixer);
+/* Unlinks every link of node; done runs on the main context afterwards and
+ * the node is freed. The node's own tee and mixer are left to the caller. */
+void vg_room_graph_detach (VgRoomGraph *graph, VgGraphNode *node, VgGraphDetachedFunc done,
+                           gpointer user_data);
+guint vg_room_graph_count_links (VgRoomGraph *graph);
+
+/* Creates an element or sets error naming the missing factory. */
+GstElement *vg_element_make (const char *factory, const char *name, GError **error);
+/* A live silent source feeding a new pad of mixer, so the mixer keeps a steady
+ * clock-driven output whatever its other inputs do. Adds it to bin. */
+gboolean vg_mixer_add_silence (GstBin *bin, GstElement *mixer, GError **error);
+
+G_END_DECLS
