@@ -279,8 +279,12 @@ append_number (GString *out, double v)
     g_string_append_printf (out, "%.0f", v);
   else
     {
+      /* The shortest of %.15g and %.17g that reads back as the same double. */
       char buf[G_ASCII_DTOSTR_BUF_SIZE];
-      g_string_append (out, g_ascii_dtostr (buf, sizeof buf, v));
+      g_ascii_formatd (buf, sizeof buf, "%.15g", v);
+      if (g_ascii_strtod (buf, NULL) != v)
+        g_ascii_formatd (buf, sizeof buf, "%.17g", v);
+      g_string_append (out, buf);
     }
 }
 
