@@ -211,16 +211,20 @@ early_handler (SoupServer *soup, SoupServerMessage *msg, const char *path, GHash
   vg_metric_set (server->in_flight_gauge, NULL, server->in_flight);
   g_signal_connect (msg, "finished", G_CALLBACK (on_message_finished), server);
 
+  /* The body is collected by on_got_chunk, never by libsoup, so that no
+   * request can make the server hold more than max_body_bytes. */
+  soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
+  g_signal_connect (msg, "got-chunk", G_CALLBACK (on_got_chunk), req);
   if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH
       && announced > (goffset) server->max_body_bytes)
     {
+      /* With "Expect: 100-continue" the client gets this at once and sends
+       * no body; otherwise libsoup reads and discards the body first. */
+      req->body_too_large = TRUE;
       vg_reply_error (req, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "body_too_large",
                       "the request body is larger than %" G_GSIZE_FORMAT " bytes", server->max_body_bytes);
       soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
-      return;
     }
-  soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
-  g_signal_connect (msg, "got-chunk", G_CALLBACK (on_got_chunk), req);
 }
 
 static void

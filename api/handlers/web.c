@@ -1,5 +1,6 @@
 /* The web client, served from the compiled-in GResource. */
 #include "api/handlers/handlers.h"
+#include "vg-web-resources.h"
 
 #include <string.h>
 
@@ -27,7 +28,7 @@ serve_resource (VgRequest *req, const char *file)
 
   /* Resource names are flat: a path that is anything but a plain file name
    * is not ours, whatever it would resolve to. */
-  if (strchr (file, '/') || file[0] == '.' || !(body = g_resources_lookup_data (path, 0, NULL)))
+  if (strchr (file, '/') || file[0] == '.' || !(body = g_resource_lookup_data (vg_web_get_resource (), path, 0, NULL)))
     {
       vg_reply_error (req, SOUP_STATUS_NOT_FOUND, "not_found", "no such file");
       return;
