@@ -1,5 +1,6 @@
 /* JWT HS256 for LiveKit access tokens. See jwt.h. */
 #include "api/jwt.h"
+#include "gateway/json-text.h"
 
 #include <string.h>
 
@@ -320,29 +321,6 @@ vg_jwt_verify (const char *token, gsize len, VgJwtSecretLookup lookup, gpointer 
 }
 
 static void
-append_json_string (GString *out, const char *s)
-{
-  g_string_append_c (out, '"');
-  for (const unsigned char *p = (const unsigned char *) s; *p; p++)
-    {
-      switch (*p)
-        {
-        case '"': g_string_append (out, "\\\""); break;
-        case '\\': g_string_append (out, "\\\\"); break;
-        case '\n': g_string_append (out, "\\n"); break;
-        case '\r': g_string_append (out, "\\r"); break;
-        case '\t': g_string_append (out, "\\t"); break;
-        default:
-          if (*p < 0x20)
-            g_string_append_printf (out, "\\u%04x", *p);
-          else
-            g_string_append_c (out, *p);
-        }
-    }
-  g_string_append_c (out, '"');
-}
-
-static void
 append_bool (GString *out, gboolean *first, const char *name, gboolean value)
 {
   g_string_append_printf (out, "%s\"%s\":%s", *first ? "" : ",", name, value ? "true" : "false");
@@ -363,21 +341,21 @@ vg_jwt_mint (const VgClaims *c, const char *api_key, const char *api_secret)
   const VgVideoGrant *g = &c->video;
 
   g_string_append (payload, "{\"iss\":");
-  append_json_string (payload, api_key);
+  vg_json_append_string (payload, api_key);
   if (c->identity)
     {
       g_string_append (payload, ",\"sub\":");
-      append_json_string (payload, c->identity);
+      vg_json_append_string (payload, c->identity);
     }
   if (c->name)
     {
       g_string_append (payload, ",\"name\":");
-      append_json_string (payload, c->name);
+      vg_json_append_string (payload, c->name);
     }
   if (c->metadata)
     {
       g_string_append (payload, ",\"metadata\":");
-      append_json_string (payload, c->metadata);
+      vg_json_append_string (payload, c->metadata);
     }
   if (c->attributes && g_hash_table_size (c->attributes) > 0)
     {
@@ -390,9 +368,9 @@ vg_jwt_mint (const VgClaims *c, const char *api_key, const char *api_secret)
         {
           if (!first_attr)
             g_string_append_c (payload, ',');
-          append_json_string (payload, k);
+          vg_json_append_string (payload, k);
           g_string_append_c (payload, ':');
-          append_json_string (payload, v);
+          vg_json_append_string (payload, v);
           first_attr = FALSE;
         }
       g_string_append_c (payload, '}');
@@ -403,7 +381,7 @@ vg_jwt_mint (const VgClaims *c, const char *api_key, const char *api_secret)
   if (g->room)
     {
       g_string_append (payload, "\"room\":");
-      append_json_string (payload, g->room);
+      vg_json_append_string (payload, g->room);
       first = FALSE;
     }
   if (g->room_join)

@@ -2,6 +2,7 @@
 #include "api/server.h"
 #include "api/http-private.h"
 #include "api/routes.h"
+#include "gateway/log.h"
 #include "vg-build-config.h"
 
 #include <gio/gio.h>
@@ -166,7 +167,8 @@ on_message_finished (SoupServerMessage *msg, gpointer user_data)
     vg_metric_add (server->requests_total, labels, 1);
     vg_metric_observe (server->request_seconds, hist_labels, seconds);
   }
-  g_debug ("%s %s -> %s in %.3f ms [%s]", req->method, req->path, code, seconds * 1e3, req->request_id);
+  if (vg_log_enabled (G_LOG_LEVEL_DEBUG))
+    g_debug ("%s %s -> %s in %.3f ms [%s]", req->method, req->path, code, seconds * 1e3, req->request_id);
   g_object_set_data (G_OBJECT (msg), request_key, NULL);
 }
 

@@ -13,20 +13,14 @@ typedef struct
   char *origin;
 } VgConfigValue;
 
+/* Values sit in an array parallel to the schema, so a read is a short scan
+ * of static names with no allocation. */
 struct _VgConfig
 {
-  GHashTable *values; /* "section.key" -> VgConfigValue */
+  VgConfigValue *values;
+  guint n_values;
   GPtrArray *warnings;
 };
-
-static void
-config_value_free (gpointer data)
-{
-  VgConfigValue *v = data;
-  g_free (v->value);
-  g_free (v->origin);
-  g_free (v);
-}
 
 static char *
 key_id (const char *section, const char *key)
@@ -38,17 +32,14 @@ VgConfig *
 vg_config_new (void)
 {
   VgConfig *cfg = g_new0 (VgConfig, 1);
-  guint n;
-  const VgConfigKey *keys = vg_config_schema (&n);
+  const VgConfigKey *keys = vg_config_schema (&cfg->n_values);
 
-  cfg->values = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, config_value_free);
+  cfg->values = g_new0 (VgConfigValue, cfg->n_values);
   cfg->warnings = g_ptr_array_new_null_terminated (4, g_free, TRUE);
-  for (guint i = 0; i < n; i++)
+  for (guint i = 0; i < cfg->n_values; i++)
     {
-      VgConfigValue *v = g_new0 (VgConfigValue, 1);
-      v->value = g_strdup (keys[i].default_value);
-      v->origin = g_strdup ("default");
-      g_hash_table_insert (cfg->values, key_id (keys[i].section, keys[i].key), v);
+      cfg->values[i].value = g_strdup (keys[i].default_value);
+      cfg->values[i].origin = g_strdup ("default");
     }
   return cfg;
 }
@@ -58,7 +49,12 @@ vg_config_free (VgConfig *cfg)
 {
   if (!cfg)
     return;
-  g_hash_table_unref (cfg->values);
+  for (guint i = 0; i < cfg->n_values; i++)
+    {
+      g_free (cfg->values[i].value);
+      g_free (cfg->values[i].origin);
+    }
+  g_free (cfg->values);
   g_ptr_array_unref (cfg->warnings);
   g_free (cfg);
 }
@@ -221,10 +217,12 @@ vg_config_set (VgConfig *cfg, const char *section, const char *key, const char *
   if (!validate_value (k, trimmed, origin, error))
     return FALSE;
 
-  VgConfigValue *v = g_new0 (VgConfigValue, 1);
+  guint n;
+  VgConfigValue *v = &cfg->values[k - vg_config_schema (&n)];
+  g_free (v->value);
+  g_free (v->origin);
   v->value = g_steal_pointer (&trimmed);
   v->origin = g_strdup (origin);
-  g_hash_table_replace (cfg->values, key_id (section, key), v);
   return TRUE;
 }
 
@@ -314,12 +312,14 @@ vg_config_load_environ (VgConfig *cfg, const char *const *envp, GError **error)
 static const VgConfigValue *
 lookup (VgConfig *cfg, const char *section, const char *key, const VgConfigKey **k_out)
 {
-  g_autofree char *id = key_id (section, key);
+  guint n;
+  const VgConfigKey *keys = vg_config_schema (&n);
   const VgConfigKey *k = vg_config_schema_lookup (section, key);
+
   g_assert (k != NULL); /* a key read by the program must be declared in the schema */
   if (k_out)
     *k_out = k;
-  return g_hash_table_lookup (cfg->values, id);
+  return &cfg->values[k - keys];
 }
 
 const char *

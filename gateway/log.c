@@ -3,6 +3,7 @@
  * request_id. Fields are never expanded beyond these, so a caller cannot log
  * a secret by accident through an unexpected field. */
 #include "gateway/log.h"
+#include "gateway/json-text.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -28,26 +29,10 @@ level_name (GLogLevelFlags level)
 }
 
 /* Lower is more severe, matching GLogLevelFlags bit order. */
-static gboolean
-level_enabled (GLogLevelFlags level)
+gboolean
+vg_log_enabled (GLogLevelFlags level)
 {
   return (level & G_LOG_LEVEL_MASK) <= log_threshold;
-}
-
-static void
-append_json_string (GString *out, const char *s)
-{
-  g_string_append_c (out, '"');
-  for (const unsigned char *p = (const unsigned char *) s; *p; p++)
-    {
-      if (*p == '"' || *p == '\\')
-        g_string_append_printf (out, "\\%c", *p);
-      else if (*p < 0x20)
-        g_string_append_printf (out, "\\u%04x", *p);
-      else
-        g_string_append_c (out, *p);
-    }
-  g_string_append_c (out, '"');
 }
 
 static GLogWriterOutput
@@ -58,7 +43,7 @@ vg_log_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gp
   g_autofree char *time = g_date_time_format_iso8601 (now);
   g_autoptr (GString) line = g_string_sized_new (256);
 
-  if (!level_enabled (level))
+  if (!vg_log_enabled (level))
     return G_LOG_WRITER_HANDLED;
   for (gsize i = 0; i < n_fields; i++)
     {
@@ -73,15 +58,15 @@ vg_log_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gp
   if (log_format == VG_LOG_JSON)
     {
       g_string_append (line, "{\"time\":");
-      append_json_string (line, time);
+      vg_json_append_string (line, time);
       g_string_append_printf (line, ",\"level\":\"%s\",\"domain\":", level_name (level));
-      append_json_string (line, domain);
+      vg_json_append_string (line, domain);
       g_string_append (line, ",\"message\":");
-      append_json_string (line, message);
+      vg_json_append_string (line, message);
       if (request_id)
         {
           g_string_append (line, ",\"request_id\":");
-          append_json_string (line, request_id);
+          vg_json_append_string (line, request_id);
         }
       g_string_append (line, "}\n");
     }

@@ -15,6 +15,10 @@ typedef enum
 /* level: "error", "warning", "info" or "debug". */
 void vg_log_setup (VgLogFormat format, const char *level);
 
+/* Whether a message at level would be written: lets hot paths skip
+ * formatting a message nobody reads. */
+gboolean vg_log_enabled (GLogLevelFlags level);
+
 /* Logs at info level with a REQUEST_ID field (when request_id is non-NULL). */
 #define vg_log_request(request_id, ...)                                                            \
   g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "REQUEST_ID", "%s", (request_id),             \

@@ -1,14 +1,18 @@
 /* Token endpoints: GET /api/getToken and LiveKit's token-source POST /api/token. */
 #include "api/handlers/handlers.h"
 #include "api/auth.h"
+#include "gateway/json-text.h"
 #include "gateway/validate.h"
 
 #include <string.h>
 
+/* Configuration is fixed once serving starts: read it once, not per request. */
 typedef struct
 {
   VgMetric *issued;
   VgMetric *limited;
+  guint per_minute;
+  gint64 ttl;
 } VgTokenRoutes;
 
 /* Applies the per-address limit; on refusal it has replied 429. */
@@ -16,12 +20,14 @@ static gboolean
 check_rate_limit (VgRequest *req, VgTokenRoutes *routes)
 {
   VgApp *app = vg_request_app (req);
-  guint limit = vg_config_get_int (app->config, "rate_limit", "token_per_minute");
-  g_autofree char *key = g_strconcat ("token:", vg_request_client_addr (req), NULL);
+  g_autofree char *key = NULL;
   guint retry_after = 0;
   char value[16];
 
-  if (!app->rate_limiter || vg_rate_limiter_hit (app->rate_limiter, key, limit, 60, &retry_after))
+  if (routes->per_minute == 0 || !app->rate_limiter)
+    return TRUE;
+  key = g_strconcat ("token:", vg_request_client_addr (req), NULL);
+  if (vg_rate_limiter_hit (app->rate_limiter, key, routes->per_minute, 60, &retry_after))
     return TRUE;
   const char *labels[] = { vg_request_route (req), NULL };
   vg_metric_add (routes->limited, labels, 1);
@@ -32,25 +38,17 @@ check_rate_limit (VgRequest *req, VgTokenRoutes *routes)
 }
 
 static void
-participant_claims (VgApp *app, VgClaims *c, const char *room, const char *identity, const char *name)
+participant_claims (VgTokenRoutes *routes, VgClaims *c, const char *room, const char *identity, const char *name)
 {
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
 
   c->identity = g_strdup (identity);
   c->name = name && *name ? g_strdup (name) : NULL;
   c->not_before = now;
-  c->expires_at = now + vg_config_get_int (app->config, "auth", "token_ttl");
+  c->expires_at = now + routes->ttl;
   c->video.room = g_strdup (room);
   c->video.room_join = TRUE;
   c->video.can_publish = c->video.can_subscribe = c->video.can_publish_data = TRUE;
-}
-
-static void
-append_json_string (GString *out, const char *s)
-{
-  g_autoptr (JsonNode) node = json_node_init_string (json_node_alloc (), s);
-  g_autofree char *text = json_to_string (node, FALSE);
-  g_string_append (out, text);
 }
 
 /* Validates room, identity and name; fills in generated values. On failure it has replied 400. */
@@ -93,17 +91,17 @@ handle_get_token (VgRequest *req, gpointer user_data)
       || !resolve_names (req, vg_request_query (req, "room"), vg_request_query (req, "identity"), name, &room,
                          &identity))
     return;
-  participant_claims (app, &claims, room, identity, name);
+  participant_claims (routes, &claims, room, identity, name);
   token = vg_auth_mint (app, &claims);
 
   g_string_append (json, "{\"token\":\"");
   g_string_append (json, token);
   g_string_append (json, "\",\"identity\":");
-  append_json_string (json, identity);
+  vg_json_append_string (json, identity);
   g_string_append (json, ",\"room\":\"");
   g_string_append (json, room); /* validated: no characters to escape */
   g_string_append (json, "\",\"url\":");
-  append_json_string (json, app->public_url ? app->public_url : "");
+  vg_json_append_string (json, app->public_url ? app->public_url : "");
   g_string_append_printf (json, ",\"expires_at\":%" G_GINT64_FORMAT "}", claims.expires_at);
   vg_metric_add (routes->issued, labels, 1);
   vg_reply_json_text (req, SOUP_STATUS_OK, json->str, json->len);
@@ -155,7 +153,7 @@ handle_post_token (VgRequest *req, gpointer user_data)
   if (!resolve_names (req, room_in, identity_in, name, &room, &identity))
     return;
 
-  participant_claims (app, &claims, room, identity, name);
+  participant_claims (routes, &claims, room, identity, name);
   claims.metadata = g_strdup (metadata);
   attrs = json_object_get_member (body, "participant_attributes");
   if (attrs && !JSON_NODE_HOLDS_NULL (attrs))
@@ -190,7 +188,7 @@ handle_post_token (VgRequest *req, gpointer user_data)
       return;
     }
   g_string_append (json, "{\"server_url\":");
-  append_json_string (json, app->public_url ? app->public_url : "");
+  vg_json_append_string (json, app->public_url ? app->public_url : "");
   g_string_append (json, ",\"participant_token\":\"");
   g_string_append (json, token);
   g_string_append (json, "\"}");
@@ -206,6 +204,8 @@ vg_token_routes_register (VgRouter *router, VgApp *app)
   static const char *const route[] = { "route", NULL };
 
   vg_router_keep (router, routes, g_free);
+  routes->per_minute = vg_config_get_int (app->config, "rate_limit", "token_per_minute");
+  routes->ttl = vg_config_get_int (app->config, "auth", "token_ttl");
   routes->issued = vg_metrics_register (app->metrics, VG_METRIC_COUNTER, "voxgate_tokens_issued_total",
                                        "Access tokens minted, by endpoint", endpoint, NULL);
   routes->limited = vg_metrics_register (app->metrics, VG_METRIC_COUNTER, "voxgate_rate_limited_total",
