@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# `make bench`: runs every benchmark section and writes bench/results.json
+# and docs/BENCHMARKS.md. A section is a script that prints one JSON object
+# on its last line; sections whose script is absent are skipped and say so.
+set -uo pipefail
+build=${1:-build}
+cd "$(dirname "$0")/.."
+sections=(
+  "tokens:bench/tokens.sh"
+  "realtime:bench/realtime/run.sh"
+  "store:bench/store/run.sh"
+  "sessions:bench/sessions/run.sh"
+)
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+cpu=$(awk -F: '/model name/ {gsub(/^ +/,"",$2); print $2; exit}' /proc/cpuinfo)
+results="{\"commit\":\"$commit\",\"date\":\"$(date -u +%FT%TZ)\",\"cores\":$(nproc),\"cpu\":\"$cpu\",\"sections\":{"
+first=1
+for entry in "${sections[@]}"; do
+  name=${entry%%:*}
+  script=${entry#*:}
+  if [ ! -x "$script" ]; then
+    echo "== $name: not available ($script)" >&2
+    continue
+  fi
+  echo "== $name" >&2
+  line=$("$script" "$build" | tail -n 1)
+  if python3 -c 'import json,sys; json.loads(sys.argv[1])' "$line" 2>/dev/null; then
+    [ $first -eq 1 ] || results+=","
+    results+="\"$name\":$line"
+    first=0
+  else
+    echo "== $name: no JSON result" >&2
+  fi
+done
+results+="}}"
+python3 -c 'import json,sys; print(json.dumps(json.loads(sys.argv[1]), indent=2))' "$results" >bench/results.json
+python3 bench/report.py bench/results.json >docs/BENCHMARKS.md
+cat docs/BENCHMARKS.md
