@@ -14,6 +14,7 @@ struct _VgServer
   SoupServer *soup;
   VgRouter *router;
   gboolean tls;
+  gboolean keep_alive;
   guint port;
   char *public_url;
   gsize max_body_bytes;
@@ -37,6 +38,12 @@ gboolean
 vg_server_is_tls (VgServer *server)
 {
   return server->tls;
+}
+
+gboolean
+vg_server_keeps_alive (VgServer *server)
+{
+  return server->keep_alive;
 }
 
 VgRouter *
@@ -328,6 +335,13 @@ vg_server_new (VgApp *app, GError **error)
   static const char *const dur_labels[] = { "route", "method", NULL };
 
   server->app = app;
+  /* libsoup before 3.3.0 never frees a keep-alive connection that the client
+   * closes while idle (upstream commit d20c660): every such connection leaks
+   * its fd. Closing after each response takes libsoup's clean path. */
+  server->keep_alive = soup_check_version (3, 3, 0);
+  if (!server->keep_alive)
+    g_info ("libsoup %u.%u.%u leaks idle keep-alive connections: answering with Connection: close",
+            soup_get_major_version (), soup_get_minor_version (), soup_get_micro_version ());
   server->max_body_bytes = vg_config_get_int (cfg, "server", "max_body_bytes");
   server->cors_origins = vg_config_get_list (cfg, "server", "cors_origins");
   server->trusted_proxies = g_ptr_array_new_with_free_func (g_object_unref);
@@ -374,6 +388,10 @@ vg_server_new (VgApp *app, GError **error)
   return server;
 }
 
+/* GSocket's default backlog is 10: under a burst of new connections the
+ * kernel drops SYNs and clients stall for a second. */
+#define LISTEN_BACKLOG 1024
+
 gboolean
 vg_server_listen (VgServer *server, GError **error)
 {
@@ -381,7 +399,8 @@ vg_server_listen (VgServer *server, GError **error)
   const char *listen = vg_config_get_string (cfg, "server", "listen");
   guint port = vg_config_get_int (cfg, "server", "port");
   g_autoptr (GSocketAddress) addr = NULL;
-  GSList *uris;
+  g_autoptr (GSocketAddress) bound = NULL;
+  g_autoptr (GSocket) sock = NULL;
 
   if (g_str_equal (listen, "localhost"))
     listen = "127.0.0.1";
@@ -391,15 +410,20 @@ vg_server_listen (VgServer *server, GError **error)
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "cannot listen on %s", listen);
       return FALSE;
     }
-  if (!soup_server_listen (server->soup, addr, server->tls ? SOUP_SERVER_LISTEN_HTTPS : 0, error))
+  sock = g_socket_new (g_socket_address_get_family (addr), G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, error);
+  if (!sock)
+    return FALSE;
+  g_socket_set_listen_backlog (sock, LISTEN_BACKLOG);
+  if (!g_socket_bind (sock, addr, TRUE, error) || !g_socket_listen (sock, error)
+      || !soup_server_listen_socket (server->soup, sock, server->tls ? SOUP_SERVER_LISTEN_HTTPS : 0, error))
     {
       g_prefix_error (error, "cannot listen on %s:%u: ", listen, port);
       return FALSE;
     }
-  uris = soup_server_get_uris (server->soup);
-  if (uris)
-    server->port = g_uri_get_port (uris->data);
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  bound = g_socket_get_local_address (sock, error);
+  if (!bound)
+    return FALSE;
+  server->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
   g_free (server->public_url);
   server->public_url = derive_public_url (server);
   g_free (server->app->public_url);

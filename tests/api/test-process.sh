@@ -79,6 +79,27 @@ lines=[l for l in open(sys.argv[1]) if l.strip()]
 assert lines and all(isinstance(json.loads(l),dict) for l in lines)' "$work/err.log"
   check "logs never contain the secret or a token" test -z "$(grep -e '"secret"' -e 'eyJ' "$work/err.log")"
 
+  # Connections that clients close (idle keep-alive ones included) must not
+  # leave file descriptors behind: a long-running server would run out.
+  fds_before=$(ls /proc/$pid/fd | wc -l)
+  python3 - "$port" <<'EOF_PY'
+import http.client, socket, sys
+port = int(sys.argv[1])
+for i in range(300):
+    c = http.client.HTTPConnection("127.0.0.1", port)
+    c.request("GET", "/healthz")
+    c.getresponse().read()
+    c.close()
+for i in range(50):  # idle keep-alive attempt, then the client goes away
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    s.recv(4096)
+    s.close()
+EOF_PY
+  sleep 0.3
+  fds_after=$(ls /proc/$pid/fd | wc -l)
+  check "350 closed connections leave no fds behind ($fds_before -> $fds_after)" test "$fds_after" -le $((fds_before + 2))
+
   # A request in flight when SIGTERM arrives still gets its answer.
   python3 - "$port" >"$work/inflight.out" 2>&1 <<'EOF_PY' &
 import socket, sys, time
