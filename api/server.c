@@ -1,5 +1,6 @@
 /* The HTTP server. See server.h. */
 #include "api/server.h"
+#include "api/acceptor.h"
 #include "api/http-private.h"
 #include "api/routes.h"
 #include "gateway/log.h"
@@ -12,6 +13,7 @@ struct _VgServer
 {
   VgApp *app;
   SoupServer *soup;
+  VgAcceptor *acceptor;
   VgRouter *router;
   gboolean tls;
   gboolean keep_alive;
@@ -379,18 +381,14 @@ vg_server_new (VgApp *app, GError **error)
   server->in_flight_gauge = vg_metrics_register (app->metrics, VG_METRIC_GAUGE, "voxgate_http_requests_in_flight",
                                                  "HTTP requests being served", NULL, NULL);
 
-  server->soup = soup_server_new ("server-header", "voxgate/" VOXGATE_VERSION,
-                                  "tls-certificate", tls_cert, NULL);
+  server->soup = soup_server_new ("server-header", "voxgate/" VOXGATE_VERSION, NULL);
+  server->acceptor = vg_acceptor_new (server->soup, tls_cert);
   server->router = vg_router_new ();
   soup_server_add_early_handler (server->soup, NULL, early_handler, server, NULL);
   soup_server_add_handler (server->soup, NULL, dispatch, server, NULL);
   vg_api_register_routes (server->router, app);
   return server;
 }
-
-/* GSocket's default backlog is 10: under a burst of new connections the
- * kernel drops SYNs and clients stall for a second. */
-#define LISTEN_BACKLOG 1024
 
 gboolean
 vg_server_listen (VgServer *server, GError **error)
@@ -399,8 +397,6 @@ vg_server_listen (VgServer *server, GError **error)
   const char *listen = vg_config_get_string (cfg, "server", "listen");
   guint port = vg_config_get_int (cfg, "server", "port");
   g_autoptr (GSocketAddress) addr = NULL;
-  g_autoptr (GSocketAddress) bound = NULL;
-  g_autoptr (GSocket) sock = NULL;
 
   if (g_str_equal (listen, "localhost"))
     listen = "127.0.0.1";
@@ -410,20 +406,12 @@ vg_server_listen (VgServer *server, GError **error)
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "cannot listen on %s", listen);
       return FALSE;
     }
-  sock = g_socket_new (g_socket_address_get_family (addr), G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, error);
-  if (!sock)
-    return FALSE;
-  g_socket_set_listen_backlog (sock, LISTEN_BACKLOG);
-  if (!g_socket_bind (sock, addr, TRUE, error) || !g_socket_listen (sock, error)
-      || !soup_server_listen_socket (server->soup, sock, server->tls ? SOUP_SERVER_LISTEN_HTTPS : 0, error))
+  server->port = vg_acceptor_listen (server->acceptor, addr, error);
+  if (!server->port)
     {
       g_prefix_error (error, "cannot listen on %s:%u: ", listen, port);
       return FALSE;
     }
-  bound = g_socket_get_local_address (sock, error);
-  if (!bound)
-    return FALSE;
-  server->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
   g_free (server->public_url);
   server->public_url = derive_public_url (server);
   g_free (server->app->public_url);
@@ -434,13 +422,7 @@ vg_server_listen (VgServer *server, GError **error)
 void
 vg_server_stop_accepting (VgServer *server)
 {
-  GSList *listeners = soup_server_get_listeners (server->soup);
-
-  /* Closing the listening sockets refuses new connections while the
-   * connections already accepted finish their requests. */
-  for (GSList *l = listeners; l; l = l->next)
-    g_socket_close (l->data, NULL);
-  g_slist_free (listeners);
+  vg_acceptor_stop (server->acceptor);
 }
 
 void
@@ -448,6 +430,7 @@ vg_server_free (VgServer *server)
 {
   if (!server)
     return;
+  vg_acceptor_free (server->acceptor);
   if (server->soup)
     {
       soup_server_disconnect (server->soup);
