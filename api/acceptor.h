@@ -1,9 +1,14 @@
 /* Accepts TCP (and TLS) connections and hands them to a SoupServer.
  *
- * libsoup 3.2's own listener leaks the GSocket of every accepted connection
- * (fixed upstream after 3.2.3, "soup-listener: Plug a leak"), so voxgate
- * accepts itself and gives libsoup a ready stream through the public
- * soup_server_accept_iostream(). This also sets a real listen backlog. */
+ * Debian 12's libsoup 3.2.3 leaks with its own listener: the GSocket of every
+ * accepted connection (upstream b545d5f0, in 3.4.0) and, with keep-alive,
+ * every idle connection the client closes, fd included (upstream d20c660, in
+ * 3.3.0). So voxgate accepts itself and hands libsoup a ready stream through
+ * the public soup_server_accept_iostream(). libsoup then closes each
+ * connection after its response (it keeps alive only on its own listeners):
+ * a new TCP connection per request, and no leak. Once libsoup >= 3.4 is the
+ * baseline, listening through soup_server_listen_socket() brings keep-alive
+ * back. This also sets a real listen backlog. */
 #pragma once
 
 #include <libsoup/soup.h>

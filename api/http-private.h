@@ -34,7 +34,6 @@ VgRequest *vg_request_new (VgServer *server, SoupServerMessage *msg);
 
 /* Server facts a request needs when it replies. */
 gboolean vg_server_is_tls (VgServer *server);
-gboolean vg_server_keeps_alive (VgServer *server);
 VgApp *vg_server_app (VgServer *server);
 
 G_END_DECLS

@@ -16,7 +16,6 @@ struct _VgServer
   VgAcceptor *acceptor;
   VgRouter *router;
   gboolean tls;
-  gboolean keep_alive;
   guint port;
   char *public_url;
   gsize max_body_bytes;
@@ -42,11 +41,7 @@ vg_server_is_tls (VgServer *server)
   return server->tls;
 }
 
-gboolean
-vg_server_keeps_alive (VgServer *server)
-{
-  return server->keep_alive;
-}
+
 
 VgRouter *
 vg_server_get_router (VgServer *server)
@@ -337,13 +332,6 @@ vg_server_new (VgApp *app, GError **error)
   static const char *const dur_labels[] = { "route", "method", NULL };
 
   server->app = app;
-  /* libsoup before 3.3.0 never frees a keep-alive connection that the client
-   * closes while idle (upstream commit d20c660): every such connection leaks
-   * its fd. Closing after each response takes libsoup's clean path. */
-  server->keep_alive = soup_check_version (3, 3, 0);
-  if (!server->keep_alive)
-    g_info ("libsoup %u.%u.%u leaks idle keep-alive connections: answering with Connection: close",
-            soup_get_major_version (), soup_get_minor_version (), soup_get_micro_version ());
   server->max_body_bytes = vg_config_get_int (cfg, "server", "max_body_bytes");
   server->cors_origins = vg_config_get_list (cfg, "server", "cors_origins");
   server->trusted_proxies = g_ptr_array_new_with_free_func (g_object_unref);
