@@ -171,8 +171,14 @@ on_message_finished (SoupServerMessage *msg, gpointer user_data)
     vg_metric_add (server->requests_total, labels, 1);
     vg_metric_observe (server->request_seconds, hist_labels, seconds);
   }
-  if (vg_log_enabled (G_LOG_LEVEL_DEBUG))
-    g_debug ("%s %s -> %s in %.3f ms [%s]", req->method, req->path, code, seconds * 1e3, req->request_id);
+  {
+    guint status = soup_server_message_get_status (msg);
+    GLogLevelFlags level = status >= 500 ? G_LOG_LEVEL_WARNING : G_LOG_LEVEL_DEBUG;
+    /* The path, not the query: a query may carry an access token. */
+    if (vg_log_enabled (level))
+      g_log_structured (G_LOG_DOMAIN, level, "REQUEST_ID", req->request_id, "MESSAGE", "%s %s -> %s in %.3f ms",
+                        req->method, req->path, code, seconds * 1e3);
+  }
   g_object_set_data (G_OBJECT (msg), request_key, NULL);
 }
 

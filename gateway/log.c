@@ -97,5 +97,8 @@ vg_log_setup (VgLogFormat format, const char *level)
     log_threshold = G_LOG_LEVEL_DEBUG;
   else
     log_threshold = G_LOG_LEVEL_INFO;
+  /* GLib drops info and debug messages before any writer sees them unless
+   * told otherwise; this writer applies the configured level itself. */
+  g_log_set_debug_enabled (TRUE);
   g_log_set_writer_func (vg_log_writer, NULL, NULL);
 }

@@ -21,7 +21,6 @@ gboolean vg_log_enabled (GLogLevelFlags level);
 
 /* Logs at info level with a REQUEST_ID field (when request_id is non-NULL). */
 #define vg_log_request(request_id, ...)                                                            \
-  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "REQUEST_ID", "%s", (request_id),             \
-                    "MESSAGE", __VA_ARGS__)
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "REQUEST_ID", (request_id), "MESSAGE", __VA_ARGS__)
 
 G_END_DECLS

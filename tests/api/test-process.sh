@@ -65,7 +65,7 @@ out=$("$bin" token --room 'bad room' 2>&1); rc=$?
 check "token command validates the room" test $rc -eq 2
 
 # --- serving, logs and metrics -------------------------------------------------
-if start --log-format json; then
+if VOXGATE_LOG_LEVEL=debug start --log-format json; then
   ok "serves on a free port"
   body=$(curl -s "http://127.0.0.1:$port/metrics")
   if promtool_out=$(promtool check metrics <<<"$body" 2>&1); then ok "promtool accepts /metrics"; else not_ok "promtool accepts /metrics" "$promtool_out"; fi
@@ -77,6 +77,9 @@ if start --log-format json; then
 import json,sys
 lines=[l for l in open(sys.argv[1]) if l.strip()]
 assert lines and all(isinstance(json.loads(l),dict) for l in lines)' "$work/err.log"
+  curl -s -H 'X-Request-Id: trace-42' "http://127.0.0.1:$port/healthz?access_token=eyJleak.eyJleak.sig" >/dev/null
+  sleep 0.1
+  check "each request is logged with its request id" grep -q '"request_id":"trace-42"' "$work/err.log"
   check "logs never contain the secret or a token" test -z "$(grep -e '"secret"' -e 'eyJ' "$work/err.log")"
 
   # Connections that clients close (idle keep-alive ones included) must not
