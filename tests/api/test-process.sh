@@ -58,6 +58,9 @@ out=$(VOXGATE_AUTH_API_SECRET=do-not-print-me VOXGATE_STORE_URL='postgresql://u:
 check "check-config masks secrets" test $rc -eq 0 -a -z "$(grep -e do-not-print-me -e pw-hidden <<<"$out")" \
   -a -n "$(grep -F 'api_secret = ****' <<<"$out")" -a -n "$(grep -F 'from environment VOXGATE_AUTH_API_SECRET' <<<"$out")"
 
+out=$(VOXGATE_AUTH_API_SECRET=x-real-secret "$bin" check-config --config "$VOXGATE_SOURCE_DIR/deploy/voxgate.example.ini" 2>&1); rc=$?
+check "the shipped example configuration is valid" test $rc -eq 0 -a -z "$(grep -i warning <<<"$out")"
+
 tok=$("$bin" token --room demo --identity alice --ttl 60); rc=$?
 payload=$(cut -d. -f2 <<<"$tok" | tr '_-' '/+' | base64 -d 2>/dev/null)
 check "token command prints a JWT for the room" test $rc -eq 0 -a -n "$(grep -F '"room":"demo"' <<<"$payload")"
