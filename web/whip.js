@@ -1,0 +1,97 @@
+// A WHIP session (RFC 9725) with the gateway: one RTCPeerConnection that sends
+// the microphone, receives the tutor, and carries the "events" data channel.
+
+const ICE_GATHER_LIMIT_MS = 2000;
+
+export class HttpError extends Error {
+  constructor(status, code, message, retryAfter) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.retryAfter = retryAfter;
+  }
+}
+
+async function errorFrom(response) {
+  let code = 'http_' + response.status, message = response.statusText;
+  try {
+    const body = await response.json();
+    code = body.error?.code ?? code;
+    message = body.error?.message ?? message;
+  } catch { /* not JSON */ }
+  return new HttpError(response.status, code, message, Number(response.headers.get('Retry-After')) || 0);
+}
+
+export async function fetchToken(name, room) {
+  const query = new URLSearchParams({ name, room });
+  const response = await fetch('/api/getToken?' + query);
+  if (!response.ok) throw await errorFrom(response);
+  return response.json();
+}
+
+// Resolves once ICE gathering is complete, or after a bound: candidates found
+// by then are in the offer, which is all a gateway on a reachable address needs.
+function iceGathered(pc) {
+  if (pc.iceGatheringState === 'complete') return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ICE_GATHER_LIMIT_MS);
+    function done() {
+      clearTimeout(timer);
+      pc.removeEventListener('icegatheringstatechange', check);
+      resolve();
+    }
+    function check() { if (pc.iceGatheringState === 'complete') done(); }
+    pc.addEventListener('icegatheringstatechange', check);
+  });
+}
+
+export class WhipSession extends EventTarget {
+  constructor({ url, room, token, stream }) {
+    super();
+    this.endpoint = `${url}/api/rooms/${encodeURIComponent(room)}/whip`;
+    this.token = token;
+    this.pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
+    this.events = this.pc.createDataChannel('events', { ordered: true });
+    this.events.addEventListener('message', (e) => this.#onEvent(e.data));
+    this.events.addEventListener('open', () => this.dispatchEvent(new Event('events-open')));
+    for (const track of stream.getAudioTracks()) this.pc.addTransceiver(track, { direction: 'sendrecv', streams: [stream] });
+    this.pc.addEventListener('track', (e) => this.dispatchEvent(new CustomEvent('track', { detail: e.streams[0] ?? new MediaStream([e.track]) })));
+    this.pc.addEventListener('connectionstatechange', () =>
+      this.dispatchEvent(new CustomEvent('connection', { detail: this.pc.connectionState })));
+    this.location = null;
+  }
+
+  async start() {
+    await this.pc.setLocalDescription(await this.pc.createOffer());
+    await iceGathered(this.pc);
+    const response = await fetch(this.endpoint, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/sdp', Authorization: `Bearer ${this.token}` },
+      body: this.pc.localDescription.sdp,
+    });
+    if (response.status !== 201) throw await errorFrom(response);
+    this.location = new URL(response.headers.get('Location'), this.endpoint).toString();
+    await this.pc.setRemoteDescription({ type: 'answer', sdp: await response.text() });
+  }
+
+  send(message) {
+    if (this.events.readyState === 'open') this.events.send(JSON.stringify(message));
+  }
+
+  async stop() {
+    const location = this.location;
+    this.location = null;
+    this.pc.close();
+    if (location) {
+      try {
+        await fetch(location, { method: 'DELETE', headers: { Authorization: `Bearer ${this.token}` } });
+      } catch { /* the gateway drops us after its disconnect timeout anyway */ }
+    }
+  }
+
+  #onEvent(data) {
+    let event;
+    try { event = JSON.parse(data); } catch { return; }
+    if (event && typeof event.type === 'string') this.dispatchEvent(new CustomEvent('agent-event', { detail: event }));
+  }
+}
