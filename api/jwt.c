@@ -47,6 +47,7 @@ vg_claims_clear (VgClaims *claims)
   g_clear_pointer (&claims->identity, g_free);
   g_clear_pointer (&claims->name, g_free);
   g_clear_pointer (&claims->metadata, g_free);
+  g_clear_pointer (&claims->sha256, g_free);
   g_clear_pointer (&claims->attributes, g_hash_table_unref);
   g_clear_pointer (&claims->video.room, g_free);
   memset (claims, 0, sizeof *claims);
@@ -374,6 +375,11 @@ vg_jwt_mint (const VgClaims *c, const char *api_key, const char *api_secret)
           first_attr = FALSE;
         }
       g_string_append_c (payload, '}');
+    }
+  if (c->sha256)
+    {
+      g_string_append (payload, ",\"sha256\":");
+      vg_json_append_string (payload, c->sha256);
     }
   if (c->not_before)
     g_string_append_printf (payload, ",\"nbf\":%" G_GINT64_FORMAT, c->not_before);

@@ -48,6 +48,7 @@ typedef struct
   char *name;
   char *metadata;
   GHashTable *attributes; /* string -> string, may be NULL */
+  char *sha256;           /* webhook body digest (base64), minted when set */
   gint64 not_before;      /* 0 when absent */
   gint64 expires_at;
   VgVideoGrant video;

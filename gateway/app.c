@@ -28,6 +28,7 @@ vg_app_new (VgConfig *config)
   app->main_context = g_main_context_ref_thread_default ();
   app->start_time_us = g_get_real_time ();
   app->health_checks = g_ptr_array_new_with_free_func (health_check_entry_free);
+  app->events = vg_events_new ();
   vg_metrics_add_collector (app->metrics, vg_metrics_collect_process, NULL);
   return app;
 }
@@ -39,6 +40,7 @@ vg_app_free (VgApp *app)
     return;
   vg_rate_limiter_free (app->rate_limiter);
   g_ptr_array_unref (app->health_checks);
+  vg_events_free (app->events);
   vg_metrics_free (app->metrics);
   vg_config_free (app->config);
   g_main_context_unref (app->main_context);

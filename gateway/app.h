@@ -4,6 +4,7 @@
 
 #include <glib.h>
 #include "gateway/config.h"
+#include "gateway/events.h"
 #include "gateway/metrics.h"
 #include "gateway/ratelimit.h"
 
@@ -24,6 +25,7 @@ struct _VgApp
   gint64 start_time_us;     /* g_get_real_time () at start */
   char *data_dir;           /* absolute, created at start */
   char *public_url;         /* base URL clients use; set once the server listens */
+  VgEvents *events;         /* room and participant lifecycle (events.h) */
 
   /* Services added by later subsystems register here (NULL until then). */
   struct _VgStore *store;

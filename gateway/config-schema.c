@@ -58,6 +58,22 @@ check_ice_url (const char *value, const char **allowed)
 }
 
 static gboolean
+check_url_list (const char *value, const char **allowed)
+{
+  g_auto (GStrv) items = g_strsplit (value, ",", -1);
+  const char *item_allowed;
+
+  *allowed = "comma-separated absolute http:// or https:// URLs";
+  for (guint i = 0; items[i]; i++)
+    {
+      char *item = g_strstrip (items[i]);
+      if (*item && !check_http_url (item, &item_allowed))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
 check_pipeline_name (const char *value, const char **allowed)
 {
   *allowed = "empty (automatic), or a file name ending in .pipeline (no directories)";
@@ -129,7 +145,8 @@ static const VgConfigKey schema[] = {
     "system instructions of the agent" },
   { "recording", "enabled", VG_KEY_BOOL, "false", "record each room mix (Ogg/Opus)" },
   { "recording", "dir", VG_KEY_STRING, "", "directory for recordings (empty = DATA_DIR/recordings)" },
-  { "webhooks", "urls", VG_KEY_LIST, "", "webhook receiver URLs (comma-separated)" },
+  { "webhooks", "urls", VG_KEY_LIST, "", "webhook receiver URLs (comma-separated http:// or https://)",
+    .check = check_url_list },
   { "node", "id", VG_KEY_STRING, "", "this node's id (empty = host name)" },
   { "log", "format", VG_KEY_ENUM, "text", "log format", .choices = "text|json" },
   { "log", "level", VG_KEY_ENUM, "info", "least severe level logged", .choices = "error|warning|info|debug" },

@@ -1,0 +1,180 @@
+#include "api/handlers/room-api.h"
+#include "gateway/validate.h"
+
+#include <string.h>
+
+static JsonNode *
+member (JsonObject *obj, const char *name, const char *alt_name)
+{
+  JsonNode *n = json_object_get_member (obj, name);
+  if ((!n || JSON_NODE_HOLDS_NULL (n)) && alt_name)
+    n = json_object_get_member (obj, alt_name);
+  return n && !JSON_NODE_HOLDS_NULL (n) ? n : NULL;
+}
+
+gboolean
+vg_json_member_string (JsonObject *obj, const char *name, const char *alt_name, const char **out)
+{
+  JsonNode *n = member (obj, name, alt_name);
+
+  *out = NULL;
+  if (!n)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+    return FALSE;
+  *out = json_node_get_string (n);
+  return TRUE;
+}
+
+gboolean
+vg_json_member_int (JsonObject *obj, const char *name, const char *alt_name, gint64 *out, gboolean *present)
+{
+  JsonNode *n = member (obj, name, alt_name);
+
+  *present = n != NULL;
+  if (!n)
+    return TRUE;
+  if (JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_INT64)
+    {
+      *out = json_node_get_int (n);
+      return TRUE;
+    }
+  /* proto3 JSON writes 64-bit integers as strings. */
+  if (JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING)
+    return g_ascii_string_to_signed (json_node_get_string (n), 10, G_MININT64, G_MAXINT64, out, NULL);
+  return FALSE;
+}
+
+void
+vg_room_create_args_clear (VgRoomCreateArgs *args)
+{
+  g_clear_pointer (&args->name, g_free);
+  g_clear_pointer (&args->metadata, g_free);
+  g_clear_pointer (&args->pipeline, g_free);
+  g_clear_pointer (&args->subtopic_id, g_free);
+}
+
+gboolean
+vg_room_create_args_parse (JsonObject *body, VgJsonShape shape, VgRoomCreateArgs *args, GError **error)
+{
+  gboolean proto = shape == VG_JSON_PROTO;
+  const char *name, *metadata, *pipeline, *subtopic = NULL;
+  gint64 empty = -1, max = -1;
+  gboolean has_empty, has_max;
+
+  memset (args, 0, sizeof *args);
+  args->empty_timeout = args->max_participants = -1;
+  if (!vg_json_member_string (body, "name", NULL, &name) || !vg_json_member_string (body, "metadata", NULL, &metadata)
+      || !vg_json_member_string (body, "pipeline", NULL, &pipeline)
+      || !vg_json_member_int (body, proto ? "emptyTimeout" : "empty_timeout", "empty_timeout", &empty, &has_empty)
+      || !vg_json_member_int (body, proto ? "maxParticipants" : "max_participants", "max_participants", &max,
+                              &has_max))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "name, metadata and pipeline must be strings; empty_timeout and max_participants integers");
+      return FALSE;
+    }
+  if (!proto && json_object_has_member (body, "subtopic_id"))
+    {
+      JsonNode *sub = json_object_get_member (body, "subtopic_id");
+      GType type = JSON_NODE_HOLDS_VALUE (sub) ? json_node_get_value_type (sub) : G_TYPE_INVALID;
+      if (type == G_TYPE_STRING)
+        subtopic = json_node_get_string (sub);
+      else if (type == G_TYPE_INT64)
+        args->subtopic_id = g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (sub));
+      else if (!JSON_NODE_HOLDS_NULL (sub))
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "subtopic_id must be a string or an integer");
+          return FALSE;
+        }
+    }
+  if (!name || !vg_validate_room_name (name))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "name must match ^[A-Za-z0-9_-]{1,64}$");
+      return FALSE;
+    }
+  if ((has_empty && (empty < 0 || empty > 86400)) || (has_max && (max < 0 || max > 10000)))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "empty_timeout must be 0..86400 seconds and max_participants 0..10000");
+      return FALSE;
+    }
+  if (metadata && strlen (metadata) > VG_METADATA_MAX)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "metadata is larger than %d bytes", VG_METADATA_MAX);
+      return FALSE;
+    }
+  args->name = g_strdup (name);
+  args->metadata = g_strdup (metadata);
+  args->pipeline = pipeline && *pipeline ? g_strdup (pipeline) : NULL;
+  if (subtopic)
+    args->subtopic_id = g_strdup (subtopic);
+  args->empty_timeout = has_empty ? empty : -1;
+  args->max_participants = has_max ? max : -1;
+  return TRUE;
+}
+
+VgRoom *
+vg_room_api_create (VgRooms *rooms, const VgRoomCreateArgs *args, gboolean *existed, GError **error)
+{
+  VgRoomOptions options = {
+    .template_name = args->pipeline,
+    .max_participants = args->max_participants > 0 ? (guint) args->max_participants : 0,
+    .empty_timeout_s = args->empty_timeout,
+    .metadata = args->metadata,
+  };
+  VgRoom *room = vg_rooms_lookup (rooms, args->name);
+
+  *existed = room != NULL;
+  if (room)
+    return room;
+  return vg_rooms_create (rooms, args->name, &options, error);
+}
+
+guint
+vg_room_api_http_status (const GError *error)
+{
+  if (error->domain == VG_ROOMS_ERROR)
+    switch ((VgRoomsError) error->code)
+      {
+      case VG_ROOMS_ERROR_NOT_FOUND: return 404;
+      case VG_ROOMS_ERROR_EXISTS: return 409;
+      case VG_ROOMS_ERROR_FULL: return 409;
+      case VG_ROOMS_ERROR_INVALID:
+      case VG_ROOMS_ERROR_BAD_SDP:
+      case VG_ROOMS_ERROR_NO_AUDIO:
+      case VG_ROOMS_ERROR_NO_OPUS: return 400;
+      case VG_ROOMS_ERROR_CLOSED: return 410;
+      case VG_ROOMS_ERROR_PIPELINE:
+      case VG_ROOMS_ERROR_NEGOTIATION: return 500;
+      }
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT))
+    return 400;
+  return 500;
+}
+
+const char *
+vg_room_api_error_code (const GError *error)
+{
+  switch (vg_room_api_http_status (error))
+    {
+    case 400: return "invalid_argument";
+    case 404: return "not_found";
+    case 409: return error->code == VG_ROOMS_ERROR_FULL ? "room_full" : "already_exists";
+    case 410: return "gone";
+    default: return "internal";
+    }
+}
+
+const char *
+vg_room_api_twirp_code (const GError *error)
+{
+  switch (vg_room_api_http_status (error))
+    {
+    case 400: return "invalid_argument";
+    case 404: return "not_found";
+    case 409: return error->code == VG_ROOMS_ERROR_FULL ? "resource_exhausted" : "already_exists";
+    case 410: return "not_found";
+    default: return "internal";
+    }
+}

@@ -1,0 +1,39 @@
+/* What the REST and Twirp room APIs share: creation arguments, and the
+ * mapping of registry errors to HTTP statuses and codes. */
+#pragma once
+
+#include <json-glib/json-glib.h>
+#include "api/handlers/room-json.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  char *name;
+  char *metadata;
+  char *pipeline;         /* template name, NULL = default */
+  char *subtopic_id;      /* kept for the store, NULL = none */
+  gint64 empty_timeout;   /* < 0 = default */
+  gint64 max_participants;/* < 0 = default */
+} VgRoomCreateArgs;
+
+/* Reads a create request in either shape (REST snake_case; proto3 JSON takes
+ * camelCase or snake_case, numbers or strings for integers; unknown fields
+ * are ignored). FALSE with a message for a missing name or a mistyped field. */
+gboolean vg_room_create_args_parse (JsonObject *body, VgJsonShape shape, VgRoomCreateArgs *args, GError **error);
+void vg_room_create_args_clear (VgRoomCreateArgs *args);
+
+/* Creates the room, or returns the existing one with *existed set. */
+VgRoom *vg_room_api_create (VgRooms *rooms, const VgRoomCreateArgs *args, gboolean *existed, GError **error);
+
+guint vg_room_api_http_status (const GError *error);
+const char *vg_room_api_error_code (const GError *error);
+/* Twirp's code for the same error. */
+const char *vg_room_api_twirp_code (const GError *error);
+
+/* Reads a string member, accepting either of two names; FALSE if present with another type. */
+gboolean vg_json_member_string (JsonObject *obj, const char *name, const char *alt_name, const char **out);
+/* Reads an integer member given as a number or a decimal string; FALSE if mistyped. */
+gboolean vg_json_member_int (JsonObject *obj, const char *name, const char *alt_name, gint64 *out, gboolean *present);
+
+G_END_DECLS

@@ -1,0 +1,138 @@
+#include "api/handlers/room-json.h"
+
+char *
+vg_room_sid (VgRoom *room)
+{
+  /* Unique per room instance: a room re-created under the same name gets a new sid. */
+  return g_strdup_printf ("RM_%08x%08" G_GINT64_MODIFIER "x", g_str_hash (vg_room_get_name (room)),
+                          vg_room_get_created_at (room));
+}
+
+char *
+vg_participant_sid (VgParticipant *p)
+{
+  return g_strconcat ("PA_", vg_participant_get_session_id (p), NULL);
+}
+
+char *
+vg_track_sid (VgParticipant *p)
+{
+  return g_strconcat ("TR_", vg_participant_get_session_id (p), NULL);
+}
+
+static void
+member_int64 (JsonBuilder *b, const char *name, gint64 value, VgJsonShape shape)
+{
+  json_builder_set_member_name (b, name);
+  if (shape == VG_JSON_PROTO)
+    {
+      g_autofree char *text = g_strdup_printf ("%" G_GINT64_FORMAT, value);
+      json_builder_add_string_value (b, text);
+    }
+  else
+    json_builder_add_int_value (b, value);
+}
+
+static void
+member_string (JsonBuilder *b, const char *name, const char *value)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_add_string_value (b, value ? value : "");
+}
+
+static void
+member_int (JsonBuilder *b, const char *name, gint64 value)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_add_int_value (b, value);
+}
+
+static void
+member_bool (JsonBuilder *b, const char *name, gboolean value)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_add_boolean_value (b, value);
+}
+
+void
+vg_room_json (JsonBuilder *b, VgRoom *room, VgJsonShape shape)
+{
+  g_autofree char *sid = vg_room_sid (room);
+  gboolean proto = shape == VG_JSON_PROTO;
+  g_autoptr (GPtrArray) participants = vg_room_list_participants (room);
+  guint publishers = 0;
+
+  for (guint i = 0; i < participants->len; i++)
+    if (vg_participant_get_kind (g_ptr_array_index (participants, i)) == VG_PARTICIPANT_PUBLISHER)
+      publishers++;
+  json_builder_begin_object (b);
+  member_string (b, "sid", sid);
+  member_string (b, "name", vg_room_get_name (room));
+  member_int (b, proto ? "emptyTimeout" : "empty_timeout", vg_room_get_empty_timeout (room));
+  member_int (b, proto ? "maxParticipants" : "max_participants", vg_room_get_max_participants (room));
+  member_int64 (b, proto ? "creationTime" : "created_at", vg_room_get_created_at (room), shape);
+  member_string (b, "metadata", vg_room_get_metadata (room));
+  member_int (b, proto ? "numParticipants" : "num_participants", participants->len);
+  member_int (b, proto ? "numPublishers" : "num_publishers", publishers);
+  if (proto)
+    member_bool (b, "activeRecording", FALSE);
+  else
+    member_string (b, "pipeline", vg_room_get_template (room));
+  json_builder_end_object (b);
+}
+
+static const char *
+proto_state (VgParticipantState state)
+{
+  switch (state)
+    {
+    case VG_PARTICIPANT_JOINING: return "JOINING";
+    case VG_PARTICIPANT_ACTIVE: return "ACTIVE";
+    case VG_PARTICIPANT_DISCONNECTED: return "DISCONNECTED";
+    }
+  return "JOINING";
+}
+
+void
+vg_participant_json (JsonBuilder *b, VgParticipant *p, VgJsonShape shape)
+{
+  g_autofree char *sid = vg_participant_sid (p);
+  g_autofree char *track = vg_track_sid (p);
+  gboolean proto = shape == VG_JSON_PROTO;
+  gboolean publisher = vg_participant_get_kind (p) == VG_PARTICIPANT_PUBLISHER;
+
+  json_builder_begin_object (b);
+  member_string (b, "sid", sid);
+  member_string (b, "identity", vg_participant_get_identity (p));
+  member_string (b, "name", vg_participant_get_name (p));
+  member_string (b, "state", proto ? proto_state (vg_participant_get_state (p))
+                                   : vg_participant_state_to_string (vg_participant_get_state (p)));
+  member_int64 (b, proto ? "joinedAt" : "joined_at", vg_participant_get_joined_at (p), shape);
+  member_bool (b, proto ? "isPublisher" : "is_publisher", publisher);
+  if (!proto)
+    member_string (b, "session_id", vg_participant_get_session_id (p));
+  json_builder_set_member_name (b, "tracks");
+  json_builder_begin_array (b);
+  if (publisher)
+    {
+      json_builder_begin_object (b);
+      member_string (b, "sid", track);
+      member_string (b, "type", proto ? "AUDIO" : "audio");
+      member_string (b, "source", proto ? "MICROPHONE" : "microphone");
+      member_string (b, proto ? "mimeType" : "mime_type", "audio/opus");
+      member_bool (b, "muted", FALSE); /* INTEGRATION: vg_participant_get_muted */
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  if (proto)
+    {
+      json_builder_set_member_name (b, "permission");
+      json_builder_begin_object (b);
+      member_bool (b, "canSubscribe", TRUE);
+      member_bool (b, "canPublish", publisher);
+      member_bool (b, "canPublishData", TRUE);
+      json_builder_end_object (b);
+      member_string (b, "kind", "STANDARD");
+    }
+  json_builder_end_object (b);
+}

@@ -1,0 +1,24 @@
+/* Rooms and participants as JSON, in the two shapes the API speaks: the REST
+ * shape (snake_case) and LiveKit's proto3 JSON (camelCase, int64 as strings). */
+#pragma once
+
+#include <json-glib/json-glib.h>
+#include "gateway/rooms.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  VG_JSON_REST,
+  VG_JSON_PROTO,
+} VgJsonShape;
+
+/* Stable ids in LiveKit's style: "RM_…", "PA_…", "TR_…". Caller frees. */
+char *vg_room_sid (VgRoom *room);
+char *vg_participant_sid (VgParticipant *participant);
+char *vg_track_sid (VgParticipant *participant);
+
+void vg_room_json (JsonBuilder *b, VgRoom *room, VgJsonShape shape);
+void vg_participant_json (JsonBuilder *b, VgParticipant *participant, VgJsonShape shape);
+
+G_END_DECLS
