@@ -300,6 +300,7 @@ vg_jwt_verify (const char *token, gsize len, VgJwtSecretLookup lookup, gpointer 
       claims_out->identity = dup_string_member (payload, "sub");
       claims_out->name = dup_string_member (payload, "name");
       claims_out->metadata = dup_string_member (payload, "metadata");
+      claims_out->sha256 = dup_string_member (payload, "sha256");
       claims_out->expires_at = exp;
       claims_out->not_before = has_nbf ? nbf : 0;
       if (attrs && JSON_NODE_HOLDS_OBJECT (attrs))
