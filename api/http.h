@@ -39,9 +39,9 @@ const char *vg_request_content_type (VgRequest *req);
 GBytes *vg_request_body (VgRequest *req);
 gboolean vg_request_is_tls (VgRequest *req);
 
-/* Parses the body as a JSON object. On failure it has already replied
- * (415 for another content type, 400 for bad JSON or a non-object) and
- * returns NULL. */
+/* Parses the body as a JSON object (caller unrefs). On failure it has
+ * already replied (415 for another content type, 400 for bad JSON or a
+ * non-object) and returns NULL. */
 JsonObject *vg_request_json_object (VgRequest *req);
 
 /* Keeps the connection open after the handler returns; reply later. */
