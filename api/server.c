@@ -173,7 +173,8 @@ on_message_finished (SoupServerMessage *msg, gpointer user_data)
   }
   {
     guint status = soup_server_message_get_status (msg);
-    GLogLevelFlags level = status >= 500 ? G_LOG_LEVEL_WARNING : G_LOG_LEVEL_DEBUG;
+    /* A 500 is our fault; 503 (not ready), 501 and 502 are answers. */
+    GLogLevelFlags level = status == SOUP_STATUS_INTERNAL_SERVER_ERROR ? G_LOG_LEVEL_WARNING : G_LOG_LEVEL_DEBUG;
     /* The path, not the query: a query may carry an access token. */
     if (vg_log_enabled (level))
       g_log_structured (G_LOG_DOMAIN, level, "REQUEST_ID", req->request_id, "MESSAGE", "%s %s -> %s in %.3f ms",
