@@ -9,4 +9,8 @@ vg_api_register_routes (VgRouter *router, VgApp *app)
   vg_metrics_routes_register (router, app);
   vg_token_routes_register (router, app);
   vg_web_routes_register (router, app);
+  vg_room_api_routes_register (router, app);
+  vg_twirp_routes_register (router, app);
+  vg_rooms_routes_register (router, app);
+  vg_data_api_routes_register (router, app);
 }

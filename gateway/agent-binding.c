@@ -74,9 +74,8 @@ vg_agent_bin_load (const char *pipelines_dir, const char *template_name, GError 
       return NULL;
     }
   g_autofree char *description = strip_comments (text);
-  GstElement *bin = gst_parse_bin_from_description_full (
-    description, TRUE, NULL, GST_PARSE_FLAG_FATAL_ERRORS | GST_PARSE_FLAG_NO_SINGLE_ELEMENT_BINS,
-    &local);
+  GstElement *bin = gst_parse_bin_from_description_full (description, TRUE, NULL,
+                                                         GST_PARSE_FLAG_FATAL_ERRORS, &local);
   if (!bin)
     {
       g_set_error (error, VG_ROOMS_ERROR, VG_ROOMS_ERROR_PIPELINE, "pipeline template %s: %s",
@@ -135,8 +134,8 @@ builder_to_text (JsonBuilder *builder)
   return json_to_string (root, FALSE);
 }
 
-static const char *const agent_states[] = { "connecting", "listening", "thinking", "speaking",
-                                            "error", NULL };
+static const char *const agent_states[]
+    = { "connecting", "listening", "thinking", "speaking", "error", NULL };
 
 char *
 vg_agent_event_from_message (const GstStructure *s, const char **state_out)

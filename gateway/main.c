@@ -3,13 +3,17 @@
  *   voxgate [serve] [--config FILE] [--listen ADDR] [--port N] [--data-dir DIR]
  *   voxgate token --room R --identity I [--name N] [--admin] [--ttl S]
  *   voxgate check-config [--config FILE]
+ *   voxgate migrate [--config FILE] [--data-dir DIR]
  *
  * Exit status: 0 on success and after a clean shutdown, 2 for a bad command
  * line or configuration, 1 for a failure at run time. */
 #include "api/cli.h"
 #include "api/server.h"
+#include "api/webhooks.h"
 #include "gateway/app.h"
 #include "gateway/log.h"
+#include "gateway/rooms.h"
+#include "gateway/store.h"
 #include "vg-build-config.h"
 
 #include <glib-unix.h>
@@ -136,6 +140,68 @@ prepare_data_dir (VgConfig *cfg, GError **error)
   return abs;
 }
 
+/* Opens [store] url and, unless [store] migrate_on_start is false (or
+ * migrate is FALSE), applies pending migrations. NULL after printing why. */
+static VgStore *
+open_store (VgApp *app, VgConfig *cfg, const char *data_dir, gboolean migrate)
+{
+  g_autoptr (GError) error = NULL;
+  VgStore *store = vg_store_open (app, vg_config_get_string (cfg, "store", "url"), data_dir, &error);
+  guint applied = 0;
+
+  if (!store)
+    {
+      g_printerr ("voxgate: store: %s\n", error->message);
+      return NULL;
+    }
+  if (migrate && !vg_store_migrate (store, &applied, &error))
+    {
+      g_printerr ("voxgate: store: %s\n", error->message);
+      vg_store_close (store);
+      return NULL;
+    }
+  if (applied)
+    g_message ("store: %u migrations applied (%s)", applied, vg_store_backend_name (store));
+  return store;
+}
+
+static int
+run_migrate (VgOptions *o)
+{
+  g_autoptr (VgConfig) cfg = load_config (o);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *data_dir = NULL;
+  VgStore *store;
+  guint applied = 0;
+  gboolean ok;
+
+  if (!cfg)
+    return 2;
+  if (!(data_dir = prepare_data_dir (cfg, &error)))
+    {
+      g_printerr ("voxgate: %s\n", error->message);
+      return 2;
+    }
+  if (!(store = open_store (NULL, cfg, data_dir, FALSE)))
+    return 1;
+  ok = vg_store_migrate (store, &applied, &error);
+  if (ok)
+    printf ("voxgate: %u migrations applied (%s)\n", applied, vg_store_backend_name (store));
+  else
+    g_printerr ("voxgate: store: %s\n", error->message);
+  vg_store_close (store);
+  return ok ? 0 : 1;
+}
+
+static void
+close_store (VgApp *app)
+{
+  VgStore *store = app->store;
+
+  app->store = NULL;
+  vg_store_close (store);
+}
+
 static int
 run_serve (VgOptions *o)
 {
@@ -145,6 +211,7 @@ run_serve (VgOptions *o)
   VgShutdown shutdown = { 0 };
   VgApp *app;
   VgServer *server;
+  VgWebhooks *webhooks = NULL;
   char *data_dir;
   guint sigint, sigterm;
 
@@ -166,12 +233,25 @@ run_serve (VgOptions *o)
   app = vg_app_new (cfg);
   app->data_dir = data_dir;
   app->rate_limiter = vg_rate_limiter_new_local (100000);
+  /* The store before rooms: participants write conversations through it. */
+  if (!(app->store = open_store (app, cfg, data_dir, vg_config_get_bool (cfg, "store", "migrate_on_start"))))
+    {
+      vg_app_free (app);
+      return 1;
+    }
+  /* Rooms before the server: WHIP/WHEP handlers find them in app->rooms. */
+  app->rooms = vg_rooms_new (app);
+  webhooks = vg_webhooks_new (app, app->events);
 
   server = vg_server_new (app, &error);
   if (!server || !vg_server_listen (server, &error))
     {
       g_printerr ("voxgate: %s\n", error->message);
       vg_server_free (server);
+      vg_webhooks_free (webhooks);
+      vg_rooms_free (app->rooms);
+      app->rooms = NULL;
+      close_store (app);
       vg_app_free (app);
       return error->domain == G_IO_ERROR && error->code == G_IO_ERROR_INVALID_ARGUMENT ? 2 : 1;
     }
@@ -190,6 +270,14 @@ run_serve (VgOptions *o)
   g_source_remove (sigint);
   g_source_remove (sigterm);
   vg_server_free (server);
+  /* Rooms close first so their participant_left/room_finished events are
+   * queued; webhooks still in the queue then are dropped with the process. */
+  vg_rooms_free (app->rooms);
+  app->rooms = NULL;
+  vg_webhooks_free (webhooks);
+  /* After the rooms, whose last writes (conversation ends) are queued by now:
+   * written within a short grace, or spooled for the next start. */
+  close_store (app);
   vg_app_free (app);
   g_message ("stopped");
   return 0;
@@ -253,7 +341,7 @@ main (int argc, char **argv)
       argc--;
     }
 
-  ctx = g_option_context_new ("[serve|token|check-config] - voice-AI media gateway");
+  ctx = g_option_context_new ("[serve|token|check-config|migrate] - voice-AI media gateway");
   g_option_context_add_main_entries (ctx, common, NULL);
   if (g_str_equal (command, "token"))
     g_option_context_add_main_entries (ctx, token, NULL);
@@ -276,9 +364,11 @@ main (int argc, char **argv)
     status = run_token (&o);
   else if (g_str_equal (command, "check-config"))
     status = run_check_config (&o);
+  else if (g_str_equal (command, "migrate"))
+    status = run_migrate (&o);
   else
     {
-      g_printerr ("voxgate: unknown command '%s' (serve, token, check-config)\n", command);
+      g_printerr ("voxgate: unknown command '%s' (serve, token, check-config, migrate)\n", command);
       status = 2;
     }
   options_clear (&o);

@@ -26,7 +26,7 @@ media_offers_opus (const GstSDPMedia *media, guint *pt_out)
         end++;
       if (g_ascii_strncasecmp (end, "opus/48000", 10) == 0)
         {
-          *pt_out = (guint) pt;
+          *pt_out = (guint)pt;
           return TRUE;
         }
     }
@@ -37,8 +37,8 @@ GstSDPMessage *
 vg_sdp_check_offer (const char *text, guint *opus_pt, GError **error)
 {
   GstSDPMessage *sdp = NULL;
-  if (!text || !offer_looks_like_sdp (text) || gst_sdp_message_new_from_text (text, &sdp) != GST_SDP_OK
-      || !sdp)
+  if (!text || !offer_looks_like_sdp (text)
+      || gst_sdp_message_new_from_text (text, &sdp) != GST_SDP_OK || !sdp)
     {
       g_set_error (error, VG_ROOMS_ERROR, VG_ROOMS_ERROR_BAD_SDP, "the offer is not an SDP");
       if (sdp)
@@ -51,9 +51,8 @@ vg_sdp_check_offer (const char *text, guint *opus_pt, GError **error)
       const GstSDPMedia *media = gst_sdp_message_get_media (sdp, i);
       if (g_strcmp0 (gst_sdp_media_get_media (media), "audio") != 0
           || gst_sdp_media_get_port (media) == 0
-          || !g_str_has_suffix (gst_sdp_media_get_proto (media) ? gst_sdp_media_get_proto (media)
-                                                                : "",
-                                "RTP/SAVPF"))
+          || !g_str_has_suffix (
+              gst_sdp_media_get_proto (media) ? gst_sdp_media_get_proto (media) : "", "RTP/SAVPF"))
         continue;
       audio = TRUE;
       opus = media_offers_opus (media, opus_pt);

@@ -15,7 +15,7 @@ struct _VgGraphNode
   GstElement *tee;   /* owned ref or NULL */
   GstElement *mixer; /* owned ref or NULL */
   gboolean detaching;
-  guint pending;     /* links still being unlinked while detaching */
+  guint pending; /* links still being unlinked while detaching */
   VgGraphDetachedFunc done;
   gpointer done_data;
 };
@@ -24,7 +24,7 @@ struct _VgGraphLink
 {
   VgRoomGraph *graph;
   VgGraphNode *src, *sink;
-  GstPad *tee_pad;   /* request pad of src->tee */
+  GstPad *tee_pad; /* request pad of src->tee */
   GstElement *queue;
   GstPad *mixer_pad; /* request pad of sink->mixer */
   gboolean unlinking;
@@ -109,9 +109,11 @@ vg_room_graph_free (VgRoomGraph *graph)
 {
   if (!graph)
     return;
-  g_ptr_array_foreach (graph->links, (GFunc) link_free, NULL);
+  for (guint i = 0; i < graph->links->len; i++)
+    link_free (g_ptr_array_index (graph->links, i));
   g_ptr_array_unref (graph->links);
-  g_ptr_array_foreach (graph->nodes, (GFunc) node_free, NULL);
+  for (guint i = 0; i < graph->nodes->len; i++)
+    node_free (g_ptr_array_index (graph->nodes, i));
   g_ptr_array_unref (graph->nodes);
   gst_object_unref (graph->bin);
   g_main_context_unref (graph->context);
@@ -133,7 +135,7 @@ graph_link (VgRoomGraph *graph, VgGraphNode *src, VgGraphNode *sink)
   if (!queue)
     return FALSE;
   g_object_set (queue, "leaky", 2 /* downstream: drop the oldest */, "max-size-buffers", 0,
-                "max-size-bytes", 0, "max-size-time", (guint64) LINK_QUEUE_MAX_NS, NULL);
+                "max-size-bytes", 0, "max-size-time", (guint64)LINK_QUEUE_MAX_NS, NULL);
 
   VgGraphLink *link = g_new0 (VgGraphLink, 1);
   link->graph = graph;
@@ -146,8 +148,8 @@ graph_link (VgRoomGraph *graph, VgGraphNode *src, VgGraphNode *sink)
   link->mixer_pad = gst_element_request_pad_simple (sink->mixer, "sink_%u");
   GstPad *qsink = gst_element_get_static_pad (queue, "sink");
   GstPad *qsrc = gst_element_get_static_pad (queue, "src");
-  gboolean ok = link->tee_pad && link->mixer_pad
-                && gst_pad_link (qsrc, link->mixer_pad) == GST_PAD_LINK_OK;
+  gboolean ok
+      = link->tee_pad && link->mixer_pad && gst_pad_link (qsrc, link->mixer_pad) == GST_PAD_LINK_OK;
   /* The queue runs before data can reach it from the tee. */
   ok = ok && gst_element_sync_state_with_parent (queue);
   ok = ok && gst_pad_link (link->tee_pad, qsink) == GST_PAD_LINK_OK;
@@ -203,12 +205,12 @@ link_finish (gpointer data)
   VgGraphLink *link = data;
   VgRoomGraph *graph = link->graph;
 
+  /* Release the mixer pad first: it flushes, which wakes the queue's thread
+   * if it waits inside a stalled mixer (e.g. one whose webrtcbin has not
+   * connected yet), so stopping the queue cannot deadlock on it. */
+  gst_element_release_request_pad (link->sink->mixer, link->mixer_pad);
   gst_element_set_locked_state (link->queue, TRUE);
   gst_element_set_state (link->queue, GST_STATE_NULL);
-  GstPad *qsrc = gst_element_get_static_pad (link->queue, "src");
-  gst_pad_unlink (qsrc, link->mixer_pad);
-  gst_object_unref (qsrc);
-  gst_element_release_request_pad (link->sink->mixer, link->mixer_pad);
   gst_element_release_request_pad (link->src->tee, link->tee_pad);
   gst_bin_remove (graph->bin, link->queue);
 

@@ -33,6 +33,7 @@ struct _VgRooms
   GHashTable *rooms;    /* name -> VgRoom* (owned ref) */
   GHashTable *sessions; /* session id -> VgParticipant* (borrowed) */
   guint participant_serial;
+  guint pending_teardowns; /* rooms and participants still stopping */
 };
 
 /* Room lifecycle, room.c */
@@ -69,7 +70,7 @@ void vg_participant_unref (VgParticipant *p);
 /* Adds the elements to the running pipeline and starts negotiation. */
 gboolean vg_participant_start (VgParticipant *p, VgJoinCallback callback, gpointer user_data,
                                GError **error);
-GstElement *vg_participant_get_tee (VgParticipant *p);   /* NULL for listeners */
+GstElement *vg_participant_get_tee (VgParticipant *p); /* NULL for listeners */
 GstElement *vg_participant_get_mixer (VgParticipant *p);
 void vg_participant_set_graph_node (VgParticipant *p, VgGraphNode *node);
 VgGraphNode *vg_participant_get_graph_node (VgParticipant *p);
@@ -80,6 +81,8 @@ void vg_participant_close (VgParticipant *p);
 /* Sets the elements to NULL off the main context and removes them from the
  * pipeline; done runs on the main context afterwards. */
 void vg_participant_teardown (VgParticipant *p, GSourceFunc done, gpointer user_data);
+/* Stops the elements on the calling thread (room closing, not the main context). */
+void vg_participant_stop_media (VgParticipant *p);
 /* Periodic checks from the room (main context): timeouts, stats. */
 void vg_participant_tick (VgParticipant *p, gint64 now_us, gboolean sample_stats);
 
@@ -89,7 +92,7 @@ void vg_participant_tick (VgParticipant *p, gint64 now_us, gboolean sample_stats
 GstSDPMessage *vg_sdp_check_offer (const char *text, guint *opus_pt, GError **error);
 typedef struct
 {
-  char *ufrag, *pwd;   /* NULL when absent */
+  char *ufrag, *pwd;     /* NULL when absent */
   GPtrArray *candidates; /* "candidate:..." strings, owned */
   gboolean end_of_candidates;
 } VgSdpFrag;

@@ -21,16 +21,16 @@ GQuark vg_rooms_error_quark (void);
 
 typedef enum
 {
-  VG_ROOMS_ERROR_NOT_FOUND,    /* no such room or session */
-  VG_ROOMS_ERROR_EXISTS,       /* a room with that name exists */
-  VG_ROOMS_ERROR_INVALID,      /* a bad name, template name or argument */
-  VG_ROOMS_ERROR_FULL,         /* max_participants reached */
-  VG_ROOMS_ERROR_BAD_SDP,      /* the offer does not parse */
-  VG_ROOMS_ERROR_NO_AUDIO,     /* the offer has no usable audio m-line */
-  VG_ROOMS_ERROR_NO_OPUS,      /* the audio m-line does not offer Opus */
-  VG_ROOMS_ERROR_PIPELINE,     /* an element is missing or the template fails */
-  VG_ROOMS_ERROR_NEGOTIATION,  /* webrtcbin refused the offer */
-  VG_ROOMS_ERROR_CLOSED,       /* the room or participant went away meanwhile */
+  VG_ROOMS_ERROR_NOT_FOUND,   /* no such room or session */
+  VG_ROOMS_ERROR_EXISTS,      /* a room with that name exists */
+  VG_ROOMS_ERROR_INVALID,     /* a bad name, template name or argument */
+  VG_ROOMS_ERROR_FULL,        /* max_participants reached */
+  VG_ROOMS_ERROR_BAD_SDP,     /* the offer does not parse */
+  VG_ROOMS_ERROR_NO_AUDIO,    /* the offer has no usable audio m-line */
+  VG_ROOMS_ERROR_NO_OPUS,     /* the audio m-line does not offer Opus */
+  VG_ROOMS_ERROR_PIPELINE,    /* an element is missing or the template fails */
+  VG_ROOMS_ERROR_NEGOTIATION, /* webrtcbin refused the offer */
+  VG_ROOMS_ERROR_CLOSED,      /* the room or participant went away meanwhile */
 } VgRoomsError;
 
 /* What the registry reads from [rooms] [webrtc] [agent]; see
@@ -38,15 +38,15 @@ typedef enum
 typedef struct
 {
   gboolean auto_create;
-  guint empty_timeout_s;      /* close a room this long after it became empty */
-  guint max_participants;     /* 0 = unlimited */
-  char *stun_server;          /* "stun://host:port" or NULL */
-  char *turn_server;          /* "turn(s)://user:pass@host:port" or NULL */
-  guint jitter_latency_ms;    /* webrtcbin jitterbuffer latency */
-  guint disconnect_timeout_ms;/* disconnected (or silent) this long = removed */
-  guint ice_gather_timeout_ms;/* longest wait for ICE gathering before answering */
-  char *pipelines_dir;        /* where agent templates live */
-  char *default_pipeline;     /* template file name, e.g. "echo.pipeline" */
+  guint empty_timeout_s;       /* close a room this long after it became empty */
+  guint max_participants;      /* 0 = unlimited */
+  char *stun_server;           /* "stun://host:port" or NULL */
+  char *turn_server;           /* "turn(s)://user:pass@host:port" or NULL */
+  guint jitter_latency_ms;     /* webrtcbin jitterbuffer latency */
+  guint disconnect_timeout_ms; /* disconnected (or silent) this long = removed */
+  guint ice_gather_timeout_ms; /* longest wait for ICE gathering before answering */
+  char *pipelines_dir;         /* where agent templates live */
+  char *default_pipeline;      /* template file name, e.g. "echo.pipeline" */
   /* Agent element properties applied when the template's element has them. */
   char *agent_url, *agent_model, *agent_voice, *agent_instructions;
 } VgRoomsSettings;
@@ -71,14 +71,18 @@ const VgRoomsSettings *vg_rooms_get_settings (VgRooms *rooms);
 
 typedef struct
 {
-  const char *template_name;  /* NULL = the configured default */
-  guint max_participants;     /* 0 = the configured default */
-  gint empty_timeout_s;       /* < 0 = the configured default */
-  const char *metadata;       /* free text kept with the room, may be NULL */
+  const char *template_name; /* NULL = the configured default */
+  guint max_participants;    /* 0 = the configured default */
+  gint empty_timeout_s;      /* < 0 = the configured default */
+  const char *metadata;      /* free text kept with the room, may be NULL */
 } VgRoomOptions;
 
 /* Room names: 1..128 characters of [A-Za-z0-9_.:-]. */
 gboolean vg_room_name_is_valid (const char *name);
+
+/* Checks an offer as vg_room_join will (parses, an audio m-line with Opus),
+ * so a refused offer creates no room. */
+gboolean vg_rooms_check_offer (const char *offer_sdp, GError **error);
 
 /* Creates a room (options may be NULL). Returns it (owned by the registry). */
 VgRoom *vg_rooms_create (VgRooms *rooms, const char *name, const VgRoomOptions *options,
@@ -133,7 +137,7 @@ typedef struct
 {
   VgParticipantKind kind;
   const char *identity;
-  const char *name;       /* may be NULL */
+  const char *name; /* may be NULL */
   const char *offer_sdp;
   gint64 request_time_us; /* g_get_monotonic_time () when the request came in; 0 = now */
 } VgJoinRequest;

@@ -1,0 +1,230 @@
+/* Helpers of the data API, and its route table. */
+#include "api/handlers/data-common.h"
+#include "api/auth.h"
+#include "api/handlers/handlers.h"
+
+#include <string.h>
+
+VgStore *
+vg_data_begin (VgRequest *req)
+{
+  g_auto (VgClaims) claims = { 0 };
+  VgStore *store;
+
+  if (!vg_auth_require (req, VG_GRANT_ROOM_ADMIN, NULL, &claims))
+    return NULL;
+  if (!(store = vg_request_app (req)->store))
+    vg_reply_error (req, SOUP_STATUS_SERVICE_UNAVAILABLE, "unavailable",
+                    "the store is not available on this node");
+  return store;
+}
+
+void
+vg_data_reply_store_error (VgRequest *req, const GError *error)
+{
+  if (g_error_matches (error, VG_STORE_ERROR, VG_STORE_ERROR_INVALID))
+    vg_reply_error (req, SOUP_STATUS_BAD_REQUEST, "invalid_argument",
+                    "the database refused the value");
+  else if (g_error_matches (error, VG_STORE_ERROR, VG_STORE_ERROR_CONFLICT))
+    vg_reply_error (req, SOUP_STATUS_CONFLICT, "already_exists",
+                    "an item with the same key exists");
+  else if (g_error_matches (error, VG_STORE_ERROR, VG_STORE_ERROR_UNAVAILABLE))
+    vg_reply_error (req, SOUP_STATUS_SERVICE_UNAVAILABLE, "unavailable",
+                    "the database is unreachable");
+  else
+    {
+      /* The detail goes to the log, not to the client. */
+      g_warning ("data API %s %s: %s", vg_request_method (req), vg_request_path (req),
+                 error->message);
+      vg_reply_error (req, SOUP_STATUS_INTERNAL_SERVER_ERROR, "internal", "database error");
+    }
+}
+
+typedef struct
+{
+  VgRequest *req;
+  VgDataResultFunc callback;
+  gpointer data;
+  GDestroyNotify destroy;
+} VgDataCall;
+
+static void
+on_result (JsonArray *rows, gint64 changes, const GError *error, gpointer user_data)
+{
+  VgDataCall *call = user_data;
+
+  if (error)
+    vg_data_reply_store_error (call->req, error);
+  else
+    call->callback (call->req, rows, changes, call->data);
+  if (call->destroy)
+    call->destroy (call->data);
+  vg_request_unref (call->req);
+  g_free (call);
+}
+
+void
+vg_data_query_full (VgRequest *req, VgStore *store, VgStoreQuery query, const char *const *params,
+                    guint n, VgDataResultFunc callback, gpointer data, GDestroyNotify destroy)
+{
+  VgDataCall *call = g_new0 (VgDataCall, 1);
+
+  call->req = vg_request_ref (req);
+  call->callback = callback;
+  call->data = data;
+  call->destroy = destroy;
+  if (!vg_request_replied (req))
+    vg_request_pause (req);
+  vg_store_query (store, query, params, n, on_result, call);
+}
+
+gboolean
+vg_data_query_text (VgRequest *req, const char *name, gsize max_len, char **out)
+{
+  const char *v = vg_request_query (req, name);
+
+  *out = NULL;
+  if (!v)
+    return TRUE;
+  if (!*v || strlen (v) > max_len || !g_utf8_validate (v, -1, NULL))
+    {
+      vg_reply_error (req, SOUP_STATUS_BAD_REQUEST, "invalid_argument",
+                      "%s must be 1-%" G_GSIZE_FORMAT " bytes of UTF-8", name, max_len);
+      return FALSE;
+    }
+  *out = g_strdup (v);
+  return TRUE;
+}
+
+gboolean
+vg_data_query_time (VgRequest *req, const char *name, char **out)
+{
+  const char *v = vg_request_query (req, name);
+
+  *out = NULL;
+  if (!v)
+    return TRUE;
+  if (!(*out = vg_store_time_parse (v)))
+    {
+      vg_reply_error (
+          req, SOUP_STATUS_BAD_REQUEST, "invalid_argument",
+          "%s must be an ISO 8601 time with a zone (e.g. 2026-01-31T12:00:00Z) or unix seconds",
+          name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+parse_uint (const char *text, guint64 max, guint64 *out)
+{
+  char *end = NULL;
+  guint64 v;
+
+  if (!text || !g_ascii_isdigit (text[0]) || strlen (text) > 20)
+    return FALSE;
+  v = g_ascii_strtoull (text, &end, 10);
+  if (*end || v == 0 || v > max)
+    return FALSE;
+  *out = v;
+  return TRUE;
+}
+
+gboolean
+vg_data_query_limit (VgRequest *req, guint *limit)
+{
+  const char *v = vg_request_query (req, "limit");
+  guint64 n;
+
+  *limit = VG_DATA_LIMIT_DEFAULT;
+  if (!v)
+    return TRUE;
+  if (!parse_uint (v, VG_DATA_LIMIT_MAX, &n))
+    {
+      vg_reply_error (req, SOUP_STATUS_BAD_REQUEST, "invalid_argument",
+                      "limit must be an integer from 1 to %d", VG_DATA_LIMIT_MAX);
+      return FALSE;
+    }
+  *limit = n;
+  return TRUE;
+}
+
+gboolean
+vg_data_param_id (VgRequest *req, const char *name, char **out)
+{
+  guint64 n;
+
+  if (!parse_uint (vg_request_param (req, name), G_MAXINT64, &n))
+    {
+      vg_reply_error (req, SOUP_STATUS_BAD_REQUEST, "invalid_argument",
+                      "%s must be a positive integer", name);
+      return FALSE;
+    }
+  *out = g_strdup_printf ("%" G_GUINT64_FORMAT, n);
+  return TRUE;
+}
+
+gboolean
+vg_data_body_string (VgRequest *req, JsonObject *body, const char *member, gsize min_chars,
+                     gsize max_chars, const char **out)
+{
+  JsonNode *n = json_object_get_member (body, member);
+  glong chars;
+
+  *out = NULL;
+  if (!n)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+    {
+      vg_reply_error (req, SOUP_STATUS_BAD_REQUEST, "invalid_argument", "%s must be a string",
+                      member);
+      return FALSE;
+    }
+  *out = json_node_get_string (n);
+  chars = g_utf8_strlen (*out, -1);
+  if ((gsize)chars < min_chars || (gsize)chars > max_chars)
+    {
+      vg_reply_error (req, SOUP_STATUS_BAD_REQUEST, "invalid_argument",
+                      "%s must have %" G_GSIZE_FORMAT "-%" G_GSIZE_FORMAT " characters", member,
+                      min_chars, max_chars);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+vg_data_body_only (VgRequest *req, JsonObject *body, const char *const *allowed)
+{
+  g_autoptr (GList) members = json_object_get_members (body);
+
+  for (GList *l = members; l; l = l->next)
+    if (!g_strv_contains (allowed, l->data))
+      {
+        g_autofree char *name
+            = g_utf8_substring (l->data, 0, MIN (64, g_utf8_strlen (l->data, -1)));
+        vg_reply_error (req, SOUP_STATUS_BAD_REQUEST, "invalid_argument", "unknown field \"%s\"",
+                        name);
+        return FALSE;
+      }
+  return TRUE;
+}
+
+void
+vg_data_reply_rows (VgRequest *req, guint status, const char *member, JsonArray *rows)
+{
+  g_autoptr (JsonObject) o = json_object_new ();
+  JsonNode *root = json_node_new (JSON_NODE_OBJECT);
+
+  json_object_set_array_member (o, member, json_array_ref (rows));
+  json_node_set_object (root, o);
+  vg_reply_json (req, status, root);
+}
+
+void
+vg_data_api_routes_register (VgRouter *router, VgApp *app)
+{
+  vg_data_subtopics_register (router);
+  vg_data_conversations_register (router);
+  vg_data_users_register (router);
+  vg_data_analytics_register (router);
+}

@@ -1,0 +1,212 @@
+/* WHIP (RFC 9725): POST /api/rooms/{room}/whip with an SDP offer creates a
+ * publishing participant; the answer comes back once ICE gathering is done
+ * (bounded by the registry's ice_gather_timeout_ms). */
+#include "api/handlers/handlers.h"
+#include "api/handlers/whip.h"
+#include "api/auth.h"
+#include <string.h>
+
+VgRooms *
+vg_whip_rooms_or_reply (VgRequest *req)
+{
+  VgRooms *rooms = vg_request_app (req)->rooms;
+  if (!rooms)
+    vg_reply_error (req, SOUP_STATUS_SERVICE_UNAVAILABLE, "rooms_unavailable",
+                    "this gateway runs without rooms");
+  return rooms;
+}
+
+void
+vg_whip_reply_rooms_error (VgRequest *req, const GError *error)
+{
+  guint status = SOUP_STATUS_INTERNAL_SERVER_ERROR;
+  const char *code = "internal";
+  if (error->domain == VG_ROOMS_ERROR)
+    switch ((VgRoomsError)error->code)
+      {
+        case VG_ROOMS_ERROR_NOT_FOUND:
+          status = SOUP_STATUS_NOT_FOUND, code = "not_found";
+          break;
+        case VG_ROOMS_ERROR_EXISTS:
+          status = SOUP_STATUS_CONFLICT, code = "already_exists";
+          break;
+        case VG_ROOMS_ERROR_INVALID:
+          status = SOUP_STATUS_BAD_REQUEST, code = "invalid_argument";
+          break;
+        case VG_ROOMS_ERROR_FULL:
+          status = SOUP_STATUS_CONFLICT, code = "room_full";
+          break;
+        case VG_ROOMS_ERROR_BAD_SDP:
+          status = SOUP_STATUS_BAD_REQUEST, code = "bad_sdp";
+          break;
+        case VG_ROOMS_ERROR_NO_AUDIO:
+          status = SOUP_STATUS_BAD_REQUEST, code = "no_audio";
+          break;
+        case VG_ROOMS_ERROR_NO_OPUS:
+          status = SOUP_STATUS_BAD_REQUEST, code = "no_opus";
+          break;
+        case VG_ROOMS_ERROR_PIPELINE:
+          status = SOUP_STATUS_SERVICE_UNAVAILABLE, code = "pipeline_failed";
+          break;
+        case VG_ROOMS_ERROR_NEGOTIATION:
+          status = SOUP_STATUS_BAD_REQUEST, code = "negotiation_failed";
+          break;
+        case VG_ROOMS_ERROR_CLOSED:
+          status = SOUP_STATUS_SERVICE_UNAVAILABLE, code = "closed";
+          break;
+      }
+  vg_reply_error (req, status, code, "%s", error->message);
+}
+
+/* Link header values (RFC 9725 §4.6) for the configured STUN and TURN servers. */
+GPtrArray *
+vg_whip_ice_server_links (const VgRoomsSettings *settings)
+{
+  GPtrArray *links = g_ptr_array_new_with_free_func (g_free);
+  const char *urls[] = { settings->stun_server, settings->turn_server };
+  for (guint i = 0; i < G_N_ELEMENTS (urls); i++)
+    {
+      if (!urls[i] || !*urls[i])
+        continue;
+      g_autoptr (GUri) uri = g_uri_parse (urls[i], G_URI_FLAGS_HAS_PASSWORD, NULL);
+      if (!uri || !g_uri_get_host (uri))
+        continue;
+      GString *link = g_string_new ("<");
+      g_string_append_printf (link, "%s:%s", g_uri_get_scheme (uri), g_uri_get_host (uri));
+      if (g_uri_get_port (uri) > 0)
+        g_string_append_printf (link, ":%d", g_uri_get_port (uri));
+      g_string_append (link, ">; rel=\"ice-server\"");
+      if (g_uri_get_user (uri))
+        {
+          g_autofree char *user = g_uri_unescape_string (g_uri_get_user (uri), NULL);
+          g_autofree char *pass = g_uri_get_password (uri)
+                                      ? g_uri_unescape_string (g_uri_get_password (uri), NULL)
+                                      : g_strdup ("");
+          /* Quotes would end the parameter early; such credentials are skipped. */
+          if (user && pass && !strchr (user, '"') && !strchr (pass, '"'))
+            g_string_append_printf (link,
+                                    "; username=\"%s\"; credential=\"%s\"; "
+                                    "credential-type=\"password\"",
+                                    user, pass);
+        }
+      g_ptr_array_add (links, g_string_free (link, FALSE));
+    }
+  return links;
+}
+
+static void
+add_ice_server_links (VgRequest *req, const VgRoomsSettings *settings)
+{
+  g_autoptr (GPtrArray) links = vg_whip_ice_server_links (settings);
+  for (guint i = 0; i < links->len; i++)
+    vg_reply_header (req, "Link", g_ptr_array_index (links, i));
+}
+
+static void
+answered (VgParticipant *participant, const char *answer_sdp, const GError *error,
+          gpointer user_data)
+{
+  VgRequest *req = user_data;
+  if (!answer_sdp)
+    vg_whip_reply_rooms_error (req, error);
+  else
+    {
+      g_autofree char *location
+          = g_strdup_printf ("/api/sessions/%s", vg_participant_get_session_id (participant));
+      vg_reply_header (req, "Location", location);
+      vg_reply_header (req, "ETag", vg_participant_get_etag (participant));
+      add_ice_server_links (req, vg_rooms_get_settings (vg_request_app (req)->rooms));
+      g_autoptr (GBytes) body = g_bytes_new (answer_sdp, strlen (answer_sdp));
+      vg_reply_bytes (req, SOUP_STATUS_CREATED, "application/sdp", body);
+    }
+  vg_request_unref (req);
+}
+
+void
+vg_whip_answer_offer (VgRequest *req, VgParticipantKind kind, const char *room_name,
+                      const VgClaims *claims)
+{
+  gint64 started = g_get_monotonic_time ();
+  VgRooms *rooms = vg_whip_rooms_or_reply (req);
+  if (!rooms)
+    return;
+  if (g_strcmp0 (vg_request_content_type (req), "application/sdp") != 0)
+    {
+      vg_reply_error (req, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
+                      "the offer must be sent as application/sdp");
+      return;
+    }
+  g_autoptr (GBytes) body = vg_request_body (req); /* transfer full */
+  gsize len = body ? g_bytes_get_size (body) : 0;
+  if (len > VG_WHIP_MAX_OFFER_BYTES)
+    {
+      vg_reply_error (req, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "too_large",
+                      "offers are at most %u bytes", VG_WHIP_MAX_OFFER_BYTES);
+      return;
+    }
+  const char *data = body ? g_bytes_get_data (body, NULL) : NULL;
+  if (len == 0 || memchr (data, '\0', len) || !g_utf8_validate (data, len, NULL))
+    {
+      vg_reply_error (req, SOUP_STATUS_BAD_REQUEST, "bad_sdp", "the offer is not an SDP text");
+      return;
+    }
+  g_autofree char *offer = g_strndup (data, len);
+
+  g_autoptr (GError) error = NULL;
+  if (!vg_rooms_check_offer (offer, &error))
+    {
+      vg_whip_reply_rooms_error (req, error);
+      return;
+    }
+  VgRoom *room = vg_rooms_lookup_or_create (rooms, room_name, &error);
+  if (!room)
+    {
+      vg_whip_reply_rooms_error (req, error);
+      return;
+    }
+  g_autofree char *uuid = g_uuid_string_random ();
+  g_autofree char *identity = claims->identity && *claims->identity
+                                  ? g_strdup (claims->identity)
+                                  : g_strdup_printf ("listener-%.8s", uuid);
+  VgJoinRequest join = { .kind = kind,
+                         .identity = identity,
+                         .name = claims->name,
+                         .offer_sdp = offer,
+                         .request_time_us = started };
+  vg_request_pause (req);
+  vg_request_ref (req);
+  if (!vg_room_join (room, &join, answered, req, &error))
+    {
+      vg_whip_reply_rooms_error (req, error);
+      vg_request_unref (req);
+    }
+}
+
+static void
+handle_whip (VgRequest *req, gpointer user_data)
+{
+  const char *room = vg_request_param (req, "room");
+  VgClaims claims;
+  if (!vg_room_name_is_valid (room))
+    {
+      vg_reply_error (req, SOUP_STATUS_BAD_REQUEST, "invalid_argument", "bad room name");
+      return;
+    }
+  if (!vg_auth_require (req, VG_GRANT_ROOM_JOIN | VG_GRANT_CAN_PUBLISH, room, &claims))
+    return;
+  if (!claims.identity || !*claims.identity)
+    vg_reply_error (req, SOUP_STATUS_FORBIDDEN, "identity_missing",
+                    "a participant token needs an identity (sub)");
+  else
+    vg_whip_answer_offer (req, VG_PARTICIPANT_PUBLISHER, room, &claims);
+  vg_claims_clear (&claims);
+}
+
+void
+vg_rooms_routes_register (VgRouter *router, VgApp *app)
+{
+  vg_router_add (router, "POST", "/api/rooms/{room}/whip", handle_whip, NULL);
+  vg_router_add (router, "POST", "/api/rooms/{room}/whep", vg_whep_handle_post, NULL);
+  vg_router_add (router, "PATCH", "/api/sessions/{id}", vg_sessions_handle_patch, NULL);
+  vg_router_add (router, "DELETE", "/api/sessions/{id}", vg_sessions_handle_delete, NULL);
+}

@@ -1,0 +1,337 @@
+/* Elements of one participant; see participant-media.h. */
+#define GST_USE_UNSTABLE_API /* webrtcbin's library: stable in practice since 1.16 */
+#include "gateway/participant-media.h"
+#include "gateway/room-graph.h"
+#include <gst/webrtc/webrtc.h>
+#include <string.h>
+
+static GstElement *
+make (VgParticipantMedia *m, const char *factory, const char *role, GError **error)
+{
+  g_autofree char *name = g_strdup_printf ("%s%s", m->prefix, role);
+  GstElement *e = vg_element_make (factory, name, error);
+  if (e)
+    g_ptr_array_add (m->elements, gst_object_ref_sink (e));
+  return e;
+}
+
+static void
+set_caps (GstElement *capsfilter, const char *caps_text)
+{
+  GstCaps *caps = gst_caps_from_string (caps_text);
+  g_object_set (capsfilter, "caps", caps, NULL);
+  gst_caps_unref (caps);
+}
+
+static GstPadProbeReturn
+count_rx (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  VgParticipantMedia *m = data;
+  __atomic_store_n (&m->last_rx_us, g_get_monotonic_time (), __ATOMIC_RELAXED);
+  return GST_PAD_PROBE_OK;
+}
+
+/* libnice's UPnP IGD discovery opens SSDP sockets and threads per agent and
+ * only helps a gateway behind a home router; consent freshness (RFC 7675)
+ * lets ICE notice a peer that vanished. */
+static void
+configure_ice_agent (GstElement *webrtc)
+{
+  GObject *ice = NULL, *agent = NULL;
+  g_object_get (webrtc, "ice-agent", &ice, NULL);
+  if (ice && g_object_class_find_property (G_OBJECT_GET_CLASS (ice), "agent"))
+    g_object_get (ice, "agent", &agent, NULL);
+  if (agent)
+    {
+      GObjectClass *klass = G_OBJECT_GET_CLASS (agent);
+      if (g_object_class_find_property (klass, "upnp"))
+        g_object_set (agent, "upnp", FALSE, NULL);
+      GParamSpec *consent = g_object_class_find_property (klass, "consent-freshness");
+      if (consent && (consent->flags & G_PARAM_WRITABLE)
+          && !(consent->flags & G_PARAM_CONSTRUCT_ONLY))
+        g_object_set (agent, "consent-freshness", TRUE, NULL);
+    }
+  g_clear_object (&agent);
+  g_clear_object (&ice);
+}
+
+gboolean
+vg_participant_media_build (VgParticipantMedia *m, const char *prefix, gboolean publisher,
+                            guint opus_pt, const VgRoomsSettings *settings, GError **error)
+{
+  g_mutex_init (&m->lock);
+  m->elements = g_ptr_array_new_with_free_func (gst_object_unref);
+  m->prefix = g_strdup (prefix);
+  m->opus_pt = opus_pt;
+
+  m->webrtc = make (m, "webrtcbin", "webrtc", error);
+  if (!m->webrtc)
+    return FALSE;
+  g_object_set (m->webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, "latency",
+                settings->jitter_latency_ms, NULL);
+  configure_ice_agent (m->webrtc);
+  if (settings->stun_server && *settings->stun_server)
+    g_object_set (m->webrtc, "stun-server", settings->stun_server, NULL);
+  if (settings->turn_server && *settings->turn_server)
+    g_object_set (m->webrtc, "turn-server", settings->turn_server, NULL);
+
+  if (publisher)
+    {
+      GstElement *dec, *conv, *res, *caps;
+      if (!(m->depay = make (m, "rtpopusdepay", "depay", error))
+          || !(dec = make (m, "opusdec", "dec", error))
+          || !(conv = make (m, "audioconvert", "conv", error))
+          || !(res = make (m, "audioresample", "res", error))
+          || !(caps = make (m, "capsfilter", "caps", error))
+          || !(m->tee = make (m, "tee", "tee", error)))
+        return FALSE;
+      /* Conceal lost packets from FEC data and PLC rather than leave gaps. */
+      g_object_set (dec, "use-inband-fec", TRUE, "plc", TRUE, NULL);
+      set_caps (caps, VG_ROOM_AUDIO_CAPS);
+      g_object_set (m->tee, "allow-not-linked", TRUE, NULL);
+      GstElement *recv[] = { m->depay, dec, conv, res, caps, m->tee, NULL };
+      memcpy (m->recv_chain, recv, sizeof recv);
+      GstPad *pad = gst_element_get_static_pad (m->depay, "sink");
+      gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST, count_rx,
+                         m, NULL);
+      gst_object_unref (pad);
+    }
+
+  GstElement *silence, *silence_caps, *out_caps, *enc;
+  if (!(silence = make (m, "audiotestsrc", "silence", error))
+      || !(silence_caps = make (m, "capsfilter", "silencecaps", error))
+      || !(m->mixer = make (m, "audiomixer", "mix", error))
+      || !(out_caps = make (m, "capsfilter", "mixcaps", error))
+      || !(enc = make (m, "opusenc", "enc", error))
+      || !(m->payloader = make (m, "rtpopuspay", "pay", error)))
+    return FALSE;
+  /* The silent live input keeps the mixer's output steady (10 ms buffers)
+   * whichever other inputs come and go. */
+  g_object_set (silence, "wave", 4 /* silence */, "is-live", TRUE, "samplesperbuffer", 480, NULL);
+  /* Joining a running room: start mixing at the first buffer's time, not at
+   * running time zero (which would first produce the whole past as silence). */
+  gst_util_set_object_arg (G_OBJECT (m->mixer), "start-time-selection", "first");
+  set_caps (silence_caps, VG_ROOM_AUDIO_CAPS);
+  set_caps (out_caps, VG_ROOM_AUDIO_CAPS);
+  /* Speech, not music: the voice mode, 32 kb/s (transparent for wideband
+   * speech, far under any uplink), 20 ms frames. In-band FEC needs an expected
+   * loss above zero to spend bits on it; 10 % covers Wi-Fi bursts. Complexity
+   * 5 halves the encoder's CPU compared to 10 for a quality difference not
+   * audible on speech at this bitrate (pipelines/README.md has the numbers). */
+  gst_util_set_object_arg (G_OBJECT (enc), "audio-type", "voice");
+  g_object_set (enc, "bitrate", VG_OPUS_BITRATE, "inband-fec", TRUE, "packet-loss-percentage",
+                VG_OPUS_EXPECTED_LOSS_PERCENT, "complexity", VG_OPUS_COMPLEXITY, NULL);
+  g_object_set (m->payloader, "pt", opus_pt, NULL);
+  GstElement *send[] = { silence, silence_caps, m->mixer, out_caps, enc, m->payloader, NULL };
+  memcpy (m->send_chain, send, sizeof send);
+  return TRUE;
+}
+
+gboolean
+vg_participant_media_add_to (VgParticipantMedia *m, GstBin *bin, GError **error)
+{
+  m->bin = gst_object_ref (bin);
+  g_mutex_lock (&m->lock);
+  for (guint i = 0; i < m->elements->len; i++)
+    gst_bin_add (bin, g_ptr_array_index (m->elements, i));
+  g_mutex_unlock (&m->lock);
+
+  gboolean ok = TRUE;
+  for (guint i = 0; m->recv_chain[0] && m->recv_chain[i + 1]; i++)
+    ok = ok && gst_element_link (m->recv_chain[i], m->recv_chain[i + 1]);
+  for (guint i = 0; m->send_chain[i + 1]; i++)
+    ok = ok && gst_element_link (m->send_chain[i], m->send_chain[i + 1]);
+
+  g_autofree char *caps_text = g_strdup_printf (
+      "application/x-rtp,media=audio,encoding-name=OPUS,clock-rate=48000,payload=%u", m->opus_pt);
+  GstCaps *caps = gst_caps_from_string (caps_text);
+  GstPadTemplate *templ
+      = gst_element_class_get_pad_template (GST_ELEMENT_GET_CLASS (m->webrtc), "sink_%u");
+  GstPad *sink = gst_element_request_pad (m->webrtc, templ, NULL, caps);
+  /* webrtcbin 1.22 builds the m-line from the transceiver's codec
+   * preferences; the pad caps alone leave the payload type open. */
+  GstWebRTCRTPTransceiver *trans = NULL;
+  if (sink)
+    g_object_get (sink, "transceiver", &trans, NULL);
+  if (trans)
+    g_object_set (trans, "codec-preferences", caps, NULL);
+  g_clear_object (&trans);
+  gst_caps_unref (caps);
+  GstPad *src = gst_element_get_static_pad (m->payloader, "src");
+  ok = ok && sink && gst_pad_link (src, sink) == GST_PAD_LINK_OK;
+  gst_object_unref (src);
+  g_clear_object (&sink);
+  if (!ok)
+    {
+      g_set_error (error, VG_ROOMS_ERROR, VG_ROOMS_ERROR_PIPELINE,
+                   "cannot link the participant's elements");
+      return FALSE;
+    }
+  /* Downstream first, so nothing pushes into an element that is not running. */
+  g_mutex_lock (&m->lock);
+  for (guint i = m->elements->len; i > 0; i--)
+    gst_element_sync_state_with_parent (g_ptr_array_index (m->elements, i - 1));
+  g_mutex_unlock (&m->lock);
+  return TRUE;
+}
+
+void
+vg_participant_media_link_incoming (VgParticipantMedia *m, GstPad *pad)
+{
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+  if (!caps)
+    caps = gst_pad_query_caps (pad, NULL);
+  const GstStructure *s
+      = caps && gst_caps_get_size (caps) ? gst_caps_get_structure (caps, 0) : NULL;
+  gboolean opus = s && g_strcmp0 (gst_structure_get_string (s, "media"), "audio") == 0
+                  && g_ascii_strcasecmp (gst_structure_get_string (s, "encoding-name")
+                                             ? gst_structure_get_string (s, "encoding-name")
+                                             : "",
+                                         "OPUS")
+                         == 0;
+  gst_clear_caps (&caps);
+
+  g_mutex_lock (&m->lock);
+  GstElement *target = NULL;
+  if (opus && m->depay && !m->incoming_linked)
+    {
+      m->incoming_linked = TRUE;
+      target = gst_object_ref (m->depay);
+    }
+  else
+    {
+      /* Media we do not route (video, a second audio stream) is consumed. */
+      g_autofree char *name = g_strdup_printf ("%sdrop%u", m->prefix, m->elements->len);
+      target = gst_element_factory_make ("fakesink", name);
+      if (target)
+        {
+          g_object_set (target, "async", FALSE, "sync", FALSE, NULL);
+          g_ptr_array_add (m->elements, gst_object_ref_sink (target));
+          gst_bin_add (m->bin, target);
+          gst_element_sync_state_with_parent (target);
+          gst_object_ref (target);
+        }
+    }
+  g_mutex_unlock (&m->lock);
+  if (!target)
+    return;
+  GstPad *sink = gst_element_get_static_pad (target, "sink");
+  if (gst_pad_link (pad, sink) != GST_PAD_LINK_OK)
+    GST_WARNING_OBJECT (pad, "cannot link incoming media");
+  gst_object_unref (sink);
+  gst_object_unref (target);
+}
+
+gint64
+vg_participant_media_last_rx_us (VgParticipantMedia *m)
+{
+  return __atomic_load_n (&m->last_rx_us, __ATOMIC_RELAXED);
+}
+
+static gpointer
+copy_object_ref (gconstpointer object, gpointer unused)
+{
+  return gst_object_ref ((gpointer)object);
+}
+
+typedef struct
+{
+  GstBin *bin;
+  GPtrArray *elements;
+  GMainContext *context;
+  GSourceFunc done;
+  gpointer user_data;
+} StopJob;
+
+static void
+stop_job_free (gpointer data)
+{
+  StopJob *job = data;
+  g_ptr_array_unref (job->elements);
+  gst_object_unref (job->bin);
+  g_main_context_unref (job->context);
+  g_free (job);
+}
+
+static gboolean
+stop_job_done (gpointer data)
+{
+  StopJob *job = data;
+  if (job->done)
+    job->done (job->user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* A GStreamer worker thread: setting webrtcbin to NULL waits for its threads. */
+static void
+stop_job_run (GstElement *unused, gpointer data)
+{
+  StopJob *job = data;
+  for (guint i = 0; i < job->elements->len; i++)
+    {
+      GstElement *e = g_ptr_array_index (job->elements, i);
+      gst_element_set_state (e, GST_STATE_NULL);
+      if (GST_OBJECT_PARENT (e) == GST_OBJECT (job->bin))
+        gst_bin_remove (job->bin, e);
+    }
+  GSource *source = g_idle_source_new ();
+  g_source_set_callback (source, stop_job_done, job, stop_job_free);
+  g_source_attach (source, job->context);
+  g_source_unref (source);
+}
+
+void
+vg_participant_media_stop_async (VgParticipantMedia *m, GMainContext *context, GSourceFunc done,
+                                 gpointer user_data)
+{
+  StopJob *job = g_new0 (StopJob, 1);
+  job->context = g_main_context_ref (context);
+  job->done = done;
+  job->user_data = user_data;
+  g_mutex_lock (&m->lock);
+  job->elements = g_ptr_array_copy (m->elements, copy_object_ref, NULL);
+  g_ptr_array_set_free_func (job->elements, gst_object_unref);
+  g_mutex_unlock (&m->lock);
+  /* Keep the pipeline's state changes away from elements that are stopping. */
+  for (guint i = 0; i < job->elements->len; i++)
+    gst_element_set_locked_state (g_ptr_array_index (job->elements, i), TRUE);
+  job->bin = m->bin ? gst_object_ref (m->bin) : NULL;
+  if (!job->bin)
+    {
+      stop_job_done (job);
+      stop_job_free (job);
+      return;
+    }
+  gst_element_call_async (m->webrtc, stop_job_run, job, NULL);
+}
+
+void
+vg_participant_media_stop (VgParticipantMedia *m)
+{
+  if (!m->bin)
+    return;
+  g_mutex_lock (&m->lock);
+  GPtrArray *elements = g_ptr_array_copy (m->elements, copy_object_ref, NULL);
+  g_mutex_unlock (&m->lock);
+  g_ptr_array_set_free_func (elements, gst_object_unref);
+  for (guint i = 0; i < elements->len; i++)
+    {
+      GstElement *e = g_ptr_array_index (elements, i);
+      gst_element_set_locked_state (e, TRUE);
+      gst_element_set_state (e, GST_STATE_NULL);
+      if (GST_OBJECT_PARENT (e) == GST_OBJECT (m->bin))
+        gst_bin_remove (m->bin, e);
+    }
+  g_ptr_array_unref (elements);
+}
+
+void
+vg_participant_media_clear (VgParticipantMedia *m)
+{
+  if (!m->elements)
+    return;
+  g_clear_pointer (&m->elements, g_ptr_array_unref);
+  g_clear_object (&m->bin);
+  g_free (m->prefix);
+  g_mutex_clear (&m->lock);
+}

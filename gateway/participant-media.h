@@ -1,0 +1,52 @@
+/* The GStreamer elements of one participant and their lifecycle:
+ *   receive (publishers): webrtcbin ! rtpopusdepay ! opusdec ! audioconvert
+ *                          ! audioresample ! room caps ! tee       (a graph source)
+ *   send: silence + links ─ audiomixer ! room caps ! opusenc ! rtpopuspay ! webrtcbin
+ *                                                                  (a graph mixer) */
+#pragma once
+
+#include <gst/gst.h>
+#include "gateway/rooms.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  GstBin *bin; /* the room pipeline once added */
+  GstElement *webrtc;
+  GstElement *depay; /* head of the receive chain, NULL for listeners */
+  GstElement *tee;   /* tail of the receive chain, NULL for listeners */
+  GstElement *mixer;
+  GstElement *payloader;
+  GstElement *recv_chain[7]; /* depay .. tee, NULL-terminated (borrowed) */
+  GstElement *send_chain[7]; /* silence .. payloader, NULL-terminated (borrowed) */
+  guint opus_pt;
+  GMutex lock;         /* guards elements and incoming_linked (pad-added thread) */
+  GPtrArray *elements; /* every element, owned refs, webrtcbin first */
+  gboolean incoming_linked;
+  gint64 last_rx_us; /* atomic: monotonic time of the last RTP packet in */
+  char *prefix;
+} VgParticipantMedia;
+
+/* Opus for speech: see the comment at encoder creation in participant-media.c. */
+#define VG_OPUS_BITRATE 32000
+#define VG_OPUS_COMPLEXITY 5
+#define VG_OPUS_EXPECTED_LOSS_PERCENT 10
+
+gboolean vg_participant_media_build (VgParticipantMedia *m, const char *prefix, gboolean publisher,
+                                     guint opus_pt, const VgRoomsSettings *settings,
+                                     GError **error);
+/* Adds to bin (a running pipeline), links, starts the elements. */
+gboolean vg_participant_media_add_to (VgParticipantMedia *m, GstBin *bin, GError **error);
+/* pad-added of webrtcbin (streaming thread): links the remote audio. */
+void vg_participant_media_link_incoming (VgParticipantMedia *m, GstPad *pad);
+gint64 vg_participant_media_last_rx_us (VgParticipantMedia *m);
+/* Stops every element on a GStreamer worker thread, removes them from the
+ * bin, then runs done on context. */
+void vg_participant_media_stop_async (VgParticipantMedia *m, GMainContext *context,
+                                      GSourceFunc done, gpointer user_data);
+/* The same on the calling thread (not a streaming thread). */
+void vg_participant_media_stop (VgParticipantMedia *m);
+void vg_participant_media_clear (VgParticipantMedia *m);
+
+G_END_DECLS

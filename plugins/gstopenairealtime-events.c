@@ -1,0 +1,603 @@
+/* gstopenairealtime-events.c: what openairealtime does with each server
+ * event (runs on the shared I/O thread), barge-in (REALTIME-PROTOCOL.md
+ * section 7) and the played-audio bookkeeping from the src pad task. */
+#include "gstopenairealtime.h"
+#include "vg-agent-messages.h"
+#include "vg-rt-events.h"
+
+#include <string.h>
+
+GST_DEBUG_CATEGORY_EXTERN (gst_openai_realtime_debug);
+#define GST_CAT_DEFAULT gst_openai_realtime_debug
+
+/* Errors that end the session for good: retrying cannot help. */
+static const char *const fatal_codes[] = {
+  "invalid_api_key",
+  "insufficient_quota",
+  "account_deactivated",
+  "billing_hard_limit_reached",
+  NULL,
+};
+
+/* Errors the protocol page lists as harmless in our usage. */
+static const char *const benign_codes[] = {
+  "conversation_already_has_active_response",
+  "response_cancel_not_active",
+  "input_audio_buffer_commit_empty",
+  NULL,
+};
+
+enum
+{
+  SIGNAL_FUNCTION_CALL_ID,
+};
+extern guint gst_openai_realtime_function_call_signal;
+
+void
+gst_openai_realtime_send (GstOpenAiRealtime *self, char *json)
+{
+  if (self->client != NULL && !self->stopped)
+    vg_rt_client_send (self->client, json, FALSE);
+  else
+    g_free (json);
+}
+
+void
+gst_openai_realtime_set_state (GstOpenAiRealtime *self, const char *state)
+{
+  if (g_strcmp0 (self->state, state) == 0)
+    return;
+  g_free (self->state);
+  self->state = g_strdup (state);
+  GST_DEBUG_OBJECT (self, "state %s", state);
+  vg_agent_post_state (GST_ELEMENT (self), state);
+}
+
+static void
+history_add (GstOpenAiRealtime *self, const char *role, const char *text)
+{
+  VgRtHistoryEntry *e;
+
+  if (text == NULL || text[0] == '\0')
+    return;
+  e = g_new (VgRtHistoryEntry, 1);
+  e->role = g_strdup (role);
+  e->text = g_strdup (text);
+  g_queue_push_tail (&self->history, e);
+  while (g_queue_get_length (&self->history) > VG_RT_MAX_HISTORY)
+    {
+      e = g_queue_pop_head (&self->history);
+      g_free (e->role);
+      g_free (e->text);
+      g_free (e);
+    }
+}
+
+static void
+history_entry_free (gpointer data)
+{
+  VgRtHistoryEntry *e = data;
+
+  g_free (e->role);
+  g_free (e->text);
+  g_free (e);
+}
+
+void
+gst_openai_realtime_reset_conversation (GstOpenAiRealtime *self)
+{
+  g_queue_clear_full (&self->history, history_entry_free);
+  g_hash_table_remove_all (self->known_items);
+  g_hash_table_remove_all (self->user_text);
+  g_string_truncate (self->assistant_text, 0);
+  g_clear_pointer (&self->response_id, g_free);
+  g_clear_pointer (&self->audio_item_id, g_free);
+  g_clear_pointer (&self->state, g_free);
+  g_clear_pointer (&self->pending_usage, gst_structure_free);
+  self->response_active = FALSE;
+  self->response_create_pending = FALSE;
+  self->sessions = 0;
+  self->fatal = FALSE;
+  self->speech_end_us = 0;
+}
+
+static gint
+latency_ms (gint64 from_us, gint64 to_us)
+{
+  return from_us > 0 && to_us >= from_us ? (gint)((to_us - from_us) / 1000) : -1;
+}
+
+static void
+post_usage_if_complete (GstOpenAiRealtime *self)
+{
+  GstStructure *s = self->pending_usage;
+
+  if (s == NULL || (self->response_has_audio && self->first_audio_played_us == 0))
+    return;
+  self->pending_usage = NULL;
+  gst_structure_set (s, "latency-first-audio-played-ms", G_TYPE_INT,
+                     latency_ms (self->speech_end_us, self->first_audio_played_us), NULL);
+  vg_agent_post_structure (GST_ELEMENT (self), s);
+}
+
+/* ---- barge-in ---- */
+
+static void
+barge_in (GstOpenAiRealtime *self)
+{
+  gsize queued = vg_playout_get_queued_bytes (self->playout);
+  guint64 played, received;
+  gint64 end_ms;
+
+  if (queued == 0 && !self->response_active)
+    return; /* nothing is playing: the user simply speaks */
+
+  vg_paced_src_flush (self->paced);
+  if (self->response_active && !self->interrupt_response)
+    gst_openai_realtime_send (self, vg_rt_build_simple ("response.cancel"));
+  if (self->audio_item_id == NULL)
+    return;
+
+  played = vg_playout_get_played_samples (self->playout, self->audio_item_id);
+  received = vg_playout_get_received_samples (self->playout, self->audio_item_id);
+  end_ms = (gint64)(MIN (played, received) * 1000 / VG_RT_RATE);
+  GST_INFO_OBJECT (self,
+                   "barge-in on %s: played %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " samples",
+                   self->audio_item_id, played, received);
+  if (end_ms == 0)
+    gst_openai_realtime_send (self, vg_rt_build_item_delete (self->audio_item_id));
+  else
+    gst_openai_realtime_send (self, vg_rt_build_truncate (self->audio_item_id, end_ms));
+  g_clear_pointer (&self->audio_item_id, g_free);
+  /* The rest of the item's transcript will not be heard. */
+  g_string_truncate (self->assistant_text, 0);
+}
+
+/* ---- server events ---- */
+
+static void
+on_session_created (GstOpenAiRealtime *self, JsonObject *event)
+{
+  g_autoptr (GError) error = NULL;
+  char *update;
+  GList *l;
+
+  self->sessions++;
+  GST_OBJECT_LOCK (self);
+  update = vg_rt_session_update_build (&self->settings, &error);
+  GST_OBJECT_UNLOCK (self);
+  if (update == NULL)
+    {
+      GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS, ("Invalid tools property, sending none"),
+                           ("%s", error->message));
+      GST_OBJECT_LOCK (self);
+      g_clear_pointer (&self->settings.tools_json, g_free);
+      update = vg_rt_session_update_build (&self->settings, NULL);
+      GST_OBJECT_UNLOCK (self);
+    }
+  /* Configuration and replay go ahead of audio queued while connecting. */
+  vg_rt_client_send_now (self->client, update);
+  if (self->sessions > 1)
+    {
+      /* No resumption in the protocol: the new session learns what was
+       * said as text items. */
+      GST_INFO_OBJECT (self, "replaying %u conversation items", self->history.length);
+      for (l = self->history.head; l != NULL; l = l->next)
+        {
+          VgRtHistoryEntry *e = l->data;
+
+          vg_rt_client_send_now (self->client, vg_rt_build_text_item (e->role, e->text));
+        }
+    }
+  vg_rt_client_set_ready (self->client);
+}
+
+static void
+on_session_updated (GstOpenAiRealtime *self, JsonObject *event)
+{
+  JsonObject *session = vg_rt_json_get_object (event, "session");
+  JsonObject *audio = vg_rt_json_get_object (session, "audio");
+  JsonObject *input = vg_rt_json_get_object (audio, "input");
+  JsonObject *td = vg_rt_json_get_object (input, "turn_detection");
+
+  if (td != NULL && json_object_has_member (td, "interrupt_response"))
+    self->interrupt_response
+        = json_object_get_boolean_member_with_default (td, "interrupt_response", TRUE);
+  else
+    self->interrupt_response = td != NULL;
+  if (self->state == NULL || strcmp (self->state, "connecting") == 0)
+    gst_openai_realtime_set_state (self, "listening");
+}
+
+static void
+on_error (GstOpenAiRealtime *self, JsonObject *event)
+{
+  JsonObject *err = vg_rt_json_get_object (event, "error");
+  const char *code = vg_rt_json_get_string (err, "code");
+  const char *message = vg_rt_json_get_string (err, "message");
+
+  if (code == NULL)
+    code = vg_rt_json_get_string (err, "type");
+  if (code != NULL && g_strv_contains (benign_codes, code))
+    {
+      GST_DEBUG_OBJECT (self, "benign error %s: %s", code, message);
+      return;
+    }
+  if (code != NULL && g_strcmp0 (code, "invalid_value") == 0 && message != NULL
+      && strstr (message, "shorter") != NULL)
+    {
+      GST_DEBUG_OBJECT (self, "benign truncate error: %s", message);
+      return;
+    }
+  if (code != NULL && g_strv_contains (fatal_codes, code))
+    {
+      self->fatal = TRUE;
+      vg_agent_post_error (GST_ELEMENT (self), code, message, TRUE);
+      gst_openai_realtime_set_state (self, "error");
+      vg_rt_client_halt (self->client);
+      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ_WRITE,
+                         ("The Realtime API refused the session: %s", message ? message : code),
+                         ("error code %s", code));
+      return;
+    }
+  GST_WARNING_OBJECT (self, "server error %s: %s", code, message);
+  vg_agent_post_error (GST_ELEMENT (self), code, message, FALSE);
+  if (g_strcmp0 (code, "session_expired") == 0)
+    {
+      gst_openai_realtime_set_state (self, "connecting");
+      vg_rt_client_reconnect (self->client, 0);
+    }
+}
+
+static void
+on_user_transcript (GstOpenAiRealtime *self, JsonObject *event, gboolean final)
+{
+  const char *item_id = vg_rt_json_get_string (event, "item_id");
+  GString *text;
+
+  if (item_id == NULL)
+    {
+      GST_WARNING_OBJECT (self, "input transcription event without item_id");
+      return;
+    }
+  text = g_hash_table_lookup (self->user_text, item_id);
+  if (text == NULL)
+    {
+      text = g_string_new (NULL);
+      g_hash_table_insert (self->user_text, g_strdup (item_id), text);
+    }
+  if (final)
+    {
+      const char *transcript = vg_rt_json_get_string (event, "transcript");
+
+      g_string_assign (text, transcript ? transcript : "");
+    }
+  else
+    {
+      const char *delta = vg_rt_json_get_string (event, "delta");
+
+      g_string_append (text, delta ? delta : "");
+    }
+  vg_agent_post_transcript (GST_ELEMENT (self), "user", item_id, text->str, final);
+  if (final)
+    {
+      history_add (self, "user", text->str);
+      g_hash_table_remove (self->user_text, item_id);
+    }
+}
+
+static void
+on_assistant_text (GstOpenAiRealtime *self, JsonObject *event, const char *final_member)
+{
+  const char *item_id = vg_rt_json_get_string (event, "item_id");
+
+  if (final_member != NULL)
+    {
+      const char *text = vg_rt_json_get_string (event, final_member);
+
+      g_string_assign (self->assistant_text, text ? text : "");
+      vg_agent_post_transcript (GST_ELEMENT (self), "assistant", item_id, self->assistant_text->str,
+                                TRUE);
+      history_add (self, "assistant", self->assistant_text->str);
+      g_string_truncate (self->assistant_text, 0);
+      return;
+    }
+  g_string_append (self->assistant_text, vg_rt_json_get_string (event, "delta") ?: "");
+  vg_agent_post_transcript (GST_ELEMENT (self), "assistant", item_id, self->assistant_text->str,
+                            FALSE);
+}
+
+static void
+on_output_item_added (GstOpenAiRealtime *self, JsonObject *event)
+{
+  JsonObject *item = vg_rt_json_get_object (event, "item");
+  const char *id = vg_rt_json_get_string (item, "id");
+
+  if (id == NULL)
+    {
+      GST_WARNING_OBJECT (self, "output item without id");
+      return;
+    }
+  g_hash_table_add (self->known_items, g_strdup (id));
+  if (g_strcmp0 (vg_rt_json_get_string (item, "type"), "message") == 0)
+    g_string_truncate (self->assistant_text, 0);
+}
+
+static void
+on_audio_delta (GstOpenAiRealtime *self, JsonObject *event)
+{
+  const char *item_id = vg_rt_json_get_string (event, "item_id");
+  g_autoptr (GError) error = NULL;
+  g_autofree guint8 *pcm = NULL;
+  gsize len = 0;
+
+  if (item_id == NULL || !g_hash_table_contains (self->known_items, item_id))
+    {
+      self->bad_frames++;
+      GST_WARNING_OBJECT (self, "audio delta for unknown item %s, dropped",
+                          item_id ? item_id : "(none)");
+      return;
+    }
+  if (!self->response_active)
+    {
+      /* Late audio after a cancel or barge-in must not be heard. */
+      GST_DEBUG_OBJECT (self, "audio delta outside an active response, dropped");
+      return;
+    }
+  pcm = vg_rt_decode_audio (vg_rt_json_get_string (event, "delta"), &len, &error);
+  if (pcm == NULL)
+    {
+      self->bad_frames++;
+      GST_WARNING_OBJECT (self, "bad audio delta: %s", error->message);
+      return;
+    }
+  if (g_strcmp0 (self->audio_item_id, item_id) != 0)
+    {
+      g_free (self->audio_item_id);
+      self->audio_item_id = g_strdup (item_id);
+    }
+  if (!self->response_has_audio)
+    {
+      self->response_has_audio = TRUE;
+      self->first_audio_received_us = g_get_monotonic_time ();
+    }
+  if (!vg_playout_push (self->playout, item_id, pcm, len))
+    GST_WARNING_OBJECT (self, "playout queue full, dropped %" G_GSIZE_FORMAT " bytes", len);
+}
+
+static void
+on_function_call (GstOpenAiRealtime *self, JsonObject *event)
+{
+  const char *call_id = vg_rt_json_get_string (event, "call_id");
+  const char *name = vg_rt_json_get_string (event, "name");
+  const char *arguments = vg_rt_json_get_string (event, "arguments");
+
+  if (call_id == NULL || name == NULL)
+    {
+      GST_WARNING_OBJECT (self, "function call without call_id or name");
+      return;
+    }
+  vg_agent_post_function_call (GST_ELEMENT (self), call_id, name, arguments);
+  g_signal_emit (self, gst_openai_realtime_function_call_signal, 0, call_id, name,
+                 arguments ? arguments : "{}");
+}
+
+static void
+on_response_created (GstOpenAiRealtime *self, JsonObject *event)
+{
+  JsonObject *response = vg_rt_json_get_object (event, "response");
+
+  self->response_active = TRUE;
+  g_free (self->response_id);
+  self->response_id = g_strdup (vg_rt_json_get_string (response, "id"));
+  self->response_has_audio = FALSE;
+  self->first_audio_received_us = 0;
+  self->first_audio_played_us = 0;
+  g_clear_pointer (&self->pending_usage, gst_structure_free);
+  if (self->speech_end_us == 0)
+    self->speech_end_us = g_get_monotonic_time (); /* typed text or manual turn */
+  gst_openai_realtime_set_state (self, "thinking");
+}
+
+static void
+on_response_done (GstOpenAiRealtime *self, JsonObject *event)
+{
+  JsonObject *response = vg_rt_json_get_object (event, "response");
+  JsonObject *usage = vg_rt_json_get_object (response, "usage");
+  JsonObject *in_details = vg_rt_json_get_object (usage, "input_token_details");
+  JsonObject *out_details = vg_rt_json_get_object (usage, "output_token_details");
+  const char *status = vg_rt_json_get_string (response, "status");
+
+  self->response_active = FALSE;
+  g_clear_pointer (&self->pending_usage, gst_structure_free);
+  self->pending_usage = gst_structure_new (
+      VG_MSG_USAGE, "response-id", G_TYPE_STRING, vg_rt_json_get_string (response, "id") ?: "",
+      "status", G_TYPE_STRING, status ? status : "unknown", "total-tokens", G_TYPE_INT,
+      (gint)vg_rt_json_get_int (usage, "total_tokens", 0), "input-tokens", G_TYPE_INT,
+      (gint)vg_rt_json_get_int (usage, "input_tokens", 0), "output-tokens", G_TYPE_INT,
+      (gint)vg_rt_json_get_int (usage, "output_tokens", 0), "input-text-tokens", G_TYPE_INT,
+      (gint)vg_rt_json_get_int (in_details, "text_tokens", 0), "input-audio-tokens", G_TYPE_INT,
+      (gint)vg_rt_json_get_int (in_details, "audio_tokens", 0), "input-cached-tokens", G_TYPE_INT,
+      (gint)vg_rt_json_get_int (in_details, "cached_tokens", 0), "output-text-tokens", G_TYPE_INT,
+      (gint)vg_rt_json_get_int (out_details, "text_tokens", 0), "output-audio-tokens", G_TYPE_INT,
+      (gint)vg_rt_json_get_int (out_details, "audio_tokens", 0), "latency-first-audio-received-ms",
+      G_TYPE_INT, latency_ms (self->speech_end_us, self->first_audio_received_us), NULL);
+  if (self->audio_item_id == NULL)
+    self->response_has_audio = FALSE; /* interrupted before any was played */
+  post_usage_if_complete (self);
+  self->speech_end_us = 0;
+
+  if (self->response_create_pending)
+    {
+      /* Function results were sent while the calling response ran: only now
+       * may the model continue (else conversation_already_has_active_response). */
+      self->response_create_pending = FALSE;
+      gst_openai_realtime_send (self, vg_rt_build_simple ("response.create"));
+    }
+  else if (vg_playout_get_queued_bytes (self->playout) == 0)
+    gst_openai_realtime_set_state (self, "listening");
+}
+
+typedef void (*EventHandler) (GstOpenAiRealtime *self, JsonObject *event);
+
+static void
+on_speech_started (GstOpenAiRealtime *self, JsonObject *event)
+{
+  barge_in (self);
+  self->speech_end_us = 0;
+  gst_openai_realtime_set_state (self, "listening");
+}
+
+static void
+on_speech_stopped (GstOpenAiRealtime *self, JsonObject *event)
+{
+  self->speech_end_us = g_get_monotonic_time ();
+  gst_openai_realtime_set_state (self, "thinking");
+}
+
+static void
+on_item_added (GstOpenAiRealtime *self, JsonObject *event)
+{
+  const char *id = vg_rt_json_get_string (vg_rt_json_get_object (event, "item"), "id");
+
+  if (id != NULL)
+    g_hash_table_add (self->known_items, g_strdup (id));
+}
+
+static void
+on_user_transcript_delta (GstOpenAiRealtime *self, JsonObject *event)
+{
+  on_user_transcript (self, event, FALSE);
+}
+
+static void
+on_user_transcript_done (GstOpenAiRealtime *self, JsonObject *event)
+{
+  on_user_transcript (self, event, TRUE);
+}
+
+static void
+on_user_transcript_failed (GstOpenAiRealtime *self, JsonObject *event)
+{
+  JsonObject *err = vg_rt_json_get_object (event, "error");
+
+  vg_agent_post_error (GST_ELEMENT (self), "transcription_failed",
+                       vg_rt_json_get_string (err, "message"), FALSE);
+}
+
+static void
+on_assistant_delta (GstOpenAiRealtime *self, JsonObject *event)
+{
+  on_assistant_text (self, event, NULL);
+}
+
+static void
+on_assistant_transcript_done (GstOpenAiRealtime *self, JsonObject *event)
+{
+  on_assistant_text (self, event, "transcript");
+}
+
+static void
+on_assistant_text_done (GstOpenAiRealtime *self, JsonObject *event)
+{
+  on_assistant_text (self, event, "text");
+}
+
+static void
+ignore_event (GstOpenAiRealtime *self, JsonObject *event)
+{
+}
+
+static const struct
+{
+  const char *type;
+  EventHandler handler;
+} handlers[] = {
+  { "session.created", on_session_created },
+  { "session.updated", on_session_updated },
+  { "error", on_error },
+  { "input_audio_buffer.speech_started", on_speech_started },
+  { "input_audio_buffer.speech_stopped", on_speech_stopped },
+  { "input_audio_buffer.committed", ignore_event },
+  { "input_audio_buffer.cleared", ignore_event },
+  { "input_audio_buffer.timeout_triggered", ignore_event },
+  { "conversation.created", ignore_event },
+  { "conversation.item.created", on_item_added },
+  { "conversation.item.added", on_item_added },
+  { "conversation.item.done", on_item_added },
+  { "conversation.item.truncated", ignore_event },
+  { "conversation.item.deleted", ignore_event },
+  { "conversation.item.input_audio_transcription.delta", on_user_transcript_delta },
+  { "conversation.item.input_audio_transcription.completed", on_user_transcript_done },
+  { "conversation.item.input_audio_transcription.failed", on_user_transcript_failed },
+  { "response.created", on_response_created },
+  { "response.output_item.added", on_output_item_added },
+  { "response.output_item.done", ignore_event },
+  { "response.content_part.added", ignore_event },
+  { "response.content_part.done", ignore_event },
+  { "response.output_audio.delta", on_audio_delta },
+  { "response.output_audio.done", ignore_event },
+  { "response.output_audio_transcript.delta", on_assistant_delta },
+  { "response.output_audio_transcript.done", on_assistant_transcript_done },
+  { "response.output_text.delta", on_assistant_delta },
+  { "response.output_text.done", on_assistant_text_done },
+  { "response.function_call_arguments.delta", ignore_event },
+  { "response.function_call_arguments.done", on_function_call },
+  { "response.done", on_response_done },
+  { "rate_limits.updated", ignore_event },
+};
+
+void
+gst_openai_realtime_handle_event (GstOpenAiRealtime *self, const char *type, JsonObject *event)
+{
+  guint i;
+
+  g_rec_mutex_lock (&self->state_lock);
+  if (self->stopped || self->fatal)
+    {
+      g_rec_mutex_unlock (&self->state_lock);
+      return;
+    }
+  GST_LOG_OBJECT (self, "event %s", type);
+  for (i = 0; i < G_N_ELEMENTS (handlers); i++)
+    if (strcmp (handlers[i].type, type) == 0)
+      {
+        handlers[i].handler (self, event);
+        break;
+      }
+  if (i == G_N_ELEMENTS (handlers))
+    GST_WARNING_OBJECT (self, "ignoring unknown server event type '%.64s'", type);
+  g_rec_mutex_unlock (&self->state_lock);
+}
+
+void
+gst_openai_realtime_handle_bad_frame (GstOpenAiRealtime *self, const char *reason)
+{
+  g_rec_mutex_lock (&self->state_lock);
+  self->bad_frames++;
+  g_rec_mutex_unlock (&self->state_lock);
+  GST_WARNING_OBJECT (self, "ignoring bad frame from the server: %s", reason);
+}
+
+void
+gst_openai_realtime_on_played (gpointer user_data, const VgPlayoutPop *pop)
+{
+  GstOpenAiRealtime *self = user_data;
+
+  g_rec_mutex_lock (&self->state_lock);
+  if (self->stopped)
+    {
+      g_rec_mutex_unlock (&self->state_lock);
+      return;
+    }
+  if (pop->audio_bytes > 0)
+    {
+      if (self->first_audio_played_us == 0)
+        self->first_audio_played_us = g_get_monotonic_time ();
+      gst_openai_realtime_set_state (self, "speaking");
+      post_usage_if_complete (self);
+    }
+  if (pop->drained && !self->response_active)
+    gst_openai_realtime_set_state (self, "listening");
+  g_rec_mutex_unlock (&self->state_lock);
+}

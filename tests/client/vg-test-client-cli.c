@@ -1,0 +1,164 @@
+/* vg-test-client: joins a voxgate room with one or many webrtcbin peers over
+ * WHIP (or WHEP), sends a tone, and reports connection times and what each
+ * peer heard. One process holds every peer: this is the benchmark's load
+ * client.
+ *
+ *   vg-test-client --url http://127.0.0.1:8080 --room demo --peers 20 \
+ *                  --api-key devkey --api-secret secret --tone 440 --duration 10
+ *
+ * Prints one JSON object on stdout; exits 1 when a peer failed to connect. */
+#include "vg-test-client.h"
+#include "api/jwt.h"
+#include <gst/gst.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int
+compare_doubles (const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static double
+percentile (GArray *sorted, double q)
+{
+  if (sorted->len == 0)
+    return -1;
+  guint i = (guint)CLAMP (q * (sorted->len - 1) + 0.5, 0, sorted->len - 1);
+  return g_array_index (sorted, double, i);
+}
+
+static char *
+mint (const char *key, const char *secret, const char *room, const char *identity, gboolean admin)
+{
+  VgClaims c = { 0 };
+  c.identity = (char *)identity;
+  c.expires_at = g_get_real_time () / G_USEC_PER_SEC + 3600;
+  c.video.room = (char *)room;
+  c.video.room_join = TRUE;
+  c.video.room_admin = admin;
+  c.video.can_publish = TRUE;
+  c.video.can_publish_set = TRUE;
+  return vg_jwt_mint (&c, key, secret);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autofree char *url = NULL, *room = NULL, *token = NULL, *key = NULL, *secret = NULL;
+  int peers = 1, ramp_ms = 50, connect_timeout_s = 20;
+  double tone = 440, duration = 5;
+  gboolean whep = FALSE, no_leave = FALSE;
+  int rtt_samples = 0;
+  GOptionEntry entries[] = {
+    { "url", 0, 0, G_OPTION_ARG_STRING, &url, "gateway base URL", "http://127.0.0.1:8080" },
+    { "room", 0, 0, G_OPTION_ARG_STRING, &room, "room name", "NAME" },
+    { "token", 0, 0, G_OPTION_ARG_STRING, &token, "bearer token (one peer)", "JWT" },
+    { "api-key", 0, 0, G_OPTION_ARG_STRING, &key, "mint a token per peer with this key", "KEY" },
+    { "api-secret", 0, 0, G_OPTION_ARG_STRING, &secret, "... and this secret", "SECRET" },
+    { "peers", 0, 0, G_OPTION_ARG_INT, &peers, "number of peers (default 1)", "N" },
+    { "ramp-ms", 0, 0, G_OPTION_ARG_INT, &ramp_ms, "pause between joins (default 50)", "MS" },
+    { "tone", 0, 0, G_OPTION_ARG_DOUBLE, &tone, "tone to send in Hz, 0 = silence (440)", "HZ" },
+    { "duration", 0, 0, G_OPTION_ARG_DOUBLE, &duration, "seconds to stay (default 5)", "S" },
+    { "connect-timeout", 0, 0, G_OPTION_ARG_INT, &connect_timeout_s, "seconds (default 20)", "S" },
+    { "whep", 0, 0, G_OPTION_ARG_NONE, &whep, "listen with WHEP instead of publishing", NULL },
+    { "no-leave", 0, 0, G_OPTION_ARG_NONE, &no_leave, "vanish without DELETE", NULL },
+    { "rtt", 0, 0, G_OPTION_ARG_INT, &rtt_samples,
+      "measure N round trips on the first peer (needs loopback.pipeline)", "N" },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) ctx
+      = g_option_context_new ("- voxgate WHIP/WHEP test and load client");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_add_group (ctx, gst_init_get_option_group ());
+  g_autoptr (GError) error = NULL;
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    {
+      g_printerr ("vg-test-client: %s\n", error->message);
+      return 2;
+    }
+  if (!url || !room || (!token && !(key && secret)) || peers < 1 || (token && peers > 1))
+    {
+      g_printerr ("vg-test-client: needs --url, --room and --token (one peer) or "
+                  "--api-key/--api-secret\n");
+      return 2;
+    }
+
+  g_autofree char *base
+      = g_str_has_suffix (url, "/") ? g_strndup (url, strlen (url) - 1) : g_strdup (url);
+  g_autofree char *endpoint
+      = g_strdup_printf ("%s/api/rooms/%s/%s", base, room, whep ? "whep" : "whip");
+  GPtrArray *clients = g_ptr_array_new_with_free_func ((GDestroyNotify)vg_test_client_free);
+  for (int i = 0; i < peers; i++)
+    {
+      g_autofree char *identity = g_strdup_printf ("load-%d-%d", (int)getpid (), i);
+      g_autofree char *tok = token ? g_strdup (token) : mint (key, secret, room, identity, whep);
+      VgTestClientOptions o = { .tone_hz = tone, .listen_only = whep, .data_channel = !whep };
+      VgTestClient *c = vg_test_client_new (identity, &o);
+      vg_test_client_use_http (c, endpoint, tok);
+      if (!vg_test_client_start (c, &error))
+        {
+          g_printerr ("vg-test-client: %s: %s\n", identity, error->message);
+          g_clear_error (&error);
+        }
+      g_ptr_array_add (clients, c);
+      vg_test_run_for (ramp_ms);
+    }
+  for (guint i = 0; i < clients->len; i++)
+    vg_test_client_wait_connected (g_ptr_array_index (clients, i), connect_timeout_s * 1000);
+  vg_test_run_for ((guint)(duration * 1000));
+
+  GArray *times = g_array_new (FALSE, FALSE, sizeof (double));
+  guint connected = 0, heard_tone = 0;
+  g_autoptr (GString) failures = g_string_new (NULL);
+  for (guint i = 0; i < clients->len; i++)
+    {
+      VgTestClient *c = g_ptr_array_index (clients, i);
+      if (!vg_test_client_is_connected (c))
+        {
+          g_autofree char *why = g_strdup_printf (
+              "%s: %u %s", vg_test_client_get_label (c), vg_test_client_get_http_status (c),
+              vg_test_client_get_error (c) ? vg_test_client_get_error (c) : "not connected");
+          g_autofree char *escaped = g_strescape (why, NULL);
+          g_string_append_printf (failures, "%s\"%s\"", failures->len ? "," : "", escaped);
+          continue;
+        }
+      connected++;
+      double t = vg_test_client_get_connect_seconds (c);
+      g_array_append_val (times, t);
+      if (tone > 0 && vg_test_client_tone_level (c, tone, 1000) > 0.02)
+        heard_tone++;
+    }
+  g_array_sort (times, compare_doubles);
+  GArray *rtts = g_array_new (FALSE, FALSE, sizeof (double));
+  /* A round trip is only audible in a silent room. */
+  for (guint i = 0; rtt_samples > 0 && i < clients->len; i++)
+    vg_test_client_send_tone (g_ptr_array_index (clients, i), 0);
+  for (int i = 0; i < rtt_samples && clients->len && !whep; i++)
+    {
+      VgTestClient *first = g_ptr_array_index (clients, 0);
+      if (!vg_test_client_is_connected (first))
+        break;
+      double rtt = vg_test_client_measure_round_trip (first, i % 2 ? 660 : 880, 3000);
+      if (rtt > 0)
+        g_array_append_val (rtts, rtt);
+    }
+  g_array_sort (rtts, compare_doubles);
+  if (rtts->len)
+    printf ("{\"round_trip_seconds\":{\"n\":%u,\"p50\":%.3f,\"max\":%.3f}}\n", rtts->len,
+            percentile (rtts, 0.5), percentile (rtts, 1.0));
+  g_array_unref (rtts);
+  printf ("{\"peers\":%d,\"connected\":%u,\"heard_tone\":%u,\"connect_seconds\":{\"p50\":%.3f,"
+          "\"p95\":%.3f,\"max\":%.3f},\"failures\":[%s]}\n",
+          peers, connected, heard_tone, percentile (times, 0.5), percentile (times, 0.95),
+          percentile (times, 1.0), failures->str);
+  fflush (stdout);
+  for (guint i = 0; i < clients->len; i++)
+    vg_test_client_stop (g_ptr_array_index (clients, i), !no_leave);
+  g_array_unref (times);
+  g_ptr_array_unref (clients);
+  return connected == (guint)peers ? 0 : 1;
+}

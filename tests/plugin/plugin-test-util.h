@@ -1,0 +1,48 @@
+/* plugin-test-util.h: helpers shared by the plugin tests: test audio, a
+ * harness wired to the fake Realtime server, and bus message waiting. */
+#pragma once
+
+#include <gst/check/gstharness.h>
+#include "vg-rt-server.h"
+
+G_BEGIN_DECLS
+
+#define VG_TEST_CAPS "audio/x-raw,format=S16LE,layout=interleaved,rate=24000,channels=1"
+
+/* ms of a 440 Hz tone (amplitude 0.3) or of silence, as one buffer. */
+GstBuffer *vg_test_tone (guint ms);
+GstBuffer *vg_test_silence (guint ms);
+/* Pushes ms of audio in 20 ms buffers. */
+void vg_test_push_tone (GstHarness *h, guint ms);
+void vg_test_push_silence (GstHarness *h, guint ms);
+
+typedef struct
+{
+  GstHarness *h;
+  GstBus *bus;
+  GPtrArray *messages; /* every element/error message seen so far */
+} VgTestAgent;
+
+/* A harness around element_name with a bus and the system clock, playing.
+ * For openairealtime pass the server; properties are set before playing. */
+VgTestAgent *vg_test_agent_new (const char *element_name, VgRtServer *server,
+                                const char *first_property, ...);
+void vg_test_agent_free (VgTestAgent *agent);
+
+/* Waits for a message whose structure is named name (and, when field is
+ * not NULL, whose string field equals value). Returns it (owned by agent)
+ * or NULL after timeout_ms. Messages seen earlier count too when
+ * from_start is TRUE. */
+const GstStructure *vg_test_agent_wait (VgTestAgent *agent, const char *name, const char *field,
+                                        const char *value, guint timeout_ms, gboolean from_start);
+/* Number of GST_MESSAGE_ERROR seen. */
+guint vg_test_agent_errors (VgTestAgent *agent);
+/* Drains the bus into agent->messages. */
+void vg_test_agent_poll (VgTestAgent *agent);
+
+/* Pulls output buffers until audio_ms of non-silent audio were pulled or
+ * timeout_ms passed; returns the audio ms pulled. */
+guint vg_test_pull_audio (GstHarness *h, guint audio_ms, guint timeout_ms, gint64 *first_us,
+                          gint64 *last_us);
+
+G_END_DECLS

@@ -1,0 +1,113 @@
+/* test-echoagent.c: echoagent plays each user turn back in real time,
+ * posts the same messages as openairealtime and stops when the user
+ * speaks again. */
+#include "plugin-test-util.h"
+
+#include <string.h>
+
+static void
+drain_output (GstHarness *h)
+{
+  GstBuffer *buf;
+
+  while ((buf = gst_harness_try_pull (h)) != NULL)
+    gst_buffer_unref (buf);
+}
+
+static void
+test_turn_played_back (void)
+{
+  VgTestAgent *agent = vg_test_agent_new ("echoagent", NULL, "silence-ms", 200, NULL);
+  const char *expected[] = { "listening", "thinking", "speaking", "listening" };
+  const GstStructure *s;
+  gint64 first = 0, last = 0;
+  guint got, i, j = 0;
+
+  drain_output (agent->h);
+  vg_test_push_silence (agent->h, 200);
+  vg_test_push_tone (agent->h, 1000);
+  vg_test_push_silence (agent->h, 300);
+  s = vg_test_agent_wait (agent, "realtime-transcript", "role", "user", 2000, TRUE);
+  g_assert_nonnull (s);
+  g_assert_true (g_str_has_prefix (gst_structure_get_string (s, "text"), "(echo) 1."));
+  /* The turn (1 s of tone plus the quiet lead-in kept before it) comes
+   * back at real-time pace. */
+  got = vg_test_pull_audio (agent->h, 5000, 2500, &first, &last);
+  g_assert_cmpuint (got, >=, 1000);
+  g_assert_cmpuint (got, <=, 1300);
+  g_assert_cmpint (last - first, >=, (gint64)(got - 20) * 1000 - 30000);
+  g_assert_nonnull (
+      vg_test_agent_wait (agent, "realtime-transcript", "role", "assistant", 100, TRUE));
+  vg_test_agent_poll (agent);
+  for (i = 0; i < agent->messages->len; i++)
+    {
+      const GstStructure *m = gst_message_get_structure (g_ptr_array_index (agent->messages, i));
+
+      if (m && gst_structure_has_name (m, "realtime-state") && j < G_N_ELEMENTS (expected)
+          && strcmp (gst_structure_get_string (m, "state"), expected[j]) == 0)
+        j++;
+    }
+  g_assert_cmpuint (j, ==, G_N_ELEMENTS (expected));
+  g_assert_cmpuint (vg_test_agent_errors (agent), ==, 0);
+  vg_test_agent_free (agent);
+}
+
+static void
+test_barge_in (void)
+{
+  VgTestAgent *agent = vg_test_agent_new ("echoagent", NULL, "silence-ms", 200, NULL);
+  GstEvent *ev;
+  gboolean flushed = FALSE;
+
+  drain_output (agent->h);
+  vg_test_push_tone (agent->h, 2000);
+  vg_test_push_silence (agent->h, 300);
+  g_assert_cmpuint (vg_test_pull_audio (agent->h, 300, 2000, NULL, NULL), ==, 300);
+  /* The user speaks again: the playback stops at once. */
+  vg_test_push_tone (agent->h, 200);
+  while ((ev = gst_harness_try_pull_event (agent->h)) != NULL)
+    {
+      if (GST_EVENT_TYPE (ev) == GST_EVENT_FLUSH_START)
+        flushed = TRUE;
+      gst_event_unref (ev);
+    }
+  g_assert_true (flushed);
+  g_usleep (40000);
+  drain_output (agent->h);
+  g_assert_cmpuint (vg_test_pull_audio (agent->h, 20, 300, NULL, NULL), ==, 0);
+  g_assert_nonnull (vg_test_agent_wait (agent, "realtime-state", "state", "listening", 100, TRUE));
+  vg_test_agent_free (agent);
+}
+
+static void
+test_silence_when_idle (void)
+{
+  VgTestAgent *agent = vg_test_agent_new ("echoagent", NULL, NULL);
+  GstBuffer *buf;
+  GstClockTime prev = GST_CLOCK_TIME_NONE;
+  guint i;
+
+  for (i = 0; i < 10; i++)
+    {
+      buf = gst_harness_pull (agent->h);
+      g_assert_true (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_GAP));
+      g_assert_cmpuint (gst_buffer_get_size (buf), ==, 960);
+      if (GST_CLOCK_TIME_IS_VALID (prev))
+        g_assert_cmpuint (GST_BUFFER_PTS (buf), ==, prev + 20 * GST_MSECOND);
+      prev = GST_BUFFER_PTS (buf);
+      gst_buffer_unref (buf);
+    }
+  vg_test_agent_free (agent);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_log_set_debug_enabled (FALSE); /* keep TAP logs readable */
+  gst_init (&argc, &argv);
+  g_test_add_func ("/echoagent/silence-when-idle", test_silence_when_idle);
+  g_test_add_func ("/echoagent/turn-played-back", test_turn_played_back);
+  g_test_add_func ("/echoagent/barge-in", test_barge_in);
+  return g_test_run ();
+}

@@ -1,0 +1,615 @@
+/* test-openairealtime.c: openairealtime against the in-process fake
+ * Realtime server: session config, appends, a full paced turn, barge-in,
+ * function calls, reconnects, expiry, bad frames, 401/429, bus messages. */
+#include "plugin-test-util.h"
+
+#include <string.h>
+
+#define TURN_SPEECH_MS 600
+#define TURN_SILENCE_MS 300
+
+typedef struct
+{
+  VgRtServer *server;
+  VgTestAgent *agent;
+} Fixture;
+
+/* TRUE when the server logged the nth event of this type within timeout_ms. */
+static gboolean
+logged (VgRtServer *server, const char *type, guint nth, guint timeout_ms)
+{
+  JsonObject *o = vg_rt_server_wait (server, type, nth, timeout_ms);
+
+  if (o == NULL)
+    return FALSE;
+  json_object_unref (o);
+  return TRUE;
+}
+
+static void
+fixture_server (Fixture *f, const VgRtServerOptions *opt)
+{
+  g_autoptr (GError) error = NULL;
+
+  f->server = vg_rt_server_new (opt, &error);
+  g_assert_no_error (error);
+}
+
+static void
+fixture_setup (Fixture *f, gconstpointer data)
+{
+  VgRtServerOptions opt = { .seed = 42 };
+
+  fixture_server (f, &opt);
+}
+
+static void
+fixture_teardown (Fixture *f, gconstpointer data)
+{
+  if (f->agent)
+    vg_test_agent_free (f->agent);
+  vg_rt_server_free (f->server);
+}
+
+/* Starts an agent with short turns and waits until its session is set up. */
+static void
+start_agent (Fixture *f, const char *first_property, ...)
+{
+  va_list args;
+
+  f->agent = vg_test_agent_new ("openairealtime", f->server, "silence-duration-ms", 200,
+                                "append-ms", 50, NULL);
+  (void)first_property;
+  (void)args;
+  g_assert_nonnull (
+      vg_test_agent_wait (f->agent, "realtime-state", "state", "listening", 5000, TRUE));
+}
+
+static void
+drain_output (GstHarness *h)
+{
+  GstBuffer *buf;
+
+  while ((buf = gst_harness_try_pull (h)) != NULL)
+    gst_buffer_unref (buf);
+}
+
+static void
+push_turn (Fixture *f)
+{
+  vg_test_push_tone (f->agent->h, TURN_SPEECH_MS);
+  vg_test_push_silence (f->agent->h, TURN_SILENCE_MS);
+}
+
+static void
+test_session_config (Fixture *f, gconstpointer data)
+{
+  const char *tools = "[{\"type\":\"function\",\"name\":\"get_time\",\"description\":\"Time\","
+                      "\"parameters\":{\"type\":\"object\",\"properties\":{}}}]";
+  g_autoptr (JsonObject) update = NULL;
+  JsonObject *session, *input, *td, *output;
+
+  f->agent = vg_test_agent_new ("openairealtime", f->server, "voice", "cedar", "instructions",
+                                "Be brief.", "vad-threshold", 0.7, "silence-duration-ms", 350,
+                                "prefix-padding-ms", 250, "tools", tools, NULL);
+  update = vg_rt_server_wait (f->server, "session.update", 0, 5000);
+  g_assert_nonnull (update);
+  session = json_object_get_object_member (update, "session");
+  g_assert_cmpstr (json_object_get_string_member (session, "type"), ==, "realtime");
+  g_assert_cmpstr (json_object_get_string_member (session, "instructions"), ==, "Be brief.");
+  g_assert_false (json_object_has_member (session, "voice"));
+  g_assert_false (json_object_has_member (session, "temperature"));
+  input = json_object_get_object_member (json_object_get_object_member (session, "audio"), "input");
+  output
+      = json_object_get_object_member (json_object_get_object_member (session, "audio"), "output");
+  g_assert_cmpint (
+      json_object_get_int_member (json_object_get_object_member (input, "format"), "rate"), ==,
+      24000);
+  g_assert_cmpstr (
+      json_object_get_string_member (json_object_get_object_member (input, "format"), "type"), ==,
+      "audio/pcm");
+  td = json_object_get_object_member (input, "turn_detection");
+  g_assert_cmpstr (json_object_get_string_member (td, "type"), ==, "server_vad");
+  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (td, "threshold"), 0.7, 1e-9);
+  g_assert_cmpint (json_object_get_int_member (td, "silence_duration_ms"), ==, 350);
+  g_assert_cmpint (json_object_get_int_member (td, "prefix_padding_ms"), ==, 250);
+  g_assert_true (json_object_get_boolean_member (td, "interrupt_response"));
+  g_assert_cmpstr (json_object_get_string_member (output, "voice"), ==, "cedar");
+  g_assert_cmpstr (
+      json_object_get_string_member (
+          json_array_get_object_element (json_object_get_array_member (session, "tools"), 0),
+          "name"),
+      ==, "get_time");
+  /* The server accepted it as is. */
+  g_assert_true (logged (f->server, "session.updated", 0, 2000));
+  g_assert_cmpuint (vg_rt_server_get_errors (f->server), ==, 0);
+  g_assert_nonnull (
+      vg_test_agent_wait (f->agent, "realtime-state", "state", "listening", 2000, TRUE));
+}
+
+static void
+test_append_rate (Fixture *f, gconstpointer data)
+{
+  GPtrArray *log;
+  guint i, appends = 0;
+  gint64 deadline;
+
+  start_agent (f, NULL);
+  /* 1 s of quiet audio in 20 ms buffers: 48 000 bytes in 50 ms appends. */
+  vg_test_push_silence (f->agent->h, 1000);
+  deadline = g_get_monotonic_time () + 3 * G_USEC_PER_SEC;
+  while (vg_rt_server_get_appended_bytes (f->server) < 48000 && g_get_monotonic_time () < deadline)
+    g_usleep (10000);
+  g_assert_cmpuint (vg_rt_server_get_appended_bytes (f->server), ==, 48000);
+  log = vg_rt_server_get_log (f->server);
+  for (i = 0; i < log->len; i++)
+    {
+      VgRtLogEntry *e = g_ptr_array_index (log, i);
+
+      if (e->from_client && strcmp (e->type, "input_audio_buffer.append") == 0)
+        {
+          appends++;
+          g_assert_cmpint (json_object_get_int_member (e->event, "audio_bytes"), ==, 2400);
+        }
+    }
+  g_ptr_array_unref (log);
+  g_assert_cmpuint (appends, ==, 20);
+  g_assert_cmpuint (vg_rt_server_get_errors (f->server), ==, 0);
+}
+
+static void
+test_full_turn (Fixture *f, gconstpointer data)
+{
+  gint64 first = 0, last = 0;
+  guint got;
+  GstBuffer *buf;
+  GstClockTime prev = GST_CLOCK_TIME_NONE;
+  guint i;
+
+  start_agent (f, NULL);
+  drain_output (f->agent->h);
+  push_turn (f);
+  got = vg_test_pull_audio (f->agent->h, 1000, 5000, &first, &last);
+  /* Exactly what the server sent (1000 ms), paced: 50 periods of 20 ms
+   * take at least 49 periods of wall time. */
+  g_assert_cmpuint (got, ==, 1000);
+  g_assert_cmpint (last - first, >=, 980000 - 30000);
+  /* Afterwards only silence, and timestamps stay contiguous. */
+  for (i = 0; i < 10; i++)
+    {
+      buf = gst_harness_pull (f->agent->h);
+      g_assert_true (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_GAP));
+      if (GST_CLOCK_TIME_IS_VALID (prev))
+        g_assert_cmpuint (GST_BUFFER_PTS (buf), ==, prev + 20 * GST_MSECOND);
+      prev = GST_BUFFER_PTS (buf);
+      gst_buffer_unref (buf);
+    }
+  g_assert_cmpuint (vg_rt_server_get_errors (f->server), ==, 0);
+  g_assert_cmpuint (vg_test_agent_errors (f->agent), ==, 0);
+}
+
+static void
+test_bus_messages (Fixture *f, gconstpointer data)
+{
+  const GstStructure *s;
+  const char *expected[] = { "connecting", "listening", "thinking", "speaking", "listening" };
+  guint i, j = 0;
+  gint received_ms = -2, played_ms = -2, total = 0;
+
+  start_agent (f, NULL);
+  push_turn (f);
+  vg_test_pull_audio (f->agent->h, 1000, 5000, NULL, NULL);
+  s = vg_test_agent_wait (f->agent, "realtime-usage", NULL, NULL, 3000, TRUE);
+  g_assert_nonnull (s);
+  g_assert_true (gst_structure_get_int (s, "total-tokens", &total));
+  g_assert_cmpint (total, >, 0);
+  g_assert_true (gst_structure_get_int (s, "latency-first-audio-received-ms", &received_ms));
+  g_assert_true (gst_structure_get_int (s, "latency-first-audio-played-ms", &played_ms));
+  g_assert_cmpint (received_ms, >=, 0);
+  g_assert_cmpint (played_ms, >=, received_ms);
+  g_assert_cmpstr (gst_structure_get_string (s, "status"), ==, "completed");
+
+  s = vg_test_agent_wait (f->agent, "realtime-transcript", "role", "user", 3000, TRUE);
+  g_assert_nonnull (s);
+  /* The last period was played (and "listening" posted) before we pulled it. */
+  vg_test_agent_poll (f->agent);
+  /* user transcript: final one carries the whole text */
+  for (i = 0; i < f->agent->messages->len; i++)
+    {
+      const GstStructure *m = gst_message_get_structure (g_ptr_array_index (f->agent->messages, i));
+      gboolean final = FALSE;
+
+      if (m && gst_structure_has_name (m, "realtime-transcript"))
+        {
+          g_assert_true (gst_structure_get_boolean (m, "final", &final));
+          g_assert_nonnull (gst_structure_get_string (m, "item-id"));
+          if (final && strcmp (gst_structure_get_string (m, "role"), "user") == 0)
+            g_assert_true (g_str_has_prefix (gst_structure_get_string (m, "text"), "user turn"));
+        }
+      if (m && gst_structure_has_name (m, "realtime-state") && j < G_N_ELEMENTS (expected)
+          && strcmp (gst_structure_get_string (m, "state"), expected[j]) == 0)
+        j++;
+    }
+  g_assert_cmpuint (j, ==, G_N_ELEMENTS (expected));
+  g_assert_nonnull (
+      vg_test_agent_wait (f->agent, "realtime-transcript", "role", "assistant", 100, TRUE));
+}
+
+static void
+barge_in (Fixture *f, gboolean interrupt_response)
+{
+  g_autoptr (JsonObject) truncate = NULL;
+  JsonNode *end;
+  GstEvent *ev;
+  gboolean flushed = FALSE;
+  guint pulled;
+
+  vg_rt_server_set_response_audio_ms (f->server, 3000);
+  f->agent = vg_test_agent_new ("openairealtime", f->server, "silence-duration-ms", 200,
+                                "append-ms", 50, "interrupt-response", interrupt_response, NULL);
+  g_assert_nonnull (
+      vg_test_agent_wait (f->agent, "realtime-state", "state", "listening", 5000, TRUE));
+  drain_output (f->agent->h);
+  push_turn (f);
+  pulled = vg_test_pull_audio (f->agent->h, 500, 5000, NULL, NULL);
+  g_assert_cmpuint (pulled, ==, 500);
+  /* The user talks over the agent. */
+  vg_test_push_tone (f->agent->h, 200);
+
+  truncate = vg_rt_server_wait (f->server, "conversation.item.truncate", 0, 3000);
+  g_assert_nonnull (truncate);
+  end = json_object_get_member (truncate, "audio_end_ms");
+  g_assert_cmpint (json_node_get_value_type (end), ==, G_TYPE_INT64);
+  /* At least what we pulled, at most what could have been played by now
+   * and certainly less than the 3 s the server sent. */
+  g_assert_cmpint (json_node_get_int (end), >=, 500);
+  g_assert_cmpint (json_node_get_int (end), <, 1500);
+  g_assert_cmpint (json_object_get_int_member (truncate, "content_index"), ==, 0);
+  g_assert_true (logged (f->server, "conversation.item.truncated", 0, 2000));
+
+  /* Downstream was flushed... */
+  while ((ev = gst_harness_try_pull_event (f->agent->h)) != NULL)
+    {
+      if (GST_EVENT_TYPE (ev) == GST_EVENT_FLUSH_START)
+        flushed = TRUE;
+      gst_event_unref (ev);
+    }
+  g_assert_true (flushed);
+  /* ...and the queued audio is gone: only silence follows. */
+  drain_output (f->agent->h);
+  g_assert_cmpuint (vg_test_pull_audio (f->agent->h, 20, 300, NULL, NULL), ==, 0);
+
+  /* response.cancel only when the server does not interrupt by itself. */
+  g_assert_cmpuint (vg_rt_server_count (f->server, "response.cancel"), ==,
+                    (interrupt_response ? 0 : 1));
+  g_assert_cmpuint (vg_rt_server_get_errors (f->server), ==, 0);
+}
+
+static void
+test_barge_in (Fixture *f, gconstpointer data)
+{
+  barge_in (f, TRUE);
+}
+
+static void
+test_barge_in_cancel (Fixture *f, gconstpointer data)
+{
+  /* Generation only a bit faster than real time, so that the response is
+   * still active when the user barges in. */
+  VgRtServerOptions opt = { .seed = 3, .burst_interval_ms = 60 };
+
+  vg_rt_server_free (f->server);
+  fixture_server (f, &opt);
+  barge_in (f, FALSE);
+}
+
+static void
+on_function_call (GstElement *element, const char *call_id, const char *name, const char *arguments,
+                  gpointer data)
+{
+  guint *calls = data;
+
+  (*calls)++;
+  g_assert_cmpstr (name, ==, "get_weather");
+  g_assert_cmpstr (arguments, ==, "{\"city\":\"Paris\"}");
+  g_signal_emit_by_name (element, "send-function-result", call_id, "{\"temp_c\":21}");
+}
+
+static void
+test_function_call (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GPtrArray) log = NULL;
+  const GstStructure *s;
+  guint calls = 0, i;
+  gint done_at = -1, output_at = -1, create_at = -1;
+  g_autofree char *call_id = NULL;
+
+  vg_rt_server_script_function_call (f->server, "get_weather", "{\"city\":\"Paris\"}");
+  start_agent (f, NULL);
+  g_signal_connect (f->agent->h->element, "function-call", G_CALLBACK (on_function_call), &calls);
+  push_turn (f);
+  s = vg_test_agent_wait (f->agent, "realtime-function-call", NULL, NULL, 5000, TRUE);
+  g_assert_nonnull (s);
+  g_assert_cmpstr (gst_structure_get_string (s, "name"), ==, "get_weather");
+  call_id = g_strdup (gst_structure_get_string (s, "call-id"));
+  /* The model answers after the result: a spoken response follows. */
+  g_assert_true (logged (f->server, "response.created", 1, 5000));
+  g_assert_cmpuint (vg_test_pull_audio (f->agent->h, 200, 5000, NULL, NULL), ==, 200);
+  g_assert_cmpuint (calls, ==, 1);
+
+  log = vg_rt_server_get_log (f->server);
+  for (i = 0; i < log->len; i++)
+    {
+      VgRtLogEntry *e = g_ptr_array_index (log, i);
+
+      if (!e->from_client && strcmp (e->type, "response.done") == 0 && done_at < 0)
+        done_at = i;
+      if (e->from_client && strcmp (e->type, "conversation.item.create") == 0)
+        {
+          JsonObject *item = json_object_get_object_member (e->event, "item");
+
+          g_assert_cmpstr (json_object_get_string_member (item, "type"), ==,
+                           "function_call_output");
+          g_assert_cmpstr (json_object_get_string_member (item, "call_id"), ==, call_id);
+          g_assert_cmpstr (json_object_get_string_member (item, "output"), ==, "{\"temp_c\":21}");
+          output_at = i;
+        }
+      if (e->from_client && strcmp (e->type, "response.create") == 0)
+        create_at = i;
+    }
+  g_assert_cmpint (output_at, >=, 0);
+  g_assert_cmpint (done_at, >=, 0);
+  g_assert_cmpint (create_at, >, done_at);
+  g_assert_cmpint (create_at, >, output_at);
+  g_assert_cmpuint (vg_rt_server_get_errors (f->server), ==, 0);
+}
+
+/* After a completed turn, the history replayed on a new session. */
+static void
+assert_replayed (Fixture *f, guint session)
+{
+  g_autoptr (GPtrArray) log = vg_rt_server_get_log (f->server);
+  gboolean user = FALSE, assistant = FALSE;
+  guint i;
+
+  for (i = 0; i < log->len; i++)
+    {
+      VgRtLogEntry *e = g_ptr_array_index (log, i);
+      JsonObject *item, *part;
+
+      if (!e->from_client || e->connection != session
+          || strcmp (e->type, "conversation.item.create") != 0)
+        continue;
+      item = json_object_get_object_member (e->event, "item");
+      part = json_array_get_object_element (json_object_get_array_member (item, "content"), 0);
+      if (strcmp (json_object_get_string_member (item, "role"), "user") == 0)
+        {
+          g_assert_cmpstr (json_object_get_string_member (part, "type"), ==, "input_text");
+          user = TRUE;
+        }
+      else
+        {
+          g_assert_cmpstr (json_object_get_string_member (part, "type"), ==, "output_text");
+          assistant = TRUE;
+        }
+    }
+  g_assert_true (user);
+  g_assert_true (assistant);
+}
+
+static void
+test_reconnect (Fixture *f, gconstpointer data)
+{
+  start_agent (f, NULL);
+  push_turn (f);
+  g_assert_cmpuint (vg_test_pull_audio (f->agent->h, 1000, 5000, NULL, NULL), ==, 1000);
+  g_assert_nonnull (
+      vg_test_agent_wait (f->agent, "realtime-transcript", "role", "user", 3000, TRUE));
+  vg_rt_server_drop_connections (f->server);
+  g_assert_true (logged (f->server, "session.update", 1, 5000));
+  g_assert_cmpuint (vg_rt_server_get_sessions (f->server), ==, 2);
+  g_assert_true (logged (f->server, "conversation.item.create", 1, 2000));
+  assert_replayed (f, 2);
+  /* and it still talks */
+  g_assert_nonnull (
+      vg_test_agent_wait (f->agent, "realtime-state", "state", "listening", 3000, FALSE));
+  drain_output (f->agent->h);
+  push_turn (f);
+  g_assert_cmpuint (vg_test_pull_audio (f->agent->h, 1000, 5000, NULL, NULL), ==, 1000);
+  g_assert_cmpuint (vg_test_agent_errors (f->agent), ==, 0);
+}
+
+static void
+test_session_expiry (Fixture *f, gconstpointer data)
+{
+  VgRtServerOptions opt = { .seed = 7, .session_expiry_ms = 700 };
+  const GstStructure *s;
+
+  vg_rt_server_free (f->server);
+  fixture_server (f, &opt);
+  start_agent (f, NULL);
+  s = vg_test_agent_wait (f->agent, "realtime-error", "code", "session_expired", 3000, TRUE);
+  g_assert_nonnull (s);
+  g_assert_true (logged (f->server, "session.update", 1, 3000));
+  g_assert_cmpuint (vg_rt_server_get_sessions (f->server), >=, 2);
+  g_assert_cmpuint (vg_test_agent_errors (f->agent), ==, 0);
+}
+
+static void
+test_bad_frames (Fixture *f, gconstpointer data)
+{
+  g_autofree char *huge = NULL;
+  guint64 bad = 0;
+  gsize huge_len = 17 * 1024 * 1024;
+
+  start_agent (f, NULL);
+  vg_rt_server_inject (f->server, "this is not json");
+  vg_rt_server_inject (f->server, "[1,2,3]");
+  vg_rt_server_inject (f->server, "{\"no_type\":true}");
+  vg_rt_server_inject (f->server, "{\"type\":\"response.brand_new_event\",\"x\":1}");
+  vg_rt_server_inject (f->server, "{\"type\":\"response.output_audio.delta\",\"item_id\":"
+                                  "\"item_nobody_knows\",\"delta\":\"AAAA\"}");
+  vg_rt_server_inject (f->server, "{\"type\":\"conversation.item.truncated\",\"item_id\":7}");
+  vg_rt_server_inject (f->server, "{\"type\":\"error\",\"error\":42}");
+  /* A frame above the element's limit: libsoup closes, the element comes back. */
+  huge = g_malloc (huge_len + 1);
+  memset (huge, 'x', huge_len);
+  memcpy (huge, "{\"type\":\"x\",\"pad\":\"", 19);
+  memcpy (huge + huge_len - 2, "\"}", 2);
+  huge[huge_len] = '\0';
+  vg_rt_server_inject (f->server, huge);
+  g_assert_true (logged (f->server, "session.update", 1, 5000));
+  g_object_get (f->agent->h->element, "bad-frames", &bad, NULL);
+  g_assert_cmpuint (bad, >=, 4);
+  g_assert_nonnull (
+      vg_test_agent_wait (f->agent, "realtime-state", "state", "listening", 3000, TRUE));
+
+  /* Bad base64 in a delta of a real response is dropped... */
+  vg_rt_server_script_close_mid_response (f->server);
+  drain_output (f->agent->h);
+  push_turn (f);
+  /* ...and a close in the middle of a response: half the audio plays, the
+   * element reconnects. */
+  g_assert_true (logged (f->server, "session.update", 2, 5000));
+  g_assert_cmpuint (vg_test_pull_audio (f->agent->h, 1000, 1500, NULL, NULL), ==, 500);
+  g_assert_nonnull (
+      vg_test_agent_wait (f->agent, "realtime-state", "state", "listening", 3000, FALSE));
+  drain_output (f->agent->h);
+  push_turn (f);
+  g_assert_cmpuint (vg_test_pull_audio (f->agent->h, 1000, 5000, NULL, NULL), ==, 1000);
+  g_assert_cmpuint (vg_test_agent_errors (f->agent), ==, 0);
+}
+
+static void
+test_bad_base64 (Fixture *f, gconstpointer data)
+{
+  g_autoptr (JsonObject) added = NULL;
+  g_autofree char *frame = NULL;
+  guint64 bad = 0;
+
+  vg_rt_server_set_response_audio_ms (f->server, 3000);
+  start_agent (f, NULL);
+  push_turn (f);
+  added = vg_rt_server_wait (f->server, "response.output_item.added", 0, 5000);
+  g_assert_nonnull (added);
+  frame = g_strdup_printf (
+      "{\"type\":\"response.output_audio.delta\",\"item_id\":\"%s\","
+      "\"delta\":\"@@not*base64!\"}",
+      json_object_get_string_member (json_object_get_object_member (added, "item"), "id"));
+  vg_rt_server_inject (f->server, frame);
+  vg_rt_server_inject (f->server, "{\"type\":\"response.output_audio.delta\",\"item_id\":1}");
+  g_assert_cmpuint (vg_test_pull_audio (f->agent->h, 3000, 6000, NULL, NULL), ==, 3000);
+  g_object_get (f->agent->h->element, "bad-frames", &bad, NULL);
+  g_assert_cmpuint (bad, ==, 2);
+  g_assert_cmpuint (vg_test_agent_errors (f->agent), ==, 0);
+}
+
+static void
+test_unauthorized (Fixture *f, gconstpointer data)
+{
+  VgRtServerOptions opt = { .api_key = "sk-right" };
+  const GstStructure *s;
+  guint i;
+
+  vg_rt_server_free (f->server);
+  fixture_server (f, &opt);
+  f->agent = vg_test_agent_new ("openairealtime", f->server, NULL);
+  s = vg_test_agent_wait (f->agent, "realtime-error", NULL, NULL, 5000, TRUE);
+  g_assert_nonnull (s);
+  g_assert_cmpstr (gst_structure_get_string (s, "code"), ==, "invalid_api_key");
+  /* The element error follows the realtime-error message. */
+  for (i = 0; i < 100 && vg_test_agent_errors (f->agent) == 0; i++)
+    g_usleep (10000);
+  g_assert_cmpuint (vg_test_agent_errors (f->agent), ==, 1);
+  g_assert_nonnull (vg_test_agent_wait (f->agent, "realtime-state", "state", "error", 100, TRUE));
+  /* no retry */
+  g_usleep (800 * 1000);
+  g_assert_cmpuint (vg_rt_server_get_handshakes (f->server), ==, 1);
+  g_assert_cmpuint (vg_rt_server_get_sessions (f->server), ==, 0);
+}
+
+static void
+test_rate_limited (Fixture *f, gconstpointer data)
+{
+  vg_rt_server_refuse_handshakes (f->server, 429, 1);
+  f->agent = vg_test_agent_new ("openairealtime", f->server, NULL);
+  g_assert_nonnull (
+      vg_test_agent_wait (f->agent, "realtime-state", "state", "listening", 8000, TRUE));
+  g_assert_cmpuint (vg_rt_server_get_handshakes (f->server), ==, 2);
+  g_assert_cmpuint (vg_test_agent_errors (f->agent), ==, 0);
+}
+
+static void
+test_send_text (Fixture *f, gconstpointer data)
+{
+  g_autoptr (JsonObject) create = NULL;
+  JsonObject *part;
+
+  start_agent (f, NULL);
+  g_signal_emit_by_name (f->agent->h->element, "send-text", "Hello there");
+  create = vg_rt_server_wait (f->server, "conversation.item.create", 0, 3000);
+  g_assert_nonnull (create);
+  part = json_array_get_object_element (
+      json_object_get_array_member (json_object_get_object_member (create, "item"), "content"), 0);
+  g_assert_cmpstr (json_object_get_string_member (part, "text"), ==, "Hello there");
+  g_assert_cmpuint (vg_test_pull_audio (f->agent->h, 1000, 5000, NULL, NULL), ==, 1000);
+  g_signal_emit_by_name (f->agent->h->element, "cancel-response");
+  g_assert_cmpuint (vg_rt_server_get_errors (f->server), ==, 0);
+}
+
+/* Manual turns, and audio pushed before the session exists: it waits
+ * (bounded) for the session.update instead of being lost. */
+static void
+test_manual_turn_early_audio (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GPtrArray) log = NULL;
+  gint update_at = -1, first_append_at = -1;
+  guint i;
+
+  f->agent = vg_test_agent_new ("openairealtime", f->server, "turn-detection", 2, NULL);
+  vg_test_push_tone (f->agent->h, 600);
+  g_assert_true (gst_harness_push_event (f->agent->h, gst_event_new_eos ()));
+  g_assert_true (logged (f->server, "input_audio_buffer.commit", 0, 5000));
+  g_assert_true (logged (f->server, "response.create", 0, 2000));
+  g_assert_cmpuint (vg_test_pull_audio (f->agent->h, 1000, 5000, NULL, NULL), ==, 1000);
+  g_assert_cmpuint (vg_rt_server_get_appended_bytes (f->server), ==, 600 * 48);
+  log = vg_rt_server_get_log (f->server);
+  for (i = 0; i < log->len; i++)
+    {
+      VgRtLogEntry *e = g_ptr_array_index (log, i);
+
+      if (e->from_client && strcmp (e->type, "session.update") == 0 && update_at < 0)
+        update_at = i;
+      if (e->from_client && strcmp (e->type, "input_audio_buffer.append") == 0
+          && first_append_at < 0)
+        first_append_at = i;
+    }
+  g_assert_cmpint (update_at, >=, 0);
+  g_assert_cmpint (first_append_at, >, update_at);
+  g_assert_cmpuint (vg_rt_server_get_errors (f->server), ==, 0);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_log_set_debug_enabled (FALSE); /* keep TAP logs readable */
+  gst_init (&argc, &argv);
+#define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+  ADD ("/openairealtime/session-config", test_session_config);
+  ADD ("/openairealtime/append-rate", test_append_rate);
+  ADD ("/openairealtime/full-turn-paced", test_full_turn);
+  ADD ("/openairealtime/bus-messages", test_bus_messages);
+  ADD ("/openairealtime/barge-in", test_barge_in);
+  ADD ("/openairealtime/barge-in-cancel", test_barge_in_cancel);
+  ADD ("/openairealtime/function-call", test_function_call);
+  ADD ("/openairealtime/send-text", test_send_text);
+  ADD ("/openairealtime/manual-turn-early-audio", test_manual_turn_early_audio);
+  ADD ("/openairealtime/reconnect", test_reconnect);
+  ADD ("/openairealtime/session-expiry", test_session_expiry);
+  ADD ("/openairealtime/bad-frames", test_bad_frames);
+  ADD ("/openairealtime/bad-base64", test_bad_base64);
+  ADD ("/openairealtime/unauthorized", test_unauthorized);
+  ADD ("/openairealtime/rate-limited", test_rate_limited);
+  return g_test_run ();
+}

@@ -1,0 +1,255 @@
+/* vg-rt-server-response.c: the fake server's responses: a spoken reply as
+ * output_audio deltas sent faster than real time (a 330 Hz tone), with a
+ * transcript and the user's transcription at a random point; or a scripted
+ * function call. Runs on the server thread only. */
+#include "vg-rt-server-private.h"
+
+#include <math.h>
+#include <string.h>
+
+static const char *const words[]
+    = { "Sure", "let", "us", "look", "at", "that", "together", "step", "by", "step", NULL };
+
+/* ---- responses ---- */
+
+static JsonObject *
+usage_json (guint audio_ms)
+{
+  JsonObject *u = json_object_new (), *in = json_object_new (), *out = json_object_new ();
+  gint64 audio_tokens = audio_ms / 50;
+
+  json_object_set_int_member (in, "text_tokens", 12);
+  json_object_set_int_member (in, "audio_tokens", 40);
+  json_object_set_int_member (in, "cached_tokens", 0);
+  json_object_set_int_member (out, "text_tokens", 8);
+  json_object_set_int_member (out, "audio_tokens", audio_tokens);
+  json_object_set_int_member (u, "input_tokens", 52);
+  json_object_set_int_member (u, "output_tokens", 8 + audio_tokens);
+  json_object_set_int_member (u, "total_tokens", 60 + audio_tokens);
+  json_object_set_object_member (u, "input_token_details", in);
+  json_object_set_object_member (u, "output_token_details", out);
+  return u;
+}
+
+static JsonObject *
+part_event (VgRtConn *conn, const char *type)
+{
+  JsonObject *e = vg_rt_event_new (type);
+
+  json_object_set_string_member (e, "response_id", conn->response_id);
+  json_object_set_string_member (e, "item_id", conn->response_item->id);
+  json_object_set_int_member (e, "output_index", 0);
+  json_object_set_int_member (e, "content_index", 0);
+  return e;
+}
+
+void
+vg_rt_conn_finish_response (VgRtConn *conn, const char *status)
+{
+  JsonObject *e, *resp;
+  gboolean completed = strcmp (status, "completed") == 0;
+  guint audio_ms = 0;
+
+  if (conn->burst)
+    {
+      g_source_destroy (conn->burst);
+      g_clear_pointer (&conn->burst, g_source_unref);
+    }
+  if (conn->response_item != NULL)
+    {
+      audio_ms = conn->response_item->audio_ms;
+      vg_rt_conn_send_event (conn, part_event (conn, "response.output_audio.done"));
+      e = part_event (conn, "response.output_audio_transcript.done");
+      json_object_set_string_member (e, "transcript", conn->transcript->str);
+      vg_rt_conn_send_event (conn, e);
+      vg_rt_conn_send_event (conn, part_event (conn, "response.content_part.done"));
+      e = vg_rt_event_new ("response.output_item.done");
+      json_object_set_string_member (e, "response_id", conn->response_id);
+      json_object_set_int_member (e, "output_index", 0);
+      json_object_set_object_member (
+          e, "item", vg_rt_item_json (conn->response_item, completed ? "completed" : "incomplete"));
+      vg_rt_conn_send_event (conn, e);
+    }
+  e = vg_rt_event_new ("response.done");
+  resp = json_object_new ();
+  json_object_set_string_member (resp, "id", conn->response_id);
+  json_object_set_string_member (resp, "object", "realtime.response");
+  json_object_set_string_member (resp, "status", status);
+  json_object_set_null_member (resp, "status_details");
+  json_object_set_array_member (resp, "output", json_array_new ());
+  json_object_set_object_member (resp, "usage", usage_json (audio_ms));
+  json_object_set_object_member (e, "response", resp);
+  conn->active = FALSE;
+  conn->response_item = NULL;
+  vg_rt_conn_send_event (conn, e);
+  /* A transcription that did not fit into the response comes after it. */
+  vg_rt_conn_send_user_transcript (conn);
+}
+
+static void
+send_audio_delta (VgRtConn *conn, guint ms)
+{
+  guint n = VG_RT_SERVER_RATE * ms / 1000, i;
+  g_autofree gint16 *pcm = g_new (gint16, n);
+  g_autofree char *b64 = NULL;
+  JsonObject *e;
+
+  for (i = 0; i < n; i++)
+    {
+      pcm[i] = (gint16)(8000 * sin (conn->phase));
+      conn->phase += 2 * G_PI * 330.0 / VG_RT_SERVER_RATE;
+    }
+  conn->phase = fmod (conn->phase, 2 * G_PI);
+  b64 = g_base64_encode ((const guchar *)pcm, n * 2);
+  e = part_event (conn, "response.output_audio.delta");
+  json_object_set_string_member (e, "delta", b64);
+  vg_rt_conn_send_event (conn, e);
+  conn->response_item->audio_ms += ms;
+}
+
+static gboolean
+burst_tick (gpointer data)
+{
+  VgRtConn *conn = data;
+  GRand *rand = conn->server->rand;
+  JsonObject *e;
+
+  if (conn->chunks_sent == conn->transcript_at)
+    vg_rt_conn_send_user_transcript (conn);
+  if (conn->close_mid && conn->chunks_sent >= conn->chunks_total / 2)
+    {
+      g_clear_pointer (&conn->burst, g_source_unref);
+      conn->close_mid = FALSE;
+      vg_rt_conn_close (conn, SOUP_WEBSOCKET_CLOSE_GOING_AWAY);
+      return G_SOURCE_REMOVE;
+    }
+  if (conn->chunks_sent < conn->chunks_total)
+    {
+      send_audio_delta (conn, conn->server->opt.delta_ms);
+      conn->chunks_sent++;
+      if (g_rand_boolean (rand))
+        {
+          const char *w = words[g_rand_int_range (rand, 0, G_N_ELEMENTS (words) - 1)];
+          g_autofree char *delta = g_strdup_printf ("%s%s", conn->transcript->len ? " " : "", w);
+
+          g_string_append (conn->transcript, delta);
+          e = part_event (conn, "response.output_audio_transcript.delta");
+          json_object_set_string_member (e, "delta", delta);
+          vg_rt_conn_send_event (conn, e);
+        }
+      return G_SOURCE_CONTINUE;
+    }
+  g_clear_pointer (&conn->burst, g_source_unref);
+  vg_rt_conn_finish_response (conn, "completed");
+  return G_SOURCE_REMOVE;
+}
+
+static void
+start_function_call (VgRtConn *conn, char *name, char *arguments)
+{
+  g_autofree char *item_id = vg_rt_conn_next_id (conn, "item");
+  g_autofree char *call_id = vg_rt_conn_next_id (conn, "call");
+  JsonObject *e, *item;
+  Item *it = vg_rt_conn_add_item (conn, item_id, "function_call", NULL);
+
+  g_hash_table_add (conn->calls, g_strdup (call_id));
+  item = vg_rt_item_json (it, "in_progress");
+  json_object_set_string_member (item, "call_id", call_id);
+  json_object_set_string_member (item, "name", name);
+  json_object_set_string_member (item, "arguments", "");
+  e = vg_rt_event_new ("response.output_item.added");
+  json_object_set_string_member (e, "response_id", conn->response_id);
+  json_object_set_int_member (e, "output_index", 0);
+  json_object_set_object_member (e, "item", item);
+  vg_rt_conn_send_event (conn, e);
+  e = vg_rt_event_new ("response.function_call_arguments.delta");
+  json_object_set_string_member (e, "response_id", conn->response_id);
+  json_object_set_string_member (e, "item_id", item_id);
+  json_object_set_string_member (e, "call_id", call_id);
+  json_object_set_string_member (e, "delta", arguments);
+  vg_rt_conn_send_event (conn, e);
+  e = vg_rt_event_new ("response.function_call_arguments.done");
+  json_object_set_string_member (e, "response_id", conn->response_id);
+  json_object_set_string_member (e, "item_id", item_id);
+  json_object_set_string_member (e, "call_id", call_id);
+  json_object_set_string_member (e, "name", name);
+  json_object_set_string_member (e, "arguments", arguments);
+  vg_rt_conn_send_event (conn, e);
+  item = vg_rt_item_json (it, "completed");
+  json_object_set_string_member (item, "call_id", call_id);
+  json_object_set_string_member (item, "name", name);
+  json_object_set_string_member (item, "arguments", arguments);
+  e = vg_rt_event_new ("response.output_item.done");
+  json_object_set_string_member (e, "response_id", conn->response_id);
+  json_object_set_int_member (e, "output_index", 0);
+  json_object_set_object_member (e, "item", item);
+  vg_rt_conn_send_event (conn, e);
+  g_free (name);
+  g_free (arguments);
+  vg_rt_conn_finish_response (conn, "completed");
+}
+
+void
+vg_rt_conn_start_response (VgRtConn *conn)
+{
+  VgRtServer *server = conn->server;
+  JsonObject *e, *resp;
+  char *call_name = NULL, *call_args = NULL;
+  guint audio_ms;
+  gboolean close_mid;
+  g_autofree char *item_id = NULL;
+
+  g_mutex_lock (&server->lock);
+  if (!g_queue_is_empty (&server->scripted_calls))
+    {
+      call_name = g_queue_pop_head (&server->scripted_calls);
+      call_args = g_queue_pop_head (&server->scripted_calls);
+    }
+  audio_ms = server->response_audio_ms;
+  close_mid = server->close_mid_response && call_name == NULL;
+  if (close_mid)
+    server->close_mid_response = FALSE;
+  g_mutex_unlock (&server->lock);
+
+  conn->active = TRUE;
+  g_free (conn->response_id);
+  conn->response_id = vg_rt_conn_next_id (conn, "resp");
+  e = vg_rt_event_new ("response.created");
+  resp = json_object_new ();
+  json_object_set_string_member (resp, "id", conn->response_id);
+  json_object_set_string_member (resp, "object", "realtime.response");
+  json_object_set_string_member (resp, "status", "in_progress");
+  json_object_set_array_member (resp, "output", json_array_new ());
+  json_object_set_object_member (e, "response", resp);
+  vg_rt_conn_send_event (conn, e);
+
+  if (call_name != NULL)
+    {
+      start_function_call (conn, call_name, call_args);
+      return;
+    }
+
+  item_id = vg_rt_conn_next_id (conn, "item");
+  conn->response_item = vg_rt_conn_add_item (conn, item_id, "message", "assistant");
+  g_string_truncate (conn->transcript, 0);
+  e = vg_rt_event_new ("response.output_item.added");
+  json_object_set_string_member (e, "response_id", conn->response_id);
+  json_object_set_int_member (e, "output_index", 0);
+  json_object_set_object_member (e, "item", vg_rt_item_json (conn->response_item, "in_progress"));
+  vg_rt_conn_send_event (conn, e);
+  e = vg_rt_event_new ("conversation.item.added");
+  json_object_set_object_member (e, "item", vg_rt_item_json (conn->response_item, "in_progress"));
+  vg_rt_conn_send_event (conn, e);
+  e = part_event (conn, "response.content_part.added");
+  vg_rt_conn_send_event (conn, e);
+
+  conn->chunks_total = MAX (1, audio_ms / server->opt.delta_ms);
+  conn->chunks_sent = 0;
+  conn->close_mid = close_mid;
+  /* The user's transcription lands at a random point: before, inside or
+   * (== chunks_total + 1, via vg_rt_conn_finish_response) after the response. */
+  conn->transcript_at = g_rand_int_range (server->rand, 0, conn->chunks_total + 2);
+  conn->burst = g_timeout_source_new (server->opt.burst_interval_ms);
+  g_source_set_callback (conn->burst, burst_tick, conn, NULL);
+  g_source_attach (conn->burst, server->context);
+}

@@ -1,0 +1,74 @@
+/* vg-rt-server.h: a faithful fake of the OpenAI Realtime API (GA shape) for
+ * tests and benchmarks. It runs on a thread and GMainContext of its own, so
+ * a test can drive it from the main thread; every call here is thread safe.
+ * It follows the checklist of /work/shared/REALTIME-PROTOCOL.md: 401 without
+ * the key, session.created first, strict session.update validation, energy
+ * VAD on appended audio, responses in bursts faster than real time,
+ * transcription events at random points, scripted function calls, one
+ * active response at a time, truncate validation, session expiry, and a log
+ * of every client event (and of what it sent) for assertions. */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  const char *api_key;      /* required Bearer key; NULL accepts any non-empty key */
+  guint port;               /* 0: any free port */
+  guint response_audio_ms;  /* audio per spoken response (default 1000) */
+  guint delta_ms;           /* audio per output_audio.delta (default 100) */
+  guint burst_interval_ms;  /* wall time between deltas (default 5: 20x real time) */
+  guint session_expiry_ms;  /* session length before session_expired (default 3600000) */
+  double vad_rms_threshold; /* energy VAD level, fraction of full scale (default 0.02) */
+  guint32 seed;             /* random interleaving; 0 picks one */
+  gboolean quiet;           /* no log of appended audio and deltas (benchmarks) */
+} VgRtServerOptions;
+
+typedef struct _VgRtServer VgRtServer;
+
+typedef struct
+{
+  gboolean from_client;
+  guint connection; /* 1-based connection number */
+  gint64 time_us;   /* monotonic */
+  char *type;
+  JsonObject *event; /* appends and deltas carry "audio_bytes" instead of audio */
+} VgRtLogEntry;
+
+VgRtServer *vg_rt_server_new (const VgRtServerOptions *options, GError **error);
+void vg_rt_server_free (VgRtServer *server);
+guint vg_rt_server_get_port (VgRtServer *server);
+/* ws://127.0.0.1:PORT/v1/realtime */
+char *vg_rt_server_get_url (VgRtServer *server);
+
+/* Scripting (affects what comes next) */
+void vg_rt_server_set_response_audio_ms (VgRtServer *server, guint ms);
+/* The next response calls this function instead of speaking. */
+void vg_rt_server_script_function_call (VgRtServer *server, const char *name,
+                                        const char *arguments);
+/* The next spoken response closes the socket after half of its audio. */
+void vg_rt_server_script_close_mid_response (VgRtServer *server);
+/* The next n handshakes are refused with this HTTP status. */
+void vg_rt_server_refuse_handshakes (VgRtServer *server, guint status, guint n);
+/* Sends a raw text frame to every open connection. */
+void vg_rt_server_inject (VgRtServer *server, const char *frame);
+/* Closes every open connection (1001, going away). */
+void vg_rt_server_drop_connections (VgRtServer *server);
+
+/* Observation */
+guint vg_rt_server_get_handshakes (VgRtServer *server);
+guint vg_rt_server_get_sessions (VgRtServer *server);
+guint vg_rt_server_count (VgRtServer *server, const char *type);
+/* Waits for the nth (0-based) logged event of this type; returns a new
+ * reference or NULL on timeout. */
+JsonObject *vg_rt_server_wait (VgRtServer *server, const char *type, guint nth, guint timeout_ms);
+/* A snapshot of the log; free with g_ptr_array_unref. */
+GPtrArray *vg_rt_server_get_log (VgRtServer *server);
+/* Total bytes of PCM appended by clients (decoded). */
+guint64 vg_rt_server_get_appended_bytes (VgRtServer *server);
+/* Number of client events refused with an error. */
+guint vg_rt_server_get_errors (VgRtServer *server);
+
+G_END_DECLS
