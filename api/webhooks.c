@@ -242,8 +242,13 @@ static void
 on_event (const VgEvent *event, gpointer user_data)
 {
   VgWebhooks *self = user_data;
-  g_autofree char *id = g_strdup_printf ("EV_%08x%08" G_GINT64_MODIFIER "x", g_random_int (), self->next_id++);
-  g_autofree char *body = vg_webhooks_build_body (event, id);
+  g_autofree char *id = NULL;
+  g_autofree char *body = NULL;
+
+  if (!vg_event_type_is_lifecycle (event->type))
+    return;
+  id = g_strdup_printf ("EV_%08x%08" G_GINT64_MODIFIER "x", g_random_int (), self->next_id++);
+  body = vg_webhooks_build_body (event, id);
 
   for (guint i = 0; i < self->endpoints->len; i++)
     {

@@ -22,8 +22,18 @@ vg_event_type_name (VgEventType type)
     case VG_EVENT_TRACK_UNPUBLISHED: return "track_unpublished";
     case VG_EVENT_PARTICIPANT_LEFT: return "participant_left";
     case VG_EVENT_ROOM_FINISHED: return "room_finished";
+    case VG_EVENT_AGENT_TRANSCRIPT: return "agent_transcript";
+    case VG_EVENT_AGENT_TOOL_CALL: return "agent_tool_call";
+    case VG_EVENT_AGENT_USAGE: return "agent_usage";
+    case VG_EVENT_AGENT_INTERRUPTED: return "agent_interrupted";
     }
   return "unknown";
+}
+
+gboolean
+vg_event_type_is_lifecycle (VgEventType type)
+{
+  return type <= VG_EVENT_ROOM_FINISHED;
 }
 
 VgEvents *

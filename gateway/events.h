@@ -16,7 +16,15 @@ typedef enum
   VG_EVENT_TRACK_UNPUBLISHED,
   VG_EVENT_PARTICIPANT_LEFT,
   VG_EVENT_ROOM_FINISHED,
+  /* The room's agent (from its bus messages), for recording and analytics. */
+  VG_EVENT_AGENT_TRANSCRIPT,
+  VG_EVENT_AGENT_TOOL_CALL,
+  VG_EVENT_AGENT_USAGE,
+  VG_EVENT_AGENT_INTERRUPTED,
 } VgEventType;
+
+/* TRUE for the events LiveKit sends as webhooks. */
+gboolean vg_event_type_is_lifecycle (VgEventType type);
 
 /* LiveKit's name of the event, e.g. "participant_joined". */
 const char *vg_event_type_name (VgEventType type);
@@ -43,6 +51,20 @@ typedef struct
   gboolean participant_is_publisher;
   const char *track_sid;
   gboolean track_muted;
+  /* Participant joined/left: connection figures. */
+  double connect_seconds;        /* POST to ICE connected, < 0 unknown */
+  guint64 packets_lost;
+  double jitter_ms;
+  /* Agent events (room-wide). */
+  const char *role;              /* transcript: "user" or "assistant" */
+  const char *item_id;
+  const char *text;
+  gboolean final;
+  gboolean truncated;
+  const char *tool_name, *tool_arguments, *tool_result; /* JSON texts */
+  guint64 tokens_in, tokens_out;
+  double response_latency_ms;    /* usage: end of user speech to first agent audio, < 0 unknown */
+  double audio_seconds;          /* transcript: length of the turn's audio, < 0 unknown */
 } VgEvent;
 
 typedef void (*VgEventHandler) (const VgEvent *event, gpointer user_data);

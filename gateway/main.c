@@ -11,6 +11,7 @@
 #include "api/server.h"
 #include "api/webhooks.h"
 #include "gateway/app.h"
+#include "gateway/conversation-recorder.h"
 #include "gateway/log.h"
 #include "gateway/rooms.h"
 #include "gateway/store.h"
@@ -202,6 +203,43 @@ close_store (VgApp *app)
   vg_store_close (store);
 }
 
+/* What serving runs besides the HTTP server, in dependency order. */
+typedef struct
+{
+  VgRecorder *recorder;
+  VgWebhooks *webhooks;
+} VgServices;
+
+static gboolean
+start_services (VgApp *app, VgServices *s)
+{
+  app->rate_limiter = vg_rate_limiter_new_local (100000);
+  /* The store before rooms: participants' conversations are written through it. */
+  app->store = open_store (app, app->config, app->data_dir,
+                           vg_config_get_bool (app->config, "store", "migrate_on_start"));
+  if (!app->store)
+    return FALSE;
+  /* Listeners of room events before the rooms that emit them. */
+  s->recorder = vg_recorder_new (app);
+  s->webhooks = vg_webhooks_new (app, app->events);
+  /* Rooms before the server: WHIP/WHEP handlers find them in app->rooms. */
+  app->rooms = vg_rooms_new (app);
+  return TRUE;
+}
+
+static void
+stop_services (VgApp *app, VgServices *s)
+{
+  /* Rooms close first, so their participant_left and room_finished events
+   * reach the recorder and the webhook queue (which is then dropped). */
+  g_clear_pointer (&app->rooms, vg_rooms_free);
+  g_clear_pointer (&s->webhooks, vg_webhooks_free);
+  g_clear_pointer (&s->recorder, vg_recorder_free);
+  /* The last writes are queued by now: written within a short grace, or
+   * spooled for the next start. */
+  close_store (app);
+}
+
 static int
 run_serve (VgOptions *o)
 {
@@ -211,7 +249,7 @@ run_serve (VgOptions *o)
   VgShutdown shutdown = { 0 };
   VgApp *app;
   VgServer *server;
-  VgWebhooks *webhooks = NULL;
+  VgServices services = { 0 };
   char *data_dir;
   guint sigint, sigterm;
 
@@ -232,26 +270,17 @@ run_serve (VgOptions *o)
 
   app = vg_app_new (cfg);
   app->data_dir = data_dir;
-  app->rate_limiter = vg_rate_limiter_new_local (100000);
-  /* The store before rooms: participants write conversations through it. */
-  if (!(app->store = open_store (app, cfg, data_dir, vg_config_get_bool (cfg, "store", "migrate_on_start"))))
+  if (!start_services (app, &services))
     {
       vg_app_free (app);
       return 1;
     }
-  /* Rooms before the server: WHIP/WHEP handlers find them in app->rooms. */
-  app->rooms = vg_rooms_new (app);
-  webhooks = vg_webhooks_new (app, app->events);
-
   server = vg_server_new (app, &error);
   if (!server || !vg_server_listen (server, &error))
     {
       g_printerr ("voxgate: %s\n", error->message);
       vg_server_free (server);
-      vg_webhooks_free (webhooks);
-      vg_rooms_free (app->rooms);
-      app->rooms = NULL;
-      close_store (app);
+      stop_services (app, &services);
       vg_app_free (app);
       return error->domain == G_IO_ERROR && error->code == G_IO_ERROR_INVALID_ARGUMENT ? 2 : 1;
     }
@@ -270,14 +299,7 @@ run_serve (VgOptions *o)
   g_source_remove (sigint);
   g_source_remove (sigterm);
   vg_server_free (server);
-  /* Rooms close first so their participant_left/room_finished events are
-   * queued; webhooks still in the queue then are dropped with the process. */
-  vg_rooms_free (app->rooms);
-  app->rooms = NULL;
-  vg_webhooks_free (webhooks);
-  /* After the rooms, whose last writes (conversation ends) are queued by now:
-   * written within a short grace, or spooled for the next start. */
-  close_store (app);
+  stop_services (app, &services);
   vg_app_free (app);
   g_message ("stopped");
   return 0;

@@ -101,6 +101,16 @@ gst_openai_realtime_reset_conversation (GstOpenAiRealtime *self)
   self->speech_end_us = 0;
 }
 
+/* Items are only looked up to validate audio deltas of the current
+ * response: an old id forgotten after a long session does no harm. */
+static void
+remember_item (GstOpenAiRealtime *self, const char *id)
+{
+  if (g_hash_table_size (self->known_items) >= 1024)
+    g_hash_table_remove_all (self->known_items);
+  g_hash_table_add (self->known_items, g_strdup (id));
+}
+
 static gint
 latency_ms (gint64 from_us, gint64 to_us)
 {
@@ -318,7 +328,7 @@ on_output_item_added (GstOpenAiRealtime *self, JsonObject *event)
       GST_WARNING_OBJECT (self, "output item without id");
       return;
     }
-  g_hash_table_add (self->known_items, g_strdup (id));
+  remember_item (self, id);
   if (g_strcmp0 (vg_rt_json_get_string (item, "type"), "message") == 0)
     g_string_truncate (self->assistant_text, 0);
 }
@@ -461,7 +471,7 @@ on_item_added (GstOpenAiRealtime *self, JsonObject *event)
   const char *id = vg_rt_json_get_string (vg_rt_json_get_object (event, "item"), "id");
 
   if (id != NULL)
-    g_hash_table_add (self->known_items, g_strdup (id));
+    remember_item (self, id);
 }
 
 static void
@@ -480,7 +490,10 @@ static void
 on_user_transcript_failed (GstOpenAiRealtime *self, JsonObject *event)
 {
   JsonObject *err = vg_rt_json_get_object (event, "error");
+  const char *item_id = vg_rt_json_get_string (event, "item_id");
 
+  if (item_id != NULL)
+    g_hash_table_remove (self->user_text, item_id);
   vg_agent_post_error (GST_ELEMENT (self), "transcription_failed",
                        vg_rt_json_get_string (err, "message"), FALSE);
 }

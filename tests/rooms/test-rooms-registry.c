@@ -134,6 +134,50 @@ test_refusals (void)
 }
 
 static void
+ignore_answer (VgParticipant *p, const char *answer, const GError *error, gpointer data)
+{
+  *(guint *)data += 1;
+}
+
+/* Joining with an identity already present replaces that participant; a
+ * full room refuses a new identity. (Offers only: no peer answers them.) */
+static void
+test_replace_and_full (void)
+{
+  VgRooms *rooms = new_rooms (TRUE);
+  VgRoomOptions o = { .max_participants = 1, .empty_timeout_s = -1 };
+  VgRoom *room = vg_rooms_create (rooms, "one", &o, NULL);
+  g_assert_nonnull (room);
+  guint answers = 0;
+  g_autoptr (GError) error = NULL;
+  VgJoinRequest req
+      = { .kind = VG_PARTICIPANT_PUBLISHER, .identity = "ann", .offer_sdp = offer_text };
+  VgParticipant *first = vg_room_join (room, &req, ignore_answer, &answers, &error);
+  g_assert_no_error (error);
+  g_autofree char *first_session = g_strdup (vg_participant_get_session_id (first));
+  g_assert_true (vg_rooms_lookup_session (rooms, first_session) == first);
+  g_assert_cmpint (vg_participant_get_state (first), ==, VG_PARTICIPANT_JOINING);
+
+  VgParticipant *again = vg_room_join (room, &req, ignore_answer, &answers, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (vg_room_count_participants (room), ==, 1);
+  g_assert_null (vg_rooms_lookup_session (rooms, first_session));
+  g_assert_true (vg_room_lookup_participant (room, "ann") == again);
+
+  VgJoinRequest other
+      = { .kind = VG_PARTICIPANT_PUBLISHER, .identity = "bob", .offer_sdp = offer_text };
+  g_assert_null (vg_room_join (room, &other, ignore_answer, &answers, &error));
+  g_assert_error (error, VG_ROOMS_ERROR, VG_ROOMS_ERROR_FULL);
+  g_clear_error (&error);
+
+  g_assert_true (vg_room_remove_participant (room, "ann", &error));
+  g_assert_cmpuint (vg_room_count_participants (room), ==, 0);
+  g_assert_false (vg_room_remove_participant (room, "ann", &error));
+  g_assert_error (error, VG_ROOMS_ERROR, VG_ROOMS_ERROR_NOT_FOUND);
+  vg_rooms_free (rooms);
+}
+
+static void
 test_offers (void)
 {
   g_autoptr (GError) error = NULL;
@@ -263,6 +307,7 @@ main (int argc, char **argv)
   g_test_add_func ("/rooms/registry/create-list-delete", test_create_list_delete);
   g_test_add_func ("/rooms/registry/refusals", test_refusals);
   g_test_add_func ("/rooms/registry/empty-timeout", test_empty_timeout);
+  g_test_add_func ("/rooms/registry/replace-and-full", test_replace_and_full);
   g_test_add_func ("/rooms/registry/offers", test_offers);
   g_test_add_func ("/rooms/registry/sdpfrag", test_sdpfrag);
   g_test_add_func ("/rooms/registry/agent-events", test_agent_events);
