@@ -55,6 +55,26 @@ configure_ice_agent (GstElement *webrtc)
   g_clear_object (&ice);
 }
 
+static GstPadProbeReturn
+silence_when_muted (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  VgParticipantMedia *m = data;
+  GstBuffer *buffer;
+  GstMapInfo map;
+
+  if (!g_atomic_int_get (&m->muted))
+    return GST_PAD_PROBE_OK;
+  buffer = gst_buffer_make_writable (GST_PAD_PROBE_INFO_BUFFER (info));
+  if (gst_buffer_map (buffer, &map, GST_MAP_WRITE))
+    {
+      memset (map.data, 0, map.size);
+      gst_buffer_unmap (buffer, &map);
+    }
+  GST_BUFFER_FLAG_SET (buffer, GST_BUFFER_FLAG_GAP);
+  GST_PAD_PROBE_INFO_DATA (info) = buffer;
+  return GST_PAD_PROBE_OK;
+}
+
 gboolean
 vg_participant_media_build (VgParticipantMedia *m, const char *prefix, gboolean publisher,
                             guint opus_pt, const VgRoomsSettings *settings, GError **error)
@@ -94,6 +114,11 @@ vg_participant_media_build (VgParticipantMedia *m, const char *prefix, gboolean 
       GstPad *pad = gst_element_get_static_pad (m->depay, "sink");
       gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST, count_rx,
                          m, NULL);
+      gst_object_unref (pad);
+      /* Muting (MutePublishedTrack) keeps the stream flowing, as silence, so
+       * mixers downstream neither wait for it nor glitch on unmute. */
+      pad = gst_element_get_static_pad (m->tee, "sink");
+      gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, silence_when_muted, m, NULL);
       gst_object_unref (pad);
     }
 

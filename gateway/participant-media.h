@@ -25,6 +25,7 @@ typedef struct
   GPtrArray *elements; /* every element, owned refs, webrtcbin first */
   gboolean incoming_linked;
   gint64 last_rx_us; /* atomic: monotonic time of the last RTP packet in */
+  gint muted;        /* atomic: the room hears silence from this publisher */
   char *prefix;
 } VgParticipantMedia;
 

@@ -37,6 +37,8 @@ struct _VgParticipant
   gboolean answer_ready; /* the local description is set */
   gboolean closed;
   gboolean session_sent;
+  gboolean announced;       /* participant_joined was published */
+  double connect_seconds;   /* request to first ICE connected, < 0 before */
   gint64 last_packets_lost; /* stats thread only */
 };
 
@@ -181,6 +183,30 @@ vg_participant_get_joined_at (VgParticipant *p)
   return p->joined_at;
 }
 
+gboolean
+vg_participant_was_announced (VgParticipant *p)
+{
+  return p->announced;
+}
+
+double
+vg_participant_get_connect_seconds (VgParticipant *p)
+{
+  return p->announced ? p->connect_seconds : -1;
+}
+
+gboolean
+vg_participant_get_muted (VgParticipant *p)
+{
+  return g_atomic_int_get (&p->media.muted);
+}
+
+void
+vg_participant_set_muted (VgParticipant *p, gboolean muted)
+{
+  g_atomic_int_set (&p->media.muted, muted ? 1 : 0);
+}
+
 VgRoom *
 vg_participant_get_room (VgParticipant *p)
 {
@@ -291,10 +317,18 @@ handle_connection_state (VgParticipant *p, gpointer arg)
   switch (state)
     {
       case GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED:
-        if (p->state == VG_PARTICIPANT_JOINING && rooms->m.connect_seconds)
-          vg_metric_observe (rooms->m.connect_seconds, NULL,
-                             (g_get_monotonic_time () - p->request_time_us) / 1e6);
+        if (p->state == VG_PARTICIPANT_JOINING)
+          {
+            p->connect_seconds = (g_get_monotonic_time () - p->request_time_us) / 1e6;
+            if (rooms->m.connect_seconds)
+              vg_metric_observe (rooms->m.connect_seconds, NULL, p->connect_seconds);
+          }
         set_state (p, VG_PARTICIPANT_ACTIVE);
+        if (!p->announced && !p->closed)
+          {
+            p->announced = TRUE;
+            vg_room_publish (p->room, VG_EVENT_PARTICIPANT_JOINED, p);
+          }
         break;
       case GST_WEBRTC_PEER_CONNECTION_STATE_DISCONNECTED:
         if (p->state == VG_PARTICIPANT_ACTIVE)

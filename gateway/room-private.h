@@ -2,6 +2,8 @@
  * and participant-sdp.c. Not for the API layer: it uses gateway/rooms.h. */
 #pragma once
 
+#include "gateway/room-events.h"
+
 #include <gst/gst.h>
 #include <gst/sdp/sdp.h>
 #include "gateway/rooms.h"
@@ -12,8 +14,6 @@ G_BEGIN_DECLS
 
 /* A participant that never gets connected is removed after this long. */
 #define VG_PARTICIPANT_JOIN_TIMEOUT_MS 30000
-/* webrtcbin statistics are sampled for metrics this often. */
-#define VG_ROOM_STATS_INTERVAL_S 5
 
 /* The registry's metric families (any may be NULL without a registry). */
 typedef struct
@@ -34,6 +34,7 @@ struct _VgRooms
   GHashTable *sessions; /* session id -> VgParticipant* (borrowed) */
   guint participant_serial;
   guint pending_teardowns; /* rooms and participants still stopping */
+  VgEvents *events;        /* where lifecycle and agent events go; may be NULL */
 };
 
 /* Room lifecycle, room.c */
@@ -74,6 +75,8 @@ GstElement *vg_participant_get_tee (VgParticipant *p); /* NULL for listeners */
 GstElement *vg_participant_get_mixer (VgParticipant *p);
 void vg_participant_set_graph_node (VgParticipant *p, VgGraphNode *node);
 VgGraphNode *vg_participant_get_graph_node (VgParticipant *p);
+/* TRUE once participant_joined was published (left follows only then). */
+gboolean vg_participant_was_announced (VgParticipant *p);
 /* The prefix of the names of all the participant's elements ("p12-"). */
 const char *vg_participant_get_element_prefix (VgParticipant *p);
 /* Stops timers and callbacks; a pending join callback gets a CLOSED error. */

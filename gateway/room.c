@@ -116,7 +116,11 @@ vg_room_count_participants (VgRoom *room)
 GPtrArray *
 vg_room_list_participants (VgRoom *room)
 {
-  return g_ptr_array_copy (room->participants, NULL, NULL);
+  /* Borrowed pointers: the copy must not keep the original's free function,
+   * or freeing the list would unref every participant. */
+  GPtrArray *list = g_ptr_array_copy (room->participants, NULL, NULL);
+  g_ptr_array_set_free_func (list, NULL);
+  return list;
 }
 
 VgParticipant *
@@ -204,6 +208,11 @@ handle_agent_message (VgRoom *room, GstMessage *msg)
   const GstStructure *s = gst_message_get_structure (msg);
   if (!s)
     return;
+  if (gst_structure_has_name (s, "realtime-usage"))
+    {
+      vg_room_publish_agent_message (room, s);
+      return;
+    }
   const char *state = NULL;
   g_autofree char *event = vg_agent_event_from_message (s, &state);
   if (!event)
@@ -219,6 +228,7 @@ handle_agent_message (VgRoom *room, GstMessage *msg)
   if (gst_message_has_name (msg, "realtime-function-call"))
     vg_agent_answer_function_call (room->agent, s);
   vg_room_broadcast (room, event);
+  vg_room_publish_agent_message (room, s);
 }
 
 /* The name of object's ancestor that is a direct child of the pipeline. */
@@ -333,7 +343,7 @@ room_tick (gpointer data)
 {
   VgRoom *room = data;
   room->ticks++;
-  gboolean stats = room->ticks % VG_ROOM_STATS_INTERVAL_S == 0;
+  gboolean stats = room->ticks % MAX (room->rooms->settings.stats_interval_s, 1) == 0;
   gint64 now = g_get_monotonic_time ();
   /* A tick may drop participants: walk a copy that holds them. */
   GPtrArray *list = g_ptr_array_new ();
@@ -522,6 +532,8 @@ vg_room_close (VgRoom *room, gboolean wait)
     {
       VgParticipant *p = g_ptr_array_index (room->participants, i);
       g_hash_table_remove (room->rooms->sessions, vg_participant_get_session_id (p));
+      if (vg_participant_was_announced (p))
+        vg_room_publish (room, VG_EVENT_PARTICIPANT_LEFT, p);
       vg_participant_close (p);
     }
   /* The participants move to closing; released with the room. */
@@ -529,6 +541,7 @@ vg_room_close (VgRoom *room, gboolean wait)
   room->closing = room->participants;
   room->participants = tmp;
   update_gauges (room->rooms);
+  vg_room_publish (room, VG_EVENT_ROOM_FINISHED, NULL);
   if (wait)
     {
       stop_pipeline (GST_ELEMENT (room->pipeline), room);
@@ -618,6 +631,8 @@ vg_room_drop_participant (VgRoom *room, VgParticipant *p, VgLeaveReason reason)
   g_hash_table_remove (room->rooms->sessions, vg_participant_get_session_id (p));
   /* The array's reference moves to the teardown, released in participant_stopped. */
   g_ptr_array_steal_index (room->participants, index);
+  if (vg_participant_was_announced (p))
+    vg_room_publish (room, VG_EVENT_PARTICIPANT_LEFT, p);
   vg_participant_close (p);
   update_gauges (room->rooms);
   arm_empty_timeout (room);

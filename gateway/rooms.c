@@ -22,6 +22,8 @@ vg_rooms_settings_init_defaults (VgRoomsSettings *s)
   /* Host candidates are ready in milliseconds; srflx/relay may need a STUN/TURN
    * round trip. Beyond this the answer goes out with what was gathered. */
   s->ice_gather_timeout_ms = 2000;
+  /* Loss and jitter move slowly; sampling costs a stats walk per participant. */
+  s->stats_interval_s = 5;
   s->pipelines_dir = g_build_filename (VOXGATE_SOURCE_DIR, "pipelines", NULL);
   s->default_pipeline
       = g_strdup (g_getenv ("OPENAI_API_KEY") && *g_getenv ("OPENAI_API_KEY") ? "tutor.pipeline"
@@ -174,6 +176,7 @@ vg_rooms_new (VgApp *app)
   VgRoomsSettings settings;
   vg_rooms_settings_init_from_config (&settings, app->config);
   VgRooms *rooms = vg_rooms_new_with_settings (&settings, app->metrics);
+  rooms->events = app->events;
   vg_rooms_settings_clear (&settings);
   return rooms;
 }
@@ -257,6 +260,7 @@ vg_rooms_create (VgRooms *rooms, const char *name, const VgRoomOptions *options,
   g_hash_table_insert (rooms->rooms, g_strdup (name), room);
   update_room_gauge (rooms);
   g_message ("rooms: created %s (agent %s)", name, template_name);
+  vg_room_publish (room, VG_EVENT_ROOM_STARTED, NULL);
   return room;
 }
 

@@ -45,6 +45,7 @@ typedef struct
   guint jitter_latency_ms;     /* webrtcbin jitterbuffer latency */
   guint disconnect_timeout_ms; /* disconnected (or silent) this long = removed */
   guint ice_gather_timeout_ms; /* longest wait for ICE gathering before answering */
+  guint stats_interval_s;      /* webrtcbin statistics -> metrics this often (>= 1) */
   char *pipelines_dir;         /* where agent templates live */
   char *default_pipeline;      /* template file name, e.g. "echo.pipeline" */
   /* Agent element properties applied when the template's element has them. */
@@ -170,6 +171,12 @@ gboolean vg_participant_add_ice_sdpfrag (VgParticipant *participant, const char 
                                          GError **error);
 /* Sends a JSON text on the participant's "events" channel (dropped if it is not open). */
 void vg_participant_send_event (VgParticipant *participant, const char *json);
+/* Mutes the participant's audio into the room (MutePublishedTrack): the
+ * others and the agent hear silence until it is unmuted. */
+void vg_participant_set_muted (VgParticipant *participant, gboolean muted);
+gboolean vg_participant_get_muted (VgParticipant *participant);
+/* Seconds from the request to ICE connected, < 0 until connected. */
+double vg_participant_get_connect_seconds (VgParticipant *participant);
 /* Leaves: the same as vg_room_remove_participant. */
 void vg_participant_leave (VgParticipant *participant);
 

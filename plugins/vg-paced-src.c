@@ -45,6 +45,7 @@ struct _VgPacedSrc
   /* guarded by sched.lock */
   gboolean scheduled; /* in sched.sources */
   gboolean busy;      /* a push job runs or is queued */
+  gint64 due_us;      /* monotonic time when the next period is due */
 
   /* serialises flush-start (any thread) with flush-stop (push job) */
   GMutex flush_lock;
@@ -65,15 +66,16 @@ static struct
   gboolean quit;
 } sched;
 
-static void push_due_periods (VgPacedSrc *src);
+static gint64 push_due_periods (VgPacedSrc *src);
 
 static void
 push_job (gpointer data, gpointer unused)
 {
   VgPacedSrc *src = data;
+  gint64 due_us = push_due_periods (src);
 
-  push_due_periods (src);
   g_mutex_lock (&sched.lock);
+  src->due_us = due_us;
   src->busy = FALSE;
   g_cond_broadcast (&sched.cond);
   g_mutex_unlock (&sched.lock);
@@ -87,14 +89,17 @@ ticker_main (gpointer unused)
   g_mutex_lock (&sched.lock);
   while (!sched.quit)
     {
+      gint64 now = g_get_monotonic_time ();
       guint i;
 
       for (i = 0; i < sched.sources->len; i++)
         {
           VgPacedSrc *src = g_ptr_array_index (sched.sources, i);
 
-          if (src->busy)
-            continue; /* still pushing (blocked downstream): skip this tick */
+          /* Busy: still pushing (blocked downstream), skip this tick. Not
+           * due yet (within half a tick): nothing to do. */
+          if (src->busy || src->due_us > now + TICK_US / 2)
+            continue;
           src->busy = TRUE;
           g_thread_pool_push (sched.pool, src, NULL);
         }
@@ -152,7 +157,10 @@ sched_set (VgPacedSrc *src, gboolean on, gboolean wait_idle)
 {
   g_mutex_lock (&sched.lock);
   if (on && !src->scheduled)
-    g_ptr_array_add (sched.sources, src);
+    {
+      src->due_us = 0;
+      g_ptr_array_add (sched.sources, src);
+    }
   else if (!on && src->scheduled)
     g_ptr_array_remove_fast (sched.sources, src);
   src->scheduled = on;
@@ -225,11 +233,13 @@ push_period (VgPacedSrc *src, GstClockTime ts)
     GST_ELEMENT_FLOW_ERROR (src->element, ret);
 }
 
-static void
+/* Pushes the periods that are due; returns when the next one will be (in
+ * monotonic time) so that the ticker does not wake us before. */
+static gint64
 push_due_periods (VgPacedSrc *src)
 {
   GstClock *clock;
-  GstClockTime base, now;
+  GstClockTime base, now, due;
   guint n;
 
   /* The stream lock is what pad deactivation waits for. */
@@ -238,7 +248,7 @@ push_due_periods (VgPacedSrc *src)
       || (clock = gst_element_get_clock (src->element)) == NULL)
     {
       GST_PAD_STREAM_UNLOCK (src->srcpad);
-      return;
+      return g_get_monotonic_time () + src->period / GST_USECOND;
     }
   base = gst_element_get_base_time (src->element);
   now = gst_clock_get_time (clock);
@@ -263,8 +273,10 @@ push_due_periods (VgPacedSrc *src)
       push_period (src, ts);
       g_mutex_lock (&src->lock);
     }
+  due = src->next_ts + src->period;
   g_mutex_unlock (&src->lock);
   GST_PAD_STREAM_UNLOCK (src->srcpad);
+  return g_get_monotonic_time () + (due > now ? (gint64)((due - now) / GST_USECOND) : 0);
 }
 
 static gboolean

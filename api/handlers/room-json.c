@@ -1,24 +1,5 @@
 #include "api/handlers/room-json.h"
-
-char *
-vg_room_sid (VgRoom *room)
-{
-  /* Unique per room instance: a room re-created under the same name gets a new sid. */
-  return g_strdup_printf ("RM_%08x%08" G_GINT64_MODIFIER "x", g_str_hash (vg_room_get_name (room)),
-                          vg_room_get_created_at (room));
-}
-
-char *
-vg_participant_sid (VgParticipant *p)
-{
-  return g_strconcat ("PA_", vg_participant_get_session_id (p), NULL);
-}
-
-char *
-vg_track_sid (VgParticipant *p)
-{
-  return g_strconcat ("TR_", vg_participant_get_session_id (p), NULL);
-}
+#include "gateway/room-events.h"
 
 static void
 member_int64 (JsonBuilder *b, const char *name, gint64 value, VgJsonShape shape)
@@ -57,7 +38,7 @@ member_bool (JsonBuilder *b, const char *name, gboolean value)
 void
 vg_room_json (JsonBuilder *b, VgRoom *room, VgJsonShape shape)
 {
-  g_autofree char *sid = vg_room_sid (room);
+  g_autofree char *sid = vg_room_dup_sid (room);
   gboolean proto = shape == VG_JSON_PROTO;
   g_autoptr (GPtrArray) participants = vg_room_list_participants (room);
   guint publishers = 0;
@@ -96,8 +77,8 @@ proto_state (VgParticipantState state)
 void
 vg_participant_json (JsonBuilder *b, VgParticipant *p, VgJsonShape shape)
 {
-  g_autofree char *sid = vg_participant_sid (p);
-  g_autofree char *track = vg_track_sid (p);
+  g_autofree char *sid = vg_participant_dup_sid (p);
+  g_autofree char *track = vg_participant_dup_track_sid (p);
   gboolean proto = shape == VG_JSON_PROTO;
   gboolean publisher = vg_participant_get_kind (p) == VG_PARTICIPANT_PUBLISHER;
 
@@ -120,7 +101,7 @@ vg_participant_json (JsonBuilder *b, VgParticipant *p, VgJsonShape shape)
       member_string (b, "type", proto ? "AUDIO" : "audio");
       member_string (b, "source", proto ? "MICROPHONE" : "microphone");
       member_string (b, proto ? "mimeType" : "mime_type", "audio/opus");
-      member_bool (b, "muted", FALSE); /* INTEGRATION: vg_participant_get_muted */
+      member_bool (b, "muted", vg_participant_get_muted (p));
       json_builder_end_object (b);
     }
   json_builder_end_array (b);

@@ -4,6 +4,7 @@
 
 #include <json-glib/json-glib.h>
 #include "gateway/rooms.h"
+#include "gateway/room-events.h"
 
 G_BEGIN_DECLS
 
@@ -12,11 +13,6 @@ typedef enum
   VG_JSON_REST,
   VG_JSON_PROTO,
 } VgJsonShape;
-
-/* Stable ids in LiveKit's style: "RM_…", "PA_…", "TR_…". Caller frees. */
-char *vg_room_sid (VgRoom *room);
-char *vg_participant_sid (VgParticipant *participant);
-char *vg_track_sid (VgParticipant *participant);
 
 void vg_room_json (JsonBuilder *b, VgRoom *room, VgJsonShape shape);
 void vg_participant_json (JsonBuilder *b, VgParticipant *participant, VgJsonShape shape);

@@ -231,14 +231,27 @@ mute_published_track (VgTwirpCall *call)
 
   if (!p || !(wanted_sid = required_string (call, "trackSid", "track_sid")))
     return;
-  track_sid = vg_track_sid (p);
+  track_sid = vg_participant_dup_track_sid (p);
   if (vg_participant_get_kind (p) != VG_PARTICIPANT_PUBLISHER || !g_str_equal (track_sid, wanted_sid))
     return twirp_error (call->req, "not_found", "participant has no track %s", wanted_sid);
   if (muted && (!JSON_NODE_HOLDS_VALUE (muted) || json_node_get_value_type (muted) != G_TYPE_BOOLEAN))
     return twirp_error (call->req, "invalid_argument", "muted must be a boolean");
-  /* INTEGRATION: needs vg_participant_set_muted from the room code. */
-  (void) b;
-  twirp_error (call->req, "unimplemented", "muting is not available yet");
+  vg_participant_set_muted (p, muted && json_node_get_boolean (muted));
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "track");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "sid");
+  json_builder_add_string_value (b, track_sid);
+  json_builder_set_member_name (b, "type");
+  json_builder_add_string_value (b, "AUDIO");
+  json_builder_set_member_name (b, "source");
+  json_builder_add_string_value (b, "MICROPHONE");
+  json_builder_set_member_name (b, "muted");
+  json_builder_add_boolean_value (b, vg_participant_get_muted (p));
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  reply_builder (call, b);
 }
 
 static void
@@ -261,7 +274,7 @@ update_room_metadata (VgTwirpCall *call)
 static gboolean
 is_destination (VgParticipant *p, JsonArray *sids, JsonArray *identities)
 {
-  g_autofree char *sid = vg_participant_sid (p);
+  g_autofree char *sid = vg_participant_dup_sid (p);
   guint n_sids = sids ? json_array_get_length (sids) : 0;
   guint n_ids = identities ? json_array_get_length (identities) : 0;
 

@@ -303,6 +303,31 @@ test_barge_in_cancel (Fixture *f, gconstpointer data)
   barge_in (f, FALSE);
 }
 
+/* Barge-in before any of the reply was played: the item is deleted, not
+ * truncated. A test clock that never advances keeps the output from playing
+ * while the reply is received. */
+static void
+test_barge_in_nothing_played (Fixture *f, gconstpointer data)
+{
+  g_autoptr (JsonObject) added = NULL, del = NULL;
+
+  start_agent (f, NULL);
+  gst_harness_use_testclock (f->agent->h);
+  push_turn (f);
+  g_assert_true (logged (f->server, "response.done", 0, 5000));
+  added = vg_rt_server_wait (f->server, "response.output_item.added", 0, 100);
+  g_assert_nonnull (added);
+  vg_test_push_tone (f->agent->h, 200);
+  del = vg_rt_server_wait (f->server, "conversation.item.delete", 0, 3000);
+  g_assert_nonnull (del);
+  g_assert_cmpstr (
+      json_object_get_string_member (del, "item_id"), ==,
+      json_object_get_string_member (json_object_get_object_member (added, "item"), "id"));
+  g_assert_true (logged (f->server, "conversation.item.deleted", 0, 2000));
+  g_assert_cmpuint (vg_rt_server_count (f->server, "conversation.item.truncate"), ==, 0);
+  g_assert_cmpuint (vg_rt_server_get_errors (f->server), ==, 0);
+}
+
 static void
 on_function_call (GstElement *element, const char *call_id, const char *name, const char *arguments,
                   gpointer data)
@@ -602,6 +627,7 @@ main (int argc, char **argv)
   ADD ("/openairealtime/bus-messages", test_bus_messages);
   ADD ("/openairealtime/barge-in", test_barge_in);
   ADD ("/openairealtime/barge-in-cancel", test_barge_in_cancel);
+  ADD ("/openairealtime/barge-in-nothing-played", test_barge_in_nothing_played);
   ADD ("/openairealtime/function-call", test_function_call);
   ADD ("/openairealtime/send-text", test_send_text);
   ADD ("/openairealtime/manual-turn-early-audio", test_manual_turn_early_audio);

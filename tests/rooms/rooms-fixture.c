@@ -35,6 +35,7 @@ init_full (VgRoomsFixture *f, const char *pipelines_dir, const char *pipeline,
   s.default_pipeline = g_strdup (pipeline);
   s.disconnect_timeout_ms = disconnect_timeout_ms;
   s.empty_timeout_s = 60;
+  s.stats_interval_s = 1;
   s.agent_url = g_strdup (agent_url);
   f->metrics = vg_metrics_new ();
   f->rooms = vg_rooms_new_with_settings (&s, f->metrics);

@@ -44,6 +44,13 @@ test_loopback_round_trip (void)
   g_assert_cmpfloat (fabs (freq - 440), <=, 3);
   g_assert_cmpfloat (level, >, 0.05);
 
+  /* webrtcbin's statistics reach the metrics (sampled every second here). */
+  g_autofree char *metrics = vg_metrics_render (f.metrics);
+  g_assert_null (strstr (metrics, "voxgate_webrtc_jitter_seconds_count 0"));
+  g_assert_nonnull (strstr (metrics, "voxgate_webrtc_jitter_seconds_count"));
+  g_assert_nonnull (strstr (metrics, "voxgate_webrtc_connect_seconds_count 1"));
+  g_assert_nonnull (strstr (metrics, "voxgate_participants 1"));
+
   /* The gateway's own latency: loopback.pipeline echoes at once. */
   double rtt = vg_test_client_measure_round_trip (c, 880, 3000);
   g_test_message ("round trip through loopback.pipeline: %.0f ms", rtt * 1000);
