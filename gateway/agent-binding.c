@@ -216,7 +216,7 @@ vg_agent_answer_function_call (GstElement *agent, const GstStructure *s)
 }
 
 gboolean
-vg_agent_apply_client_event (GstElement *agent, const char *json, const char **error_code)
+vg_agent_apply_client_event (GstElement *agent, const char *json, const char **error_code, char **typed_text)
 {
   if (strlen (json) > CLIENT_TEXT_MAX_BYTES)
     {
@@ -247,6 +247,8 @@ vg_agent_apply_client_event (GstElement *agent, const char *json, const char **e
           return FALSE;
         }
       g_signal_emit_by_name (agent, "send-text", json_node_get_string (text));
+      if (typed_text)
+        *typed_text = g_strdup (json_node_get_string (text));
       return TRUE;
     }
   if (g_str_equal (type, "interrupt"))

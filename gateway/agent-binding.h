@@ -38,6 +38,9 @@ void vg_agent_answer_function_call (GstElement *agent, const GstStructure *s);
 /* Applies one client event ({"type":"text","text"} → send-text,
  * {"type":"interrupt"} → cancel-response). Returns FALSE with a short error
  * code ("bad_json", "unknown_type", "no_agent", "too_large") otherwise. */
-gboolean vg_agent_apply_client_event (GstElement *agent, const char *json, const char **error_code);
+/* typed_text (optional): set to the text of a "text" event that reached the
+ * agent (caller frees), so the gateway can record what was typed. */
+gboolean vg_agent_apply_client_event (GstElement *agent, const char *json, const char **error_code,
+                                      char **typed_text);
 
 G_END_DECLS

@@ -72,6 +72,18 @@ vg_room_publish (VgRoom *room, VgEventType type, VgParticipant *p)
     }
 }
 
+void
+vg_room_publish_typed_text (VgRoom *room, VgParticipant *participant, const char *text)
+{
+  static guint serial;
+  g_autofree char *item = g_strdup_printf ("typed_%s_%u", vg_participant_get_session_id (participant), ++serial);
+  VgEvent e = { .type = VG_EVENT_AGENT_TRANSCRIPT, .connect_seconds = -1, .response_latency_ms = -1,
+                .audio_seconds = -1, .role = "user", .item_id = item, .text = text, .final = TRUE };
+
+  if (events_of (room))
+    emit (room, &e, NULL);
+}
+
 static gint64
 int_field (const GstStructure *s, const char *name, gint64 fallback)
 {

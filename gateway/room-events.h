@@ -16,6 +16,8 @@ char *vg_participant_dup_track_sid (VgParticipant *participant);
 /* A room or participant event (participant may be NULL for room events).
  * PARTICIPANT_JOINED is followed by TRACK_PUBLISHED for a publisher. */
 void vg_room_publish (VgRoom *room, VgEventType type, VgParticipant *participant);
+/* A message a participant typed (it reached the agent): a final user transcript. */
+void vg_room_publish_typed_text (VgRoom *room, VgParticipant *participant, const char *text);
 /* An agent bus message (realtime-transcript, -function-call, -usage, ...). */
 void vg_room_publish_agent_message (VgRoom *room, const GstStructure *message);
 

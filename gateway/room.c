@@ -198,8 +198,11 @@ void
 vg_room_client_event (VgRoom *room, VgParticipant *participant, const char *json)
 {
   const char *code = NULL;
-  if (!vg_agent_apply_client_event (room->agent, json, &code))
+  g_autofree char *typed = NULL;
+  if (!vg_agent_apply_client_event (room->agent, json, &code, &typed))
     send_error_event (participant, code, "the event was not applied");
+  else if (typed)
+    vg_room_publish_typed_text (room, participant, typed);
 }
 
 static void

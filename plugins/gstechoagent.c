@@ -50,6 +50,8 @@ struct _GstEchoAgent
   GByteArray *turn;
   guint turns;
 
+  gint typed;          /* atomic: typed messages so far (send-text) */
+
   VgPlayout *playout;
   VgPacedSrc *paced;
   GMutex state_lock;
@@ -354,6 +356,26 @@ gst_echo_agent_init (GstEchoAgent *self)
 
 #define RW (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY)
 
+/* A typed message gets a typed answer: the same text, marked as an echo. As
+ * with openairealtime, the typed text itself is not posted as a user
+ * transcript: the sender already has it. Called from any thread. */
+static void
+gst_echo_agent_send_text (GstEchoAgent *self, const char *text)
+{
+  guint n;
+  g_autofree char *reply_item = NULL, *reply = NULL;
+
+  if (!text || !*text || !g_utf8_validate (text, -1, NULL))
+    {
+      vg_agent_post_error (GST_ELEMENT (self), "invalid_text", "send-text needs non-empty UTF-8 text", FALSE);
+      return;
+    }
+  n = g_atomic_int_add (&self->typed, 1) + 1;
+  reply_item = g_strdup_printf ("echo_text_reply_%u", n);
+  reply = g_strdup_printf ("(echo) %s", text);
+  vg_agent_post_transcript (GST_ELEMENT (self), "assistant", reply_item, reply, TRUE);
+}
+
 static void
 gst_echo_agent_class_init (GstEchoAgentClass *klass)
 {
@@ -385,6 +407,11 @@ gst_echo_agent_class_init (GstEchoAgentClass *klass)
       g_param_spec_uint ("max-turn-ms", "Maximum turn",
                          "Longest turn recorded for playback (the rest is not echoed), in ms", 1000,
                          300000, DEFAULT_MAX_TURN_MS, RW));
+
+  /* The same action signal as openairealtime, so a typed message works offline too. */
+  g_signal_new_class_handler ("send-text", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,
+                              G_CALLBACK (gst_echo_agent_send_text), NULL, NULL, NULL, G_TYPE_NONE, 1,
+                              G_TYPE_STRING);
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);

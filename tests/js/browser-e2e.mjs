@@ -140,6 +140,12 @@ try {
     await page.press('#message', 'Enter');
     await eventually(async () => (await page.locator('#transcript li', { hasText: 'one half plus one quarter' }).count()) > 0, 'the typed entry');
     assert(await page.inputValue('#message') === '', 'the box is cleared');
+    if (withAgent) {
+      // The agent got the text: its answer to it appears, and no error does.
+      await eventually(async () => (await page.locator('#transcript li[data-role="assistant"]', { hasText: 'one half plus one quarter' }).count()) > 0,
+                       'the agent\'s answer to the typed message');
+      assert(await page.isHidden('#alert'), 'no error shown');
+    }
     await page.screenshot({ path: join(shots, '05-typed.png') });
   });
 
