@@ -49,19 +49,27 @@ int
 main (int argc, char **argv)
 {
   g_autofree char *url = NULL, *room = NULL, *token = NULL, *key = NULL, *secret = NULL;
+  g_autofree char *identity_prefix = NULL;
   int peers = 1, ramp_ms = 50, connect_timeout_s = 20;
   double tone = 440, duration = 5;
-  gboolean whep = FALSE, no_leave = FALSE;
-  int rtt_samples = 0;
+  gboolean whep = FALSE, no_leave = FALSE, room_per_peer = FALSE;
+  int rtt_samples = 0, talk_ms = 0;
   GOptionEntry entries[] = {
     { "url", 0, 0, G_OPTION_ARG_STRING, &url, "gateway base URL", "http://127.0.0.1:8080" },
     { "room", 0, 0, G_OPTION_ARG_STRING, &room, "room name", "NAME" },
     { "token", 0, 0, G_OPTION_ARG_STRING, &token, "bearer token (one peer)", "JWT" },
     { "api-key", 0, 0, G_OPTION_ARG_STRING, &key, "mint a token per peer with this key", "KEY" },
     { "api-secret", 0, 0, G_OPTION_ARG_STRING, &secret, "... and this secret", "SECRET" },
+    { "identity", 0, 0, G_OPTION_ARG_STRING, &identity_prefix,
+      "participant identity (one peer) or prefix NAME-i (default load-PID)", "NAME" },
     { "peers", 0, 0, G_OPTION_ARG_INT, &peers, "number of peers (default 1)", "N" },
     { "ramp-ms", 0, 0, G_OPTION_ARG_INT, &ramp_ms, "pause between joins (default 50)", "MS" },
     { "tone", 0, 0, G_OPTION_ARG_DOUBLE, &tone, "tone to send in Hz, 0 = silence (440)", "HZ" },
+    { "talk-ms", 0, 0, G_OPTION_ARG_INT, &talk_ms,
+      "send the tone this long after connecting, then silence: one spoken turn (0 = all along)",
+      "MS" },
+    { "room-per-peer", 0, 0, G_OPTION_ARG_NONE, &room_per_peer,
+      "put peer i in room NAME-i (one session per room)", NULL },
     { "duration", 0, 0, G_OPTION_ARG_DOUBLE, &duration, "seconds to stay (default 5)", "S" },
     { "connect-timeout", 0, 0, G_OPTION_ARG_INT, &connect_timeout_s, "seconds (default 20)", "S" },
     { "whep", 0, 0, G_OPTION_ARG_NONE, &whep, "listen with WHEP instead of publishing", NULL },
@@ -89,13 +97,19 @@ main (int argc, char **argv)
 
   g_autofree char *base
       = g_str_has_suffix (url, "/") ? g_strndup (url, strlen (url) - 1) : g_strdup (url);
-  g_autofree char *endpoint
-      = g_strdup_printf ("%s/api/rooms/%s/%s", base, room, whep ? "whep" : "whip");
   GPtrArray *clients = g_ptr_array_new_with_free_func ((GDestroyNotify)vg_test_client_free);
   for (int i = 0; i < peers; i++)
     {
-      g_autofree char *identity = g_strdup_printf ("load-%d-%d", (int)getpid (), i);
-      g_autofree char *tok = token ? g_strdup (token) : mint (key, secret, room, identity, whep);
+      g_autofree char *identity
+          = !identity_prefix ? g_strdup_printf ("load-%d-%d", (int)getpid (), i)
+            : peers == 1     ? g_strdup (identity_prefix)
+                             : g_strdup_printf ("%s-%d", identity_prefix, i);
+      g_autofree char *peer_room
+          = room_per_peer ? g_strdup_printf ("%s-%d", room, i) : g_strdup (room);
+      g_autofree char *endpoint
+          = g_strdup_printf ("%s/api/rooms/%s/%s", base, peer_room, whep ? "whep" : "whip");
+      g_autofree char *tok
+          = token ? g_strdup (token) : mint (key, secret, peer_room, identity, whep);
       VgTestClientOptions o = { .tone_hz = tone, .listen_only = whep, .data_channel = !whep };
       VgTestClient *c = vg_test_client_new (identity, &o);
       vg_test_client_use_http (c, endpoint, tok);
@@ -109,6 +123,12 @@ main (int argc, char **argv)
     }
   for (guint i = 0; i < clients->len; i++)
     vg_test_client_wait_connected (g_ptr_array_index (clients, i), connect_timeout_s * 1000);
+  if (talk_ms > 0)
+    {
+      vg_test_run_for ((guint)talk_ms);
+      for (guint i = 0; i < clients->len; i++)
+        vg_test_client_send_tone (g_ptr_array_index (clients, i), 0);
+    }
   vg_test_run_for ((guint)(duration * 1000));
 
   GArray *times = g_array_new (FALSE, FALSE, sizeof (double));
@@ -129,7 +149,10 @@ main (int argc, char **argv)
       connected++;
       double t = vg_test_client_get_connect_seconds (c);
       g_array_append_val (times, t);
-      if (tone > 0 && vg_test_client_tone_level (c, tone, 1000) > 0.02)
+      /* After one spoken turn the echo is somewhere in the quiet part; a Hann
+       * window over all of it still finds a 1 s tone well above 0.02. */
+      guint window_ms = talk_ms > 0 ? (guint)(duration * 1000) : 1000;
+      if (tone > 0 && vg_test_client_tone_level (c, tone, window_ms) > 0.02)
         heard_tone++;
     }
   g_array_sort (times, compare_doubles);

@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# A conversation through the gateway leaves its rows: voxgate serves
+# echo.pipeline, the C test client (vg-test-client) joins over WHIP, speaks
+# one turn (a 440 Hz tone, then silence), hears it echoed and leaves. The
+# store must then hold the conversation (completed, ended), its user and
+# assistant messages in order, and one session_analytics row counting the
+# turns. Run on SQLite (the embedded default) and on a PostgreSQL started by
+# tests/harness/postgres.sh. TAP.
+set -uo pipefail
+
+bin=${VOXGATE_BIN:?}
+client=${1:?usage: test-conversation.sh path/to/vg-test-client}
+src=${VOXGATE_SOURCE_DIR:?}
+harness="$src/tests/harness/postgres.sh"
+work=$(mktemp -d)
+chmod 755 "$work"
+pid=
+cleanup() {
+  [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+  "$harness" destroy "$work/pg" >/dev/null 2>&1
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+n=0
+failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() {
+  n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"
+  [ -n "${2:-}" ] && sed 's/^/# /' <<<"$2"
+}
+
+# Prints the rows the conversation left as one JSON object, from either backend.
+dump_rows() { # backend room
+  python3 - "$@" <<'EOF_PY'
+import json, subprocess, sys
+backend, room = sys.argv[1], sys.argv[2]
+queries = {
+  "conversations": "SELECT id, identity, status, pipeline, ended_at IS NOT NULL FROM conversations WHERE room = '%s'" % room,
+  "messages": "SELECT m.seq, m.role, m.text FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.room = '%s' ORDER BY m.seq" % room,
+  "analytics": "SELECT identity, duration_seconds, user_turns, agent_turns, conversation_id IS NOT NULL FROM session_analytics WHERE room = '%s'" % room,
+}
+out = {}
+if backend == "sqlite":
+    import sqlite3
+    db = sqlite3.connect(sys.argv[3])
+    for k, q in queries.items():
+        out[k] = [list(r) for r in db.execute(q)]
+else:
+    for k, q in queries.items():
+        text = subprocess.run(["psql", "-XAtF", "\t", sys.argv[3], "-c", q], check=True,
+                              capture_output=True, text=True).stdout
+        out[k] = [line.split("\t") for line in text.splitlines() if line]
+print(json.dumps(out))
+EOF_PY
+}
+
+check_rows() { # label rows-json identity
+  python3 - "$1" "$2" "$3" <<'EOF_PY'
+import json, sys
+label, rows, identity = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
+def truthy(v): return v in (1, True, "t", "1")
+results = []
+conv = rows["conversations"]
+results.append(("%s: one conversation for the room, the client's identity, completed and ended" % label,
+    len(conv) == 1 and conv[0][1] == identity and conv[0][2] == "completed"
+    and conv[0][3] == "echo.pipeline" and truthy(conv[0][4])))
+msgs = rows["messages"]
+roles = [m[1] for m in msgs]
+seqs = [int(m[0]) for m in msgs]
+results.append(("%s: a user message and the agent's answer, in order" % label,
+    "user" in roles and "assistant" in roles and roles.index("user") < roles.index("assistant")
+    and seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+    and all(m[2] for m in msgs)))
+an = rows["analytics"]
+results.append(("%s: one analytics row linked to the conversation, counting the turns" % label,
+    len(an) == 1 and an[0][0] == identity and float(an[0][1]) > 1.0
+    and int(an[0][2]) >= 1 and int(an[0][3]) >= 1 and truthy(an[0][4])))
+for name, good in results:
+    print(("ok" if good else "not ok") + " - " + name)
+if not all(g for _, g in results):
+    print("# " + json.dumps(rows))
+EOF_PY
+}
+
+run_conversation() { # backend
+  local backend=$1 room="store-e2e-$1"
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  VOXGATE_AGENT_PIPELINE=echo.pipeline VOXGATE_AGENT_PIPELINES_DIR="$src/pipelines" \
+    "$bin" serve --port "$port" --data-dir "$work/data-$backend" \
+    >"$work/serve-$backend.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 100); do
+    curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
+    sleep 0.05
+  done
+
+  out=$("$client" --url "http://127.0.0.1:$port" --room "$room" --api-key devkey \
+    --api-secret secret --identity "learner-$backend" --tone 440 --talk-ms 1200 --duration 3 2>"$work/client-$backend.err")
+  rc=$?
+  echo "# $backend: $out"
+  if [ $rc -eq 0 ] && grep -q '"connected":1,"heard_tone":1' <<<"$out"; then
+    ok "$backend: the client connects and hears its turn echoed"
+  else
+    not_ok "$backend: the client connects and hears its turn echoed" \
+      "$(tail -5 "$work/client-$backend.err"; tail -5 "$work/serve-$backend.log")"
+  fi
+  identity=learner-$backend
+
+  # The rows are written when the participant leaves; stopping the gateway
+  # drains the store, so everything must be there afterwards.
+  kill -TERM "$pid"
+  wait "$pid"
+  local stop_rc=$?
+  pid=
+  if [ $stop_rc -eq 0 ]; then ok "$backend: clean stop"; else not_ok "$backend: clean stop (status $stop_rc)"; fi
+
+  local target
+  if [ "$backend" = sqlite ]; then target="$work/data-$backend/voxgate.db"; else target=$VOXGATE_STORE_URL; fi
+  rows=$(dump_rows "$backend" "$room" "$target" 2>&1)
+  while read -r line; do
+    case $line in
+      "ok - "*) ok "${line#ok - }" ;;
+      "not ok - "*) not_ok "${line#not ok - }" ;;
+      *) echo "$line" ;;
+    esac
+  done < <(check_rows "$backend" "$rows" "$identity")
+}
+
+run_conversation sqlite
+export VOXGATE_STORE_URL
+VOXGATE_STORE_URL=$("$harness" start "$work/pg")
+run_conversation postgres
+echo "1..$n"
+[ $failed -eq 0 ]
