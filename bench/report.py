@@ -1,23 +1,101 @@
 #!/usr/bin/env python3
-"""Renders bench/results.json as the markdown report docs/BENCHMARKS.md."""
+"""Renders bench/results.json as the markdown report docs/BENCHMARKS.md.
+
+Usage: report.py bench/results.json [bench/optimisations.md]
+The optimisation log (hand-written: each change and its measured effect) is
+appended as it is."""
 import json
 import sys
 
-def rows(obj, prefix=""):
-    for key, value in obj.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            yield from rows(value, name + ".")
-        else:
-            yield name, value
+
+def fmt(v):
+    if v is None:
+        return "–"
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v)
+
+
+def table(header, rows):
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(fmt(c) for c in row) + " |" for row in rows]
+    return "\n".join(out) + "\n"
+
+
+def tokens(s):
+    rows = []
+    for key, v in s.items():
+        if isinstance(v, dict) and "rps" in v:
+            rows.append([key.replace("getToken_c", "`GET /api/getToken`, connections "), v["rps"],
+                         v.get("p50_ms"), v.get("p99_ms")])
+    print("Token minting with the rate limit lifted: `wrk` on one core, the gateway on the other, "
+          f"{s.get('seconds', '?')} s per run. `/healthz` (libsoup's floor on this machine, "
+          f"16 connections): {fmt(s.get('healthz_c16_rps'))} req/s.\n")
+    print(table(["load", "req/s", "p50 ms", "p99 ms"], rows))
+    print("Goal: 20 000 tokens/s with p99 < 2 ms. Every response closes its connection (see the "
+          "README's operator notes: libsoup 3.2.3 leaks with keep-alive), so each request pays a TCP "
+          "handshake and libsoup's per-connection set-up, which bounds the rate near the `/healthz` "
+          "figure whatever minting costs (an HS256 token is ~5 µs).\n")
+
+
+def sessions(s):
+    runs = s.get("runs", [])
+    print(f"`{s.get('pipeline')}` agent, one room per session, a 440 Hz tone sent all along, "
+          f"{s.get('hold_seconds')} s of steady state sampled from `/proc`. The gateway is pinned to "
+          "core 0 and the load client (one process, one `webrtcbin` per session) to core 1, so the "
+          "CPU figures are the gateway's alone. Figures per session are medians (p50) and p95 "
+          "over the sessions of the run.\n")
+    print(table(
+        ["sessions", "connected", "connect p50/p95 ms", "first audio p50/p95 ms",
+         "round trip p50/p95 ms", "loss %", "jitter p95 ms", "gateway CPU (cores)",
+         "CPU % / session", "RSS MB", "KB / session", "threads / session", "fds / session"],
+        [[r["sessions"], r["connected"],
+          f"{fmt(r.get('connect_ms_p50'))} / {fmt(r.get('connect_ms_p95'))}",
+          f"{fmt(r.get('first_audio_ms_p50'))} / {fmt(r.get('first_audio_ms_p95'))}",
+          f"{fmt(r.get('round_trip_ms_p50'))} / {fmt(r.get('round_trip_ms_p95'))}",
+          r.get("loss_pct"), r.get("jitter_ms_p95"), r["gateway_cpu_cores"],
+          r["cpu_pct_per_session"], r["rss_mb"], r["rss_kb_per_session"],
+          r["threads_per_session"], r["fds_per_session"]] for r in runs]))
+    if s.get("saturated_at"):
+        print(f"Stopped at {s['saturated_at']} sessions: the gateway's core saturated "
+              "(see bench/sessions/run.sh for the criteria: a failed connection, loss over 0.5 % "
+              "or the core over 95 % busy).\n")
+    print("*Connect*: from creating the offer (ICE gathering included) to the peer connection being connected. *First audio*: from the "
+          "WHIP `POST` to the first audible buffer coming back. *Round trip*: mouth to ear through "
+          "the gateway (the client's Opus encode, the network, the gateway's jitterbuffer, decode, "
+          "mix, encode, the client's jitterbuffer and decode): the onset of a tone burst after "
+          "silence, three per session. It includes the client's own encoder frame (20 ms) and pacing, so the "
+          "gateway's share is smaller than the figure. *Loss* and *jitter*: the "
+          "client's `webrtcbin` inbound-rtp statistics.\n")
+    print("What the load client costs (so it is not mistaken for the gateway): " + "; ".join(
+        f"{r['sessions']} sessions: {fmt(r.get('client_cpu_cores'))} cores, "
+        f"{fmt(r.get('client_rss_mb'))} MB, {fmt(r.get('client_threads'))} threads"
+        for r in runs if "client_cpu_cores" in r) + ".\n")
+
+
+def realtime(s):
+    print("The `openairealtime` element alone: instances in one process against the fake Realtime "
+          "server, each streaming audio and receiving responses.\n")
+    print(table(["figure", "value"], [[k, v] for k, v in s.items()]))
+
+
+def store(s):
+    rows = [[b, v.get("messages_per_second"), v.get("read_1000_messages_p50_ms"),
+             v.get("read_1000_messages_p99_ms")] for b, v in s.items()]
+    print("Messages written through the store (its writer thread, batched transactions), and "
+          "reading one conversation of 1 000 messages.\n")
+    print(table(["backend", "messages/s", "read p50 ms", "read p99 ms"], rows))
+
 
 r = json.load(open(sys.argv[1]))
 print("# voxgate benchmarks\n")
 print(f"Machine: {r['cores']} cores, {r['cpu']}. Commit `{r['commit']}`, run {r['date']}.")
-print("Produced by `make bench` (bench/run.sh); numbers are this machine's, re-run to compare.\n")
-for section, values in r["sections"].items():
-    print(f"## {section}\n")
-    print("| figure | value |\n|---|---|")
-    for name, value in rows(values):
-        print(f"| {name} | {value} |")
-    print()
+print("Produced by `make bench` (bench/run.sh, raw figures in bench/results.json); numbers are "
+      "this machine's, re-run to compare.\n")
+renderers = {"tokens": tokens, "sessions": sessions, "realtime": realtime, "store": store}
+for section in ["sessions", "tokens", "realtime", "store"]:
+    if section in r["sections"]:
+        print(f"## {section}\n")
+        renderers[section](r["sections"][section])
+if len(sys.argv) > 2:
+    print(open(sys.argv[2]).read())

@@ -34,5 +34,5 @@ for entry in "${sections[@]}"; do
 done
 results+="}}"
 python3 -c 'import json,sys; print(json.dumps(json.loads(sys.argv[1]), indent=2))' "$results" >bench/results.json
-python3 bench/report.py bench/results.json >docs/BENCHMARKS.md
+python3 bench/report.py bench/results.json bench/optimisations.md >docs/BENCHMARKS.md
 cat docs/BENCHMARKS.md

@@ -31,6 +31,26 @@ percentile (GArray *sorted, double q)
   return g_array_index (sorted, double, i);
 }
 
+/* ,"name":{"n":N,"p50":…,"p95":…,"max":…} over values (sorted here). */
+static void
+append_summary (GString *out, const char *name, GArray *values, double scale)
+{
+  g_array_sort (values, compare_doubles);
+  g_string_append_printf (out, ",\"%s\":{\"n\":%u,\"p50\":%.4f,\"p95\":%.4f,\"max\":%.4f}", name,
+                          values->len, percentile (values, 0.5) * scale,
+                          percentile (values, 0.95) * scale, percentile (values, 1.0) * scale);
+}
+
+static gboolean
+all_round_trips_done (gpointer data)
+{
+  GPtrArray *armed = data;
+  for (guint i = 0; i < armed->len; i++)
+    if (vg_test_client_get_round_trip (g_ptr_array_index (armed, i)) < 0)
+      return FALSE;
+  return TRUE;
+}
+
 static char *
 mint (const char *key, const char *secret, const char *room, const char *identity, gboolean admin)
 {
@@ -75,7 +95,8 @@ main (int argc, char **argv)
     { "whep", 0, 0, G_OPTION_ARG_NONE, &whep, "listen with WHEP instead of publishing", NULL },
     { "no-leave", 0, 0, G_OPTION_ARG_NONE, &no_leave, "vanish without DELETE", NULL },
     { "rtt", 0, 0, G_OPTION_ARG_INT, &rtt_samples,
-      "measure N round trips on the first peer (needs loopback.pipeline)", "N" },
+      "measure N round trips on every peer (needs loopback.pipeline and --room-per-peer or one peer)",
+      "N" },
     { NULL }
   };
   g_autoptr (GOptionContext) ctx
@@ -132,6 +153,10 @@ main (int argc, char **argv)
   vg_test_run_for ((guint)(duration * 1000));
 
   GArray *times = g_array_new (FALSE, FALSE, sizeof (double));
+  GArray *first_audio = g_array_new (FALSE, FALSE, sizeof (double));
+  GArray *loss = g_array_new (FALSE, FALSE, sizeof (double));
+  GArray *jitter = g_array_new (FALSE, FALSE, sizeof (double));
+  guint64 total_received = 0, total_lost = 0;
   guint connected = 0, heard_tone = 0;
   g_autoptr (GString) failures = g_string_new (NULL);
   for (guint i = 0; i < clients->len; i++)
@@ -149,39 +174,76 @@ main (int argc, char **argv)
       connected++;
       double t = vg_test_client_get_connect_seconds (c);
       g_array_append_val (times, t);
+      t = vg_test_client_get_first_audio_seconds (c);
+      if (t > 0)
+        g_array_append_val (first_audio, t);
       /* After one spoken turn the echo is somewhere in the quiet part; a Hann
        * window over all of it still finds a 1 s tone well above 0.02. */
       guint window_ms = talk_ms > 0 ? (guint)(duration * 1000) : 1000;
       if (tone > 0 && vg_test_client_tone_level (c, tone, window_ms) > 0.02)
         heard_tone++;
+      VgTestInboundStats st;
+      if (vg_test_client_get_inbound_stats (c, &st))
+        {
+          double pct = st.packets_received + st.packets_lost
+                           ? 100.0 * st.packets_lost / (st.packets_received + st.packets_lost)
+                           : 0;
+          double ms = st.jitter_seconds * 1000;
+          g_array_append_val (loss, pct);
+          g_array_append_val (jitter, ms);
+          total_received += st.packets_received;
+          total_lost += st.packets_lost;
+        }
     }
-  g_array_sort (times, compare_doubles);
+
+  /* Round trips on every connected peer at once: in rooms of their own
+   * (--room-per-peer) they do not hear each other. A round trip is only
+   * audible in a silent room, so all fall silent first. */
   GArray *rtts = g_array_new (FALSE, FALSE, sizeof (double));
-  /* A round trip is only audible in a silent room. */
-  for (guint i = 0; rtt_samples > 0 && i < clients->len; i++)
-    vg_test_client_send_tone (g_ptr_array_index (clients, i), 0);
-  for (int i = 0; i < rtt_samples && clients->len && !whep; i++)
+  for (int r = 0; r < rtt_samples && !whep; r++)
     {
-      VgTestClient *first = g_ptr_array_index (clients, 0);
-      if (!vg_test_client_is_connected (first))
-        break;
-      double rtt = vg_test_client_measure_round_trip (first, i % 2 ? 660 : 880, 3000);
-      if (rtt > 0)
-        g_array_append_val (rtts, rtt);
+      for (guint i = 0; i < clients->len; i++)
+        vg_test_client_send_tone (g_ptr_array_index (clients, i), 0);
+      vg_test_run_for (600);
+      GPtrArray *armed = g_ptr_array_new ();
+      for (guint i = 0; i < clients->len; i++)
+        {
+          VgTestClient *c = g_ptr_array_index (clients, i);
+          if (vg_test_client_is_connected (c) && vg_test_client_arm_round_trip (c, r % 2 ? 660 : 880))
+            g_ptr_array_add (armed, c);
+        }
+      vg_test_wait_until (all_round_trips_done, armed, 3000);
+      for (guint i = 0; i < armed->len; i++)
+        {
+          double rtt = vg_test_client_get_round_trip (g_ptr_array_index (armed, i));
+          if (rtt > 0)
+            g_array_append_val (rtts, rtt);
+        }
+      g_ptr_array_unref (armed);
     }
-  g_array_sort (rtts, compare_doubles);
-  if (rtts->len)
-    printf ("{\"round_trip_seconds\":{\"n\":%u,\"p50\":%.3f,\"max\":%.3f}}\n", rtts->len,
-            percentile (rtts, 0.5), percentile (rtts, 1.0));
-  g_array_unref (rtts);
-  printf ("{\"peers\":%d,\"connected\":%u,\"heard_tone\":%u,\"connect_seconds\":{\"p50\":%.3f,"
-          "\"p95\":%.3f,\"max\":%.3f},\"failures\":[%s]}\n",
-          peers, connected, heard_tone, percentile (times, 0.5), percentile (times, 0.95),
-          percentile (times, 1.0), failures->str);
+
+  g_autoptr (GString) out = g_string_new (NULL);
+  g_string_append_printf (out, "{\"peers\":%d,\"connected\":%u,\"heard_tone\":%u", peers, connected,
+                          heard_tone);
+  append_summary (out, "connect_seconds", times, 1);
+  append_summary (out, "first_audio_seconds", first_audio, 1);
+  if (rtt_samples > 0)
+    append_summary (out, "round_trip_seconds", rtts, 1);
+  append_summary (out, "loss_percent", loss, 1);
+  append_summary (out, "jitter_ms", jitter, 1);
+  g_string_append_printf (out,
+                          ",\"packets_received\":%" G_GUINT64_FORMAT
+                          ",\"packets_lost\":%" G_GUINT64_FORMAT ",\"failures\":[%s]}",
+                          total_received, total_lost, failures->str);
+  printf ("%s\n", out->str);
   fflush (stdout);
   for (guint i = 0; i < clients->len; i++)
     vg_test_client_stop (g_ptr_array_index (clients, i), !no_leave);
   g_array_unref (times);
+  g_array_unref (first_audio);
+  g_array_unref (loss);
+  g_array_unref (jitter);
+  g_array_unref (rtts);
   g_ptr_array_unref (clients);
   return connected == (guint)peers ? 0 : 1;
 }

@@ -28,6 +28,8 @@ struct _VgTestClient
   char *error;
 
   gint64 start_us;
+  gint64 signal_us;      /* the offer left (POST sent) */
+  gint64 first_audio_us; /* audio.lock: the first audible buffer arrived */
   gint connected_us_delta; /* atomic-ish: set once */
   gint connection_state;   /* atomic GstWebRTCPeerConnectionState */
   gint gathering_done;     /* atomic */
@@ -129,13 +131,16 @@ on_new_sample (GstAppSink *sink, gpointer data)
     {
       vg_test_audio_receive (&c->audio, (const gint16 *)map.data, map.size / 2);
       g_mutex_lock (&c->audio.lock);
-      if (c->onset_us && !c->heard_us)
+      if ((c->onset_us && !c->heard_us) || !c->first_audio_us)
         {
           const gint16 *x = (const gint16 *)map.data;
           double sum = 0;
           for (gsize i = 0; i < map.size / 2; i++)
             sum += (double)x[i] * x[i];
-          if (map.size >= 2 && sqrt (sum / (map.size / 2)) / 32768.0 > 0.05)
+          gboolean loud = map.size >= 2 && sqrt (sum / (map.size / 2)) / 32768.0 > 0.05;
+          if (loud && !c->first_audio_us)
+            c->first_audio_us = g_get_monotonic_time ();
+          if (loud && c->onset_us && !c->heard_us)
             c->heard_us = g_get_monotonic_time ();
         }
       g_mutex_unlock (&c->audio.lock);
@@ -473,6 +478,7 @@ vg_test_client_start (VgTestClient *c, GError **error)
   g_autofree char *offer = vg_test_client_make_offer (c, 5000, error);
   if (!offer)
     return FALSE;
+  c->signal_us = g_get_monotonic_time ();
   if (c->signal_fn)
     c->signal_fn (c, offer, on_answer, c->signal_data);
   else if (c->endpoint)
@@ -759,23 +765,90 @@ round_trip_done (gpointer data)
   return done;
 }
 
-double
-vg_test_client_measure_round_trip (VgTestClient *c, double hz, guint timeout_ms)
+gboolean
+vg_test_client_arm_round_trip (VgTestClient *c, double hz)
 {
-  vg_test_client_send_tone (c, 0);
-  vg_test_run_for (600); /* let the room fall silent */
   if (vg_test_client_rms (c, 100) > 0.01)
-    return -1; /* someone else is making noise: nothing to measure */
+    return FALSE; /* someone else is making noise: nothing to measure */
   g_mutex_lock (&c->audio.lock);
   c->onset_armed = TRUE;
   c->onset_pts = GST_CLOCK_TIME_NONE;
   c->onset_us = c->heard_us = 0;
   c->audio.tone_hz = hz;
   g_mutex_unlock (&c->audio.lock);
-  gboolean ok = vg_test_wait_until (round_trip_done, c, timeout_ms);
+  return TRUE;
+}
+
+double
+vg_test_client_get_round_trip (VgTestClient *c)
+{
   g_mutex_lock (&c->audio.lock);
-  double seconds = ok && c->onset_us ? (c->heard_us - c->onset_us) / 1e6 : -1;
+  double seconds = c->onset_us && c->heard_us ? (c->heard_us - c->onset_us) / 1e6 : -1;
+  g_mutex_unlock (&c->audio.lock);
+  return seconds;
+}
+
+double
+vg_test_client_measure_round_trip (VgTestClient *c, double hz, guint timeout_ms)
+{
+  vg_test_client_send_tone (c, 0);
+  vg_test_run_for (600); /* let the room fall silent */
+  if (!vg_test_client_arm_round_trip (c, hz))
+    return -1;
+  vg_test_wait_until (round_trip_done, c, timeout_ms);
+  double seconds = vg_test_client_get_round_trip (c);
+  g_mutex_lock (&c->audio.lock);
   c->onset_armed = FALSE;
   g_mutex_unlock (&c->audio.lock);
   return seconds;
+}
+
+double
+vg_test_client_get_first_audio_seconds (VgTestClient *c)
+{
+  g_mutex_lock (&c->audio.lock);
+  double seconds = c->first_audio_us && c->signal_us ? (c->first_audio_us - c->signal_us) / 1e6 : -1;
+  g_mutex_unlock (&c->audio.lock);
+  return seconds;
+}
+
+/* Adds up the inbound-rtp entries of a webrtcbin stats structure. */
+static gboolean
+sum_inbound (GQuark field, const GValue *value, gpointer data)
+{
+  VgTestInboundStats *sum = data;
+  if (!GST_VALUE_HOLDS_STRUCTURE (value))
+    return TRUE;
+  const GstStructure *st = gst_value_get_structure (value);
+  GstWebRTCStatsType type;
+  if (!gst_structure_get (st, "type", GST_TYPE_WEBRTC_STATS_TYPE, &type, NULL)
+      || type != GST_WEBRTC_STATS_INBOUND_RTP)
+    return TRUE;
+  guint64 received = 0;
+  gint64 lost = 0;
+  double jitter = 0;
+  gst_structure_get_uint64 (st, "packets-received", &received);
+  gst_structure_get_int64 (st, "packets-lost", &lost);
+  gst_structure_get_double (st, "jitter", &jitter);
+  sum->packets_received += received;
+  sum->packets_lost += MAX (lost, 0);
+  sum->jitter_seconds = MAX (sum->jitter_seconds, jitter);
+  sum->streams++;
+  return TRUE;
+}
+
+gboolean
+vg_test_client_get_inbound_stats (VgTestClient *c, VgTestInboundStats *out)
+{
+  memset (out, 0, sizeof *out);
+  if (!c->webrtc)
+    return FALSE;
+  GstPromise *promise = gst_promise_new ();
+  g_signal_emit_by_name (c->webrtc, "get-stats", NULL, promise);
+  gboolean ok = gst_promise_wait (promise) == GST_PROMISE_RESULT_REPLIED;
+  const GstStructure *reply = ok ? gst_promise_get_reply (promise) : NULL;
+  if (reply)
+    gst_structure_foreach (reply, sum_inbound, out);
+  gst_promise_unref (promise);
+  return out->streams > 0;
 }

@@ -67,6 +67,25 @@ gint16 *vg_test_load_audio_file (const char *path, gsize *n_samples, GError **er
  * loopback.pipeline), or -1 on timeout. Leaves the tone on. */
 double vg_test_client_measure_round_trip (VgTestClient *client, double hz, guint timeout_ms);
 
+/* The same, for many clients at once: arm (FALSE when the room is not
+ * silent), iterate the main context, then read the result (-1 until heard). */
+gboolean vg_test_client_arm_round_trip (VgTestClient *client, double hz);
+double vg_test_client_get_round_trip (VgTestClient *client);
+
+/* Seconds from the offer leaving (the WHIP POST) to the first audible
+ * buffer received, or -1. */
+double vg_test_client_get_first_audio_seconds (VgTestClient *client);
+
+/* What webrtcbin's inbound-rtp statistics say about the received audio. */
+typedef struct
+{
+  guint64 packets_received;
+  guint64 packets_lost;
+  double jitter_seconds; /* RFC 3550 interarrival jitter */
+  guint streams;
+} VgTestInboundStats;
+gboolean vg_test_client_get_inbound_stats (VgTestClient *client, VgTestInboundStats *stats);
+
 /* Analysis of the last window_ms of received audio (amplitude 0..1). */
 double vg_test_client_tone_level (VgTestClient *client, double hz, guint window_ms);
 double vg_test_client_dominant_frequency (VgTestClient *client, guint window_ms);
