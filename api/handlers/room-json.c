@@ -117,3 +117,31 @@ vg_participant_json (JsonBuilder *b, VgParticipant *p, VgJsonShape shape)
     }
   json_builder_end_object (b);
 }
+
+typedef void (*VgItemJsonFunc) (JsonBuilder *b, gpointer item, VgJsonShape shape);
+
+static JsonNode *
+list_json (const char *member, GPtrArray *items, VgItemJsonFunc item_json, VgJsonShape shape)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, member);
+  json_builder_begin_array (b);
+  for (guint i = 0; i < items->len; i++)
+    item_json (b, g_ptr_array_index (items, i), shape);
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+JsonNode *
+vg_rooms_list_json (GPtrArray *rooms, VgJsonShape shape)
+{
+  return list_json ("rooms", rooms, (VgItemJsonFunc)vg_room_json, shape);
+}
+
+JsonNode *
+vg_participants_list_json (GPtrArray *participants, VgJsonShape shape)
+{
+  return list_json ("participants", participants, (VgItemJsonFunc)vg_participant_json, shape);
+}

@@ -16,5 +16,8 @@ typedef enum
 
 void vg_room_json (JsonBuilder *b, VgRoom *room, VgJsonShape shape);
 void vg_participant_json (JsonBuilder *b, VgParticipant *participant, VgJsonShape shape);
+/* {"rooms":[...]} and {"participants":[...]}: the list replies of both APIs. */
+JsonNode *vg_rooms_list_json (GPtrArray *rooms, VgJsonShape shape);
+JsonNode *vg_participants_list_json (GPtrArray *participants, VgJsonShape shape);
 
 G_END_DECLS

@@ -27,21 +27,13 @@ static void
 handle_list (VgRequest *req, gpointer user_data)
 {
   g_auto (VgClaims) claims = { 0 };
-  g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autoptr (GPtrArray) list = NULL;
   VgRooms *rooms;
 
   if (!vg_auth_require (req, VG_GRANT_ROOM_LIST, NULL, &claims) || !(rooms = rooms_of (req)))
     return;
   list = vg_rooms_list (rooms);
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "rooms");
-  json_builder_begin_array (b);
-  for (guint i = 0; i < list->len; i++)
-    vg_room_json (b, g_ptr_array_index (list, i), VG_JSON_REST);
-  json_builder_end_array (b);
-  json_builder_end_object (b);
-  vg_reply_json (req, SOUP_STATUS_OK, json_builder_get_root (b));
+  vg_reply_json (req, SOUP_STATUS_OK, vg_rooms_list_json (list, VG_JSON_REST));
 }
 
 static void
@@ -117,7 +109,6 @@ static void
 handle_participants (VgRequest *req, gpointer user_data)
 {
   g_auto (VgClaims) claims = { 0 };
-  g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autoptr (GPtrArray) list = NULL;
   VgRooms *rooms;
   VgRoom *room;
@@ -126,14 +117,7 @@ handle_participants (VgRequest *req, gpointer user_data)
       || !(rooms = rooms_of (req)) || !(room = find_room (req, rooms)))
     return;
   list = vg_room_list_participants (room);
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "participants");
-  json_builder_begin_array (b);
-  for (guint i = 0; i < list->len; i++)
-    vg_participant_json (b, g_ptr_array_index (list, i), VG_JSON_REST);
-  json_builder_end_array (b);
-  json_builder_end_object (b);
-  vg_reply_json (req, SOUP_STATUS_OK, json_builder_get_root (b));
+  vg_reply_json (req, SOUP_STATUS_OK, vg_participants_list_json (list, VG_JSON_REST));
 }
 
 static void

@@ -173,21 +173,13 @@ delete_room (VgTwirpCall *call)
 static void
 list_participants (VgTwirpCall *call)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autoptr (GPtrArray) list = NULL;
   VgRoom *room = required_room (call);
 
   if (!room)
     return;
   list = vg_room_list_participants (room);
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "participants");
-  json_builder_begin_array (b);
-  for (guint i = 0; i < list->len; i++)
-    vg_participant_json (b, g_ptr_array_index (list, i), VG_JSON_PROTO);
-  json_builder_end_array (b);
-  json_builder_end_object (b);
-  reply_builder (call, b);
+  vg_reply_json (call->req, SOUP_STATUS_OK, vg_participants_list_json (list, VG_JSON_PROTO));
 }
 
 static void
