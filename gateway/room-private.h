@@ -34,6 +34,7 @@ struct _VgRooms
   GHashTable *sessions; /* session id -> VgParticipant* (borrowed) */
   guint participant_serial;
   guint pending_teardowns; /* rooms and participants still stopping */
+  GThread *warm_up;        /* loads plugins and the DTLS certificate at start */
   VgEvents *events;        /* where lifecycle and agent events go; may be NULL */
 };
 
