@@ -151,7 +151,7 @@ try {
 
   await test('Disconnect ends the session (participant count drops to 0)', async () => {
     await page.click('#disconnect');
-    assert(await page.getAttribute('#state', 'data-state') === 'idle', 'idle');
+    await eventually(async () => (await page.getAttribute('#state', 'data-state')) === 'idle', 'idle', 5000);
     await eventually(async () => (await (await fetch(`${main.base}/api/health`)).json()).counts.participants === 0, 'no participants', 10000);
     await page.screenshot({ path: join(shots, '06-disconnected.png') });
   });
