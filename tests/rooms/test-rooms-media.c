@@ -52,7 +52,11 @@ test_loopback_round_trip (void)
   g_assert_nonnull (strstr (metrics, "voxgate_participants 1"));
 
   /* The gateway's own latency: loopback.pipeline echoes at once. */
-  double rtt = vg_test_client_measure_round_trip (c, 880, 3000);
+  /* On a loaded machine (CI runs tests two at a time) a measurement can find
+   * the room not yet silent; a few attempts, one of which must succeed. */
+  double rtt = -1;
+  for (int attempt = 0; attempt < 4 && rtt <= 0; attempt++)
+    rtt = vg_test_client_measure_round_trip (c, attempt % 2 ? 660 : 880, 3000);
   g_test_message ("round trip through loopback.pipeline: %.0f ms", rtt * 1000);
   g_assert_cmpfloat (rtt, >, 0);
   g_assert_cmpfloat (rtt, <, 1.0);
