@@ -75,6 +75,20 @@ silence_when_muted (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
+/* webrtcbin paces what it sends with clocksync elements, which hold every
+ * packet until its running time plus the latency upstream of them. Our
+ * upstream is a live mixer, paced by the clock already, and its reported
+ * latency sums the jitterbuffer, the decoder and both mixers (~200 ms) while
+ * the audio is ready within ~30 ms: waiting would only add that difference
+ * to the round trip, and a timer wake-up per packet. */
+static void
+send_without_clock_wait (GstBin *webrtc, GstBin *sub_bin, GstElement *element, gpointer data)
+{
+  GstElementFactory *factory = gst_element_get_factory (element);
+  if (factory && g_str_equal (GST_OBJECT_NAME (factory), "clocksync"))
+    g_object_set (element, "sync", FALSE, NULL);
+}
+
 gboolean
 vg_participant_media_build (VgParticipantMedia *m, const char *prefix, gboolean publisher,
                             guint opus_pt, const VgRoomsSettings *settings, GError **error)
@@ -90,6 +104,7 @@ vg_participant_media_build (VgParticipantMedia *m, const char *prefix, gboolean 
   g_object_set (m->webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, "latency",
                 settings->jitter_latency_ms, NULL);
   configure_ice_agent (m->webrtc);
+  g_signal_connect (m->webrtc, "deep-element-added", G_CALLBACK (send_without_clock_wait), NULL);
   if (settings->stun_server && *settings->stun_server)
     g_object_set (m->webrtc, "stun-server", settings->stun_server, NULL);
   if (settings->turn_server && *settings->turn_server)
@@ -105,8 +120,12 @@ vg_participant_media_build (VgParticipantMedia *m, const char *prefix, gboolean 
           || !(caps = make (m, "capsfilter", "caps", error))
           || !(m->tee = make (m, "tee", "tee", error)))
         return FALSE;
-      /* Conceal lost packets from FEC data and PLC rather than leave gaps. */
-      g_object_set (dec, "use-inband-fec", TRUE, "plc", TRUE, NULL);
+      /* Lost packets are concealed (PLC) rather than left as gaps. In-band
+       * FEC would recover them better, but opusdec then holds every packet
+       * until the next one arrives: 20 ms more on every round trip, and its
+       * reported latency grows by 120 ms, which every mixer then waits out
+       * whenever an input stalls. Voice to a model tolerates PLC well. */
+      g_object_set (dec, "use-inband-fec", FALSE, "plc", TRUE, NULL);
       set_caps (caps, VG_ROOM_AUDIO_CAPS);
       g_object_set (m->tee, "allow-not-linked", TRUE, NULL);
       GstElement *recv[] = { m->depay, dec, conv, res, caps, m->tee, NULL };
@@ -243,6 +262,8 @@ vg_participant_media_link_incoming (VgParticipantMedia *m, GstPad *pad)
   GstPad *sink = gst_element_get_static_pad (target, "sink");
   if (gst_pad_link (pad, sink) != GST_PAD_LINK_OK)
     GST_WARNING_OBJECT (pad, "cannot link incoming media");
+  else
+    vg_room_graph_latency_changed (m->bin); /* the jitterbuffer is upstream now */
   gst_object_unref (sink);
   gst_object_unref (target);
 }

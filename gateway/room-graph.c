@@ -75,6 +75,12 @@ vg_mixer_add_silence (GstBin *bin, GstElement *mixer, GError **error)
   return TRUE;
 }
 
+void
+vg_room_graph_latency_changed (GstBin *bin)
+{
+  gst_element_post_message (GST_ELEMENT (bin), gst_message_new_latency (GST_OBJECT (bin)));
+}
+
 VgRoomGraph *
 vg_room_graph_new (GstBin *bin, GMainContext *context)
 {
@@ -158,6 +164,7 @@ graph_link (VgRoomGraph *graph, VgGraphNode *src, VgGraphNode *sink)
   g_ptr_array_add (graph->links, link);
   if (!ok)
     g_warning ("rooms: cannot link %s to %s", src->label, sink->label);
+  vg_room_graph_latency_changed (graph->bin);
   return ok;
 }
 

@@ -42,4 +42,8 @@ GstElement *vg_element_make (const char *factory, const char *name, GError **err
  * clock-driven output whatever its other inputs do. Adds it to bin. */
 gboolean vg_mixer_add_silence (GstBin *bin, GstElement *mixer, GError **error);
 
+/* Any thread: tells the room that a path's latency changed, so the pipeline
+ * recomputes it (the room's bus handler does) and every mixer learns it. */
+void vg_room_graph_latency_changed (GstBin *bin);
+
 G_END_DECLS

@@ -270,6 +270,14 @@ on_bus_message (GstBus *bus, GstMessage *msg, gpointer data)
       case GST_MESSAGE_ELEMENT:
         handle_agent_message (room, msg);
         break;
+      case GST_MESSAGE_LATENCY:
+        /* Each mixer times out on a missing input after the latency it learnt
+         * from its last latency query. The pipeline does not query again by
+         * itself when the graph changes (a participant's decoder starts, a
+         * link is added), and a mixer left with an old, shorter latency drops
+         * every buffer that arrives after it, for good: silence. */
+        gst_bin_recalculate_latency (GST_BIN (room->pipeline));
+        break;
       case GST_MESSAGE_ERROR:
         {
           g_autoptr (GError) error = NULL;

@@ -251,6 +251,17 @@ vg_test_client_use_signaller (VgTestClient *c, VgTestSignalFunc fn, gpointer use
   c->signal_data = user_data;
 }
 
+/* Like a browser, send each packet as soon as it is encoded: webrtcbin's
+ * clocksync would hold it for the encoder's reported latency, which would be
+ * counted in the round trip as if the gateway had added it. */
+static void
+send_without_clock_wait (GstBin *webrtc, GstBin *sub_bin, GstElement *element, gpointer data)
+{
+  GstElementFactory *factory = gst_element_get_factory (element);
+  if (factory && g_str_equal (GST_OBJECT_NAME (factory), "clocksync"))
+    g_object_set (element, "sync", FALSE, NULL);
+}
+
 static gboolean
 build_pipeline (VgTestClient *c, GError **error)
 {
@@ -275,6 +286,7 @@ build_pipeline (VgTestClient *c, GError **error)
   g_clear_object (&ice);
   gst_bin_add (GST_BIN (c->pipeline), c->webrtc);
   g_signal_connect (c->webrtc, "pad-added", G_CALLBACK (on_pad_added), c);
+  g_signal_connect (c->webrtc, "deep-element-added", G_CALLBACK (send_without_clock_wait), NULL);
   g_signal_connect (c->webrtc, "notify::connection-state", G_CALLBACK (on_connection_state), c);
   g_signal_connect (c->webrtc, "notify::ice-gathering-state", G_CALLBACK (on_gathering_state), c);
 
