@@ -141,21 +141,15 @@ vg_participant_media_build (VgParticipantMedia *m, const char *prefix, gboolean 
       gst_object_unref (pad);
     }
 
-  GstElement *silence, *silence_caps, *out_caps, *enc;
-  if (!(silence = make (m, "audiotestsrc", "silence", error))
-      || !(silence_caps = make (m, "capsfilter", "silencecaps", error))
-      || !(m->mixer = make (m, "audiomixer", "mix", error))
-      || !(out_caps = make (m, "capsfilter", "mixcaps", error))
+  GstElement *out_caps, *enc;
+  g_autofree char *mixer_name = g_strconcat (prefix, "mix", NULL);
+  if (!(m->mixer = vg_mixer_new (mixer_name, error)))
+    return FALSE;
+  g_ptr_array_add (m->elements, gst_object_ref_sink (m->mixer));
+  if (!(out_caps = make (m, "capsfilter", "mixcaps", error))
       || !(enc = make (m, "opusenc", "enc", error))
       || !(m->payloader = make (m, "rtpopuspay", "pay", error)))
     return FALSE;
-  /* The silent live input keeps the mixer's output steady (10 ms buffers)
-   * whichever other inputs come and go. */
-  g_object_set (silence, "wave", 4 /* silence */, "is-live", TRUE, "samplesperbuffer", 480, NULL);
-  /* Joining a running room: start mixing at the first buffer's time, not at
-   * running time zero (which would first produce the whole past as silence). */
-  gst_util_set_object_arg (G_OBJECT (m->mixer), "start-time-selection", "first");
-  set_caps (silence_caps, VG_ROOM_AUDIO_CAPS);
   set_caps (out_caps, VG_ROOM_AUDIO_CAPS);
   /* Speech, not music: the voice mode, 32 kb/s (transparent for wideband
    * speech, far under any uplink), 20 ms frames. In-band FEC needs an expected
@@ -166,7 +160,7 @@ vg_participant_media_build (VgParticipantMedia *m, const char *prefix, gboolean 
   g_object_set (enc, "bitrate", VG_OPUS_BITRATE, "inband-fec", TRUE, "packet-loss-percentage",
                 VG_OPUS_EXPECTED_LOSS_PERCENT, "complexity", VG_OPUS_COMPLEXITY, NULL);
   g_object_set (m->payloader, "pt", opus_pt, NULL);
-  GstElement *send[] = { silence, silence_caps, m->mixer, out_caps, enc, m->payloader, NULL };
+  GstElement *send[] = { m->mixer, out_caps, enc, m->payloader, NULL };
   memcpy (m->send_chain, send, sizeof send);
   return TRUE;
 }
@@ -175,6 +169,7 @@ gboolean
 vg_participant_media_add_to (VgParticipantMedia *m, GstBin *bin, GError **error)
 {
   m->bin = gst_object_ref (bin);
+  vg_mixer_start_now (m->mixer, GST_ELEMENT (bin));
   g_mutex_lock (&m->lock);
   for (guint i = 0; i < m->elements->len; i++)
     gst_bin_add (bin, g_ptr_array_index (m->elements, i));
@@ -211,10 +206,14 @@ vg_participant_media_add_to (VgParticipantMedia *m, GstBin *bin, GError **error)
                    "cannot link the participant's elements");
       return FALSE;
     }
-  /* Downstream first, so nothing pushes into an element that is not running. */
+  /* Downstream first, so nothing pushes into an element that is not running;
+   * the mixer, which produces from the clock, after webrtcbin: pushing into a
+   * webrtcbin that is not active yet would stop the mixer for good. */
   g_mutex_lock (&m->lock);
   for (guint i = m->elements->len; i > 0; i--)
-    gst_element_sync_state_with_parent (g_ptr_array_index (m->elements, i - 1));
+    if (g_ptr_array_index (m->elements, i - 1) != m->mixer)
+      gst_element_sync_state_with_parent (g_ptr_array_index (m->elements, i - 1));
+  gst_element_sync_state_with_parent (m->mixer);
   g_mutex_unlock (&m->lock);
   return TRUE;
 }

@@ -1,7 +1,7 @@
 /* The GStreamer elements of one participant and their lifecycle:
  *   receive (publishers): webrtcbin ! rtpopusdepay ! opusdec ! audioconvert
  *                          ! audioresample ! room caps ! tee       (a graph source)
- *   send: silence + links ─ audiomixer ! room caps ! opusenc ! rtpopuspay ! webrtcbin
+ *   send: links ─ audiomixer (force-live) ! room caps ! opusenc ! rtpopuspay ! webrtcbin
  *                                                                  (a graph mixer) */
 #pragma once
 
@@ -19,7 +19,7 @@ typedef struct
   GstElement *mixer;
   GstElement *payloader;
   GstElement *recv_chain[7]; /* depay .. tee, NULL-terminated (borrowed) */
-  GstElement *send_chain[7]; /* silence .. payloader, NULL-terminated (borrowed) */
+  GstElement *send_chain[5]; /* mixer .. payloader, NULL-terminated (borrowed) */
   guint opus_pt;
   GMutex lock;         /* guards elements and incoming_linked (pad-added thread) */
   GPtrArray *elements; /* every element, owned refs, webrtcbin first */

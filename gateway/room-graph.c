@@ -49,30 +49,35 @@ vg_element_make (const char *factory, const char *name, GError **error)
   return element;
 }
 
-gboolean
-vg_mixer_add_silence (GstBin *bin, GstElement *mixer, GError **error)
+GstElement *
+vg_mixer_new (const char *name, GError **error)
 {
-  GstElement *src = vg_element_make ("audiotestsrc", NULL, error);
-  if (!src)
-    return FALSE;
-  /* 10 ms buffers: the mixer's output period, small enough for voice. */
-  g_object_set (src, "wave", 4 /* silence */, "is-live", TRUE, "samplesperbuffer", 480, NULL);
-  GstElement *caps = vg_element_make ("capsfilter", NULL, error);
-  if (!caps)
-    {
-      gst_object_unref (gst_object_ref_sink (src));
-      return FALSE;
-    }
-  GstCaps *c = gst_caps_from_string (VG_ROOM_AUDIO_CAPS);
-  g_object_set (caps, "caps", c, NULL);
-  gst_caps_unref (c);
-  gst_bin_add_many (bin, src, caps, NULL);
-  if (!gst_element_link_many (src, caps, mixer, NULL))
-    {
-      g_set_error (error, VG_ROOMS_ERROR, VG_ROOMS_ERROR_PIPELINE, "cannot link a mixer's silence");
-      return FALSE;
-    }
-  return TRUE;
+  /* force-live: the mixer produces its 10 ms periods from the clock, silence
+   * included, whichever inputs come and go; no silent source (and its
+   * thread) is needed to keep it running. */
+  GstElement *mixer = gst_element_factory_make_full ("audiomixer", "name", name, "force-live",
+                                                     TRUE, NULL);
+  if (!mixer)
+    g_set_error (error, VG_ROOMS_ERROR, VG_ROOMS_ERROR_PIPELINE,
+                 "GStreamer element 'audiomixer' is not available");
+  return mixer;
+}
+
+void
+vg_mixer_start_now (GstElement *mixer, GstElement *pipeline)
+{
+  /* In a pipeline that is already running, start at the current running
+   * time; from zero, a late mixer would first produce the whole past. */
+  GstClock *clock = gst_element_get_clock (pipeline);
+  if (!clock)
+    return;
+  GstClockTime now = gst_clock_get_time (clock);
+  GstClockTime base = gst_element_get_base_time (pipeline);
+  gst_object_unref (clock);
+  if (now == GST_CLOCK_TIME_NONE || now < base)
+    return;
+  gst_util_set_object_arg (G_OBJECT (mixer), "start-time-selection", "set");
+  g_object_set (mixer, "start-time", (guint64)(now - base), NULL);
 }
 
 void
@@ -132,6 +137,19 @@ vg_room_graph_count_links (VgRoomGraph *graph)
   return graph->links->len;
 }
 
+/* A source flushes on barge-in (the agent drops what it had not played). The
+ * link's queue flushes with it, but the flush stops there: a mixer whose only
+ * input flushed would flush its whole output into the listener's webrtcbin,
+ * and it expects flush-start and flush-stop from one thread, which a
+ * playout ticker does not give. */
+static GstPadProbeReturn
+keep_flush_in_link (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  GstEventType type = GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info));
+  return type == GST_EVENT_FLUSH_START || type == GST_EVENT_FLUSH_STOP ? GST_PAD_PROBE_DROP
+                                                                       : GST_PAD_PROBE_OK;
+}
+
 static gboolean
 graph_link (VgRoomGraph *graph, VgGraphNode *src, VgGraphNode *sink)
 {
@@ -154,6 +172,7 @@ graph_link (VgRoomGraph *graph, VgGraphNode *src, VgGraphNode *sink)
   link->mixer_pad = gst_element_request_pad_simple (sink->mixer, "sink_%u");
   GstPad *qsink = gst_element_get_static_pad (queue, "sink");
   GstPad *qsrc = gst_element_get_static_pad (queue, "src");
+  gst_pad_add_probe (qsrc, GST_PAD_PROBE_TYPE_EVENT_FLUSH, keep_flush_in_link, NULL, NULL);
   gboolean ok
       = link->tee_pad && link->mixer_pad && gst_pad_link (qsrc, link->mixer_pad) == GST_PAD_LINK_OK;
   /* The queue runs before data can reach it from the tee. */

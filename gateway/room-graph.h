@@ -38,9 +38,12 @@ guint vg_room_graph_count_links (VgRoomGraph *graph);
 
 /* Creates an element or sets error naming the missing factory. */
 GstElement *vg_element_make (const char *factory, const char *name, GError **error);
-/* A live silent source feeding a new pad of mixer, so the mixer keeps a steady
- * clock-driven output whatever its other inputs do. Adds it to bin. */
-gboolean vg_mixer_add_silence (GstBin *bin, GstElement *mixer, GError **error);
+/* An audiomixer that keeps a steady clock-driven output (silence when no
+ * input has data), or NULL and error. */
+GstElement *vg_mixer_new (const char *name, GError **error);
+/* Before adding mixer to a pipeline that may be running already: its output
+ * starts at the pipeline's current running time. */
+void vg_mixer_start_now (GstElement *mixer, GstElement *pipeline);
 
 /* Any thread: tells the room that a path's latency changed, so the pipeline
  * recomputes it (the room's bus handler does) and every mixer learns it. */

@@ -393,8 +393,10 @@ build_agent (VgRoom *room, GError **error)
 
   gst_bin_add (bin, room->agent_bin);
   GstElement *in_caps, *conv, *res, *out_caps;
-  if (!(room->agent_mixer = make_in (bin, "audiomixer", "agent-mix", error))
-      || !(in_caps = make_in (bin, "capsfilter", "agent-incaps", error))
+  if (!(room->agent_mixer = vg_mixer_new ("agent-mix", error)))
+    return FALSE;
+  gst_bin_add (bin, room->agent_mixer);
+  if (!(in_caps = make_in (bin, "capsfilter", "agent-incaps", error))
       || !(conv = make_in (bin, "audioconvert", "agent-conv", error))
       || !(res = make_in (bin, "audioresample", "agent-res", error))
       || !(out_caps = make_in (bin, "capsfilter", "agent-outcaps", error))
@@ -405,7 +407,6 @@ build_agent (VgRoom *room, GError **error)
   g_object_set (out_caps, "caps", caps, NULL);
   gst_caps_unref (caps);
   g_object_set (room->agent_tee, "allow-not-linked", TRUE, NULL);
-  gst_util_set_object_arg (G_OBJECT (room->agent_mixer), "start-time-selection", "first");
   if (!gst_element_link_many (room->agent_mixer, in_caps, room->agent_bin, conv, res, out_caps,
                               room->agent_tee, NULL))
     {
@@ -413,8 +414,6 @@ build_agent (VgRoom *room, GError **error)
                    "the agent template %s does not take and give raw audio", room->template_name);
       return FALSE;
     }
-  if (!vg_mixer_add_silence (bin, room->agent_mixer, error))
-    return FALSE;
   GstPad *out = gst_element_get_static_pad (conv, "sink");
   gst_pad_add_probe (out, GST_PAD_PROBE_TYPE_BUFFER, agent_output_probe, room, NULL);
   gst_object_unref (out);

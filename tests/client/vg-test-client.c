@@ -10,6 +10,7 @@
 #include <string.h>
 
 #define FRAME_SAMPLES 960 /* 20 ms */
+#define FRAME_MS 20
 
 struct _VgTestClient
 {
@@ -105,7 +106,9 @@ on_need_data (GstAppSrc *src, guint length, gpointer data)
   gst_app_src_push_buffer (src, buf);
 }
 
-/* After the pacer: the buffer leaves now, in real time. */
+/* After the pacer, which releases each buffer when its last sample has been
+ * "spoken" (ts-offset = one frame), as a microphone delivers it: its first
+ * sample was spoken one frame ago. */
 static GstPadProbeReturn
 on_paced (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
@@ -113,7 +116,7 @@ on_paced (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
   g_mutex_lock (&c->audio.lock);
   if (c->onset_armed && !c->onset_us && GST_BUFFER_PTS (buf) == c->onset_pts)
-    c->onset_us = g_get_monotonic_time ();
+    c->onset_us = g_get_monotonic_time () - FRAME_MS * 1000;
   g_mutex_unlock (&c->audio.lock);
   return GST_PAD_PROBE_OK;
 }
@@ -305,7 +308,7 @@ build_pipeline (VgTestClient *c, GError **error)
       GstElement *send = gst_parse_bin_from_description (
           "appsrc name=gen is-live=true format=time do-timestamp=false max-bytes=3840 "
           "caps=audio/x-raw,format=S16LE,layout=interleaved,rate=48000,channels=1 ! clocksync "
-          "name=pace ! audioconvert ! opusenc bitrate=32000 ! rtpopuspay pt=111",
+          "name=pace ts-offset=" G_STRINGIFY (FRAME_MS) "000000 ! audioconvert ! opusenc bitrate=32000 ! rtpopuspay pt=111",
           TRUE, error);
       if (!send)
         return FALSE;
