@@ -14,6 +14,7 @@ struct _VgGraphNode
   char *label;
   GstElement *tee;   /* owned ref or NULL */
   GstElement *mixer; /* owned ref or NULL */
+  gboolean direct_inputs; /* sources link to the mixer without a queue */
   gboolean detaching;
   guint pending; /* links still being unlinked while detaching */
   VgGraphDetachedFunc done;
@@ -25,7 +26,7 @@ struct _VgGraphLink
   VgRoomGraph *graph;
   VgGraphNode *src, *sink;
   GstPad *tee_pad; /* request pad of src->tee */
-  GstElement *queue;
+  GstElement *queue; /* NULL for a direct link */
   GstPad *mixer_pad; /* request pad of sink->mixer */
   gboolean unlinking;
 };
@@ -150,37 +151,53 @@ keep_flush_in_link (GstPad *pad, GstPadProbeInfo *info, gpointer data)
                                                                        : GST_PAD_PROBE_OK;
 }
 
-static gboolean
-graph_link (VgRoomGraph *graph, VgGraphNode *src, VgGraphNode *sink)
+static GstElement *
+make_link_queue (VgRoomGraph *graph)
 {
   char name[64];
   g_snprintf (name, sizeof name, "link%u", ++graph->link_serial);
   GstElement *queue = gst_element_factory_make ("queue", name);
-  if (!queue)
+  if (queue)
+    g_object_set (queue, "leaky", 2 /* downstream: drop the oldest */, "max-size-buffers", 0,
+                  "max-size-bytes", 0, "max-size-time", (guint64)LINK_QUEUE_MAX_NS, NULL);
+  return queue;
+}
+
+static gboolean
+graph_link (VgRoomGraph *graph, VgGraphNode *src, VgGraphNode *sink)
+{
+  GstElement *queue = NULL;
+  if (!sink->direct_inputs && !(queue = make_link_queue (graph)))
     return FALSE;
-  g_object_set (queue, "leaky", 2 /* downstream: drop the oldest */, "max-size-buffers", 0,
-                "max-size-bytes", 0, "max-size-time", (guint64)LINK_QUEUE_MAX_NS, NULL);
 
   VgGraphLink *link = g_new0 (VgGraphLink, 1);
   link->graph = graph;
   link->src = src;
   link->sink = sink;
-  link->queue = gst_object_ref (queue);
-  gst_bin_add (graph->bin, queue);
-
+  g_ptr_array_add (graph->links, link);
   link->tee_pad = gst_element_request_pad_simple (src->tee, "src_%u");
   link->mixer_pad = gst_element_request_pad_simple (sink->mixer, "sink_%u");
-  GstPad *qsink = gst_element_get_static_pad (queue, "sink");
-  GstPad *qsrc = gst_element_get_static_pad (queue, "src");
-  gst_pad_add_probe (qsrc, GST_PAD_PROBE_TYPE_EVENT_FLUSH, keep_flush_in_link, NULL, NULL);
-  gboolean ok
-      = link->tee_pad && link->mixer_pad && gst_pad_link (qsrc, link->mixer_pad) == GST_PAD_LINK_OK;
-  /* The queue runs before data can reach it from the tee. */
-  ok = ok && gst_element_sync_state_with_parent (queue);
-  ok = ok && gst_pad_link (link->tee_pad, qsink) == GST_PAD_LINK_OK;
-  gst_object_unref (qsink);
-  gst_object_unref (qsrc);
-  g_ptr_array_add (graph->links, link);
+  gboolean ok = link->tee_pad && link->mixer_pad;
+  if (queue)
+    {
+      link->queue = gst_object_ref (queue);
+      gst_bin_add (graph->bin, queue);
+      GstPad *qsink = gst_element_get_static_pad (queue, "sink");
+      GstPad *qsrc = gst_element_get_static_pad (queue, "src");
+      gst_pad_add_probe (qsrc, GST_PAD_PROBE_TYPE_EVENT_FLUSH, keep_flush_in_link, NULL, NULL);
+      ok = ok && gst_pad_link (qsrc, link->mixer_pad) == GST_PAD_LINK_OK;
+      /* The queue runs before data can reach it from the tee. */
+      ok = ok && gst_element_sync_state_with_parent (queue);
+      ok = ok && gst_pad_link (link->tee_pad, qsink) == GST_PAD_LINK_OK;
+      gst_object_unref (qsink);
+      gst_object_unref (qsrc);
+    }
+  else if (ok)
+    {
+      gst_pad_add_probe (link->tee_pad, GST_PAD_PROBE_TYPE_EVENT_FLUSH, keep_flush_in_link, NULL,
+                         NULL);
+      ok = gst_pad_link (link->tee_pad, link->mixer_pad) == GST_PAD_LINK_OK;
+    }
   if (!ok)
     g_warning ("rooms: cannot link %s to %s", src->label, sink->label);
   vg_room_graph_latency_changed (graph->bin);
@@ -188,9 +205,11 @@ graph_link (VgRoomGraph *graph, VgGraphNode *src, VgGraphNode *sink)
 }
 
 VgGraphNode *
-vg_room_graph_attach (VgRoomGraph *graph, const char *label, GstElement *tee, GstElement *mixer)
+vg_room_graph_attach (VgRoomGraph *graph, const char *label, GstElement *tee, GstElement *mixer,
+                      gboolean direct_inputs)
 {
   VgGraphNode *node = g_new0 (VgGraphNode, 1);
+  node->direct_inputs = direct_inputs;
   node->graph = graph;
   node->label = g_strdup (label);
   node->tee = tee ? gst_object_ref (tee) : NULL;
@@ -235,10 +254,14 @@ link_finish (gpointer data)
    * if it waits inside a stalled mixer (e.g. one whose webrtcbin has not
    * connected yet), so stopping the queue cannot deadlock on it. */
   gst_element_release_request_pad (link->sink->mixer, link->mixer_pad);
-  gst_element_set_locked_state (link->queue, TRUE);
-  gst_element_set_state (link->queue, GST_STATE_NULL);
+  if (link->queue)
+    {
+      gst_element_set_locked_state (link->queue, TRUE);
+      gst_element_set_state (link->queue, GST_STATE_NULL);
+    }
   gst_element_release_request_pad (link->src->tee, link->tee_pad);
-  gst_bin_remove (graph->bin, link->queue);
+  if (link->queue)
+    gst_bin_remove (graph->bin, link->queue);
 
   g_ptr_array_remove (graph->links, link);
   VgGraphNode *src = link->src, *sink = link->sink;
