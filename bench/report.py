@@ -64,8 +64,10 @@ def sessions(s):
           "WHIP `POST` to the first audible buffer coming back. *Round trip*: mouth to ear through "
           "the gateway (the client's Opus encode, the network, the gateway's jitterbuffer, decode, "
           "mix, encode, the client's jitterbuffer and decode): the onset of a tone burst after "
-          "silence, three per session. It includes the client's own encoder frame (20 ms) and pacing, so the "
-          "gateway's share is smaller than the figure. *Loss* and *jitter*: the "
+          "silence, three per session, timed from the tone's first sample being spoken (the client "
+          "sends each 20 ms buffer when its last sample is captured, as a microphone does). It "
+          "includes that 20 ms capture frame and 0–20 ms for the gateway's Opus frames to line up "
+          "with the client's, so the gateway's own share is smaller than the figure. *Loss* and *jitter*: the "
           "client's `webrtcbin` inbound-rtp statistics.\n")
     print("What the load client costs (so it is not mistaken for the gateway): " + "; ".join(
         f"{r['sessions']} sessions: {fmt(r.get('client_cpu_cores'))} cores, "

@@ -40,8 +40,8 @@ struct _VgTestClient
   GMutex events_lock;
   GPtrArray *events; /* received JSON texts */
   GstClockTime next_pts;
-  /* Round-trip measurement (audio.lock): the first tone buffer's PTS, when it
-   * left the pacer, and when a loud buffer came back. */
+  /* Round-trip measurement (audio.lock): the first tone buffer's PTS, when
+   * its first sample was spoken, and when a loud buffer came back. */
   gboolean onset_armed;
   GstClockTime onset_pts;
   gint64 onset_us, heard_us;

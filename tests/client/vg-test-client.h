@@ -62,8 +62,9 @@ void vg_test_client_send_samples (VgTestClient *client, const gint16 *samples, g
 gint16 *vg_test_load_audio_file (const char *path, gsize *n_samples, GError **error);
 
 /* Mouth-to-ear round trip: from silence, starts a tone and returns the
- * seconds from the tone leaving the sender's pacer to it being heard back
- * (encode, network, gateway, decode; needs an agent that echoes, e.g.
+ * seconds from its first sample being spoken (buffers leave like a
+ * microphone's, a 20 ms frame after their first sample) to it being heard
+ * back (encode, network, gateway, decode; needs an agent that echoes, e.g.
  * loopback.pipeline), or -1 on timeout. Leaves the tone on. */
 double vg_test_client_measure_round_trip (VgTestClient *client, double hz, guint timeout_ms);
 
