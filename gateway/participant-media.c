@@ -112,11 +112,9 @@ vg_participant_media_build (VgParticipantMedia *m, const char *prefix, gboolean 
 
   if (publisher)
     {
-      GstElement *dec, *conv, *res, *caps;
+      GstElement *dec, *caps;
       if (!(m->depay = make (m, "rtpopusdepay", "depay", error))
           || !(dec = make (m, "opusdec", "dec", error))
-          || !(conv = make (m, "audioconvert", "conv", error))
-          || !(res = make (m, "audioresample", "res", error))
           || !(caps = make (m, "capsfilter", "caps", error))
           || !(m->tee = make (m, "tee", "tee", error)))
         return FALSE;
@@ -126,9 +124,11 @@ vg_participant_media_build (VgParticipantMedia *m, const char *prefix, gboolean 
        * reported latency grows by 120 ms, which every mixer then waits out
        * whenever an input stalls. Voice to a model tolerates PLC well. */
       g_object_set (dec, "use-inband-fec", FALSE, "plc", TRUE, NULL);
+      /* Opus decodes straight to the room's rate and channels: no resampler
+       * (and no resampler latency) on the way in. */
       set_caps (caps, VG_ROOM_AUDIO_CAPS);
       g_object_set (m->tee, "allow-not-linked", TRUE, NULL);
-      GstElement *recv[] = { m->depay, dec, conv, res, caps, m->tee, NULL };
+      GstElement *recv[] = { m->depay, dec, caps, m->tee, NULL };
       memcpy (m->recv_chain, recv, sizeof recv);
       GstPad *pad = gst_element_get_static_pad (m->depay, "sink");
       gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST, count_rx,

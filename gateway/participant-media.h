@@ -1,6 +1,6 @@
 /* The GStreamer elements of one participant and their lifecycle:
- *   receive (publishers): webrtcbin ! rtpopusdepay ! opusdec ! audioconvert
- *                          ! audioresample ! room caps ! tee       (a graph source)
+ *   receive (publishers): webrtcbin ! rtpopusdepay ! opusdec
+ *                          ! room caps ! tee                        (a graph source)
  *   send: links ─ audiomixer (force-live) ! room caps ! opusenc ! rtpopuspay ! webrtcbin
  *                                                                  (a graph mixer) */
 #pragma once
@@ -18,7 +18,7 @@ typedef struct
   GstElement *tee;   /* tail of the receive chain, NULL for listeners */
   GstElement *mixer;
   GstElement *payloader;
-  GstElement *recv_chain[7]; /* depay .. tee, NULL-terminated (borrowed) */
+  GstElement *recv_chain[5]; /* depay .. tee, NULL-terminated (borrowed) */
   GstElement *send_chain[5]; /* mixer .. payloader, NULL-terminated (borrowed) */
   guint opus_pt;
   GMutex lock;         /* guards elements and incoming_linked (pad-added thread) */
