@@ -253,13 +253,16 @@ link_finish (gpointer data)
   /* Release the mixer pad first: it flushes, which wakes the queue's thread
    * if it waits inside a stalled mixer (e.g. one whose webrtcbin has not
    * connected yet), so stopping the queue cannot deadlock on it. */
-  gst_element_release_request_pad (link->sink->mixer, link->mixer_pad);
+  /* A link that failed to form may lack either pad. */
+  if (link->mixer_pad)
+    gst_element_release_request_pad (link->sink->mixer, link->mixer_pad);
   if (link->queue)
     {
       gst_element_set_locked_state (link->queue, TRUE);
       gst_element_set_state (link->queue, GST_STATE_NULL);
     }
-  gst_element_release_request_pad (link->src->tee, link->tee_pad);
+  if (link->tee_pad)
+    gst_element_release_request_pad (link->src->tee, link->tee_pad);
   if (link->queue)
     gst_bin_remove (graph->bin, link->queue);
 

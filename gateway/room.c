@@ -24,6 +24,7 @@ struct _VgRoom
   GPtrArray *participants; /* VgParticipant*, owned refs, join order */
   GPtrArray *closing;      /* participants still in the pipeline when it closed */
   GSource *bus_source, *tick_source, *empty_source;
+  GSource *latency_source; /* a pending latency recalculation */
   guint ticks;
   gboolean closed;
 };
@@ -262,6 +263,15 @@ participant_of_object (VgRoom *room, GstObject *object)
 }
 
 static gboolean
+recalculate_latency (gpointer data)
+{
+  VgRoom *room = data;
+  g_clear_pointer (&room->latency_source, g_source_unref);
+  gst_bin_recalculate_latency (GST_BIN (room->pipeline));
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
 on_bus_message (GstBus *bus, GstMessage *msg, gpointer data)
 {
   VgRoom *room = data;
@@ -275,8 +285,15 @@ on_bus_message (GstBus *bus, GstMessage *msg, gpointer data)
          * from its last latency query. The pipeline does not query again by
          * itself when the graph changes (a participant's decoder starts, a
          * link is added), and a mixer left with an old, shorter latency drops
-         * every buffer that arrives after it, for good: silence. */
-        gst_bin_recalculate_latency (GST_BIN (room->pipeline));
+         * every buffer that arrives after it, for good: silence. A join
+         * posts several (links, decoder, jitterbuffer): one query answers
+         * them all, so they are coalesced into one idle recalculation. */
+        if (!room->latency_source)
+          {
+            room->latency_source = g_idle_source_new ();
+            g_source_set_callback (room->latency_source, recalculate_latency, room, NULL);
+            g_source_attach (room->latency_source, room->context);
+          }
         break;
       case GST_MESSAGE_ERROR:
         {
@@ -539,6 +556,7 @@ vg_room_close (VgRoom *room, gboolean wait)
   clear_source (&room->bus_source);
   clear_source (&room->tick_source);
   clear_source (&room->empty_source);
+  clear_source (&room->latency_source);
   for (guint i = 0; i < room->participants->len; i++)
     {
       VgParticipant *p = g_ptr_array_index (room->participants, i);

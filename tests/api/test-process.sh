@@ -12,10 +12,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; [ -n "${2:-}" ] && sed 's/^/# /' <<<"$2"; }
+. "${VOXGATE_SOURCE_DIR:?}/tests/harness/tap.sh"
 check() { local name=$1; shift; if "$@"; then ok "$name"; else not_ok "$name"; fi; }
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -152,5 +149,4 @@ out=$("$bin" serve --port 0 2>&1); rc=$?
 check "unreadable TLS key is a clear error" test $rc -ne 0 -a -n "$(grep -F 'tls_cert/tls_key' <<<"$out")"
 unset VOXGATE_SERVER_TLS_CERT VOXGATE_SERVER_TLS_KEY
 
-echo "1..$n"
-[ $failed -eq 0 ]
+tap_done

@@ -794,13 +794,21 @@ vg_test_client_arm_round_trip (VgTestClient *c, double hz)
   return TRUE;
 }
 
+/* Seconds from *from_us to *to_us (fields of c, read under audio.lock), or -1
+ * while either is unset. */
+static double
+seconds_between (VgTestClient *c, const gint64 *from_us, const gint64 *to_us)
+{
+  g_mutex_lock (&c->audio.lock);
+  double seconds = *from_us && *to_us ? (*to_us - *from_us) / 1e6 : -1;
+  g_mutex_unlock (&c->audio.lock);
+  return seconds;
+}
+
 double
 vg_test_client_get_round_trip (VgTestClient *c)
 {
-  g_mutex_lock (&c->audio.lock);
-  double seconds = c->onset_us && c->heard_us ? (c->heard_us - c->onset_us) / 1e6 : -1;
-  g_mutex_unlock (&c->audio.lock);
-  return seconds;
+  return seconds_between (c, &c->onset_us, &c->heard_us);
 }
 
 double
@@ -821,10 +829,7 @@ vg_test_client_measure_round_trip (VgTestClient *c, double hz, guint timeout_ms)
 double
 vg_test_client_get_first_audio_seconds (VgTestClient *c)
 {
-  g_mutex_lock (&c->audio.lock);
-  double seconds = c->first_audio_us && c->signal_us ? (c->first_audio_us - c->signal_us) / 1e6 : -1;
-  g_mutex_unlock (&c->audio.lock);
-  return seconds;
+  return seconds_between (c, &c->signal_us, &c->first_audio_us);
 }
 
 /* Adds up the inbound-rtp entries of a webrtcbin stats structure. */

@@ -15,10 +15,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; [ -n "${2:-}" ] && sed 's/^/# /' <<<"$2"; }
+. "${VOXGATE_SOURCE_DIR:?}/tests/harness/tap.sh"
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 VOXGATE_AGENT_PIPELINE=loopback.pipeline VOXGATE_AGENT_PIPELINES_DIR="$src/pipelines" \
@@ -56,5 +53,4 @@ if ! kill -0 "$pid" 2>/dev/null; then
 else
   not_ok "stops cleanly with a room open"
 fi
-echo "1..$n"
-[ $failed -eq 0 ]
+tap_done

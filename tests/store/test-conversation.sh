@@ -22,13 +22,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {
-  n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"
-  [ -n "${2:-}" ] && sed 's/^/# /' <<<"$2"
-}
+. "$src/tests/harness/tap.sh"
 
 # Prints the rows the conversation left as one JSON object, from either backend.
 dump_rows() { # backend room
@@ -131,5 +125,4 @@ run_conversation sqlite
 export VOXGATE_STORE_URL
 VOXGATE_STORE_URL=$("$harness" start "$work/pg")
 run_conversation postgres
-echo "1..$n"
-[ $failed -eq 0 ]
+tap_done

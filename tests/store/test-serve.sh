@@ -18,12 +18,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $1"; }
+. "$src/tests/harness/tap.sh"
 check() { if eval "$2"; then ok "$1"; else not_ok "$1"; fi; }
 
-echo "1..12"
 out=$("$bin" migrate --data-dir "$tmp/data" 2>/dev/null)
 check "sqlite: first migrate applies both" '[ "$out" = "voxgate: 2 migrations applied (sqlite)" ]'
 out=$("$bin" migrate --data-dir "$tmp/data" 2>/dev/null)
@@ -73,3 +70,4 @@ rc=$?
 pid=
 check "serve: clean exit on SIGTERM" '[ $rc -eq 0 ]'
 check "serve: no leftover spool after a clean stop with the database up" '[ ! -e "$tmp/data/store-spool.jsonl" ]'
+tap_done
