@@ -216,7 +216,8 @@ vg_agent_answer_function_call (GstElement *agent, const GstStructure *s)
 }
 
 gboolean
-vg_agent_apply_client_event (GstElement *agent, const char *json, const char **error_code, char **typed_text)
+vg_agent_apply_client_event (GstElement *agent, const char *json, const char **error_code,
+                             char **typed_text)
 {
   if (strlen (json) > CLIENT_TEXT_MAX_BYTES)
     {

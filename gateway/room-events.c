@@ -65,7 +65,8 @@ vg_room_publish (VgRoom *room, VgEventType type, VgParticipant *p)
   if (p && type == VG_EVENT_PARTICIPANT_JOINED)
     e.connect_seconds = vg_participant_get_connect_seconds (p);
   emit (room, &e, p);
-  if (p && type == VG_EVENT_PARTICIPANT_JOINED && vg_participant_get_kind (p) == VG_PARTICIPANT_PUBLISHER)
+  if (p && type == VG_EVENT_PARTICIPANT_JOINED
+      && vg_participant_get_kind (p) == VG_PARTICIPANT_PUBLISHER)
     {
       VgEvent t = { .type = VG_EVENT_TRACK_PUBLISHED, .connect_seconds = -1 };
       emit (room, &t, p);
@@ -76,9 +77,16 @@ void
 vg_room_publish_typed_text (VgRoom *room, VgParticipant *participant, const char *text)
 {
   static guint serial;
-  g_autofree char *item = g_strdup_printf ("typed_%s_%u", vg_participant_get_session_id (participant), ++serial);
-  VgEvent e = { .type = VG_EVENT_AGENT_TRANSCRIPT, .connect_seconds = -1, .response_latency_ms = -1,
-                .audio_seconds = -1, .role = "user", .item_id = item, .text = text, .final = TRUE };
+  g_autofree char *item
+      = g_strdup_printf ("typed_%s_%u", vg_participant_get_session_id (participant), ++serial);
+  VgEvent e = { .type = VG_EVENT_AGENT_TRANSCRIPT,
+                .connect_seconds = -1,
+                .response_latency_ms = -1,
+                .audio_seconds = -1,
+                .role = "user",
+                .item_id = item,
+                .text = text,
+                .final = TRUE };
 
   if (events_of (room))
     emit (room, &e, NULL);

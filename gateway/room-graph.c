@@ -56,8 +56,8 @@ vg_mixer_new (const char *name, GError **error)
   /* force-live: the mixer produces its 10 ms periods from the clock, silence
    * included, whichever inputs come and go; no silent source (and its
    * thread) is needed to keep it running. */
-  GstElement *mixer = gst_element_factory_make_full ("audiomixer", "name", name, "force-live",
-                                                     TRUE, NULL);
+  GstElement *mixer
+      = gst_element_factory_make_full ("audiomixer", "name", name, "force-live", TRUE, NULL);
   if (!mixer)
     g_set_error (error, VG_ROOMS_ERROR, VG_ROOMS_ERROR_PIPELINE,
                  "GStreamer element 'audiomixer' is not available");

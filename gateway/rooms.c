@@ -177,9 +177,9 @@ vg_rooms_new_with_settings (const VgRoomsSettings *settings, VgMetrics *metrics)
 static gpointer
 warm_up (gpointer data)
 {
-  static const char *const factories[] = { "webrtcbin", "dtlsdec",  "nicesrc",    "sctpenc",
-                                           "rtpopusdepay", "opusdec", "opusenc", "audiomixer",
-                                           NULL };
+  static const char *const factories[]
+      = { "webrtcbin", "dtlsdec", "nicesrc",    "sctpenc", "rtpopusdepay",
+          "opusdec",   "opusenc", "audiomixer", NULL };
   for (guint i = 0; factories[i]; i++)
     {
       GstElement *e = gst_element_factory_make (factories[i], NULL);

@@ -50,7 +50,7 @@ struct _GstEchoAgent
   GByteArray *turn;
   guint turns;
 
-  gint typed;          /* atomic: typed messages so far (send-text) */
+  gint typed; /* atomic: typed messages so far (send-text) */
 
   VgPlayout *playout;
   VgPacedSrc *paced;
@@ -367,7 +367,8 @@ gst_echo_agent_send_text (GstEchoAgent *self, const char *text)
 
   if (!text || !*text || !g_utf8_validate (text, -1, NULL))
     {
-      vg_agent_post_error (GST_ELEMENT (self), "invalid_text", "send-text needs non-empty UTF-8 text", FALSE);
+      vg_agent_post_error (GST_ELEMENT (self), "invalid_text",
+                           "send-text needs non-empty UTF-8 text", FALSE);
       return;
     }
   n = g_atomic_int_add (&self->typed, 1) + 1;
@@ -409,9 +410,9 @@ gst_echo_agent_class_init (GstEchoAgentClass *klass)
                          300000, DEFAULT_MAX_TURN_MS, RW));
 
   /* The same action signal as openairealtime, so a typed message works offline too. */
-  g_signal_new_class_handler ("send-text", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,
-                              G_CALLBACK (gst_echo_agent_send_text), NULL, NULL, NULL, G_TYPE_NONE, 1,
-                              G_TYPE_STRING);
+  g_signal_new_class_handler (
+      "send-text", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,
+      G_CALLBACK (gst_echo_agent_send_text), NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);

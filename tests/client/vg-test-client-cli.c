@@ -95,7 +95,8 @@ main (int argc, char **argv)
     { "whep", 0, 0, G_OPTION_ARG_NONE, &whep, "listen with WHEP instead of publishing", NULL },
     { "no-leave", 0, 0, G_OPTION_ARG_NONE, &no_leave, "vanish without DELETE", NULL },
     { "rtt", 0, 0, G_OPTION_ARG_INT, &rtt_samples,
-      "measure N round trips on every peer (needs loopback.pipeline and --room-per-peer or one peer)",
+      "measure N round trips on every peer (needs loopback.pipeline and --room-per-peer or one "
+      "peer)",
       "N" },
     { NULL }
   };
@@ -121,10 +122,10 @@ main (int argc, char **argv)
   GPtrArray *clients = g_ptr_array_new_with_free_func ((GDestroyNotify)vg_test_client_free);
   for (int i = 0; i < peers; i++)
     {
-      g_autofree char *identity
-          = !identity_prefix ? g_strdup_printf ("load-%d-%d", (int)getpid (), i)
-            : peers == 1     ? g_strdup (identity_prefix)
-                             : g_strdup_printf ("%s-%d", identity_prefix, i);
+      g_autofree char *identity = !identity_prefix
+                                      ? g_strdup_printf ("load-%d-%d", (int)getpid (), i)
+                                  : peers == 1 ? g_strdup (identity_prefix)
+                                               : g_strdup_printf ("%s-%d", identity_prefix, i);
       g_autofree char *peer_room
           = room_per_peer ? g_strdup_printf ("%s-%d", room, i) : g_strdup (room);
       g_autofree char *endpoint
@@ -209,7 +210,8 @@ main (int argc, char **argv)
       for (guint i = 0; i < clients->len; i++)
         {
           VgTestClient *c = g_ptr_array_index (clients, i);
-          if (vg_test_client_is_connected (c) && vg_test_client_arm_round_trip (c, r % 2 ? 660 : 880))
+          if (vg_test_client_is_connected (c)
+              && vg_test_client_arm_round_trip (c, r % 2 ? 660 : 880))
             g_ptr_array_add (armed, c);
         }
       vg_test_wait_until (all_round_trips_done, armed, 3000);

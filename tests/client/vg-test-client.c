@@ -29,8 +29,8 @@ struct _VgTestClient
   char *error;
 
   gint64 start_us;
-  gint64 signal_us;      /* the offer left (POST sent) */
-  gint64 first_audio_us; /* audio.lock: the first audible buffer arrived */
+  gint64 signal_us;        /* the offer left (POST sent) */
+  gint64 first_audio_us;   /* audio.lock: the first audible buffer arrived */
   gint connected_us_delta; /* atomic-ish: set once */
   gint connection_state;   /* atomic GstWebRTCPeerConnectionState */
   gint gathering_done;     /* atomic */
@@ -308,7 +308,8 @@ build_pipeline (VgTestClient *c, GError **error)
       GstElement *send = gst_parse_bin_from_description (
           "appsrc name=gen is-live=true format=time do-timestamp=false max-bytes=3840 "
           "caps=audio/x-raw,format=S16LE,layout=interleaved,rate=48000,channels=1 ! clocksync "
-          "name=pace ts-offset=" G_STRINGIFY (FRAME_MS) "000000 ! audioconvert ! opusenc bitrate=32000 ! rtpopuspay pt=111",
+          "name=pace ts-offset=" G_STRINGIFY (
+              FRAME_MS) "000000 ! audioconvert ! opusenc bitrate=32000 ! rtpopuspay pt=111",
           TRUE, error);
       if (!send)
         return FALSE;

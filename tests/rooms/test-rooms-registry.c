@@ -263,11 +263,13 @@ test_agent_events (void)
   const char *code = NULL;
   g_assert_false (vg_agent_apply_client_event (NULL, "{", &code, NULL));
   g_assert_cmpstr (code, ==, "bad_json");
-  g_assert_false (vg_agent_apply_client_event (NULL, "{\"type\":\"text\",\"text\":3}", &code, NULL));
+  g_assert_false (
+      vg_agent_apply_client_event (NULL, "{\"type\":\"text\",\"text\":3}", &code, NULL));
   g_assert_cmpstr (code, ==, "bad_json");
   g_assert_false (vg_agent_apply_client_event (NULL, "{\"type\":\"dance\"}", &code, NULL));
   g_assert_cmpstr (code, ==, "unknown_type");
-  g_assert_false (vg_agent_apply_client_event (NULL, "{\"type\":\"text\",\"text\":\"x\"}", &code, NULL));
+  g_assert_false (
+      vg_agent_apply_client_event (NULL, "{\"type\":\"text\",\"text\":\"x\"}", &code, NULL));
   g_assert_cmpstr (code, ==, "no_agent");
   g_autofree char *big = g_strnfill (20000, 'a');
   g_assert_false (vg_agent_apply_client_event (NULL, big, &code, NULL));

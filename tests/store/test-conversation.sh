@@ -29,20 +29,22 @@ dump_rows() { # backend room
   python3 - "$@" <<'EOF_PY'
 import json, subprocess, sys
 backend, room = sys.argv[1], sys.argv[2]
+# ROOM is the one parameter: "?" for sqlite3, psql's :'room' variable for PostgreSQL.
 queries = {
-  "conversations": "SELECT id, identity, status, pipeline, ended_at IS NOT NULL FROM conversations WHERE room = '%s'" % room,
-  "messages": "SELECT m.seq, m.role, m.text FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.room = '%s' ORDER BY m.seq" % room,
-  "analytics": "SELECT identity, duration_seconds, user_turns, agent_turns, conversation_id IS NOT NULL FROM session_analytics WHERE room = '%s'" % room,
+  "conversations": "SELECT id, identity, status, pipeline, ended_at IS NOT NULL FROM conversations WHERE room = ROOM",
+  "messages": "SELECT m.seq, m.role, m.text FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.room = ROOM ORDER BY m.seq",
+  "analytics": "SELECT identity, duration_seconds, user_turns, agent_turns, conversation_id IS NOT NULL FROM session_analytics WHERE room = ROOM",
 }
 out = {}
 if backend == "sqlite":
     import sqlite3
     db = sqlite3.connect(sys.argv[3])
     for k, q in queries.items():
-        out[k] = [list(r) for r in db.execute(q)]
+        out[k] = [list(r) for r in db.execute(q.replace("ROOM", "?"), (room,))]
 else:
     for k, q in queries.items():
-        text = subprocess.run(["psql", "-XAtF", "\t", sys.argv[3], "-c", q], check=True,
+        text = subprocess.run(["psql", "-XAtF", "\t", "-v", "room=" + room, sys.argv[3]],
+                              input=q.replace("ROOM", ":'room'") + ";\n", check=True,
                               capture_output=True, text=True).stdout
         out[k] = [line.split("\t") for line in text.splitlines() if line]
 print(json.dumps(out))
