@@ -30,9 +30,8 @@ typedef struct
 } VgParticipantMedia;
 
 /* Opus for speech: see the comment at encoder creation in participant-media.c. */
-#define VG_OPUS_BITRATE 32000
+#define VG_OPUS_BITRATE 40000
 #define VG_OPUS_COMPLEXITY 5
-#define VG_OPUS_EXPECTED_LOSS_PERCENT 10
 
 gboolean vg_participant_media_build (VgParticipantMedia *m, const char *prefix, gboolean publisher,
                                      guint opus_pt, const VgRoomsSettings *settings,
