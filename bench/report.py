@@ -89,13 +89,26 @@ def store(s):
     print(table(["backend", "messages/s", "read p50 ms", "read p99 ms"], rows))
 
 
+def opus(s):
+    print(f"The encoder toward participants, alone: {s.get('audio_seconds')} s of espeak-ng speech "
+          "at 48 kHz encoded by `gst-launch-1.0 … ! opusenc … ! fakesink` (user + system CPU), "
+          "and the decoded audio's distance to the source over speech frames (an objective "
+          "proxy, not a perceptual score). The first row is what the gateway uses.\n")
+    rows = [[name, v.get("cpu_seconds"), v.get("core_percent_per_encoder"),
+             v.get("log_spectral_distance_db"), v.get("segmental_snr_db")]
+            for name, v in s.get("settings", {}).items()]
+    print(table(["settings", "CPU s", "% of a core per encoder", "log-spectral distance dB",
+                 "segmental SNR dB"], rows))
+
+
 r = json.load(open(sys.argv[1]))
 print("# voxgate benchmarks\n")
 print(f"Machine: {r['cores']} cores, {r['cpu']}. Commit `{r['commit']}`, run {r['date']}.")
 print("Produced by `make bench` (bench/run.sh, raw figures in bench/results.json); numbers are "
       "this machine's, re-run to compare.\n")
-renderers = {"tokens": tokens, "sessions": sessions, "realtime": realtime, "store": store}
-for section in ["sessions", "tokens", "realtime", "store"]:
+renderers = {"tokens": tokens, "sessions": sessions, "realtime": realtime, "store": store,
+             "opus": opus}
+for section in ["sessions", "opus", "tokens", "realtime", "store"]:
     if section in r["sections"]:
         print(f"## {section}\n")
         renderers[section](r["sections"][section])

@@ -10,6 +10,7 @@ sections=(
   "realtime:bench/realtime/run.sh"
   "store:bench/store/run.sh"
   "sessions:bench/sessions/run.sh"
+  "opus:bench/opus/run.sh"
 )
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 cpu=$(awk -F: '/model name/ {gsub(/^ +/,"",$2); print $2; exit}' /proc/cpuinfo)

@@ -75,6 +75,22 @@ silence_when_muted (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
+/* Before DTLS is up webrtcbin blocks the data it is given, and a blocked
+ * mixer would block, through its direct links, every source of the room
+ * (room-graph.h). Audio from before the connection is stale anyway. */
+static GstPadProbeReturn
+drop_until_connected (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  VgParticipantMedia *m = data;
+  return g_atomic_int_get (&m->connected) ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
+}
+
+void
+vg_participant_media_set_connected (VgParticipantMedia *m, gboolean connected)
+{
+  g_atomic_int_set (&m->connected, connected);
+}
+
 /* webrtcbin paces what it sends with clocksync elements, which hold every
  * packet until its running time plus the latency upstream of them. Our
  * upstream is a live mixer, paced by the clock already, and its reported
@@ -161,6 +177,10 @@ vg_participant_media_build (VgParticipantMedia *m, const char *prefix, gboolean 
   gst_util_set_object_arg (G_OBJECT (enc), "audio-type", "restricted-lowdelay");
   g_object_set (enc, "bitrate", VG_OPUS_BITRATE, "complexity", VG_OPUS_COMPLEXITY, NULL);
   g_object_set (m->payloader, "pt", opus_pt, NULL);
+  GstPad *rtp_out = gst_element_get_static_pad (m->payloader, "src");
+  gst_pad_add_probe (rtp_out, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                     drop_until_connected, m, NULL);
+  gst_object_unref (rtp_out);
   GstElement *send[] = { m->mixer, out_caps, enc, m->payloader, NULL };
   memcpy (m->send_chain, send, sizeof send);
   return TRUE;

@@ -26,6 +26,7 @@ typedef struct
   gboolean incoming_linked;
   gint64 last_rx_us; /* atomic: monotonic time of the last RTP packet in */
   gint muted;        /* atomic: the room hears silence from this publisher */
+  gint connected;    /* atomic: webrtcbin is connected; RTP is dropped before */
   char *prefix;
 } VgParticipantMedia;
 
@@ -41,6 +42,10 @@ gboolean vg_participant_media_add_to (VgParticipantMedia *m, GstBin *bin, GError
 /* pad-added of webrtcbin (streaming thread): links the remote audio. */
 void vg_participant_media_link_incoming (VgParticipantMedia *m, GstPad *pad);
 gint64 vg_participant_media_last_rx_us (VgParticipantMedia *m);
+/* Any thread: whether webrtcbin's peer connection is connected. Until it is,
+ * the participant's outgoing RTP is dropped rather than handed to webrtcbin,
+ * which would hold it until DTLS is up and block the mixer behind it. */
+void vg_participant_media_set_connected (VgParticipantMedia *m, gboolean connected);
 /* Stops every element on a GStreamer worker thread, removes them from the
  * bin, then runs done on context. */
 void vg_participant_media_stop_async (VgParticipantMedia *m, GMainContext *context,

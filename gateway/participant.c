@@ -347,6 +347,9 @@ on_connection_state (GObject *webrtc, GParamSpec *pspec, gpointer data)
 {
   GstWebRTCPeerConnectionState state;
   g_object_get (webrtc, "connection-state", &state, NULL);
+  /* Here, not on the main context: the mixer's output opens at once. */
+  vg_participant_media_set_connected (&((VgParticipant *)data)->media,
+                                      state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED);
   participant_invoke (data, handle_connection_state, GINT_TO_POINTER (state), NULL);
 }
 

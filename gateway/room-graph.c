@@ -2,10 +2,6 @@
 #include "gateway/room-graph.h"
 #include "gateway/rooms.h"
 
-/* A link may hold this much audio while a mixer waits; beyond it the oldest
- * audio is dropped (leaky) so a slow mixer never blocks a source's tee. */
-#define LINK_QUEUE_MAX_NS (200 * GST_MSECOND)
-
 typedef struct _VgGraphLink VgGraphLink;
 
 struct _VgGraphNode
@@ -14,7 +10,6 @@ struct _VgGraphNode
   char *label;
   GstElement *tee;   /* owned ref or NULL */
   GstElement *mixer; /* owned ref or NULL */
-  gboolean direct_inputs; /* sources link to the mixer without a queue */
   gboolean detaching;
   guint pending; /* links still being unlinked while detaching */
   VgGraphDetachedFunc done;
@@ -25,8 +20,7 @@ struct _VgGraphLink
 {
   VgRoomGraph *graph;
   VgGraphNode *src, *sink;
-  GstPad *tee_pad; /* request pad of src->tee */
-  GstElement *queue; /* NULL for a direct link */
+  GstPad *tee_pad;   /* request pad of src->tee */
   GstPad *mixer_pad; /* request pad of sink->mixer */
   gboolean unlinking;
 };
@@ -37,7 +31,6 @@ struct _VgRoomGraph
   GMainContext *context;
   GPtrArray *nodes; /* VgGraphNode*, owned */
   GPtrArray *links; /* VgGraphLink*, owned */
-  guint link_serial;
 };
 
 GstElement *
@@ -112,7 +105,6 @@ link_free (VgGraphLink *link)
 {
   g_clear_object (&link->tee_pad);
   g_clear_object (&link->mixer_pad);
-  g_clear_object (&link->queue);
   g_free (link);
 }
 
@@ -139,10 +131,9 @@ vg_room_graph_count_links (VgRoomGraph *graph)
 }
 
 /* A source flushes on barge-in (the agent drops what it had not played). The
- * link's queue flushes with it, but the flush stops there: a mixer whose only
- * input flushed would flush its whole output into the listener's webrtcbin,
- * and it expects flush-start and flush-stop from one thread, which a
- * playout ticker does not give. */
+ * flush stops at the link: a mixer whose only input flushed would flush its
+ * whole output into the listener's webrtcbin, and it expects flush-start and
+ * flush-stop from one thread, which a playout ticker does not give. */
 static GstPadProbeReturn
 keep_flush_in_link (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
@@ -151,25 +142,9 @@ keep_flush_in_link (GstPad *pad, GstPadProbeInfo *info, gpointer data)
                                                                        : GST_PAD_PROBE_OK;
 }
 
-static GstElement *
-make_link_queue (VgRoomGraph *graph)
-{
-  char name[64];
-  g_snprintf (name, sizeof name, "link%u", ++graph->link_serial);
-  GstElement *queue = gst_element_factory_make ("queue", name);
-  if (queue)
-    g_object_set (queue, "leaky", 2 /* downstream: drop the oldest */, "max-size-buffers", 0,
-                  "max-size-bytes", 0, "max-size-time", (guint64)LINK_QUEUE_MAX_NS, NULL);
-  return queue;
-}
-
 static gboolean
 graph_link (VgRoomGraph *graph, VgGraphNode *src, VgGraphNode *sink)
 {
-  GstElement *queue = NULL;
-  if (!sink->direct_inputs && !(queue = make_link_queue (graph)))
-    return FALSE;
-
   VgGraphLink *link = g_new0 (VgGraphLink, 1);
   link->graph = graph;
   link->src = src;
@@ -178,21 +153,7 @@ graph_link (VgRoomGraph *graph, VgGraphNode *src, VgGraphNode *sink)
   link->tee_pad = gst_element_request_pad_simple (src->tee, "src_%u");
   link->mixer_pad = gst_element_request_pad_simple (sink->mixer, "sink_%u");
   gboolean ok = link->tee_pad && link->mixer_pad;
-  if (queue)
-    {
-      link->queue = gst_object_ref (queue);
-      gst_bin_add (graph->bin, queue);
-      GstPad *qsink = gst_element_get_static_pad (queue, "sink");
-      GstPad *qsrc = gst_element_get_static_pad (queue, "src");
-      gst_pad_add_probe (qsrc, GST_PAD_PROBE_TYPE_EVENT_FLUSH, keep_flush_in_link, NULL, NULL);
-      ok = ok && gst_pad_link (qsrc, link->mixer_pad) == GST_PAD_LINK_OK;
-      /* The queue runs before data can reach it from the tee. */
-      ok = ok && gst_element_sync_state_with_parent (queue);
-      ok = ok && gst_pad_link (link->tee_pad, qsink) == GST_PAD_LINK_OK;
-      gst_object_unref (qsink);
-      gst_object_unref (qsrc);
-    }
-  else if (ok)
+  if (ok)
     {
       gst_pad_add_probe (link->tee_pad, GST_PAD_PROBE_TYPE_EVENT_FLUSH, keep_flush_in_link, NULL,
                          NULL);
@@ -205,11 +166,9 @@ graph_link (VgRoomGraph *graph, VgGraphNode *src, VgGraphNode *sink)
 }
 
 VgGraphNode *
-vg_room_graph_attach (VgRoomGraph *graph, const char *label, GstElement *tee, GstElement *mixer,
-                      gboolean direct_inputs)
+vg_room_graph_attach (VgRoomGraph *graph, const char *label, GstElement *tee, GstElement *mixer)
 {
   VgGraphNode *node = g_new0 (VgGraphNode, 1);
-  node->direct_inputs = direct_inputs;
   node->graph = graph;
   node->label = g_strdup (label);
   node->tee = tee ? gst_object_ref (tee) : NULL;
@@ -243,28 +202,18 @@ node_link_done (VgGraphNode *node)
     done (data);
 }
 
-/* Main context: the tee pad is unlinked; stop the queue and give the pads back. */
+/* Main context: the tee pad is unlinked; give the pads back. */
 static gboolean
 link_finish (gpointer data)
 {
   VgGraphLink *link = data;
   VgRoomGraph *graph = link->graph;
 
-  /* Release the mixer pad first: it flushes, which wakes the queue's thread
-   * if it waits inside a stalled mixer (e.g. one whose webrtcbin has not
-   * connected yet), so stopping the queue cannot deadlock on it. */
   /* A link that failed to form may lack either pad. */
   if (link->mixer_pad)
     gst_element_release_request_pad (link->sink->mixer, link->mixer_pad);
-  if (link->queue)
-    {
-      gst_element_set_locked_state (link->queue, TRUE);
-      gst_element_set_state (link->queue, GST_STATE_NULL);
-    }
   if (link->tee_pad)
     gst_element_release_request_pad (link->src->tee, link->tee_pad);
-  if (link->queue)
-    gst_bin_remove (graph->bin, link->queue);
 
   g_ptr_array_remove (graph->links, link);
   VgGraphNode *src = link->src, *sink = link->sink;

@@ -2,10 +2,11 @@
  * (an audiomixer each), linked so that every mixer hears every source except
  * its own (mix-minus). The agent is one node: its mixer hears all publishers,
  * its tee feeds everyone. A publisher is both a source and a mixer; a WHEP
- * listener is only a mixer. Each link is tee ! queue (leaky) ! mixer, so a
- * mixer that stalls (its webrtcbin not connected yet) only loses its own
- * audio; a mixer that never stalls (the agent's: its output feeds only such
- * links) takes its inputs directly, without a queue and its thread.
+ * listener is only a mixer. Each link is a tee pad linked straight to a
+ * mixer pad: no queue and no thread per link. That is safe because no mixer
+ * ever blocks: the agent's output ends in participants' mixers, and each
+ * participant's mixer output is dropped until its webrtcbin is connected
+ * (participant-media.c), so it never waits on a webrtcbin that holds data.
  *
  * Linking happens on the main context. Detaching a node is asynchronous:
  * each tee pad is unlinked from an IDLE pad probe, so no streaming thread is
@@ -30,10 +31,9 @@ VgRoomGraph *vg_room_graph_new (GstBin *bin, GMainContext *context);
 void vg_room_graph_free (VgRoomGraph *graph);
 
 /* tee and mixer may be NULL (not a source / not a mixer). The elements must
- * already be in the graph's bin. Links the node with every other node;
- * direct_inputs: sources link to this mixer without a queue. */
+ * already be in the graph's bin. Links the node with every other node. */
 VgGraphNode *vg_room_graph_attach (VgRoomGraph *graph, const char *label, GstElement *tee,
-                                   GstElement *mixer, gboolean direct_inputs);
+                                   GstElement *mixer);
 /* Unlinks every link of node; done runs on the main context afterwards and
  * the node is freed. The node's own tee and mixer are left to the caller. */
 void vg_room_graph_detach (VgRoomGraph *graph, VgGraphNode *node, VgGraphDetachedFunc done,

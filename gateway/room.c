@@ -463,9 +463,7 @@ vg_room_new (VgRooms *rooms, const char *name, const char *template_name, guint 
       vg_room_unref (room);
       return NULL;
     }
-  /* The agent's mixer never stalls: what follows it ends in leaky links. */
-  room->agent_node
-      = vg_room_graph_attach (room->graph, "agent", room->agent_tee, room->agent_mixer, TRUE);
+  room->agent_node = vg_room_graph_attach (room->graph, "agent", room->agent_tee, room->agent_mixer);
 
   GstBus *bus = gst_pipeline_get_bus (room->pipeline);
   room->bus_source = gst_bus_create_watch (bus);
@@ -624,7 +622,7 @@ vg_room_join (VgRoom *room, const VgJoinRequest *request, VgJoinCallback callbac
                                             vg_participant_get_identity (p));
   vg_participant_set_graph_node (p, vg_room_graph_attach (room->graph, label,
                                                           vg_participant_get_tee (p),
-                                                          vg_participant_get_mixer (p), FALSE));
+                                                          vg_participant_get_mixer (p)));
   return p;
 }
 

@@ -350,6 +350,52 @@ test_churn (void)
   vg_rooms_fixture_clear (&f);
 }
 
+static void
+ignore_answer (VgParticipant *p, const char *answer, const GError *error, gpointer data)
+{
+  *(gboolean *)data = answer != NULL;
+}
+
+/* A participant whose peer never connects (its offer came from a client that
+ * is gone) must not take the room's audio with it: its webrtcbin holds what
+ * it is given until DTLS is up, so its mixer, fed straight from the agent,
+ * would block the agent, and everyone else would hear nothing. */
+static void
+test_unconnected_peer_does_not_stall_the_room (void)
+{
+  VgRoomsFixture f;
+  vg_rooms_fixture_init (&f, NULL, "loopback.pipeline", 15000);
+  f.room = g_strdup ("stall");
+  VgTestClient *alice = join (&f, "alice", 440, FALSE);
+  vg_test_wait_until (hears_440_for_a_second, alice, 5000);
+
+  VgTestClient *gone = vg_test_client_new ("gone", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *offer = vg_test_client_make_offer (gone, 5000, &error);
+  g_assert_no_error (error);
+  vg_test_client_free (gone);
+  gboolean answered = FALSE;
+  VgJoinRequest req = { .kind = VG_PARTICIPANT_PUBLISHER, .identity = "ghost", .offer_sdp = offer };
+  g_assert_nonnull (vg_room_join (vg_rooms_lookup (f.rooms, "stall"), &req, ignore_answer,
+                                  &answered, &error));
+  g_assert_no_error (error);
+  g_assert_true (vg_rooms_fixture_wait_participants (&f, "stall", 2, 5000));
+
+  /* Long enough for whatever webrtcbin buffers before blocking to fill. */
+  vg_test_run_for (3000);
+  VgParticipant *ghost
+      = vg_room_lookup_participant (vg_rooms_lookup (f.rooms, "stall"), "ghost");
+  g_assert_nonnull (ghost);
+  g_assert_true (answered);
+  g_assert_cmpint (vg_participant_get_state (ghost), ==, VG_PARTICIPANT_JOINING);
+  double level = vg_test_client_tone_level (alice, 440, 1000);
+  g_test_message ("alice hears her tone at %.3f with an unconnected peer in the room", level);
+  g_assert_cmpfloat (level, >, 0.05);
+
+  vg_test_client_free (alice);
+  vg_rooms_fixture_clear (&f);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -360,6 +406,8 @@ main (int argc, char **argv)
   g_test_add_func ("/rooms/media/data-channel", test_data_channel);
   g_test_add_func ("/rooms/media/echo-spoken-turn", test_echo_spoken_turn);
   g_test_add_func ("/rooms/media/vanished-client-removed", test_vanished_client_removed);
+  g_test_add_func ("/rooms/media/unconnected-peer-does-not-stall-the-room",
+                   test_unconnected_peer_does_not_stall_the_room);
   g_test_add_func ("/rooms/media/churn", test_churn);
   return g_test_run ();
 }
