@@ -2,6 +2,8 @@
  * registry: audio round trip, mix-minus, the events channel, a vanishing
  * client, churn. The HTTP (WHIP/WHEP) side is in test-whip.c. */
 #include "rooms-fixture.h"
+#include "gateway/opus-size-cache.h"
+#include <dlfcn.h>
 #include <glib/gstdio.h>
 #include <gst/base/gstaggregator.h>
 #include <math.h>
@@ -99,6 +101,10 @@ test_loopback_round_trip (void)
   g_assert_nonnull (strstr (metrics, "voxgate_webrtc_jitter_seconds_count"));
   g_assert_nonnull (strstr (metrics, "voxgate_webrtc_connect_seconds_count 1"));
   g_assert_nonnull (strstr (metrics, "voxgate_participants 1"));
+
+  /* libopus's own size queries (per encoded and decoded frame) reach the
+   * executable's cache: the link flags export it. */
+  g_assert_cmpuint (vg_opus_size_cache_hits (), >, 100);
 
   /* The gateway's own latency: loopback.pipeline echoes at once. */
   double rtt = vg_test_client_measure_round_trip (c, 880, 3000);
@@ -396,11 +402,40 @@ test_unconnected_peer_does_not_stall_the_room (void)
   vg_rooms_fixture_clear (&f);
 }
 
+/* The cache answers exactly what libopus answers, for valid and invalid
+ * channel counts. */
+static void
+test_opus_size_cache_agrees_with_libopus (void)
+{
+  void *lib = dlopen ("libopus.so.0", RTLD_NOW | RTLD_LOCAL);
+  g_assert_nonnull (lib);
+  int (*real_enc) (int) = (int (*) (int))dlsym (lib, "opus_encoder_get_size");
+  int (*real_dec) (int) = (int (*) (int))dlsym (lib, "opus_decoder_get_size");
+  g_assert_nonnull (real_enc);
+  g_assert_nonnull (real_dec);
+  /* The executable's definitions, as libopus's PLT resolves them. */
+  int (*ours_enc) (int) = (int (*) (int))dlsym (RTLD_DEFAULT, "opus_encoder_get_size");
+  int (*ours_dec) (int) = (int (*) (int))dlsym (RTLD_DEFAULT, "opus_decoder_get_size");
+  g_assert_true (ours_enc != real_enc);
+  g_assert_true (ours_dec != real_dec);
+  for (int round = 0; round < 2; round++) /* the second round is from the cache */
+    for (int channels = 0; channels <= 3; channels++)
+      {
+        g_assert_cmpint (ours_enc (channels), ==, real_enc (channels));
+        g_assert_cmpint (ours_dec (channels), ==, real_dec (channels));
+      }
+  g_assert_cmpint (ours_dec (2), >, 0);
+  g_assert_cmpint (ours_enc (3), ==, 0);
+  dlclose (lib);
+}
+
 int
 main (int argc, char **argv)
 {
   gst_init (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/rooms/media/opus-size-cache-agrees-with-libopus",
+                   test_opus_size_cache_agrees_with_libopus);
   g_test_add_func ("/rooms/media/loopback-round-trip", test_loopback_round_trip);
   g_test_add_func ("/rooms/media/mix-minus", test_mix_minus);
   g_test_add_func ("/rooms/media/data-channel", test_data_channel);
