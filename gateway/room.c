@@ -463,7 +463,8 @@ vg_room_new (VgRooms *rooms, const char *name, const char *template_name, guint 
       vg_room_unref (room);
       return NULL;
     }
-  room->agent_node = vg_room_graph_attach (room->graph, "agent", room->agent_tee, room->agent_mixer);
+  room->agent_node
+      = vg_room_graph_attach (room->graph, "agent", room->agent_tee, room->agent_mixer);
 
   GstBus *bus = gst_pipeline_get_bus (room->pipeline);
   room->bus_source = gst_bus_create_watch (bus);

@@ -382,15 +382,14 @@ test_unconnected_peer_does_not_stall_the_room (void)
   vg_test_client_free (gone);
   gboolean answered = FALSE;
   VgJoinRequest req = { .kind = VG_PARTICIPANT_PUBLISHER, .identity = "ghost", .offer_sdp = offer };
-  g_assert_nonnull (vg_room_join (vg_rooms_lookup (f.rooms, "stall"), &req, ignore_answer,
-                                  &answered, &error));
+  g_assert_nonnull (
+      vg_room_join (vg_rooms_lookup (f.rooms, "stall"), &req, ignore_answer, &answered, &error));
   g_assert_no_error (error);
   g_assert_true (vg_rooms_fixture_wait_participants (&f, "stall", 2, 5000));
 
   /* Long enough for whatever webrtcbin buffers before blocking to fill. */
   vg_test_run_for (3000);
-  VgParticipant *ghost
-      = vg_room_lookup_participant (vg_rooms_lookup (f.rooms, "stall"), "ghost");
+  VgParticipant *ghost = vg_room_lookup_participant (vg_rooms_lookup (f.rooms, "stall"), "ghost");
   g_assert_nonnull (ghost);
   g_assert_true (answered);
   g_assert_cmpint (vg_participant_get_state (ghost), ==, VG_PARTICIPANT_JOINING);
