@@ -328,6 +328,36 @@ stop_job_done (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* webrtcbin keeps its SCTP elements in locked state and starts them itself
+ * once DTLS is up, from its own thread; if that happens while the peer is
+ * being stopped, they keep running inside a stopped webrtcbin, and disposing
+ * it then waits forever for their tasks (a hung main loop). So every
+ * element inside is brought to NULL explicitly. */
+static void
+stop_element_and_children (GstElement *element)
+{
+  gst_element_set_state (element, GST_STATE_NULL);
+  if (!GST_IS_BIN (element))
+    return;
+  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (element));
+  GValue item = G_VALUE_INIT;
+  GstIteratorResult res;
+  while ((res = gst_iterator_next (it, &item)) != GST_ITERATOR_DONE)
+    {
+      if (res == GST_ITERATOR_RESYNC)
+        {
+          gst_iterator_resync (it);
+          continue;
+        }
+      if (res == GST_ITERATOR_ERROR)
+        break;
+      gst_element_set_state (g_value_get_object (&item), GST_STATE_NULL);
+      g_value_reset (&item);
+    }
+  g_value_unset (&item);
+  gst_iterator_free (it);
+}
+
 /* A GStreamer worker thread: setting webrtcbin to NULL waits for its threads. */
 static void
 stop_job_run (GstElement *unused, gpointer data)
@@ -336,7 +366,7 @@ stop_job_run (GstElement *unused, gpointer data)
   for (guint i = 0; i < job->elements->len; i++)
     {
       GstElement *e = g_ptr_array_index (job->elements, i);
-      gst_element_set_state (e, GST_STATE_NULL);
+      stop_element_and_children (e);
       if (GST_OBJECT_PARENT (e) == GST_OBJECT (job->bin))
         gst_bin_remove (job->bin, e);
     }
@@ -384,7 +414,7 @@ vg_participant_media_stop (VgParticipantMedia *m)
     {
       GstElement *e = g_ptr_array_index (elements, i);
       gst_element_set_locked_state (e, TRUE);
-      gst_element_set_state (e, GST_STATE_NULL);
+      stop_element_and_children (e);
       if (GST_OBJECT_PARENT (e) == GST_OBJECT (m->bin))
         gst_bin_remove (m->bin, e);
     }
