@@ -11,6 +11,14 @@
 
 #define CONNECT_TIMEOUT_MS 10000
 
+/* A room named room on loopback.pipeline (the agent echoes the room mix). */
+static void
+init_loopback_room (VgRoomsFixture *f, const char *room, guint disconnect_timeout_ms)
+{
+  vg_rooms_fixture_init (f, NULL, "loopback.pipeline", disconnect_timeout_ms);
+  f->room = g_strdup (room);
+}
+
 static VgTestClient *
 join (VgRoomsFixture *f, const char *label, double tone_hz, gboolean data_channel)
 {
@@ -72,8 +80,7 @@ static void
 test_loopback_round_trip (void)
 {
   VgRoomsFixture f;
-  vg_rooms_fixture_init (&f, NULL, "loopback.pipeline", 15000);
-  f.room = g_strdup ("roundtrip");
+  init_loopback_room (&f, "roundtrip", 15000);
   VgTestClient *c = join (&f, "alice", 440, FALSE);
 
   VgRoom *room = vg_rooms_lookup (f.rooms, "roundtrip");
@@ -156,8 +163,7 @@ static void
 test_vanished_client_removed (void)
 {
   VgRoomsFixture f;
-  vg_rooms_fixture_init (&f, NULL, "loopback.pipeline", 2000);
-  f.room = g_strdup ("vanish");
+  init_loopback_room (&f, "vanish", 2000);
   VgTestClient *c = join (&f, "ghost", 300, FALSE);
   g_assert_true (vg_rooms_fixture_wait_participants (&f, "vanish", 1, 1000));
   gint64 t0 = g_get_monotonic_time ();
@@ -309,8 +315,7 @@ test_churn (void)
   const char *env = g_getenv ("VG_CHURN_CYCLES");
   guint cycles = env ? (guint)g_ascii_strtoull (env, NULL, 10) : 20;
   VgRoomsFixture f;
-  vg_rooms_fixture_init (&f, NULL, "loopback.pipeline", 15000);
-  f.room = g_strdup ("churn");
+  init_loopback_room (&f, "churn", 15000);
   /* Warm-up cycles fill the thread pools and glibc's per-thread malloc
    * arenas, which stay allocated by design; the baseline comes after them. */
   const char *warm_env = g_getenv ("VG_CHURN_WARMUP");
@@ -370,8 +375,7 @@ static void
 test_unconnected_peer_does_not_stall_the_room (void)
 {
   VgRoomsFixture f;
-  vg_rooms_fixture_init (&f, NULL, "loopback.pipeline", 15000);
-  f.room = g_strdup ("stall");
+  init_loopback_room (&f, "stall", 15000);
   VgTestClient *alice = join (&f, "alice", 440, FALSE);
   vg_test_wait_until (hears_440_for_a_second, alice, 5000);
 
@@ -438,8 +442,7 @@ static void
 test_leave_while_connecting (void)
 {
   VgRoomsFixture f;
-  vg_rooms_fixture_init (&f, NULL, "loopback.pipeline", 15000);
-  f.room = g_strdup ("hasty");
+  init_loopback_room (&f, "hasty", 15000);
   const char *env = g_getenv ("VG_HASTY_CYCLES");
   guint cycles = env ? (guint)g_ascii_strtoull (env, NULL, 10) : 30;
   for (guint i = 0; i < cycles; i++)
