@@ -244,7 +244,13 @@ push_due_periods (VgPacedSrc *src)
 
   /* The stream lock is what pad deactivation waits for. */
   GST_PAD_STREAM_LOCK (src->srcpad);
-  if (!src->active || src->flow_error || GST_PAD_IS_FLUSHING (src->srcpad)
+  /* Our own barge-in flush leaves the pad flushing until the next period
+   * sends flush-stop: that one must still be pushed, or playout would stop
+   * for good after the first barge-in. Any other flushing is deactivation. */
+  g_mutex_lock (&src->flush_lock);
+  gboolean own_flush = src->pending_flush_stop;
+  g_mutex_unlock (&src->flush_lock);
+  if (!src->active || src->flow_error || (GST_PAD_IS_FLUSHING (src->srcpad) && !own_flush)
       || (clock = gst_element_get_clock (src->element)) == NULL)
     {
       GST_PAD_STREAM_UNLOCK (src->srcpad);

@@ -76,6 +76,11 @@ test_barge_in (void)
   drain_output (agent->h);
   g_assert_cmpuint (vg_test_pull_audio (agent->h, 20, 300, NULL, NULL), ==, 0);
   g_assert_nonnull (vg_test_agent_wait (agent, "realtime-state", "state", "listening", 100, TRUE));
+  /* A barge-in ends one answer, not the playout: the next turn is heard
+   * (the flush used to leave the source pad flushing for good). */
+  vg_test_push_tone (agent->h, 1000);
+  vg_test_push_silence (agent->h, 300);
+  g_assert_cmpuint (vg_test_pull_audio (agent->h, 300, 3000, NULL, NULL), ==, 300);
   vg_test_agent_free (agent);
 }
 

@@ -89,6 +89,10 @@ test_text_and_interrupt (void)
   g_test_message ("rms after interrupt %.4f", rms);
   g_assert_cmpfloat (rms, <, 0.002);
 
+  /* Barge-in stops one answer, not the tutor: the next one is heard. */
+  g_assert_true (vg_test_client_send_event (c, "{\"type\":\"text\",\"text\":\"go on\"}"));
+  g_assert_true (vg_test_wait_until (heard_voice, c, 5000));
+
   vg_test_client_free (c);
   vg_rooms_fixture_clear (&f);
   vg_rt_server_free (server);
