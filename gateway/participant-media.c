@@ -162,7 +162,10 @@ vg_participant_media_build (VgParticipantMedia *m, const char *prefix, gboolean 
   if (!(m->mixer = vg_mixer_new (mixer_name, error)))
     return FALSE;
   g_ptr_array_add (m->elements, gst_object_ref_sink (m->mixer));
-  if (!(out_caps = make (m, "capsfilter", "mixcaps", error))
+  /* Started by the room graph if and when this participant needs mixing. */
+  gst_element_set_locked_state (m->mixer, TRUE);
+  if (!(m->mix_into = make (m, "funnel", "in", error))
+      || !(out_caps = make (m, "capsfilter", "mixcaps", error))
       || !(enc = make (m, "opusenc", "enc", error))
       || !(m->payloader = make (m, "rtpopuspay", "pay", error)))
     return FALSE;
@@ -181,7 +184,7 @@ vg_participant_media_build (VgParticipantMedia *m, const char *prefix, gboolean 
   gst_pad_add_probe (rtp_out, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
                      drop_until_connected, m, NULL);
   gst_object_unref (rtp_out);
-  GstElement *send[] = { m->mixer, out_caps, enc, m->payloader, NULL };
+  GstElement *send[] = { m->mix_into, out_caps, enc, m->payloader, NULL };
   memcpy (m->send_chain, send, sizeof send);
   return TRUE;
 }
@@ -190,7 +193,6 @@ gboolean
 vg_participant_media_add_to (VgParticipantMedia *m, GstBin *bin, GError **error)
 {
   m->bin = gst_object_ref (bin);
-  vg_mixer_start_now (m->mixer, GST_ELEMENT (bin));
   g_mutex_lock (&m->lock);
   for (guint i = 0; i < m->elements->len; i++)
     gst_bin_add (bin, g_ptr_array_index (m->elements, i));
@@ -227,14 +229,12 @@ vg_participant_media_add_to (VgParticipantMedia *m, GstBin *bin, GError **error)
                    "cannot link the participant's elements");
       return FALSE;
     }
-  /* Downstream first, so nothing pushes into an element that is not running;
-   * the mixer, which produces from the clock, after webrtcbin: pushing into a
-   * webrtcbin that is not active yet would stop the mixer for good. */
+  /* Downstream first, so nothing pushes into an element that is not running
+   * (the mixer stays locked: the room graph starts it). */
   g_mutex_lock (&m->lock);
   for (guint i = m->elements->len; i > 0; i--)
     if (g_ptr_array_index (m->elements, i - 1) != m->mixer)
       gst_element_sync_state_with_parent (g_ptr_array_index (m->elements, i - 1));
-  gst_element_sync_state_with_parent (m->mixer);
   g_mutex_unlock (&m->lock);
   return TRUE;
 }

@@ -1,8 +1,10 @@
 /* The GStreamer elements of one participant and their lifecycle:
  *   receive (publishers): webrtcbin ! rtpopusdepay ! opusdec
  *                          ! room caps ! tee                        (a graph source)
- *   send: links ─ audiomixer (force-live) ! room caps ! opusenc ! rtpopuspay ! webrtcbin
- *                                                                  (a graph mixer) */
+ *   send: links ─ funnel ! room caps ! opusenc ! rtpopuspay ! webrtcbin   (a graph mixer)
+ *         the funnel takes either the agent's output directly (the room's only
+ *         source) or audiomixer (force-live), which the graph starts when the
+ *         participant has more to hear (room-graph.h). */
 #pragma once
 
 #include <gst/gst.h>
@@ -16,10 +18,11 @@ typedef struct
   GstElement *webrtc;
   GstElement *depay; /* head of the receive chain, NULL for listeners */
   GstElement *tee;   /* tail of the receive chain, NULL for listeners */
-  GstElement *mixer;
+  GstElement *mixer;    /* not linked nor started here: the graph does */
+  GstElement *mix_into; /* the funnel at the head of the send chain */
   GstElement *payloader;
   GstElement *recv_chain[5]; /* depay .. tee, NULL-terminated (borrowed) */
-  GstElement *send_chain[5]; /* mixer .. payloader, NULL-terminated (borrowed) */
+  GstElement *send_chain[5]; /* funnel .. payloader, NULL-terminated (borrowed) */
   guint opus_pt;
   GMutex lock;         /* guards elements and incoming_linked (pad-added thread) */
   GPtrArray *elements; /* every element, owned refs, webrtcbin first */

@@ -231,6 +231,12 @@ vg_participant_get_mixer (VgParticipant *p)
   return p->media.mixer;
 }
 
+GstElement *
+vg_participant_get_mix_into (VgParticipant *p)
+{
+  return p->media.mix_into;
+}
+
 void
 vg_participant_set_graph_node (VgParticipant *p, VgGraphNode *node)
 {

@@ -8,8 +8,13 @@ struct _VgGraphNode
 {
   VgRoomGraph *graph;
   char *label;
-  GstElement *tee;   /* owned ref or NULL */
-  GstElement *mixer; /* owned ref or NULL */
+  GstElement *tee;      /* owned ref or NULL */
+  GstElement *mixer;    /* owned ref or NULL */
+  GstElement *mix_into; /* owned ref or NULL: the mixer is always in the path */
+  gboolean paced;       /* tee carries a continuous clock-paced stream */
+  gboolean mixing;      /* the mixer is linked into mix_into and running */
+  VgGraphLink *bypass;  /* while not mixing: the paced source's link into mix_into */
+  gulong hold_probe;    /* while the bypass is being removed: mixer output dropped */
   gboolean detaching;
   guint pending; /* links still being unlinked while detaching */
   VgGraphDetachedFunc done;
@@ -20,8 +25,9 @@ struct _VgGraphLink
 {
   VgRoomGraph *graph;
   VgGraphNode *src, *sink;
-  GstPad *tee_pad;   /* request pad of src->tee */
-  GstPad *mixer_pad; /* request pad of sink->mixer */
+  GstPad *tee_pad;        /* request pad of src->tee */
+  GstElement *sink_owner; /* sink->mixer, or sink->mix_into for a bypass */
+  GstPad *sink_pad;       /* request pad of sink_owner */
   gboolean unlinking;
 };
 
@@ -96,6 +102,7 @@ node_free (VgGraphNode *node)
 {
   g_clear_object (&node->tee);
   g_clear_object (&node->mixer);
+  g_clear_object (&node->mix_into);
   g_free (node->label);
   g_free (node);
 }
@@ -104,7 +111,8 @@ static void
 link_free (VgGraphLink *link)
 {
   g_clear_object (&link->tee_pad);
-  g_clear_object (&link->mixer_pad);
+  g_clear_object (&link->sink_pad);
+  g_clear_object (&link->sink_owner);
   g_free (link);
 }
 
@@ -142,37 +150,123 @@ keep_flush_in_link (GstPad *pad, GstPadProbeInfo *info, gpointer data)
                                                                        : GST_PAD_PROBE_OK;
 }
 
-static gboolean
-graph_link (VgRoomGraph *graph, VgGraphNode *src, VgGraphNode *sink)
+/* Links src's tee to a request pad of sink_owner (sink's mixer or, for a
+ * bypass, its mix_into). */
+static VgGraphLink *
+graph_link_to (VgRoomGraph *graph, VgGraphNode *src, VgGraphNode *sink, GstElement *sink_owner)
 {
   VgGraphLink *link = g_new0 (VgGraphLink, 1);
   link->graph = graph;
   link->src = src;
   link->sink = sink;
+  link->sink_owner = gst_object_ref (sink_owner);
   g_ptr_array_add (graph->links, link);
   link->tee_pad = gst_element_request_pad_simple (src->tee, "src_%u");
-  link->mixer_pad = gst_element_request_pad_simple (sink->mixer, "sink_%u");
-  gboolean ok = link->tee_pad && link->mixer_pad;
+  link->sink_pad = gst_element_request_pad_simple (sink_owner, "sink_%u");
+  gboolean ok = link->tee_pad && link->sink_pad;
   if (ok)
     {
       gst_pad_add_probe (link->tee_pad, GST_PAD_PROBE_TYPE_EVENT_FLUSH, keep_flush_in_link, NULL,
                          NULL);
-      ok = gst_pad_link (link->tee_pad, link->mixer_pad) == GST_PAD_LINK_OK;
+      ok = gst_pad_link (link->tee_pad, link->sink_pad) == GST_PAD_LINK_OK;
     }
   if (!ok)
     g_warning ("rooms: cannot link %s to %s", src->label, sink->label);
   vg_room_graph_latency_changed (graph->bin);
-  return ok;
+  return link;
+}
+
+static void link_start_unlink (VgGraphLink *link);
+
+static GstPadProbeReturn
+drop_buffers (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  return GST_PAD_PROBE_DROP;
+}
+
+/* Main context: node's mixer goes into its path, ahead of a second input.
+ * The mixer starts now, its output held back until the bypass link is gone,
+ * so the two never interleave in the funnel. */
+static void
+node_start_mixing (VgRoomGraph *graph, VgGraphNode *node)
+{
+  node->mixing = TRUE;
+  GstPad *funnel_pad = gst_element_request_pad_simple (node->mix_into, "sink_%u");
+  GstPad *mixer_src = gst_element_get_static_pad (node->mixer, "src");
+  if (node->bypass)
+    node->hold_probe = gst_pad_add_probe (mixer_src, GST_PAD_PROBE_TYPE_BUFFER, drop_buffers,
+                                          NULL, NULL);
+  if (!funnel_pad || gst_pad_link (mixer_src, funnel_pad) != GST_PAD_LINK_OK)
+    g_warning ("rooms: cannot link the mixer of %s", node->label);
+  gst_clear_object (&funnel_pad); /* the funnel keeps it */
+  gst_object_unref (mixer_src);
+  vg_mixer_start_now (node->mixer, GST_ELEMENT (graph->bin));
+  gst_element_set_locked_state (node->mixer, FALSE);
+  gst_element_sync_state_with_parent (node->mixer);
+  if (node->bypass)
+    {
+      /* The paced source now reaches the mixer like any other (unless it is
+       * leaving: the room is closing). */
+      if (!node->bypass->src->detaching)
+        graph_link_to (graph, node->bypass->src, node, node->mixer);
+      link_start_unlink (node->bypass);
+    }
+}
+
+/* Main context: the bypass link of node is gone; the mixer's output flows. */
+static void
+node_bypass_removed (VgGraphNode *node)
+{
+  node->bypass = NULL;
+  if (node->hold_probe)
+    {
+      GstPad *mixer_src = gst_element_get_static_pad (node->mixer, "src");
+      gst_pad_remove_probe (mixer_src, node->hold_probe);
+      gst_object_unref (mixer_src);
+      node->hold_probe = 0;
+    }
+}
+
+static guint
+count_sources_for (VgRoomGraph *graph, VgGraphNode *node, VgGraphNode **only)
+{
+  guint n = 0;
+  for (guint i = 0; i < graph->nodes->len; i++)
+    {
+      VgGraphNode *other = g_ptr_array_index (graph->nodes, i);
+      if (other != node && !other->detaching && other->tee)
+        {
+          n++;
+          *only = other;
+        }
+    }
+  return n;
 }
 
 VgGraphNode *
-vg_room_graph_attach (VgRoomGraph *graph, const char *label, GstElement *tee, GstElement *mixer)
+vg_room_graph_attach (VgRoomGraph *graph, const char *label, GstElement *tee, GstElement *mixer,
+                      GstElement *mix_into, gboolean paced)
 {
   VgGraphNode *node = g_new0 (VgGraphNode, 1);
   node->graph = graph;
   node->label = g_strdup (label);
   node->tee = tee ? gst_object_ref (tee) : NULL;
   node->mixer = mixer ? gst_object_ref (mixer) : NULL;
+  node->mix_into = mix_into ? gst_object_ref (mix_into) : NULL;
+  node->paced = paced;
+  node->mixing = mixer && !mix_into;
+
+  /* A mixer whose only input is a paced source (the agent) would add a
+   * thread and a copy to a stream that is already continuous: the source
+   * feeds the funnel directly until a second input arrives. */
+  VgGraphNode *only = NULL;
+  if (node->mixer && !node->mixing)
+    {
+      if (count_sources_for (graph, node, &only) == 1 && only->paced)
+        node->bypass = graph_link_to (graph, only, node, node->mix_into);
+      else
+        node_start_mixing (graph, node);
+    }
 
   for (guint i = 0; i < graph->nodes->len; i++)
     {
@@ -180,12 +274,22 @@ vg_room_graph_attach (VgRoomGraph *graph, const char *label, GstElement *tee, Gs
       if (other->detaching)
         continue;
       if (node->tee && other->mixer)
-        graph_link (graph, node, other);
-      if (other->tee && node->mixer)
-        graph_link (graph, other, node);
+        {
+          if (!other->mixing)
+            node_start_mixing (graph, other);
+          graph_link_to (graph, node, other, other->mixer);
+        }
+      if (other->tee && node->mixer && node->mixing)
+        graph_link_to (graph, other, node, node->mixer);
     }
   g_ptr_array_add (graph->nodes, node);
   return node;
+}
+
+gboolean
+vg_room_graph_node_is_mixing (VgGraphNode *node)
+{
+  return node->mixing;
 }
 
 static void
@@ -210,10 +314,12 @@ link_finish (gpointer data)
   VgRoomGraph *graph = link->graph;
 
   /* A link that failed to form may lack either pad. */
-  if (link->mixer_pad)
-    gst_element_release_request_pad (link->sink->mixer, link->mixer_pad);
+  if (link->sink_pad)
+    gst_element_release_request_pad (link->sink_owner, link->sink_pad);
   if (link->tee_pad)
     gst_element_release_request_pad (link->src->tee, link->tee_pad);
+  if (link->sink->bypass == link)
+    node_bypass_removed (link->sink);
 
   g_ptr_array_remove (graph->links, link);
   VgGraphNode *src = link->src, *sink = link->sink;

@@ -8,6 +8,13 @@
  * participant's mixer output is dropped until its webrtcbin is connected
  * (participant-media.c), so it never waits on a webrtcbin that holds data.
  *
+ * A participant's mixer is started only when needed. While the only source
+ * it hears is paced (the agent's output: continuous and clock-driven), the
+ * source feeds the participant's send chain directly (tee ! funnel), which
+ * saves the mixer's thread, its wake-ups and a copy: the one-learner tutor
+ * room. When a second source appears, the mixer is linked into the funnel,
+ * started, and takes over; it then stays for the participant's lifetime.
+ *
  * Linking happens on the main context. Detaching a node is asynchronous:
  * each tee pad is unlinked from an IDLE pad probe, so no streaming thread is
  * blocked or raced, and the rest of the teardown runs on the main context. */
@@ -31,9 +38,15 @@ VgRoomGraph *vg_room_graph_new (GstBin *bin, GMainContext *context);
 void vg_room_graph_free (VgRoomGraph *graph);
 
 /* tee and mixer may be NULL (not a source / not a mixer). The elements must
- * already be in the graph's bin. Links the node with every other node. */
+ * already be in the graph's bin. Links the node with every other node.
+ * mix_into NULL: the mixer is already linked and running (the agent's).
+ * Otherwise mix_into is a funnel and the mixer is in locked state, not
+ * linked: the graph starts it when the node needs mixing (see above).
+ * paced: the tee carries a continuous clock-paced stream. */
 VgGraphNode *vg_room_graph_attach (VgRoomGraph *graph, const char *label, GstElement *tee,
-                                   GstElement *mixer);
+                                   GstElement *mixer, GstElement *mix_into, gboolean paced);
+/* Whether node's mixer is in its path (FALSE: fed straight by a paced source). */
+gboolean vg_room_graph_node_is_mixing (VgGraphNode *node);
 /* Unlinks every link of node; done runs on the main context afterwards and
  * the node is freed. The node's own tee and mixer are left to the caller. */
 void vg_room_graph_detach (VgRoomGraph *graph, VgGraphNode *node, VgGraphDetachedFunc done,

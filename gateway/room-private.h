@@ -74,6 +74,7 @@ gboolean vg_participant_start (VgParticipant *p, VgJoinCallback callback, gpoint
                                GError **error);
 GstElement *vg_participant_get_tee (VgParticipant *p); /* NULL for listeners */
 GstElement *vg_participant_get_mixer (VgParticipant *p);
+GstElement *vg_participant_get_mix_into (VgParticipant *p); /* the mixer's downstream funnel */
 void vg_participant_set_graph_node (VgParticipant *p, VgGraphNode *node);
 VgGraphNode *vg_participant_get_graph_node (VgParticipant *p);
 /* TRUE once participant_joined was published (left follows only then). */

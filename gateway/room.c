@@ -463,8 +463,9 @@ vg_room_new (VgRooms *rooms, const char *name, const char *template_name, guint 
       vg_room_unref (room);
       return NULL;
     }
+  /* The agent's output is paced (its mixer, or the element's playout). */
   room->agent_node
-      = vg_room_graph_attach (room->graph, "agent", room->agent_tee, room->agent_mixer);
+      = vg_room_graph_attach (room->graph, "agent", room->agent_tee, room->agent_mixer, NULL, TRUE);
 
   GstBus *bus = gst_pipeline_get_bus (room->pipeline);
   room->bus_source = gst_bus_create_watch (bus);
@@ -623,7 +624,8 @@ vg_room_join (VgRoom *room, const VgJoinRequest *request, VgJoinCallback callbac
                                             vg_participant_get_identity (p));
   vg_participant_set_graph_node (p, vg_room_graph_attach (room->graph, label,
                                                           vg_participant_get_tee (p),
-                                                          vg_participant_get_mixer (p)));
+                                                          vg_participant_get_mixer (p),
+                                                          vg_participant_get_mix_into (p), FALSE));
   return p;
 }
 
