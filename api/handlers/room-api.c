@@ -131,50 +131,58 @@ vg_room_api_create (VgRooms *rooms, const VgRoomCreateArgs *args, gboolean *exis
   return vg_rooms_create (rooms, args->name, &options, error);
 }
 
+/* The one mapping of registry errors to HTTP, for every handler (REST, WHIP,
+ * WHEP, Twirp): the status, our error code, and the Twirp code. Offers the
+ * gateway refuses are the client's (400, with the precise reason); a
+ * pipeline that cannot be built is ours (500); a room or participant that
+ * went away meanwhile is gone (410). */
+typedef struct
+{
+  guint status;
+  const char *code;
+  const char *twirp_code;
+} RoomsErrorHttp;
+
+static const RoomsErrorHttp rooms_errors[] = {
+  [VG_ROOMS_ERROR_NOT_FOUND] = { 404, "not_found", "not_found" },
+  [VG_ROOMS_ERROR_EXISTS] = { 409, "already_exists", "already_exists" },
+  [VG_ROOMS_ERROR_INVALID] = { 400, "invalid_argument", "invalid_argument" },
+  [VG_ROOMS_ERROR_FULL] = { 409, "room_full", "resource_exhausted" },
+  [VG_ROOMS_ERROR_BAD_SDP] = { 400, "bad_sdp", "invalid_argument" },
+  [VG_ROOMS_ERROR_NO_AUDIO] = { 400, "no_audio", "invalid_argument" },
+  [VG_ROOMS_ERROR_NO_OPUS] = { 400, "no_opus", "invalid_argument" },
+  [VG_ROOMS_ERROR_PIPELINE] = { 500, "pipeline_failed", "internal" },
+  [VG_ROOMS_ERROR_NEGOTIATION] = { 400, "negotiation_failed", "invalid_argument" },
+  [VG_ROOMS_ERROR_CLOSED] = { 410, "gone", "not_found" },
+};
+
+static const RoomsErrorHttp *
+rooms_error_http (const GError *error)
+{
+  static const RoomsErrorHttp invalid = { 400, "invalid_argument", "invalid_argument" };
+  static const RoomsErrorHttp internal = { 500, "internal", "internal" };
+  if (error->domain == VG_ROOMS_ERROR && error->code >= 0
+      && (gsize)error->code < G_N_ELEMENTS (rooms_errors) && rooms_errors[error->code].code)
+    return &rooms_errors[error->code];
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT))
+    return &invalid;
+  return &internal;
+}
+
 guint
 vg_room_api_http_status (const GError *error)
 {
-  if (error->domain == VG_ROOMS_ERROR)
-    switch ((VgRoomsError) error->code)
-      {
-      case VG_ROOMS_ERROR_NOT_FOUND: return 404;
-      case VG_ROOMS_ERROR_EXISTS: return 409;
-      case VG_ROOMS_ERROR_FULL: return 409;
-      case VG_ROOMS_ERROR_INVALID:
-      case VG_ROOMS_ERROR_BAD_SDP:
-      case VG_ROOMS_ERROR_NO_AUDIO:
-      case VG_ROOMS_ERROR_NO_OPUS: return 400;
-      case VG_ROOMS_ERROR_CLOSED: return 410;
-      case VG_ROOMS_ERROR_PIPELINE:
-      case VG_ROOMS_ERROR_NEGOTIATION: return 500;
-      }
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT))
-    return 400;
-  return 500;
+  return rooms_error_http (error)->status;
 }
 
 const char *
 vg_room_api_error_code (const GError *error)
 {
-  switch (vg_room_api_http_status (error))
-    {
-    case 400: return "invalid_argument";
-    case 404: return "not_found";
-    case 409: return error->code == VG_ROOMS_ERROR_FULL ? "room_full" : "already_exists";
-    case 410: return "gone";
-    default: return "internal";
-    }
+  return rooms_error_http (error)->code;
 }
 
 const char *
 vg_room_api_twirp_code (const GError *error)
 {
-  switch (vg_room_api_http_status (error))
-    {
-    case 400: return "invalid_argument";
-    case 404: return "not_found";
-    case 409: return error->code == VG_ROOMS_ERROR_FULL ? "resource_exhausted" : "already_exists";
-    case 410: return "not_found";
-    default: return "internal";
-    }
+  return rooms_error_http (error)->twirp_code;
 }

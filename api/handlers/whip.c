@@ -3,6 +3,7 @@
  * (bounded by the registry's ice_gather_timeout_ms). */
 #include "api/handlers/handlers.h"
 #include "api/handlers/whip.h"
+#include "api/handlers/room-api.h"
 #include "api/auth.h"
 #include <string.h>
 
@@ -19,43 +20,8 @@ vg_whip_rooms_or_reply (VgRequest *req)
 void
 vg_whip_reply_rooms_error (VgRequest *req, const GError *error)
 {
-  guint status = SOUP_STATUS_INTERNAL_SERVER_ERROR;
-  const char *code = "internal";
-  if (error->domain == VG_ROOMS_ERROR)
-    switch ((VgRoomsError)error->code)
-      {
-        case VG_ROOMS_ERROR_NOT_FOUND:
-          status = SOUP_STATUS_NOT_FOUND, code = "not_found";
-          break;
-        case VG_ROOMS_ERROR_EXISTS:
-          status = SOUP_STATUS_CONFLICT, code = "already_exists";
-          break;
-        case VG_ROOMS_ERROR_INVALID:
-          status = SOUP_STATUS_BAD_REQUEST, code = "invalid_argument";
-          break;
-        case VG_ROOMS_ERROR_FULL:
-          status = SOUP_STATUS_CONFLICT, code = "room_full";
-          break;
-        case VG_ROOMS_ERROR_BAD_SDP:
-          status = SOUP_STATUS_BAD_REQUEST, code = "bad_sdp";
-          break;
-        case VG_ROOMS_ERROR_NO_AUDIO:
-          status = SOUP_STATUS_BAD_REQUEST, code = "no_audio";
-          break;
-        case VG_ROOMS_ERROR_NO_OPUS:
-          status = SOUP_STATUS_BAD_REQUEST, code = "no_opus";
-          break;
-        case VG_ROOMS_ERROR_PIPELINE:
-          status = SOUP_STATUS_SERVICE_UNAVAILABLE, code = "pipeline_failed";
-          break;
-        case VG_ROOMS_ERROR_NEGOTIATION:
-          status = SOUP_STATUS_BAD_REQUEST, code = "negotiation_failed";
-          break;
-        case VG_ROOMS_ERROR_CLOSED:
-          status = SOUP_STATUS_SERVICE_UNAVAILABLE, code = "closed";
-          break;
-      }
-  vg_reply_error (req, status, code, "%s", error->message);
+  vg_reply_error (req, vg_room_api_http_status (error), vg_room_api_error_code (error), "%s",
+                  error->message);
 }
 
 /* Link header values (RFC 9725 §4.6) for the configured STUN and TURN servers. */
