@@ -75,9 +75,11 @@ silence_when_muted (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
-/* Before DTLS is up webrtcbin blocks the data it is given, and a blocked
- * mixer would block, through its direct links, every source of the room
- * (room-graph.h). Audio from before the connection is stale anyway. */
+/* Before DTLS is up webrtcbin blocks the data it is given, and whatever
+ * pushes into it (the participant's mixer, or the agent itself while it
+ * feeds this participant directly) would block every source of the room
+ * through the graph's direct links (room-graph.h). Audio from before the
+ * connection is stale anyway. */
 static GstPadProbeReturn
 drop_until_connected (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
@@ -93,7 +95,8 @@ vg_participant_media_set_connected (VgParticipantMedia *m, gboolean connected)
 
 /* webrtcbin paces what it sends with clocksync elements, which hold every
  * packet until its running time plus the latency upstream of them. Our
- * upstream is a live mixer, paced by the clock already, and its reported
+ * upstream (a live mixer or the agent's playout) is paced by the clock
+ * already, and its reported
  * latency sums the jitterbuffer, the decoder and both mixers (~200 ms) while
  * the audio is ready within ~30 ms: waiting would only add that difference
  * to the round trip, and a timer wake-up per packet. */

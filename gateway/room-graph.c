@@ -335,7 +335,7 @@ static GstPadProbeReturn
 tee_pad_idle (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
   VgGraphLink *link = data;
-  GstPad *peer = gst_pad_get_peer (pad);
+  GstPad *peer = pad ? gst_pad_get_peer (pad) : NULL; /* NULL: a link that never formed */
   if (peer)
     {
       gst_pad_unlink (pad, peer);

@@ -1,4 +1,5 @@
 #include "api/handlers/room-api.h"
+#include "api/handlers/handlers.h"
 #include "gateway/validate.h"
 
 #include <string.h>
@@ -185,4 +186,11 @@ const char *
 vg_room_api_twirp_code (const GError *error)
 {
   return rooms_error_http (error)->twirp_code;
+}
+
+void
+vg_room_api_reply_error (VgRequest *req, const GError *error)
+{
+  const RoomsErrorHttp *e = rooms_error_http (error);
+  vg_reply_error (req, e->status, e->code, "%s", error->message);
 }

@@ -4,6 +4,7 @@
 
 #include <json-glib/json-glib.h>
 #include "api/handlers/room-json.h"
+#include "api/http.h"
 
 G_BEGIN_DECLS
 
@@ -27,6 +28,8 @@ void vg_room_create_args_clear (VgRoomCreateArgs *args);
 VgRoom *vg_room_api_create (VgRooms *rooms, const VgRoomCreateArgs *args, gboolean *existed, GError **error);
 
 guint vg_room_api_http_status (const GError *error);
+/* Replies with the error's status, code and message (every room endpoint but Twirp). */
+void vg_room_api_reply_error (VgRequest *req, const GError *error);
 const char *vg_room_api_error_code (const GError *error);
 /* Twirp's code for the same error. */
 const char *vg_room_api_twirp_code (const GError *error);

@@ -37,13 +37,6 @@ handle_list (VgRequest *req, gpointer user_data)
 }
 
 static void
-reply_rooms_error (VgRequest *req, const GError *error)
-{
-  vg_reply_error (req, vg_room_api_http_status (error), vg_room_api_error_code (error), "%s",
-                  error->message);
-}
-
-static void
 handle_create (VgRequest *req, gpointer user_data)
 {
   g_auto (VgClaims) claims = { 0 };
@@ -66,7 +59,7 @@ handle_create (VgRequest *req, gpointer user_data)
   vg_room_create_args_clear (&args);
   if (!room)
     {
-      reply_rooms_error (req, error);
+      vg_room_api_reply_error (req, error);
       return;
     }
   /* As LiveKit does, creating an existing room returns it. */
@@ -106,7 +99,7 @@ handle_delete (VgRequest *req, gpointer user_data)
     return;
   if (!vg_rooms_delete (rooms, vg_request_param (req, "room"), &error))
     {
-      reply_rooms_error (req, error);
+      vg_room_api_reply_error (req, error);
       return;
     }
   vg_reply_json_text (req, SOUP_STATUS_OK, "{\"deleted\":true}", -1);
@@ -140,7 +133,7 @@ handle_remove_participant (VgRequest *req, gpointer user_data)
     return;
   if (!vg_room_remove_participant (room, vg_request_param (req, "identity"), &error))
     {
-      reply_rooms_error (req, error);
+      vg_room_api_reply_error (req, error);
       return;
     }
   vg_reply_json_text (req, SOUP_STATUS_OK, "{\"removed\":true}", -1);

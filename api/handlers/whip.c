@@ -17,13 +17,6 @@ vg_whip_rooms_or_reply (VgRequest *req)
   return rooms;
 }
 
-void
-vg_whip_reply_rooms_error (VgRequest *req, const GError *error)
-{
-  vg_reply_error (req, vg_room_api_http_status (error), vg_room_api_error_code (error), "%s",
-                  error->message);
-}
-
 /* Link header values (RFC 9725 §4.6) for the configured STUN and TURN servers. */
 GPtrArray *
 vg_whip_ice_server_links (const VgRoomsSettings *settings)
@@ -74,7 +67,7 @@ answered (VgParticipant *participant, const char *answer_sdp, const GError *erro
 {
   VgRequest *req = user_data;
   if (!answer_sdp)
-    vg_whip_reply_rooms_error (req, error);
+    vg_room_api_reply_error (req, error);
   else
     {
       g_autofree char *location
@@ -121,13 +114,13 @@ vg_whip_answer_offer (VgRequest *req, VgParticipantKind kind, const char *room_n
   g_autoptr (GError) error = NULL;
   if (!vg_rooms_check_offer (offer, &error))
     {
-      vg_whip_reply_rooms_error (req, error);
+      vg_room_api_reply_error (req, error);
       return;
     }
   VgRoom *room = vg_rooms_lookup_or_create (rooms, room_name, &error);
   if (!room)
     {
-      vg_whip_reply_rooms_error (req, error);
+      vg_room_api_reply_error (req, error);
       return;
     }
   g_autofree char *uuid = g_uuid_string_random ();
@@ -143,7 +136,7 @@ vg_whip_answer_offer (VgRequest *req, VgParticipantKind kind, const char *room_n
   vg_request_ref (req);
   if (!vg_room_join (room, &join, answered, req, &error))
     {
-      vg_whip_reply_rooms_error (req, error);
+      vg_room_api_reply_error (req, error);
       vg_request_unref (req);
     }
 }

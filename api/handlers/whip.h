@@ -17,9 +17,6 @@ G_BEGIN_DECLS
 void vg_whip_answer_offer (VgRequest *req, VgParticipantKind kind, const char *room_name,
                            const VgClaims *claims);
 
-/* Maps a registry error to its HTTP status and error code, and replies. */
-void vg_whip_reply_rooms_error (VgRequest *req, const GError *error);
-
 /* The Link header values announcing the configured STUN/TURN servers. */
 GPtrArray *vg_whip_ice_server_links (const VgRoomsSettings *settings);
 

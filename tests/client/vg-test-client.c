@@ -9,8 +9,8 @@
 #include <math.h>
 #include <string.h>
 
-#define FRAME_SAMPLES 960 /* 20 ms */
 #define FRAME_MS 20
+#define FRAME_SAMPLES (48 * FRAME_MS) /* at 48 kHz */
 
 struct _VgTestClient
 {
