@@ -24,8 +24,7 @@ struct _VgParticipant
   gint64 joined_at;
   gint64 request_time_us;
   gint64 state_since_us;
-  guint opus_pt;
-  GstSDPMessage *offer;
+  VgOffer offer;
 
   VgParticipantMedia media;
   VgGraphNode *node;
@@ -59,8 +58,7 @@ vg_participant_unref (VgParticipant *p)
     return;
   vg_participant_media_clear (&p->media);
   g_clear_object (&p->events);
-  if (p->offer)
-    gst_sdp_message_free (p->offer);
+  vg_offer_clear (&p->offer);
   g_free (p->session_id);
   g_free (p->identity);
   g_free (p->name);
@@ -271,9 +269,8 @@ set_state (VgParticipant *p, VgParticipantState state)
 VgParticipant *
 vg_participant_new (VgRoom *room, const VgJoinRequest *request, GError **error)
 {
-  guint opus_pt = 0;
-  GstSDPMessage *offer = vg_sdp_check_offer (request->offer_sdp, &opus_pt, error);
-  if (!offer)
+  VgOffer offer;
+  if (!vg_offer_parse (request->offer_sdp, &offer, error))
     return NULL;
 
   VgRooms *rooms = vg_room_get_rooms (room);
@@ -290,14 +287,13 @@ vg_participant_new (VgRoom *room, const VgJoinRequest *request, GError **error)
   p->joined_at = g_get_real_time () / G_USEC_PER_SEC;
   p->request_time_us
       = request->request_time_us ? request->request_time_us : g_get_monotonic_time ();
-  p->opus_pt = opus_pt;
   p->offer = offer;
   p->prefix = g_strdup_printf ("p%u-", ++rooms->participant_serial);
   g_autofree char *tag = g_uuid_string_random ();
   p->etag = g_strdup_printf ("\"%.8s\"", tag);
 
   if (!vg_participant_media_build (&p->media, p->prefix, p->kind == VG_PARTICIPANT_PUBLISHER,
-                                   opus_pt, &rooms->settings, error))
+                                   offer.opus_pt, &rooms->settings, error))
     {
       vg_participant_unref (p);
       return NULL;
@@ -615,7 +611,7 @@ vg_participant_start (VgParticipant *p, VgJoinCallback callback, gpointer user_d
     return FALSE;
 
   GstSDPMessage *copy = NULL;
-  gst_sdp_message_copy (p->offer, &copy);
+  gst_sdp_message_copy (p->offer.sdp, &copy);
   GstWebRTCSessionDescription *offer
       = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_OFFER, copy);
   GstPromise *promise = gst_promise_new_with_change_func (on_remote_set, vg_participant_ref (p),
@@ -634,21 +630,18 @@ vg_participant_add_ice_sdpfrag (VgParticipant *p, const char *sdpfrag, GError **
   VgSdpFrag frag;
   if (!vg_sdp_parse_frag (sdpfrag, &frag, error))
     return FALSE;
-  const char *remote_ufrag = NULL;
-  for (guint i = 0; i < gst_sdp_message_medias_len (p->offer) && !remote_ufrag; i++)
-    remote_ufrag
-        = gst_sdp_media_get_attribute_val (gst_sdp_message_get_media (p->offer, i), "ice-ufrag");
-  if (!remote_ufrag)
-    remote_ufrag = gst_sdp_message_get_attribute_val (p->offer, "ice-ufrag");
-  if (frag.ufrag && g_strcmp0 (frag.ufrag, remote_ufrag) != 0)
+  gint mline = vg_offer_frag_mline (&p->offer, frag.ufrag);
+  if (mline == VG_OFFER_FRAG_RESTART)
     {
       g_set_error (error, VG_ROOMS_ERROR, VG_ROOMS_ERROR_INVALID, "ICE restarts are not supported");
       vg_sdp_frag_clear (&frag);
       return FALSE;
     }
-  /* max-bundle: every candidate belongs to the first m-line's transport. */
-  for (guint i = 0; i < frag.candidates->len; i++)
-    g_signal_emit_by_name (p->media.webrtc, "add-ice-candidate", 0,
+  /* A transport bundled away has no candidates to add (the offerer drops
+   * it once it reads the answer); the others go to their section's m-line,
+   * which webrtcbin maps to the bundle's transport when bundled. */
+  for (guint i = 0; mline >= 0 && i < frag.candidates->len; i++)
+    g_signal_emit_by_name (p->media.webrtc, "add-ice-candidate", (guint)mline,
                            (const char *)g_ptr_array_index (frag.candidates, i));
   vg_sdp_frag_clear (&frag);
   return TRUE;

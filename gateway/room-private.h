@@ -1,5 +1,5 @@
 /* Internals shared by rooms.c (registry), room.c (one room), participant.c
- * and participant-sdp.c. Not for the API layer: it uses gateway/rooms.h. */
+ * and their helpers. Not for the API layer: it uses gateway/rooms.h. */
 #pragma once
 
 #include "gateway/room-events.h"
@@ -9,6 +9,7 @@
 #include "gateway/rooms.h"
 #include "gateway/room-graph.h"
 #include "gateway/metrics.h"
+#include "gateway/sdp-offer.h"
 
 G_BEGIN_DECLS
 
@@ -90,19 +91,5 @@ void vg_participant_teardown (VgParticipant *p, GSourceFunc done, gpointer user_
 void vg_participant_stop_media (VgParticipant *p);
 /* Periodic checks from the room (main context): timeouts, stats. */
 void vg_participant_tick (VgParticipant *p, gint64 now_us, gboolean sample_stats);
-
-/* SDP, participant-sdp.c */
-/* Parses and checks an offer: a version-0 SDP with an active audio m-line
- * offering Opus. Returns the message and the Opus payload type. */
-GstSDPMessage *vg_sdp_check_offer (const char *text, guint *opus_pt, GError **error);
-typedef struct
-{
-  char *ufrag, *pwd;     /* NULL when absent */
-  GPtrArray *candidates; /* "candidate:..." strings, owned */
-  gboolean end_of_candidates;
-} VgSdpFrag;
-/* Parses an application/trickle-ice-sdpfrag body (RFC 8840). */
-gboolean vg_sdp_parse_frag (const char *text, VgSdpFrag *frag, GError **error);
-void vg_sdp_frag_clear (VgSdpFrag *frag);
 
 G_END_DECLS

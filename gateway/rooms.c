@@ -367,10 +367,9 @@ vg_rooms_lookup_session (VgRooms *rooms, const char *session_id)
 gboolean
 vg_rooms_check_offer (const char *offer_sdp, GError **error)
 {
-  guint pt;
-  GstSDPMessage *sdp = vg_sdp_check_offer (offer_sdp, &pt, error);
-  if (!sdp)
+  VgOffer offer;
+  if (!vg_offer_parse (offer_sdp, &offer, error))
     return FALSE;
-  gst_sdp_message_free (sdp);
+  vg_offer_clear (&offer);
   return TRUE;
 }

@@ -10,6 +10,10 @@
 #include <math.h>
 #include <string.h>
 
+/* The gateway's cap on m-sections per offer (gateway/sdp-offer.h), spelled
+ * out so that a change of the limit is a deliberate change of this test. */
+#define VG_TEST_MAX_MEDIA 4
+
 static VgTestGateway *gw;
 static SoupSession *http;
 
@@ -304,6 +308,110 @@ test_whip_refusals (void)
   g_assert_cmpuint (participants_in ("refusals"), ==, 0);
 }
 
+/* The offer's text with its first line matching prefix replaced by line. */
+static char *
+replace_line (const char *offer, const char *prefix, const char *line)
+{
+  g_auto (GStrv) lines = g_strsplit (offer, "\r\n", -1);
+  for (char **l = lines; *l; l++)
+    if (g_str_has_prefix (*l, prefix))
+      {
+        g_free (*l);
+        *l = g_strdup (line);
+        break;
+      }
+  return g_strjoinv ("\r\n", lines);
+}
+
+/* n copies of the offer's audio section, each its own transport (no BUNDLE). */
+static char *
+unbundled_audio_sections (const char *offer, guint n)
+{
+  const char *audio = strstr (offer, "m=audio");
+  const char *end = strstr (audio + 1, "\r\nm=");
+  g_autofree char *head = g_strndup (offer, audio - offer);
+  g_autofree char *section = end ? g_strndup (audio, end + 2 - audio) : g_strdup (audio);
+  GString *out = g_string_new (NULL);
+  g_auto (GStrv) head_lines = g_strsplit (head, "\r\n", -1);
+  for (char **l = head_lines; *l; l++)
+    if (**l && !g_str_has_prefix (*l, "a=group:BUNDLE"))
+      g_string_append_printf (out, "%s\r\n", *l);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *mid = g_strdup_printf ("a=mid:audio%u", i);
+      g_autofree char *copy = replace_line (section, "a=mid:", mid);
+      g_string_append (out, copy);
+    }
+  return g_string_free (out, FALSE);
+}
+
+static void
+assert_refused (const char *path, const char *tok, const char *offer, guint status,
+                const char *code, const char *what)
+{
+  Reply r = request ("POST", path, tok, "application/sdp", offer, 0, NULL);
+  if (r.status != status || !strstr (r.body, code))
+    g_error ("%s: expected %u %s, got %u %s", what, status, code, r.status, r.body);
+  g_test_message ("%s: %u %s", what, r.status, r.body);
+  reply_clear (&r);
+}
+
+/* Offers that webrtcbin would take but must not: forged fingerprints, an
+ * Opus rtpmap for a format the m= line does not list, and dozens of
+ * unbundled sections, each of which would cost an ICE stream, sockets and
+ * threads. WHIP and WHEP share the checks. */
+static void
+test_whip_offer_checks (void)
+{
+  g_autofree char *offer = real_offer ();
+  g_autofree char *tok = publisher_token ("checks", "carol");
+  TokenSpec admin = { .room = "checks", .identity = "monitor", .admin = TRUE };
+  g_autofree char *admin_tok = token (&admin);
+  const struct
+  {
+    const char *path, *tok;
+  } endpoints[] = { { "/api/rooms/checks/whip", tok }, { "/api/rooms/checks/whep", admin_tok } };
+
+  g_autofree char *nothex
+      = replace_line (offer, "a=fingerprint:", "a=fingerprint:sha-256 ZZ:nothex");
+  const char *fp = strstr (offer, "a=fingerprint:sha-256 ");
+  g_assert_nonnull (fp);
+  g_autofree char *digest = g_strndup (fp + 22, strcspn (fp + 22, "\r\n"));
+  g_autofree char *md2_line = g_strdup_printf ("a=fingerprint:md2 %s", digest);
+  g_autofree char *md2 = replace_line (offer, "a=fingerprint:", md2_line);
+  g_autofree char *short_line = g_strdup_printf ("a=fingerprint:sha-256 %.47s", digest);
+  g_autofree char *truncated = replace_line (offer, "a=fingerprint:", short_line);
+  g_autofree char *no_fp_session = replace_all (offer, "a=fingerprint:", "a=x-fingerprint:");
+  /* The m= line offers PCMU only; the Opus rtpmap describes nothing. */
+  g_autofree char *unlisted = replace_line (offer, "m=audio ", "m=audio 9 UDP/TLS/RTP/SAVPF 0");
+  g_autofree char *fifty = unbundled_audio_sections (offer, 50);
+  g_autofree char *five = unbundled_audio_sections (offer, VG_TEST_MAX_MEDIA + 1);
+  g_autofree char *bad_group = replace_line (offer, "a=group:BUNDLE", "a=group:BUNDLE nosuchmid");
+
+  for (guint e = 0; e < G_N_ELEMENTS (endpoints); e++)
+    {
+      const char *path = endpoints[e].path, *t = endpoints[e].tok;
+      assert_refused (path, t, nothex, 400, "bad_sdp", "fingerprint ZZ:nothex");
+      assert_refused (path, t, md2, 400, "bad_sdp", "fingerprint md2");
+      assert_refused (path, t, truncated, 400, "bad_sdp", "fingerprint one byte short");
+      assert_refused (path, t, no_fp_session, 400, "bad_sdp", "no fingerprint");
+      assert_refused (path, t, unlisted, 400, "no_opus", "opus rtpmap for an unlisted format");
+      assert_refused (path, t, fifty, 400, "bad_sdp", "50 unbundled audio sections");
+      assert_refused (path, t, five, 400, "bad_sdp", "one section over the cap");
+      assert_refused (path, t, bad_group, 400, "bad_sdp", "BUNDLE naming no section");
+    }
+  g_assert_cmpuint (participants_in ("checks"), ==, 0);
+
+  /* At the cap, unbundled sections are still accepted. */
+  g_autofree char *at_cap = unbundled_audio_sections (offer, VG_TEST_MAX_MEDIA);
+  Reply r = request ("POST", endpoints[0].path, tok, "application/sdp", at_cap, 0, NULL);
+  g_assert_cmpuint (r.status, ==, 201);
+  Reply d = request ("DELETE", r.location, tok, NULL, NULL, 0, NULL);
+  g_assert_cmpuint (d.status, ==, 200);
+  reply_clear (&d);
+  reply_clear (&r);
+}
+
 /* WHEP: a monitor hears the room; a participant token may not listen. */
 static void
 test_whep_listen (void)
@@ -369,6 +477,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/rooms/whip/publish-patch-delete", test_whip_publish);
   g_test_add_func ("/rooms/whip/refusals", test_whip_refusals);
+  g_test_add_func ("/rooms/whip/offer-checks", test_whip_offer_checks);
   g_test_add_func ("/rooms/whep/listen", test_whep_listen);
   g_test_add_func ("/rooms/whip/ice-server-links", test_ice_server_links);
   int rc = g_test_run ();
