@@ -220,7 +220,7 @@ vg_participant_media_add_to (VgParticipantMedia *m, GstBin *bin, GError **error)
     g_object_get (sink, "transceiver", &trans, NULL);
   if (trans)
     g_object_set (trans, "codec-preferences", caps, NULL);
-  g_clear_object (&trans);
+  m->transceiver = trans; /* the offer's audio section is matched to it */
   gst_caps_unref (caps);
   GstPad *src = gst_element_get_static_pad (m->payloader, "src");
   ok = ok && sink && gst_pad_link (src, sink) == GST_PAD_LINK_OK;
@@ -424,12 +424,30 @@ vg_participant_media_stop (VgParticipantMedia *m)
   g_ptr_array_unref (elements);
 }
 
+char *
+vg_participant_media_peer_certificate (VgParticipantMedia *m)
+{
+  GstWebRTCRTPReceiver *receiver = NULL;
+  GstWebRTCDTLSTransport *dtls = NULL;
+  char *pem = NULL;
+  if (m->transceiver)
+    g_object_get (m->transceiver, "receiver", &receiver, NULL);
+  if (receiver)
+    g_object_get (receiver, "transport", &dtls, NULL);
+  if (dtls)
+    g_object_get (dtls, "remote-certificate", &pem, NULL);
+  g_clear_object (&dtls);
+  g_clear_object (&receiver);
+  return pem;
+}
+
 void
 vg_participant_media_clear (VgParticipantMedia *m)
 {
   if (!m->elements)
     return;
   g_clear_pointer (&m->elements, g_ptr_array_unref);
+  g_clear_object (&m->transceiver);
   g_clear_object (&m->bin);
   g_free (m->prefix);
   g_mutex_clear (&m->lock);

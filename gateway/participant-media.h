@@ -8,6 +8,8 @@
 #pragma once
 
 #include <gst/gst.h>
+#define GST_USE_UNSTABLE_API /* webrtcbin's library: stable in practice since 1.16 */
+#include <gst/webrtc/webrtc.h>
 #include "gateway/rooms.h"
 
 G_BEGIN_DECLS
@@ -21,6 +23,7 @@ typedef struct
   GstElement *mixer;    /* not linked nor started here: the graph does */
   GstElement *mix_into; /* the funnel at the head of the send chain */
   GstElement *payloader;
+  GstWebRTCRTPTransceiver *transceiver; /* owned: the audio section's */
   GstElement *recv_chain[5]; /* depay .. tee, NULL-terminated (borrowed) */
   GstElement *send_chain[5]; /* funnel .. payloader, NULL-terminated (borrowed) */
   guint opus_pt;
@@ -49,6 +52,9 @@ gint64 vg_participant_media_last_rx_us (VgParticipantMedia *m);
  * the participant's outgoing RTP is dropped rather than handed to webrtcbin,
  * which would hold it until DTLS is up and block the mixer behind it. */
 void vg_participant_media_set_connected (VgParticipantMedia *m, gboolean connected);
+/* Any thread, once DTLS is up: the peer's certificate (PEM) on the audio
+ * section's transport, or NULL. */
+char *vg_participant_media_peer_certificate (VgParticipantMedia *m);
 /* Stops every element on a GStreamer worker thread, removes them from the
  * bin, then runs done on context. */
 void vg_participant_media_stop_async (VgParticipantMedia *m, GMainContext *context,

@@ -345,14 +345,35 @@ handle_connection_state (VgParticipant *p, gpointer arg)
 }
 
 static void
+handle_certificate_mismatch (VgParticipant *p, gpointer arg)
+{
+  g_warning ("rooms: %s/%s presented a DTLS certificate that is not the offer's fingerprint",
+             vg_room_get_name (p->room), p->identity);
+  vg_room_drop_participant (p->room, p, VG_LEAVE_CERTIFICATE);
+}
+
+/* webrtcbin's thread. The certificate is checked before the participant's
+ * media opens: a peer whose certificate is not the one its offer announced
+ * hears and sends nothing, and is removed. */
+static void
 on_connection_state (GObject *webrtc, GParamSpec *pspec, gpointer data)
 {
+  VgParticipant *p = data;
   GstWebRTCPeerConnectionState state;
   g_object_get (webrtc, "connection-state", &state, NULL);
+  if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED)
+    {
+      g_autofree char *pem = vg_participant_media_peer_certificate (&p->media);
+      if (!vg_offer_certificate_matches (&p->offer, pem))
+        {
+          participant_invoke (p, handle_certificate_mismatch, NULL, NULL);
+          return;
+        }
+    }
   /* Here, not on the main context: the mixer's output opens at once. */
-  vg_participant_media_set_connected (&((VgParticipant *)data)->media,
+  vg_participant_media_set_connected (&p->media,
                                       state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED);
-  participant_invoke (data, handle_connection_state, GINT_TO_POINTER (state), NULL);
+  participant_invoke (p, handle_connection_state, GINT_TO_POINTER (state), NULL);
 }
 
 static void

@@ -59,6 +59,7 @@ typedef enum
   VG_LEAVE_JOIN_TIMEOUT, /* never connected */
   VG_LEAVE_ERROR,        /* an element of the participant failed */
   VG_LEAVE_ROOM_CLOSED,
+  VG_LEAVE_CERTIFICATE, /* the peer's DTLS certificate is not the offer's fingerprint */
 } VgLeaveReason;
 const char *vg_leave_reason_to_string (VgLeaveReason reason);
 void vg_room_drop_participant (VgRoom *room, VgParticipant *participant, VgLeaveReason reason);

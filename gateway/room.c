@@ -53,7 +53,8 @@ const char *
 vg_leave_reason_to_string (VgLeaveReason reason)
 {
   static const char *const names[]
-      = { "client", "replaced", "disconnected", "silent", "join_timeout", "error", "room_closed" };
+      = { "client",       "replaced", "disconnected", "silent",
+          "join_timeout", "error",    "room_closed",  "certificate_mismatch" };
   return reason < G_N_ELEMENTS (names) ? names[reason] : "unknown";
 }
 

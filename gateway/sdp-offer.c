@@ -40,29 +40,42 @@ ice_chars_valid (const char *value, gsize min, gsize max)
   return n >= min && n <= max;
 }
 
+/* The hashes RFC 8122 still allows (not md2/md5) that GLib computes, so a
+ * certificate can be checked against them (sha-224 is neither in GLib nor
+ * used by any WebRTC stack). */
 static const struct
 {
   const char *name;
+  GChecksumType type;
   guint bytes;
 } fingerprint_hashes[] = {
-  { "sha-1", 20 }, { "sha-224", 28 }, { "sha-256", 32 }, { "sha-384", 48 }, { "sha-512", 64 },
+  { "sha-1", G_CHECKSUM_SHA1, 20 },
+  { "sha-256", G_CHECKSUM_SHA256, 32 },
+  { "sha-384", G_CHECKSUM_SHA384, 48 },
+  { "sha-512", G_CHECKSUM_SHA512, 64 },
 };
 
-/* "sha-256 AB:CD:…": a hash that RFC 8122 still allows (not md2/md5) and a
- * digest of exactly that hash's length in colon-separated hex pairs. */
+static gint
+fingerprint_hash (const char *value)
+{
+  const char *space = strchr (value, ' ');
+  for (guint i = 0; space && i < G_N_ELEMENTS (fingerprint_hashes); i++)
+    if ((gsize)(space - value) == strlen (fingerprint_hashes[i].name)
+        && g_ascii_strncasecmp (value, fingerprint_hashes[i].name, space - value) == 0)
+      return (gint)i;
+  return -1;
+}
+
+/* "sha-256 AB:CD:…": an allowed hash and a digest of exactly that hash's
+ * length in colon-separated hex pairs. */
 static gboolean
 fingerprint_valid (const char *value)
 {
+  gint hash = fingerprint_hash (value);
+  if (hash < 0)
+    return FALSE;
+  guint bytes = fingerprint_hashes[hash].bytes;
   const char *space = strchr (value, ' ');
-  if (!space)
-    return FALSE;
-  guint bytes = 0;
-  for (guint i = 0; i < G_N_ELEMENTS (fingerprint_hashes); i++)
-    if ((gsize)(space - value) == strlen (fingerprint_hashes[i].name)
-        && g_ascii_strncasecmp (value, fingerprint_hashes[i].name, space - value) == 0)
-      bytes = fingerprint_hashes[i].bytes;
-  if (!bytes)
-    return FALSE;
   const char *hex = space + 1;
   if (strlen (hex) != bytes * 3 - 1)
     return FALSE;
@@ -166,9 +179,25 @@ media_offers_opus (const GstSDPMedia *media, guint *pt_out)
   return FALSE;
 }
 
-static gboolean
-find_opus (const GstSDPMessage *sdp, guint *opus_pt, GError **error)
+static GStrv
+section_fingerprints (const GstSDPMessage *sdp, const GstSDPMedia *media)
 {
+  g_autoptr (GStrvBuilder) out = g_strv_builder_new ();
+  const char *value;
+  for (guint n = 0; (value = gst_sdp_media_get_attribute_val_n (media, "fingerprint", n)); n++)
+    g_strv_builder_add (out, value);
+  if (!gst_sdp_media_get_attribute_val (media, "fingerprint"))
+    for (guint n = 0; (value = gst_sdp_message_get_attribute_val_n (sdp, "fingerprint", n)); n++)
+      g_strv_builder_add (out, value);
+  return g_strv_builder_end (out);
+}
+
+/* The first active audio section offering Opus: its payload type and its
+ * DTLS fingerprints. */
+static gboolean
+find_opus (VgOffer *offer, GError **error)
+{
+  const GstSDPMessage *sdp = offer->sdp;
   gboolean audio = FALSE;
   for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++)
     {
@@ -178,8 +207,11 @@ find_opus (const GstSDPMessage *sdp, guint *opus_pt, GError **error)
           || !g_str_has_suffix (proto ? proto : "", "RTP/SAVPF"))
         continue;
       audio = TRUE;
-      if (media_offers_opus (media, opus_pt))
-        return TRUE;
+      if (media_offers_opus (media, &offer->opus_pt))
+        {
+          offer->fingerprints = section_fingerprints (sdp, media);
+          return TRUE;
+        }
     }
   if (!audio)
     g_set_error (error, VG_ROOMS_ERROR, VG_ROOMS_ERROR_NO_AUDIO,
@@ -319,7 +351,7 @@ vg_offer_parse (const char *text, VgOffer *offer, GError **error)
       if (section_in_use (media) && !check_transport (sdp, media, i, error))
         goto fail;
     }
-  if (!find_opus (sdp, &offer->opus_pt, error) || !normalise_bundle (offer, error))
+  if (!find_opus (offer, error) || !normalise_bundle (offer, error))
     goto fail;
 
   offer->section_ufrags = g_new0 (char *, medias + 1);
@@ -340,6 +372,59 @@ vg_offer_clear (VgOffer *offer)
   g_clear_pointer (&offer->sdp, gst_sdp_message_free);
   g_clear_pointer (&offer->section_ufrags, g_strfreev);
   g_clear_pointer (&offer->dropped_ufrags, g_strfreev);
+  g_clear_pointer (&offer->fingerprints, g_strfreev);
+}
+
+/* The DER bytes of the first certificate of a PEM text. */
+static GBytes *
+pem_to_der (const char *pem)
+{
+  static const char begin[] = "-----BEGIN CERTIFICATE-----", end[] = "-----END CERTIFICATE-----";
+  const char *from = pem ? strstr (pem, begin) : NULL;
+  const char *to = from ? strstr (from, end) : NULL;
+  if (!to)
+    return NULL;
+  GString *b64 = g_string_new (NULL);
+  for (const char *c = from + strlen (begin); c < to; c++)
+    if (!g_ascii_isspace (*c))
+      g_string_append_c (b64, *c);
+  gsize len = 0;
+  guchar *der = b64->len ? g_base64_decode (b64->str, &len) : NULL;
+  g_string_free (b64, TRUE);
+  return der && len ? g_bytes_new_take (der, len) : (g_free (der), NULL);
+}
+
+static gboolean
+digest_equal (const char *hex, const guint8 *digest, gsize bytes)
+{
+  for (gsize i = 0; i < bytes; i++)
+    if (g_ascii_xdigit_value (hex[i * 3]) != digest[i] >> 4
+        || g_ascii_xdigit_value (hex[i * 3 + 1]) != (digest[i] & 0xf))
+      return FALSE;
+  return TRUE;
+}
+
+gboolean
+vg_offer_certificate_matches (const VgOffer *offer, const char *pem)
+{
+  g_autoptr (GBytes) der = pem_to_der (pem);
+  for (guint i = 0; der && offer->fingerprints && offer->fingerprints[i]; i++)
+    {
+      const char *value = offer->fingerprints[i];
+      gint hash = fingerprint_hash (value);
+      if (hash < 0)
+        continue;
+      guint8 digest[64];
+      gsize len = sizeof digest;
+      GChecksum *sum = g_checksum_new (fingerprint_hashes[hash].type);
+      g_checksum_update (sum, g_bytes_get_data (der, NULL), g_bytes_get_size (der));
+      g_checksum_get_digest (sum, digest, &len);
+      g_checksum_free (sum);
+      if (len == fingerprint_hashes[hash].bytes
+          && digest_equal (strchr (value, ' ') + 1, digest, len))
+        return TRUE;
+    }
+  return FALSE;
 }
 
 gint

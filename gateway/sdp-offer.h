@@ -22,11 +22,12 @@ typedef struct
   GStrv dropped_ufrags; /* owned: the bundled sections' own credentials,
                          * whose transports the offerer drops once the
                          * answer accepts BUNDLE */
+  GStrv fingerprints;   /* owned: the audio section's a=fingerprint values */
 } VgOffer;
 
 /* Parses an offer and checks what every real WebRTC offer has: version 0,
  * at most VG_OFFER_MAX_MEDIA m-sections, ICE credentials and a valid DTLS
- * fingerprint (sha-1/224/256/384/512) on every section in use, and an
+ * fingerprint (sha-1/256/384/512) on every section in use, and an
  * active UDP/TLS/RTP/SAVPF audio section whose format list holds an
  * opus/48000 payload type. A BUNDLE group whose sections carry their own ICE
  * credentials and candidates (RFC 8843 allows it in an initial offer:
@@ -36,6 +37,12 @@ typedef struct
  * _NO_AUDIO or _NO_OPUS with a message naming the problem. */
 gboolean vg_offer_parse (const char *text, VgOffer *offer, GError **error);
 void vg_offer_clear (VgOffer *offer);
+
+/* Whether a DTLS certificate (PEM, as webrtcbin's transport reports it) is
+ * the one the offer's audio section announced (RFC 8122 §5). webrtcbin 1.22
+ * does not compare them itself: without this check, anyone who completes
+ * ICE could present any certificate. */
+gboolean vg_offer_certificate_matches (const VgOffer *offer, const char *pem);
 
 typedef struct
 {

@@ -199,6 +199,10 @@ class Listener:
 
 def rewrite_offer(sdp, style):
     """Gives aiortc's offer the shape of another client's."""
+    if style == "forged-fingerprint":
+        # A well-formed fingerprint of another certificate.
+        return re.sub(r"(a=fingerprint:sha-256 )([0-9A-F]{2})",
+                      lambda m: m.group(1) + ("00" if m.group(2) != "00" else "11"), sdp)
     if style == "no-bundle":
         return re.sub(r"a=group:BUNDLE[^\r\n]*\r\n", "", sdp)
     if style == "same-credentials":
@@ -431,6 +435,25 @@ async def main():
             speaker.mic.set(False)
             assert await monitor.leave() == 200
             assert await speaker.leave() == 200
+
+        async def forged():
+            p = Peer(gateway, "aio-forged", "aio-forged")
+            sdp, _ = await p.offer("forged-fingerprint")
+            status, headers, body = gateway.request(
+                "POST", "/api/rooms/aio-forged/whip", sdp.encode(), p.token, "application/sdp")
+            assert status == 201, f"{status} {body}"
+            await p.pc.setRemoteDescription(RTCSessionDescription(body, "answer"))
+            # DTLS completes (webrtcbin does not compare the certificate with
+            # the offer); the gateway does, and removes the peer.
+            await eventually(lambda: "leaves (certificate_mismatch)" in open(gateway.log.name).read()
+                             and gateway.participants() == 0,
+                             "the peer removed for its certificate", 10)
+            assert gateway.request("DELETE", headers["Location"], token=p.token)[0] == 404
+            assert not p.events("session"), "the forged peer got a session"
+            await p.pc.close()
+
+        await case("aiortc: a peer whose DTLS certificate is not its offer's fingerprint is removed",
+                   forged)
 
         await case("aiortc: a WHEP monitor (audio + data, per-section credentials) hears the room", whep)
     finally:
