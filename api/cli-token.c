@@ -15,7 +15,7 @@ vg_cli_token (VgConfig *cfg, const char *room, const char *identity, const char 
 
   if (room && !vg_validate_room_name (room))
     {
-      g_printerr ("voxgate token: --room must match ^[A-Za-z0-9_-]{1,64}$\n");
+      g_printerr ("voxgate token: --room: " VG_ROOM_NAME_RULE "\n");
       return 2;
     }
   if (!room && !admin)
@@ -25,7 +25,7 @@ vg_cli_token (VgConfig *cfg, const char *room, const char *identity, const char 
     }
   if (identity && !vg_validate_identity (identity))
     {
-      g_printerr ("voxgate token: --identity must be 1 to 128 printable characters\n");
+      g_printerr ("voxgate token: --identity: " VG_IDENTITY_RULE "\n");
       return 2;
     }
   if (name && !vg_validate_display_name (name))
