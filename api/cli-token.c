@@ -1,6 +1,7 @@
 /* `voxgate token`: mints an access token from the command line. */
 #include "api/cli.h"
 #include "api/auth.h"
+#include "gateway/config-schema.h"
 #include "gateway/validate.h"
 
 #include <stdio.h>
@@ -33,7 +34,16 @@ vg_cli_token (VgConfig *cfg, const char *room, const char *identity, const char 
       g_printerr ("voxgate token: --name must be at most 128 printable characters\n");
       return 2;
     }
-  if (ttl <= 0)
+  /* The same bounds as [auth] token_ttl: now + ttl must not overflow. */
+  const VgConfigKey *ttl_key = vg_config_schema_lookup ("auth", "token_ttl");
+  if (ttl < 0 || ttl > ttl_key->max)
+    {
+      g_printerr ("voxgate token: --ttl must be 1 to %" G_GINT64_FORMAT
+                  " seconds (0 or absent = [auth] token_ttl)\n",
+                  ttl_key->max);
+      return 2;
+    }
+  if (ttl == 0)
     ttl = vg_config_get_int (cfg, "auth", "token_ttl");
 
   c.identity = identity ? g_strdup (identity) : vg_random_id (admin ? "admin" : "user");

@@ -174,10 +174,10 @@ room_path (const char *name, const char *suffix)
 }
 
 static int
-cli_token (const char *room)
+cli_token_ttl (const char *room, const char *ttl)
 {
-  const char *argv[]
-      = { g_getenv ("VOXGATE_BIN"), "token", "--room", room, "--identity", "i", NULL };
+  const char *argv[] = { g_getenv ("VOXGATE_BIN"), "token", "--room", room, "--identity", "i",
+                         ttl ? "--ttl" : NULL, ttl, NULL };
   g_autoptr (GError) error = NULL;
   int status = 0;
   g_assert_nonnull (argv[0]);
@@ -186,6 +186,12 @@ cli_token (const char *room)
                                NULL, NULL, &status, &error));
   g_assert_no_error (error);
   return g_spawn_check_wait_status (status, NULL) ? 0 : 1;
+}
+
+static int
+cli_token (const char *room)
+{
+  return cli_token_ttl (room, NULL);
 }
 
 /* Names every endpoint must accept and refuse alike. Names with '/' never
@@ -440,6 +446,10 @@ test_numbers (void)
     }
   expect (twirp ("CreateRoom", ops, "{\"name\":\"n\",\"emptyTimeout\":\"18446744073709551616\"}"),
           400, "invalid_argument", "Twirp emptyTimeout");
+  /* now + ttl must not wrap: the CLI takes [auth] token_ttl's range. */
+  g_assert_cmpint (cli_token_ttl ("r", "9223372036854775807"), !=, 0);
+  g_assert_cmpint (cli_token_ttl ("r", "-5"), !=, 0);
+  g_assert_cmpint (cli_token_ttl ("r", "3600"), ==, 0);
 }
 
 int
