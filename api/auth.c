@@ -65,18 +65,16 @@ vg_auth_check (VgApp *app, const char *authorization, VgGrant required, const ch
       vg_claims_clear (claims);
       return 403;
     }
-  /* Room-scoped grants bind to their room; admin grants without a room are global. */
-  if (room && claims->video.room && !g_str_equal (claims->video.room, room))
+  /* A room-scoped operation (room != NULL) needs a token for that room: as in
+   * LiveKit, roomJoin, roomAdmin, hidden and recorder apply to the room in
+   * the token's claim, so a token without a room claim acts on no room.
+   * roomCreate, roomList and roomRecord are not scoped: their callers pass
+   * room = NULL. */
+  if (room && g_strcmp0 (claims->video.room, room) != 0)
     {
       *reason_code = "wrong_room";
-      *reason_message = "the token is for another room";
-      vg_claims_clear (claims);
-      return 403;
-    }
-  if (room && !claims->video.room && (required & VG_GRANT_ROOM_JOIN))
-    {
-      *reason_code = "wrong_room";
-      *reason_message = "the token is for another room";
+      *reason_message = claims->video.room ? "the token is for another room"
+                                           : "the token names no room (video.room)";
       vg_claims_clear (claims);
       return 403;
     }

@@ -18,8 +18,9 @@ typedef enum
 } VgGrant;
 
 /* Verifies the bearer token of req (Authorization: Bearer, or ?access_token=)
- * and checks that it carries every grant in required (and, when room is
- * non-NULL, that its room grant names that room). On failure it replies 401
+ * and checks that it carries every grant in required. room is non-NULL for
+ * room-scoped operations (join, listen, roomAdmin): then the token's room
+ * claim must name that room; a token without one is refused. On failure it replies 401
  * (no or bad token, with the reason code) or 403 (missing grant) and returns
  * FALSE. On success fills claims (caller clears). */
 gboolean vg_auth_require (VgRequest *req, VgGrant required, const char *room, VgClaims *claims);

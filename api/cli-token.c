@@ -1,6 +1,7 @@
 /* `voxgate token`: mints an access token from the command line. */
 #include "api/cli.h"
 #include "api/auth.h"
+#include "gateway/config-schema.h"
 #include "gateway/validate.h"
 
 #include <stdio.h>
@@ -15,7 +16,7 @@ vg_cli_token (VgConfig *cfg, const char *room, const char *identity, const char 
 
   if (room && !vg_validate_room_name (room))
     {
-      g_printerr ("voxgate token: --room must match ^[A-Za-z0-9_-]{1,64}$\n");
+      g_printerr ("voxgate token: --room: " VG_ROOM_NAME_RULE "\n");
       return 2;
     }
   if (!room && !admin)
@@ -25,7 +26,7 @@ vg_cli_token (VgConfig *cfg, const char *room, const char *identity, const char 
     }
   if (identity && !vg_validate_identity (identity))
     {
-      g_printerr ("voxgate token: --identity must be 1 to 128 printable characters\n");
+      g_printerr ("voxgate token: --identity: " VG_IDENTITY_RULE "\n");
       return 2;
     }
   if (name && !vg_validate_display_name (name))
@@ -33,7 +34,16 @@ vg_cli_token (VgConfig *cfg, const char *room, const char *identity, const char 
       g_printerr ("voxgate token: --name must be at most 128 printable characters\n");
       return 2;
     }
-  if (ttl <= 0)
+  /* The same bounds as [auth] token_ttl: now + ttl must not overflow. */
+  const VgConfigKey *ttl_key = vg_config_schema_lookup ("auth", "token_ttl");
+  if (ttl < 0 || ttl > ttl_key->max)
+    {
+      g_printerr ("voxgate token: --ttl must be 1 to %" G_GINT64_FORMAT
+                  " seconds (0 or absent = [auth] token_ttl)\n",
+                  ttl_key->max);
+      return 2;
+    }
+  if (ttl == 0)
     ttl = vg_config_get_int (cfg, "auth", "token_ttl");
 
   c.identity = identity ? g_strdup (identity) : vg_random_id (admin ? "admin" : "user");

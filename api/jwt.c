@@ -1,6 +1,9 @@
 /* JWT HS256 for LiveKit access tokens. See jwt.h. */
 #include "api/jwt.h"
 #include "gateway/json-text.h"
+#include "gateway/validate.h"
+
+#include <math.h>
 
 #include <string.h>
 
@@ -18,6 +21,7 @@ vg_jwt_status_code (VgJwtStatus status)
     case VG_JWT_MISSING_EXPIRY: return "token_no_expiry";
     case VG_JWT_EXPIRED: return "token_expired";
     case VG_JWT_NOT_YET_VALID: return "token_not_yet_valid";
+    case VG_JWT_BAD_CLAIMS: return "token_claims";
     }
   return "token_invalid";
 }
@@ -36,6 +40,9 @@ vg_jwt_status_message (VgJwtStatus status)
     case VG_JWT_MISSING_EXPIRY: return "the token has no expiry (exp)";
     case VG_JWT_EXPIRED: return "the token has expired";
     case VG_JWT_NOT_YET_VALID: return "the token is not valid yet (nbf)";
+    case VG_JWT_BAD_CLAIMS:
+      return "a claim of the token is out of range or mistyped (exp, nbf: seconds from 0 to "
+             "253402300799), or a name breaks its rule (sub, name, video.room, attributes)";
     }
   return "invalid token";
 }
@@ -172,7 +179,9 @@ parse_object (const guint8 *data, gsize len, JsonParser *parser)
   return root && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
 }
 
-/* A NumericDate may be an integer or a float; anything else is malformed. */
+/* A NumericDate is a number of seconds, possibly fractional (RFC 7519 §2).
+ * It is range-checked before any conversion: a double outside gint64 does not
+ * convert, and exp near 2^63 would wrap when the skew is added. */
 static gboolean
 get_numeric_date (JsonObject *obj, const char *member, gint64 *out, gboolean *present)
 {
@@ -180,12 +189,66 @@ get_numeric_date (JsonObject *obj, const char *member, gint64 *out, gboolean *pr
   *present = n != NULL && !JSON_NODE_HOLDS_NULL (n);
   if (!*present)
     return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (n))
+    return FALSE;
   if (json_node_get_value_type (n) == G_TYPE_INT64)
-    *out = json_node_get_int (n);
+    {
+      gint64 v = json_node_get_int (n);
+      if (v < 0 || v > VG_JWT_MAX_TIME)
+        return FALSE;
+      *out = v;
+    }
   else if (json_node_get_value_type (n) == G_TYPE_DOUBLE)
-    *out = (gint64) json_node_get_double (n);
+    {
+      double v = json_node_get_double (n);
+      if (!isfinite (v) || v < 0 || v > (double)VG_JWT_MAX_TIME)
+        return FALSE;
+      *out = (gint64)v;
+    }
   else
     return FALSE;
+  return TRUE;
+}
+
+/* A string claim: absent (or null) is fine, another type is not. */
+static gboolean
+get_string_claim (JsonObject *obj, const char *member, const char **out)
+{
+  JsonNode *n = json_object_get_member (obj, member);
+  *out = NULL;
+  if (!n || JSON_NODE_HOLDS_NULL (n))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+    return FALSE;
+  *out = json_node_get_string (n);
+  return TRUE;
+}
+
+/* The names a token carries follow the rules every endpoint applies. An empty
+ * sub or room is LiveKit's "none" (SDKs omit or empty them alike). */
+static gboolean
+names_are_valid (JsonObject *payload, JsonObject *video)
+{
+  const char *sub, *name, *room;
+  JsonNode *attrs = json_object_get_member (payload, "attributes");
+
+  if (!get_string_claim (payload, "sub", &sub) || (sub && *sub && !vg_validate_identity (sub))
+      || !get_string_claim (payload, "name", &name) || (name && !vg_validate_display_name (name)))
+    return FALSE;
+  if (video
+      && (!get_string_claim (video, "room", &room)
+          || (room && *room && !vg_validate_room_name (room))))
+    return FALSE;
+  if (attrs && JSON_NODE_HOLDS_OBJECT (attrs))
+    {
+      JsonObjectIter it;
+      const char *k;
+      JsonNode *v;
+      json_object_iter_init (&it, json_node_get_object (attrs));
+      while (json_object_iter_next (&it, &k, &v))
+        if (!vg_validate_attribute_key (k))
+          return FALSE;
+    }
   return TRUE;
 }
 
@@ -212,6 +275,8 @@ static void
 read_video_grant (JsonObject *video, VgVideoGrant *g)
 {
   g->room = dup_string_member (video, "room");
+  if (g->room && !*g->room)
+    g_clear_pointer (&g->room, g_free);
   g->room_join = get_bool_member (video, "roomJoin", NULL);
   g->room_create = get_bool_member (video, "roomCreate", NULL);
   g->room_list = get_bool_member (video, "roomList", NULL);
@@ -281,9 +346,12 @@ vg_jwt_verify (const char *token, gsize len, VgJwtSecretLookup lookup, gpointer 
     return VG_JWT_BAD_SIGNATURE;
 
   /* Claims are only trusted after the signature checks out. */
+  JsonNode *video_node = json_object_get_member (payload, "video");
+  video = video_node && JSON_NODE_HOLDS_OBJECT (video_node) ? json_node_get_object (video_node)
+                                                            : NULL;
   if (!get_numeric_date (payload, "exp", &exp, &has_exp)
-      || !get_numeric_date (payload, "nbf", &nbf, &has_nbf))
-    return VG_JWT_MALFORMED;
+      || !get_numeric_date (payload, "nbf", &nbf, &has_nbf) || !names_are_valid (payload, video))
+    return VG_JWT_BAD_CLAIMS;
   if (!has_exp)
     return VG_JWT_MISSING_EXPIRY;
   if (now_s > exp + VG_JWT_CLOCK_SKEW_S)
@@ -314,10 +382,8 @@ vg_jwt_verify (const char *token, gsize len, VgJwtSecretLookup lookup, gpointer 
             if (JSON_NODE_HOLDS_VALUE (v) && json_node_get_value_type (v) == G_TYPE_STRING)
               g_hash_table_insert (claims_out->attributes, g_strdup (k), g_strdup (json_node_get_string (v)));
         }
-      JsonNode *video_node = json_object_get_member (payload, "video");
       g_autoptr (JsonObject) empty = json_object_new ();
-      video = video_node && JSON_NODE_HOLDS_OBJECT (video_node) ? json_node_get_object (video_node) : empty;
-      read_video_grant (video, &claims_out->video);
+      read_video_grant (video ? video : empty, &claims_out->video);
     }
   return VG_JWT_OK;
 }

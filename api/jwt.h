@@ -3,7 +3,10 @@
  * One verification routine serves every authenticated endpoint. It pins
  * HS256, compares signatures in constant time, requires exp, honours nbf,
  * allows VG_JWT_CLOCK_SKEW_S of skew, requires iss to be a known API key and
- * refuses tokens over VG_JWT_MAX_BYTES. Each refusal has a reason code. */
+ * refuses tokens over VG_JWT_MAX_BYTES. Names in the claims (sub, name,
+ * video.room, attribute keys) must follow the rules of gateway/validate.h,
+ * so every endpoint sees only names it could have minted. Each refusal has a
+ * reason code. */
 #pragma once
 
 #include <glib.h>
@@ -13,6 +16,9 @@ G_BEGIN_DECLS
 
 #define VG_JWT_MAX_BYTES 8192
 #define VG_JWT_CLOCK_SKEW_S 10
+/* exp and nbf lie in [0, 9999-12-31T23:59:59Z]: far below 2^53 and 2^63, so
+ * no conversion or addition of the skew can overflow. */
+#define VG_JWT_MAX_TIME G_GINT64_CONSTANT (253402300799)
 
 typedef enum
 {
@@ -25,6 +31,7 @@ typedef enum
   VG_JWT_MISSING_EXPIRY,
   VG_JWT_EXPIRED,
   VG_JWT_NOT_YET_VALID,
+  VG_JWT_BAD_CLAIMS,        /* a time out of range, or a name that breaks its rule */
 } VgJwtStatus;
 
 /* The reason code used in 401 bodies, e.g. "token_expired". */

@@ -1,7 +1,9 @@
 /* The process's log writer. Text: "TIME LEVEL domain: message [request_id]".
  * JSON: one object per line with time, level, domain, message and any
  * request_id. Fields are never expanded beyond these, so a caller cannot log
- * a secret by accident through an unexpected field. */
+ * a secret by accident through an unexpected field. Either format writes
+ * exactly one line per message, whatever the message holds: messages carry
+ * names that came from outside, and a newline in one must not forge a line. */
 #include "gateway/log.h"
 #include "gateway/json-text.h"
 
@@ -11,6 +13,58 @@
 static VgLogFormat log_format = VG_LOG_TEXT;
 static GLogLevelFlags log_threshold = G_LOG_LEVEL_INFO;
 static GMutex log_lock;
+
+/* Text lines escape what could break or reshape the line (newlines and other
+ * C0 controls, DEL, C1 controls, Unicode format characters such as the bidi
+ * override U+202E, line and paragraph separators) and bytes that are not
+ * UTF-8; a backslash is doubled, so no input can pass for one of these escapes. */
+static void
+append_text_escaped (GString *line, const char *s)
+{
+  const char *p = s;
+
+  while (*p)
+    {
+      gunichar c = g_utf8_get_char_validated (p, -1);
+      if (c == (gunichar)-1 || c == (gunichar)-2)
+        {
+          g_string_append_printf (line, "\\x%02x", (guchar)*p);
+          p++;
+          continue;
+        }
+      const char *next = g_utf8_next_char (p);
+      if (c == '\\')
+        g_string_append (line, "\\\\");
+      else if (c == '\n')
+        g_string_append (line, "\\n");
+      else if (c == '\r')
+        g_string_append (line, "\\r");
+      else if (c == '\t')
+        g_string_append (line, "\\t");
+      else if (c < 0x20 || c == 0x7f)
+        g_string_append_printf (line, "\\x%02x", c);
+      else if ((c >= 0x80 && c < 0xa0) || c == 0x2028 || c == 0x2029
+               || g_unichar_type (c) == G_UNICODE_FORMAT)
+        g_string_append_printf (line, "\\u%04x", c);
+      else
+        g_string_append_len (line, p, next - p);
+      p = next;
+    }
+}
+
+/* JSON strings escape controls already; bytes that are not UTF-8 would make
+ * the line invalid JSON, so they become U+FFFD. */
+static void
+append_json_string (GString *line, const char *s)
+{
+  if (g_utf8_validate (s, -1, NULL))
+    vg_json_append_string (line, s);
+  else
+    {
+      g_autofree char *valid = g_utf8_make_valid (s, -1);
+      vg_json_append_string (line, valid);
+    }
+}
 
 static const char *
 level_name (GLogLevelFlags level)
@@ -60,21 +114,28 @@ vg_log_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gp
       g_string_append (line, "{\"time\":");
       vg_json_append_string (line, time);
       g_string_append_printf (line, ",\"level\":\"%s\",\"domain\":", level_name (level));
-      vg_json_append_string (line, domain);
+      append_json_string (line, domain);
       g_string_append (line, ",\"message\":");
-      vg_json_append_string (line, message);
+      append_json_string (line, message);
       if (request_id)
         {
           g_string_append (line, ",\"request_id\":");
-          vg_json_append_string (line, request_id);
+          append_json_string (line, request_id);
         }
       g_string_append (line, "}\n");
     }
   else
     {
-      g_string_append_printf (line, "%s %-7s %s: %s", time, level_name (level), domain, message);
+      g_string_append_printf (line, "%s %-7s ", time, level_name (level));
+      append_text_escaped (line, domain);
+      g_string_append (line, ": ");
+      append_text_escaped (line, message);
       if (request_id)
-        g_string_append_printf (line, " [%s]", request_id);
+        {
+          g_string_append (line, " [");
+          append_text_escaped (line, request_id);
+          g_string_append_c (line, ']');
+        }
       g_string_append_c (line, '\n');
     }
 

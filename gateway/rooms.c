@@ -1,6 +1,7 @@
 /* The room registry; see rooms.h. */
 #include "gateway/room-private.h"
 #include "gateway/agent-binding.h"
+#include "gateway/validate.h"
 #include "vg-build-config.h"
 #include <string.h>
 
@@ -234,20 +235,6 @@ vg_rooms_get_settings (VgRooms *rooms)
   return &rooms->settings;
 }
 
-gboolean
-vg_room_name_is_valid (const char *name)
-{
-  if (!name)
-    return FALSE;
-  gsize len = strlen (name);
-  if (len == 0 || len > 128)
-    return FALSE;
-  for (gsize i = 0; i < len; i++)
-    if (!g_ascii_isalnum (name[i]) && !strchr ("_.:-", name[i]))
-      return FALSE;
-  return TRUE;
-}
-
 static void
 update_room_gauge (VgRooms *rooms)
 {
@@ -258,10 +245,9 @@ update_room_gauge (VgRooms *rooms)
 VgRoom *
 vg_rooms_create (VgRooms *rooms, const char *name, const VgRoomOptions *options, GError **error)
 {
-  if (!vg_room_name_is_valid (name))
+  if (!vg_validate_room_name (name))
     {
-      g_set_error (error, VG_ROOMS_ERROR, VG_ROOMS_ERROR_INVALID,
-                   "room names are 1 to 128 characters of letters, digits and _.:-");
+      g_set_error (error, VG_ROOMS_ERROR, VG_ROOMS_ERROR_INVALID, "%s", VG_ROOM_NAME_RULE);
       return NULL;
     }
   if (g_hash_table_contains (rooms->rooms, name))

@@ -78,9 +78,6 @@ typedef struct
   const char *metadata;      /* free text kept with the room, may be NULL */
 } VgRoomOptions;
 
-/* Room names: 1..128 characters of [A-Za-z0-9_.:-]. */
-gboolean vg_room_name_is_valid (const char *name);
-
 /* Checks an offer as vg_room_join will (parses, an audio m-line with Opus),
  * so a refused offer creates no room. */
 gboolean vg_rooms_check_offer (const char *offer_sdp, GError **error);

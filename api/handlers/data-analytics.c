@@ -22,10 +22,9 @@ handle_list (VgRequest *req, gpointer user_data)
   guint limit;
   VgStore *store;
 
-  if (!(store = vg_data_begin (req)) || !vg_data_query_text (req, "room", 64, &room)
-      || !vg_data_query_text (req, "identity", 128, &identity)
-      || !vg_data_query_time (req, "from", &from) || !vg_data_query_time (req, "to", &to)
-      || !vg_data_query_limit (req, &limit))
+  if (!(store = vg_data_begin (req)) || !vg_data_query_room (req, &room)
+      || !vg_data_query_identity (req, &identity) || !vg_data_query_time (req, "from", &from)
+      || !vg_data_query_time (req, "to", &to) || !vg_data_query_limit (req, &limit))
     return;
   limit_text = g_strdup_printf ("%u", limit);
   vg_data_query (req, store, VG_STORE_Q_ANALYTICS_LIST,
@@ -38,7 +37,7 @@ handle_daily (VgRequest *req, gpointer user_data)
   g_autofree char *room = NULL, *from = NULL, *to = NULL;
   VgStore *store;
 
-  if (!(store = vg_data_begin (req)) || !vg_data_query_text (req, "room", 64, &room)
+  if (!(store = vg_data_begin (req)) || !vg_data_query_room (req, &room)
       || !vg_data_query_time (req, "from", &from) || !vg_data_query_time (req, "to", &to))
     return;
   vg_data_query (req, store, VG_STORE_Q_ANALYTICS_DAILY, (const char *const[]){ room, from, to }, 3,

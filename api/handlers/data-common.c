@@ -2,6 +2,7 @@
 #include "api/handlers/data-common.h"
 #include "api/auth.h"
 #include "api/handlers/handlers.h"
+#include "api/handlers/room-api.h"
 
 #include <string.h>
 
@@ -92,6 +93,32 @@ vg_data_query_text (VgRequest *req, const char *name, gsize max_len, char **out)
                       "%s must be 1-%" G_GSIZE_FORMAT " bytes of UTF-8", name, max_len);
       return FALSE;
     }
+  *out = g_strdup (v);
+  return TRUE;
+}
+
+/* Filters on rooms and identities follow the rules of the names they filter,
+ * with the codes every other endpoint gives. */
+gboolean
+vg_data_query_room (VgRequest *req, char **out)
+{
+  const char *v = vg_request_query (req, "room");
+
+  *out = NULL;
+  if (v && !vg_room_api_check_name (req, v))
+    return FALSE;
+  *out = g_strdup (v);
+  return TRUE;
+}
+
+gboolean
+vg_data_query_identity (VgRequest *req, char **out)
+{
+  const char *v = vg_request_query (req, "identity");
+
+  *out = NULL;
+  if (v && !vg_room_api_check_identity (req, v))
+    return FALSE;
   *out = g_strdup (v);
   return TRUE;
 }

@@ -33,6 +33,10 @@ vg_data_query (VgRequest *req, VgStore *store, VgStoreQuery query, const char *c
 /* Query-string helpers: on a bad value they reply 400 and return FALSE.
  * *out is NULL when the parameter is absent (caller frees). */
 gboolean vg_data_query_text (VgRequest *req, const char *name, gsize max_len, char **out);
+/* ?room= and ?identity=: absent, or a name under its rule (else 400
+ * invalid_room / invalid_identity). */
+gboolean vg_data_query_room (VgRequest *req, char **out);
+gboolean vg_data_query_identity (VgRequest *req, char **out);
 gboolean vg_data_query_time (VgRequest *req, const char *name, char **out);
 gboolean vg_data_query_limit (VgRequest *req, guint *limit);
 

@@ -80,10 +80,9 @@ handle_list (VgRequest *req, gpointer user_data)
   guint limit;
   VgStore *store;
 
-  if (!(store = vg_data_begin (req)) || !vg_data_query_text (req, "room", 64, &room)
-      || !vg_data_query_text (req, "identity", 128, &identity)
-      || !vg_data_query_time (req, "from", &from) || !vg_data_query_time (req, "to", &to)
-      || !vg_data_query_limit (req, &limit))
+  if (!(store = vg_data_begin (req)) || !vg_data_query_room (req, &room)
+      || !vg_data_query_identity (req, &identity) || !vg_data_query_time (req, "from", &from)
+      || !vg_data_query_time (req, "to", &to) || !vg_data_query_limit (req, &limit))
     return;
   if (cursor && !cursor_decode (cursor, &cursor_time, &cursor_id))
     {

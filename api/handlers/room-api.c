@@ -89,11 +89,6 @@ vg_room_create_args_parse (JsonObject *body, VgJsonShape shape, VgRoomCreateArgs
           return FALSE;
         }
     }
-  if (!name || !vg_validate_room_name (name))
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "name must match ^[A-Za-z0-9_-]{1,64}$");
-      return FALSE;
-    }
   if ((has_empty && (empty < 0 || empty > 86400)) || (has_max && (max < 0 || max > 10000)))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
@@ -105,7 +100,7 @@ vg_room_create_args_parse (JsonObject *body, VgJsonShape shape, VgRoomCreateArgs
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "metadata is larger than %d bytes", VG_METADATA_MAX);
       return FALSE;
     }
-  args->name = g_strdup (name);
+  args->name = g_strdup (name ? name : "");
   args->metadata = g_strdup (metadata);
   args->pipeline = pipeline && *pipeline ? g_strdup (pipeline) : NULL;
   if (subtopic)
@@ -130,6 +125,24 @@ vg_room_api_create (VgRooms *rooms, const VgRoomCreateArgs *args, gboolean *exis
   if (room)
     return room;
   return vg_rooms_create (rooms, args->name, &options, error);
+}
+
+gboolean
+vg_room_api_check_name (VgRequest *req, const char *name)
+{
+  if (vg_validate_room_name (name))
+    return TRUE;
+  vg_reply_error (req, SOUP_STATUS_BAD_REQUEST, "invalid_room", "%s", VG_ROOM_NAME_RULE);
+  return FALSE;
+}
+
+gboolean
+vg_room_api_check_identity (VgRequest *req, const char *identity)
+{
+  if (vg_validate_identity (identity))
+    return TRUE;
+  vg_reply_error (req, SOUP_STATUS_BAD_REQUEST, "invalid_identity", "%s", VG_IDENTITY_RULE);
+  return FALSE;
 }
 
 /* The one mapping of registry errors to HTTP, for every handler (REST, WHIP,

@@ -20,12 +20,21 @@ typedef struct
 
 /* Reads a create request in either shape (REST snake_case; proto3 JSON takes
  * camelCase or snake_case, numbers or strings for integers; unknown fields
- * are ignored). FALSE with a message for a missing name or a mistyped field. */
+ * are ignored). FALSE with a message for a mistyped field or a number out of
+ * range. args->name is "" when absent: the caller checks it against the room
+ * rule, each API with its own error shape. */
 gboolean vg_room_create_args_parse (JsonObject *body, VgJsonShape shape, VgRoomCreateArgs *args, GError **error);
 void vg_room_create_args_clear (VgRoomCreateArgs *args);
 
 /* Creates the room, or returns the existing one with *existed set. */
 VgRoom *vg_room_api_create (VgRooms *rooms, const VgRoomCreateArgs *args, gboolean *existed, GError **error);
+
+/* The one room-name and identity rules (gateway/validate.h) on the REST
+ * surface: FALSE after replying 400 invalid_room / invalid_identity. WHIP,
+ * WHEP, REST and the token endpoints give the same code and message; Twirp
+ * gives the message with its own code, invalid_argument. */
+gboolean vg_room_api_check_name (VgRequest *req, const char *name);
+gboolean vg_room_api_check_identity (VgRequest *req, const char *identity);
 
 guint vg_room_api_http_status (const GError *error);
 /* Replies with the error's status, code and message (every room endpoint but Twirp). */

@@ -1,6 +1,8 @@
 /* The room API in its REST shape:
  *   GET/POST /api/rooms, GET/DELETE /api/rooms/{room},
- *   GET /api/rooms/{room}/participants, DELETE /api/rooms/{room}/participants/{identity}. */
+ *   GET /api/rooms/{room}/participants, DELETE /api/rooms/{room}/participants/{identity}.
+ * Names in the path are checked against their rule before the token, as on
+ * WHIP/WHEP, so a bad name is 400 invalid_room whatever the token. */
 #include "api/handlers/handlers.h"
 #include "api/handlers/room-api.h"
 #include "api/handlers/room-json.h"
@@ -55,6 +57,11 @@ handle_create (VgRequest *req, gpointer user_data)
       vg_reply_error (req, SOUP_STATUS_BAD_REQUEST, "invalid_argument", "%s", error->message);
       return;
     }
+  if (!vg_room_api_check_name (req, args.name))
+    {
+      vg_room_create_args_clear (&args);
+      return;
+    }
   room = vg_room_api_create (rooms, &args, &existed, &error);
   vg_room_create_args_clear (&args);
   if (!room)
@@ -82,7 +89,8 @@ handle_get (VgRequest *req, gpointer user_data)
   VgRooms *rooms;
   VgRoom *room;
 
-  if (!vg_auth_require (req, VG_GRANT_ROOM_LIST, NULL, &claims) || !(rooms = rooms_of (req))
+  if (!vg_room_api_check_name (req, vg_request_param (req, "room"))
+      || !vg_auth_require (req, VG_GRANT_ROOM_LIST, NULL, &claims) || !(rooms = rooms_of (req))
       || !(room = find_room (req, rooms)))
     return;
   reply_room (req, SOUP_STATUS_OK, room);
@@ -95,7 +103,8 @@ handle_delete (VgRequest *req, gpointer user_data)
   g_autoptr (GError) error = NULL;
   VgRooms *rooms;
 
-  if (!vg_auth_require (req, VG_GRANT_ROOM_CREATE, NULL, &claims) || !(rooms = rooms_of (req)))
+  if (!vg_room_api_check_name (req, vg_request_param (req, "room"))
+      || !vg_auth_require (req, VG_GRANT_ROOM_CREATE, NULL, &claims) || !(rooms = rooms_of (req)))
     return;
   if (!vg_rooms_delete (rooms, vg_request_param (req, "room"), &error))
     {
@@ -113,7 +122,8 @@ handle_participants (VgRequest *req, gpointer user_data)
   VgRooms *rooms;
   VgRoom *room;
 
-  if (!vg_auth_require (req, VG_GRANT_ROOM_ADMIN, vg_request_param (req, "room"), &claims)
+  if (!vg_room_api_check_name (req, vg_request_param (req, "room"))
+      || !vg_auth_require (req, VG_GRANT_ROOM_ADMIN, vg_request_param (req, "room"), &claims)
       || !(rooms = rooms_of (req)) || !(room = find_room (req, rooms)))
     return;
   list = vg_room_list_participants (room);
@@ -128,7 +138,9 @@ handle_remove_participant (VgRequest *req, gpointer user_data)
   VgRooms *rooms;
   VgRoom *room;
 
-  if (!vg_auth_require (req, VG_GRANT_ROOM_ADMIN, vg_request_param (req, "room"), &claims)
+  if (!vg_room_api_check_name (req, vg_request_param (req, "room"))
+      || !vg_room_api_check_identity (req, vg_request_param (req, "identity"))
+      || !vg_auth_require (req, VG_GRANT_ROOM_ADMIN, vg_request_param (req, "room"), &claims)
       || !(rooms = rooms_of (req)) || !(room = find_room (req, rooms)))
     return;
   if (!vg_room_remove_participant (room, vg_request_param (req, "identity"), &error))

@@ -1,7 +1,7 @@
 /* The WHIP/WHEP session resource: PATCH adds trickled ICE candidates
  * (application/trickle-ice-sdpfrag, RFC 8840), DELETE leaves the room. The
  * token must be the participant's own (same identity and room) or an admin
- * token. */
+ * token for the session's room. */
 #include "api/handlers/whip.h"
 #include "api/auth.h"
 
@@ -22,11 +22,12 @@ session_for_request (VgRequest *req)
       vg_claims_clear (&claims);
       return NULL;
     }
+  /* Either way the token is for the session's room: roomAdmin without a room
+   * claim administers no room (LiveKit's VideoGrant). */
   const char *room = vg_room_get_name (vg_participant_get_room (p));
-  gboolean own = g_strcmp0 (claims.identity, vg_participant_get_identity (p)) == 0
-                 && g_strcmp0 (claims.video.room, room) == 0;
-  gboolean admin
-      = claims.video.room_admin && (!claims.video.room || g_strcmp0 (claims.video.room, room) == 0);
+  gboolean for_room = g_strcmp0 (claims.video.room, room) == 0;
+  gboolean own = for_room && g_strcmp0 (claims.identity, vg_participant_get_identity (p)) == 0;
+  gboolean admin = for_room && claims.video.room_admin;
   vg_claims_clear (&claims);
   if (!own && !admin)
     {

@@ -58,12 +58,12 @@ resolve_names (VgRequest *req, const char *room_in, const char *identity_in, con
 {
   if (room_in && *room_in && !vg_validate_room_name (room_in))
     {
-      vg_reply_error (req, 400, "invalid_room", "room must match ^[A-Za-z0-9_-]{1,64}$");
+      vg_reply_error (req, 400, "invalid_room", "%s", VG_ROOM_NAME_RULE);
       return FALSE;
     }
   if (identity_in && *identity_in && !vg_validate_identity (identity_in))
     {
-      vg_reply_error (req, 400, "invalid_identity", "identity must be 1 to 128 printable characters");
+      vg_reply_error (req, 400, "invalid_identity", "%s", VG_IDENTITY_RULE);
       return FALSE;
     }
   if (name && !vg_validate_display_name (name))
@@ -176,6 +176,12 @@ handle_post_token (VgRequest *req, gpointer user_data)
             {
               vg_reply_error (req, 400, "invalid_argument",
                               "participant_attributes must be an object of at most 64 strings");
+              return;
+            }
+          if (!vg_validate_attribute_key (k))
+            {
+              vg_reply_error (req, 400, "invalid_argument",
+                              "participant_attributes keys are 1 to 128 printable characters");
               return;
             }
           g_hash_table_insert (claims.attributes, g_strdup (k), g_strdup (json_node_get_string (v)));

@@ -4,6 +4,7 @@
 #include "api/handlers/handlers.h"
 #include "api/handlers/room-api.h"
 #include "api/auth.h"
+#include "gateway/validate.h"
 
 #include <string.h>
 
@@ -77,6 +78,11 @@ required_room (VgTwirpCall *call)
 
   if (!name)
     return NULL;
+  if (!vg_validate_room_name (name))
+    {
+      twirp_error (call->req, "invalid_argument", "%s", VG_ROOM_NAME_RULE);
+      return NULL;
+    }
   room = vg_rooms_lookup (call->rooms, name);
   if (!room)
     twirp_error (call->req, "not_found", "room %s does not exist", name);
@@ -91,6 +97,11 @@ required_participant (VgTwirpCall *call, VgRoom *room)
 
   if (!identity)
     return NULL;
+  if (!vg_validate_identity (identity))
+    {
+      twirp_error (call->req, "invalid_argument", "%s", VG_IDENTITY_RULE);
+      return NULL;
+    }
   p = vg_room_lookup_participant (room, identity);
   if (!p)
     twirp_error (call->req, "not_found", "participant %s is not in room %s", identity, vg_room_get_name (room));
@@ -114,6 +125,11 @@ create_room (VgTwirpCall *call)
 
   if (!vg_room_create_args_parse (call->body, VG_JSON_PROTO, &args, &error))
     return twirp_error (call->req, "invalid_argument", "%s", error->message);
+  if (!vg_validate_room_name (args.name))
+    {
+      vg_room_create_args_clear (&args);
+      return twirp_error (call->req, "invalid_argument", "%s", VG_ROOM_NAME_RULE);
+    }
   room = vg_room_api_create (call->rooms, &args, &existed, &error);
   vg_room_create_args_clear (&args);
   if (!room)
@@ -165,6 +181,8 @@ delete_room (VgTwirpCall *call)
 
   if (!name)
     return;
+  if (!vg_validate_room_name (name))
+    return twirp_error (call->req, "invalid_argument", "%s", VG_ROOM_NAME_RULE);
   if (!vg_rooms_delete (call->rooms, name, &error))
     return twirp_gerror (call->req, error);
   vg_reply_json_text (call->req, SOUP_STATUS_OK, "{}", -1);
@@ -409,8 +427,11 @@ handle_twirp (VgRequest *req, gpointer user_data)
   g_bytes_unref (body);
   call.body = json_node_get_object (json_parser_get_root (parser));
 
-  if (method->room_scoped)
-    vg_json_member_string (call.body, "room", NULL, &room);
+  /* A room that breaks the rule is the request's fault whatever the token
+   * (no token can be for it), as on the REST side. */
+  if (method->room_scoped && vg_json_member_string (call.body, "room", NULL, &room) && room && *room
+      && !vg_validate_room_name (room))
+    return twirp_error (req, "invalid_argument", "%s", VG_ROOM_NAME_RULE);
   status = vg_auth_check (call.app, vg_request_header (req, "Authorization"), method->grants,
                           method->room_scoped ? room : NULL, &call.claims, &code, &message);
   if (status != 200)

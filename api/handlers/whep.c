@@ -3,17 +3,15 @@
  * monitors may listen: an admin token, or a hidden or recorder grant. */
 #include "api/handlers/whip.h"
 #include "api/auth.h"
+#include "api/handlers/room-api.h"
 
 void
 vg_whep_handle_post (VgRequest *req, gpointer user_data)
 {
   const char *room = vg_request_param (req, "room");
   VgClaims claims;
-  if (!vg_room_name_is_valid (room))
-    {
-      vg_reply_error (req, SOUP_STATUS_BAD_REQUEST, "invalid_argument", "bad room name");
-      return;
-    }
+  if (!vg_room_api_check_name (req, room))
+    return;
   if (!vg_auth_require (req, VG_GRANT_NONE, room, &claims))
     return;
   if (!claims.video.room_admin && !claims.video.hidden && !claims.video.recorder)

@@ -146,11 +146,8 @@ handle_whip (VgRequest *req, gpointer user_data)
 {
   const char *room = vg_request_param (req, "room");
   VgClaims claims;
-  if (!vg_room_name_is_valid (room))
-    {
-      vg_reply_error (req, SOUP_STATUS_BAD_REQUEST, "invalid_argument", "bad room name");
-      return;
-    }
+  if (!vg_room_api_check_name (req, room))
+    return;
   if (!vg_auth_require (req, VG_GRANT_ROOM_JOIN | VG_GRANT_CAN_PUBLISH, room, &claims))
     return;
   if (!claims.identity || !*claims.identity)

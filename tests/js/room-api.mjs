@@ -128,7 +128,8 @@ try {
   });
 
   await test('REST: rooms and participants with an admin token', async () => {
-    const auth = { Authorization: `Bearer ${await adminToken({ roomList: true, roomCreate: true, roomAdmin: true })}` };
+    // roomAdmin applies to the room in the token, as LiveKit's SDK mints it.
+    const auth = { Authorization: `Bearer ${await adminToken({ roomList: true, roomCreate: true, roomAdmin: true, room: ROOM })}` };
     const list = await (await fetch(`${base}/api/rooms`, { headers: auth })).json();
     assert(list.rooms.some((r) => r.name === ROOM && r.num_participants === 1), 'room in list');
     const one = await (await fetch(`${base}/api/rooms/${ROOM}`, { headers: auth })).json();
@@ -155,7 +156,9 @@ try {
     eq(bad.status, 400, 'bad name');
     const badType = await fetch(`${base}/api/rooms`, { method: 'POST', headers: { ...auth, 'Content-Type': 'application/json' }, body: '{"name":"ok","max_participants":"many"}' });
     eq(badType.status, 400, 'mistyped field');
-    eq((await fetch(`${base}/api/rooms/nope/participants`, { headers: auth })).status, 404, 'unknown room');
+    eq((await fetch(`${base}/api/rooms/${ROOM}/participants`, { headers: auth })).status, 403, 'roomAdmin without a room');
+    const nope = { Authorization: `Bearer ${await adminToken({ roomAdmin: true, room: 'nope' })}` };
+    eq((await fetch(`${base}/api/rooms/nope/participants`, { headers: nope })).status, 404, 'unknown room');
   });
 
   await test('Twirp refusals: unauthenticated, permission_denied, not_found, invalid_argument', async () => {

@@ -259,6 +259,16 @@ test_conversations (void)
   r = admin ("GET", "/api/conversations/nope'--", NULL);
   assert_error (&r, 404, "not_found");
 
+  /* Filters follow the room-name and identity rules, as every endpoint does. */
+  r = admin ("GET", "/api/conversations?room=a%3Ab", NULL);
+  assert_error (&r, 400, "invalid_room");
+  r = admin ("GET", "/api/analytics/daily?room=.x", NULL);
+  assert_error (&r, 400, "invalid_room");
+  r = admin ("GET", "/api/analytics?identity=eve%0Aforged", NULL);
+  assert_error (&r, 400, "invalid_identity");
+  r = admin ("GET", "/api/conversations?identity=a%E2%80%AEb", NULL);
+  assert_error (&r, 400, "invalid_identity");
+
   r = admin ("GET", "/api/analytics?room=data-room", NULL);
   g_assert_cmpuint (r.status, ==, 200);
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "sessions")), ==,

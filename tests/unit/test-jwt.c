@@ -144,7 +144,7 @@ test_refusals (void)
   g_assert_cmpint (verify (alg_rs256), ==, VG_JWT_BAD_ALGORITHM);
   g_assert_cmpint (verify (alg_missing), ==, VG_JWT_BAD_ALGORITHM);
   g_assert_cmpint (verify (no_exp), ==, VG_JWT_MISSING_EXPIRY);
-  g_assert_cmpint (verify (exp_string), ==, VG_JWT_MALFORMED);
+  g_assert_cmpint (verify (exp_string), ==, VG_JWT_BAD_CLAIMS);
   g_assert_cmpint (verify (unknown_iss), ==, VG_JWT_UNKNOWN_ISSUER);
   g_assert_cmpint (verify (no_iss), ==, VG_JWT_UNKNOWN_ISSUER);
   g_assert_cmpint (verify (not_json), ==, VG_JWT_MALFORMED);
@@ -161,11 +161,116 @@ test_refusals (void)
   g_string_free (oversized, TRUE);
 }
 
+static VgJwtStatus
+verify_payload (const char *payload)
+{
+  g_autofree char *token = sign_raw ("{\"alg\":\"HS256\"}", payload, SECRET);
+  return verify (token);
+}
+
+/* exp and nbf are range-checked before they are converted: 2^63-10 used to
+ * wrap to "expired" when the skew was added, 1e300 to "valid already". */
+static void
+test_time_ranges (void)
+{
+  g_autofree char *exp_valid
+      = g_strdup_printf ("{\"iss\":\"" KEY "\",\"exp\":%" G_GINT64_FORMAT "}", now_s () + 600);
+  g_autofree char *exp_fraction
+      = g_strdup_printf ("{\"iss\":\"" KEY "\",\"exp\":%" G_GINT64_FORMAT ".5}", now_s () + 600);
+  g_autofree char *nbf_huge = g_strdup_printf (
+      "{\"iss\":\"" KEY "\",\"exp\":%" G_GINT64_FORMAT ",\"nbf\":1e300}", now_s () + 600);
+  g_autofree char *nbf_negative = g_strdup_printf ("{\"iss\":\"" KEY "\",\"exp\":%" G_GINT64_FORMAT
+                                                   ",\"nbf\":-9223372036854775807}",
+                                                   now_s () + 600);
+  const char *refused[] = {
+    "{\"iss\":\"" KEY "\",\"exp\":9223372036854775797}", /* 2^63-10 */
+    "{\"iss\":\"" KEY "\",\"exp\":9223372036854775807}",
+    "{\"iss\":\"" KEY "\",\"exp\":1e300}",
+    "{\"iss\":\"" KEY "\",\"exp\":-1}",
+    "{\"iss\":\"" KEY "\",\"exp\":-1e300}",
+    "{\"iss\":\"" KEY "\",\"exp\":253402300800}", /* after 9999-12-31 */
+    "{\"iss\":\"" KEY "\",\"exp\":9007199254740993}",
+    "{\"iss\":\"" KEY "\",\"exp\":[1]}",
+    nbf_huge,
+    nbf_negative,
+  };
+
+  g_assert_cmpint (verify_payload (exp_valid), ==, VG_JWT_OK);
+  g_assert_cmpint (verify_payload (exp_fraction), ==, VG_JWT_OK);
+  g_assert_cmpint (verify_payload ("{\"iss\":\"" KEY "\",\"exp\":253402300799}"), ==, VG_JWT_OK);
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_test_message ("payload %s", refused[i]);
+      g_assert_cmpint (verify_payload (refused[i]), ==, VG_JWT_BAD_CLAIMS);
+    }
+  g_assert_cmpstr (vg_jwt_status_code (VG_JWT_BAD_CLAIMS), ==, "token_claims");
+}
+
+/* Names in a token follow the rules every endpoint applies, so a token signed
+ * elsewhere cannot carry a newline, a bidi override or 5 000 characters into
+ * the gateway's logs and rooms. */
+static void
+test_claim_names (void)
+{
+  gint64 exp = now_s () + 600;
+  g_autofree char *long_sub = g_strnfill (5000, 'a');
+  const char *bad_subs[] = { "a\\nb",     "a\\tb",     "a\\u202eb", "a\\u0085b",
+                             "a\\u007fb", "a\\u2028b", " admin",    long_sub };
+  const char *bad_rooms[] = { "a:b", "../x", "a b", ".x", "caf\\u00e9" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad_subs); i++)
+    {
+      g_autofree char *p = g_strdup_printf (
+          "{\"iss\":\"" KEY "\",\"sub\":\"%s\",\"exp\":%" G_GINT64_FORMAT "}", bad_subs[i], exp);
+      g_test_message ("sub %.40s", bad_subs[i]);
+      g_assert_cmpint (verify_payload (p), ==, VG_JWT_BAD_CLAIMS);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (bad_rooms); i++)
+    {
+      g_autofree char *p
+          = g_strdup_printf ("{\"iss\":\"" KEY "\",\"sub\":\"a\",\"exp\":%" G_GINT64_FORMAT
+                             ",\"video\":{\"room\":\"%s\"}}",
+                             exp, bad_rooms[i]);
+      g_test_message ("room %s", bad_rooms[i]);
+      g_assert_cmpint (verify_payload (p), ==, VG_JWT_BAD_CLAIMS);
+    }
+  g_autofree char *bad_name = g_strdup_printf (
+      "{\"iss\":\"" KEY "\",\"name\":\"x\\ny\",\"exp\":%" G_GINT64_FORMAT "}", exp);
+  g_autofree char *mistyped_sub
+      = g_strdup_printf ("{\"iss\":\"" KEY "\",\"sub\":7,\"exp\":%" G_GINT64_FORMAT "}", exp);
+  g_autofree char *bad_attr = g_strdup_printf ("{\"iss\":\"" KEY "\",\"exp\":%" G_GINT64_FORMAT
+                                               ",\"attributes\":{\"k\\u0001\":\"v\"}}",
+                                               exp);
+  g_assert_cmpint (verify_payload (bad_name), ==, VG_JWT_BAD_CLAIMS);
+  g_assert_cmpint (verify_payload (mistyped_sub), ==, VG_JWT_BAD_CLAIMS);
+  g_assert_cmpint (verify_payload (bad_attr), ==, VG_JWT_BAD_CLAIMS);
+
+  /* Accepted: a dotted room, a Unicode identity, and an empty room = no room. */
+  g_autofree char *good = g_strdup_printf (
+      "{\"iss\":\"" KEY "\",\"sub\":\"Zo\\u00eb \\u00dcnal\",\"exp\":%" G_GINT64_FORMAT
+      ",\"video\":{\"room\":\"lesson.2024-05\"}}",
+      exp);
+  g_autofree char *no_room = g_strdup_printf (
+      "{\"iss\":\"" KEY "\",\"sub\":\"a\",\"exp\":%" G_GINT64_FORMAT ",\"video\":{\"room\":\"\"}}",
+      exp);
+  g_autofree char *good_tok = sign_raw ("{\"alg\":\"HS256\"}", good, SECRET);
+  g_autofree char *no_room_tok = sign_raw ("{\"alg\":\"HS256\"}", no_room, SECRET);
+  VgClaims c = { 0 };
+  g_assert_cmpint (vg_jwt_verify (good_tok, strlen (good_tok), lookup, NULL, now_s (), &c), ==,
+                   VG_JWT_OK);
+  g_assert_cmpstr (c.video.room, ==, "lesson.2024-05");
+  vg_claims_clear (&c);
+  g_assert_cmpint (vg_jwt_verify (no_room_tok, strlen (no_room_tok), lookup, NULL, now_s (), &c),
+                   ==, VG_JWT_OK);
+  g_assert_null (c.video.room);
+  vg_claims_clear (&c);
+}
+
 static void
 test_status_codes_distinct (void)
 {
   g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
-  for (int s = VG_JWT_OK; s <= VG_JWT_NOT_YET_VALID; s++)
+  for (int s = VG_JWT_OK; s <= VG_JWT_BAD_CLAIMS; s++)
     {
       const char *code = vg_jwt_status_code (s);
       g_assert_false (g_hash_table_contains (seen, code));
@@ -220,6 +325,8 @@ main (int argc, char **argv)
   g_test_add_func ("/jwt/time-checks", test_time_checks);
   g_test_add_func ("/jwt/refusals", test_refusals);
   g_test_add_func ("/jwt/status-codes-distinct", test_status_codes_distinct);
+  g_test_add_func ("/jwt/time-ranges", test_time_ranges);
+  g_test_add_func ("/jwt/claim-names", test_claim_names);
   g_test_add_func ("/jwt/base64url", test_base64url);
   g_test_add_func ("/jwt/grant-defaults", test_grant_defaults);
   return g_test_run ();
