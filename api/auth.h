@@ -2,7 +2,7 @@
 #pragma once
 
 #include "api/http.h"
-#include "api/jwt.h"
+#include "gateway/core/jwt.h"
 
 G_BEGIN_DECLS
 

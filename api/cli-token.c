@@ -1,8 +1,8 @@
 /* `voxgate token`: mints an access token from the command line. */
 #include "api/cli.h"
 #include "api/auth.h"
-#include "gateway/config-schema.h"
-#include "gateway/validate.h"
+#include "gateway/core/config-schema.h"
+#include "gateway/core/validate.h"
 
 #include <stdio.h>
 

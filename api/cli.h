@@ -1,7 +1,7 @@
 /* Subcommands of the voxgate program that live in the API layer. */
 #pragma once
 
-#include "gateway/config.h"
+#include "gateway/core/config.h"
 
 G_BEGIN_DECLS
 

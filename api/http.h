@@ -10,7 +10,7 @@
 
 #include <libsoup/soup.h>
 #include <json-glib/json-glib.h>
-#include "gateway/app.h"
+#include "gateway/core/app.h"
 
 G_BEGIN_DECLS
 

@@ -3,7 +3,7 @@
 #include "api/acceptor.h"
 #include "api/http-private.h"
 #include "api/routes.h"
-#include "gateway/log.h"
+#include "gateway/core/log.h"
 #include "vg-build-config.h"
 
 #include <gio/gio.h>

@@ -9,12 +9,12 @@
  * line or configuration, 1 for a failure at run time. */
 #include "api/cli.h"
 #include "api/server.h"
-#include "api/webhooks.h"
-#include "gateway/app.h"
-#include "gateway/conversation-recorder.h"
-#include "gateway/log.h"
-#include "gateway/rooms.h"
-#include "gateway/store.h"
+#include "gateway/subscribers/webhooks.h"
+#include "gateway/core/app.h"
+#include "gateway/subscribers/conversation-recorder.h"
+#include "gateway/core/log.h"
+#include "gateway/rooms/rooms.h"
+#include "gateway/store/store.h"
 #include "vg-build-config.h"
 
 #include <glib-unix.h>

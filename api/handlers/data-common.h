@@ -3,7 +3,7 @@
 #pragma once
 
 #include "api/http.h"
-#include "gateway/store.h"
+#include "gateway/store/store.h"
 
 G_BEGIN_DECLS
 

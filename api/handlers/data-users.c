@@ -3,7 +3,7 @@
  * last_seen_at} PUT /api/users/{identity}   {preferences: {...} (at most 16 KiB as JSON),
  * display_name?} */
 #include "api/handlers/data-common.h"
-#include "gateway/validate.h"
+#include "gateway/core/validate.h"
 
 #include <string.h>
 

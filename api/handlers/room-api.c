@@ -1,6 +1,6 @@
 #include "api/handlers/room-api.h"
 #include "api/handlers/handlers.h"
-#include "gateway/validate.h"
+#include "gateway/core/validate.h"
 
 #include <string.h>
 

@@ -1,5 +1,5 @@
 #include "api/handlers/room-json.h"
-#include "gateway/room-events.h"
+#include "gateway/rooms/room-events.h"
 
 static void
 member_int64 (JsonBuilder *b, const char *name, gint64 value, VgJsonShape shape)

@@ -3,8 +3,8 @@
 #pragma once
 
 #include <json-glib/json-glib.h>
-#include "gateway/rooms.h"
-#include "gateway/room-events.h"
+#include "gateway/rooms/rooms.h"
+#include "gateway/rooms/room-events.h"
 
 G_BEGIN_DECLS
 

@@ -1,8 +1,8 @@
 /* Token endpoints: GET /api/getToken and LiveKit's token-source POST /api/token. */
 #include "api/handlers/handlers.h"
 #include "api/auth.h"
-#include "gateway/json-text.h"
-#include "gateway/validate.h"
+#include "gateway/core/json-text.h"
+#include "gateway/core/validate.h"
 
 #include <string.h>
 

@@ -4,7 +4,7 @@
 #include "api/handlers/handlers.h"
 #include "api/handlers/room-api.h"
 #include "api/auth.h"
-#include "gateway/validate.h"
+#include "gateway/core/validate.h"
 
 #include <string.h>
 

@@ -3,8 +3,8 @@
 #pragma once
 
 #include "api/http.h"
-#include "api/jwt.h"
-#include "gateway/rooms.h"
+#include "gateway/core/jwt.h"
+#include "gateway/rooms/rooms.h"
 
 G_BEGIN_DECLS
 

@@ -5,7 +5,7 @@
  *   bench-store URL DATA_DIR [MESSAGES] [READS]
  *
  * Prints one JSON object. */
-#include "gateway/store.h"
+#include "gateway/store/store.h"
 
 #include <stdio.h>
 #include <stdlib.h>

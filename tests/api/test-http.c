@@ -1,7 +1,7 @@
 /* The HTTP surface of issue 2, against a real server on loopback:
  * headers, CORS, body limits, JSON validation, tokens, rate limits, health, metrics. */
 #include "gateway-fixture.h"
-#include "api/jwt.h"
+#include "gateway/core/jwt.h"
 
 #include <string.h>
 

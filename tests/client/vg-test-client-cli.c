@@ -8,7 +8,7 @@
  *
  * Prints one JSON object on stdout; exits 1 when a peer failed to connect. */
 #include "vg-test-client.h"
-#include "api/jwt.h"
+#include "gateway/core/jwt.h"
 #include <gst/gst.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
  * through vg_room_join (no HTTP). */
 #pragma once
 
-#include "gateway/rooms.h"
+#include "gateway/rooms/rooms.h"
 #include "vg-test-client.h"
 
 typedef struct

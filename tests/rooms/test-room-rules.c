@@ -2,9 +2,9 @@
  * apply to the room in their claim only (issues 14 §3 and 15). A real
  * gateway with rooms on its own thread; WHIP/WHEP offers from webrtcbin. */
 #include "gateway-fixture.h"
-#include "gateway/rooms.h"
-#include "gateway/validate.h"
-#include "api/jwt.h"
+#include "gateway/rooms/rooms.h"
+#include "gateway/core/validate.h"
+#include "gateway/core/jwt.h"
 #include "vg-test-client.h"
 #include "vg-build-config.h"
 #include <string.h>

@@ -2,8 +2,8 @@
  * registry: audio round trip, mix-minus, the events channel, a vanishing
  * client, churn. The HTTP (WHIP/WHEP) side is in test-whip.c. */
 #include "rooms-fixture.h"
-#include "gateway/opus-size-cache.h"
-#include "gateway/room-private.h"
+#include "gateway/workarounds/opus-size-cache.h"
+#include "gateway/rooms/room-private.h"
 #include <dlfcn.h>
 #include <glib/gstdio.h>
 #include <gst/base/gstaggregator.h>

@@ -1,9 +1,9 @@
 /* The room registry and the pure parts of rooms: names, templates, offers,
  * trickle fragments, agent events. Real pipelines, no network peers. */
-#include "gateway/rooms.h"
-#include "gateway/agent-binding.h"
-#include "gateway/room-private.h"
-#include "gateway/validate.h"
+#include "gateway/rooms/rooms.h"
+#include "gateway/rooms/agent-binding.h"
+#include "gateway/rooms/room-private.h"
+#include "gateway/core/validate.h"
 #include "vg-build-config.h"
 #include <glib/gstdio.h>
 #include <string.h>

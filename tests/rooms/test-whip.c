@@ -2,8 +2,8 @@
  * its own thread (tests/api fixture) with a room registry, test clients with
  * webrtcbin on this thread. */
 #include "gateway-fixture.h"
-#include "gateway/rooms.h"
-#include "api/jwt.h"
+#include "gateway/rooms/rooms.h"
+#include "gateway/core/jwt.h"
 #include "api/handlers/whip.h"
 #include "vg-test-client.h"
 #include "vg-build-config.h"

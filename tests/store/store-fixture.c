@@ -1,5 +1,5 @@
 #include "store-fixture.h"
-#include "gateway/store-private.h"
+#include "gateway/store/store-private.h"
 #include "vg-build-config.h"
 
 #include <glib/gstdio.h>

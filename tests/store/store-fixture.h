@@ -3,7 +3,7 @@
  * fresh database per test. Reusable by any test that needs a store. */
 #pragma once
 
-#include "gateway/store.h"
+#include "gateway/store/store.h"
 
 typedef enum
 {

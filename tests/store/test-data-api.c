@@ -2,7 +2,7 @@
  * (SQLite or PostgreSQL, the first argument after the GTest options). */
 #include "gateway-fixture.h"
 #include "store-fixture.h"
-#include "api/jwt.h"
+#include "gateway/core/jwt.h"
 
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /* Configuration: precedence, unknown keys, bad values, masking. */
-#include "gateway/config.h"
+#include "gateway/core/config.h"
 
 #include <glib/gstdio.h>
 

@@ -1,5 +1,5 @@
 /* JWT: round trip and every kind of refusal. */
-#include "api/jwt.h"
+#include "gateway/core/jwt.h"
 
 #include <string.h>
 

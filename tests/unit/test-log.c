@@ -1,7 +1,7 @@
 /* The log writer prints one line per message whatever the message holds:
  * names from outside (identities, rooms) reach log messages, and a newline in
  * one must not forge a line of its own. */
-#include "gateway/log.h"
+#include "gateway/core/log.h"
 
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /* The metrics registry and its text format. */
-#include "gateway/metrics.h"
+#include "gateway/core/metrics.h"
 
 #include <string.h>
 

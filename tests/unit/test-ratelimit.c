@@ -1,5 +1,5 @@
 /* The in-process sliding-window limiter. */
-#include "gateway/ratelimit.h"
+#include "gateway/core/ratelimit.h"
 
 static void
 test_eleventh_refused (void)

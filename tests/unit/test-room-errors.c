@@ -1,7 +1,7 @@
 /* The one mapping of registry errors to HTTP statuses and codes, shared by
  * the REST room API, WHIP/WHEP and Twirp (api/handlers/room-api.c). */
 #include "api/handlers/room-api.h"
-#include "gateway/rooms.h"
+#include "gateway/rooms/rooms.h"
 #include <gio/gio.h>
 
 static void

@@ -1,5 +1,5 @@
 /* Names from outside: one rule per kind (gateway/validate.h). */
-#include "gateway/validate.h"
+#include "gateway/core/validate.h"
 
 static void
 test_rooms (void)

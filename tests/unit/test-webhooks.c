@@ -1,6 +1,6 @@
 /* Webhook delivery: LiveKit's body shape, the signature, order, retries. */
-#include "api/jwt.h"
-#include "api/webhooks.h"
+#include "gateway/core/jwt.h"
+#include "gateway/subscribers/webhooks.h"
 
 #include <libsoup/soup.h>
 #include <string.h>

@@ -1,0 +1,34 @@
+#include "gateway/core/json-text.h"
+
+void
+vg_json_append_string (GString *out, const char *s)
+{
+  g_string_append_c (out, '"');
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+    {
+      switch (*p)
+        {
+          case '"':
+            g_string_append (out, "\\\"");
+            break;
+          case '\\':
+            g_string_append (out, "\\\\");
+            break;
+          case '\n':
+            g_string_append (out, "\\n");
+            break;
+          case '\r':
+            g_string_append (out, "\\r");
+            break;
+          case '\t':
+            g_string_append (out, "\\t");
+            break;
+          default:
+            if (*p < 0x20)
+              g_string_append_printf (out, "\\u%04x", *p);
+            else
+              g_string_append_c (out, *p);
+        }
+    }
+  g_string_append_c (out, '"');
+}

@@ -1,0 +1,454 @@
+/* Elements of one participant; see participant-media.h. */
+#define GST_USE_UNSTABLE_API /* webrtcbin's library: stable in practice since 1.16 */
+#include "gateway/rooms/participant-media.h"
+#include "gateway/rooms/room-graph.h"
+#include <gst/webrtc/webrtc.h>
+#include <string.h>
+
+static GstElement *
+make (VgParticipantMedia *m, const char *factory, const char *role, GError **error)
+{
+  g_autofree char *name = g_strdup_printf ("%s%s", m->prefix, role);
+  GstElement *e = vg_element_make (factory, name, error);
+  if (e)
+    g_ptr_array_add (m->elements, gst_object_ref_sink (e));
+  return e;
+}
+
+static void
+set_caps (GstElement *capsfilter, const char *caps_text)
+{
+  GstCaps *caps = gst_caps_from_string (caps_text);
+  g_object_set (capsfilter, "caps", caps, NULL);
+  gst_caps_unref (caps);
+}
+
+static GstPadProbeReturn
+count_rx (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  VgParticipantMedia *m = data;
+  __atomic_store_n (&m->last_rx_us, g_get_monotonic_time (), __ATOMIC_RELAXED);
+  return GST_PAD_PROBE_OK;
+}
+
+/* libnice's UPnP IGD discovery opens SSDP sockets and threads per agent and
+ * only helps a gateway behind a home router; consent freshness (RFC 7675)
+ * lets ICE notice a peer that vanished. */
+static void
+configure_ice_agent (GstElement *webrtc)
+{
+  GObject *ice = NULL, *agent = NULL;
+  g_object_get (webrtc, "ice-agent", &ice, NULL);
+  if (ice && g_object_class_find_property (G_OBJECT_GET_CLASS (ice), "agent"))
+    g_object_get (ice, "agent", &agent, NULL);
+  if (agent)
+    {
+      GObjectClass *klass = G_OBJECT_GET_CLASS (agent);
+      if (g_object_class_find_property (klass, "upnp"))
+        g_object_set (agent, "upnp", FALSE, NULL);
+      GParamSpec *consent = g_object_class_find_property (klass, "consent-freshness");
+      if (consent && (consent->flags & G_PARAM_WRITABLE)
+          && !(consent->flags & G_PARAM_CONSTRUCT_ONLY))
+        g_object_set (agent, "consent-freshness", TRUE, NULL);
+    }
+  g_clear_object (&agent);
+  g_clear_object (&ice);
+}
+
+static GstPadProbeReturn
+silence_when_muted (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  VgParticipantMedia *m = data;
+  GstBuffer *buffer;
+  GstMapInfo map;
+
+  if (!g_atomic_int_get (&m->muted))
+    return GST_PAD_PROBE_OK;
+  buffer = gst_buffer_make_writable (GST_PAD_PROBE_INFO_BUFFER (info));
+  if (gst_buffer_map (buffer, &map, GST_MAP_WRITE))
+    {
+      memset (map.data, 0, map.size);
+      gst_buffer_unmap (buffer, &map);
+    }
+  GST_BUFFER_FLAG_SET (buffer, GST_BUFFER_FLAG_GAP);
+  GST_PAD_PROBE_INFO_DATA (info) = buffer;
+  return GST_PAD_PROBE_OK;
+}
+
+/* Before DTLS is up webrtcbin blocks the data it is given, and whatever
+ * pushes into it (the participant's mixer, or the agent itself while it
+ * feeds this participant directly) would block every source of the room
+ * through the graph's direct links (room-graph.h). Audio from before the
+ * connection is stale anyway. */
+static GstPadProbeReturn
+drop_until_connected (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  VgParticipantMedia *m = data;
+  return g_atomic_int_get (&m->connected) ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
+}
+
+void
+vg_participant_media_set_connected (VgParticipantMedia *m, gboolean connected)
+{
+  g_atomic_int_set (&m->connected, connected);
+}
+
+/* webrtcbin paces what it sends with clocksync elements, which hold every
+ * packet until its running time plus the latency upstream of them. Our
+ * upstream (a live mixer or the agent's playout) is paced by the clock
+ * already, and its reported
+ * latency sums the jitterbuffer, the decoder and both mixers (~200 ms) while
+ * the audio is ready within ~30 ms: waiting would only add that difference
+ * to the round trip, and a timer wake-up per packet. */
+static void
+send_without_clock_wait (GstBin *webrtc, GstBin *sub_bin, GstElement *element, gpointer data)
+{
+  GstElementFactory *factory = gst_element_get_factory (element);
+  if (factory && g_str_equal (GST_OBJECT_NAME (factory), "clocksync"))
+    g_object_set (element, "sync", FALSE, NULL);
+}
+
+gboolean
+vg_participant_media_build (VgParticipantMedia *m, const char *prefix, gboolean publisher,
+                            guint opus_pt, const VgRoomsSettings *settings, GError **error)
+{
+  g_mutex_init (&m->lock);
+  m->elements = g_ptr_array_new_with_free_func (gst_object_unref);
+  m->prefix = g_strdup (prefix);
+  m->opus_pt = opus_pt;
+
+  m->webrtc = make (m, "webrtcbin", "webrtc", error);
+  if (!m->webrtc)
+    return FALSE;
+  g_object_set (m->webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, "latency",
+                settings->jitter_latency_ms, NULL);
+  configure_ice_agent (m->webrtc);
+  g_signal_connect (m->webrtc, "deep-element-added", G_CALLBACK (send_without_clock_wait), NULL);
+  if (settings->stun_server && *settings->stun_server)
+    g_object_set (m->webrtc, "stun-server", settings->stun_server, NULL);
+  if (settings->turn_server && *settings->turn_server)
+    g_object_set (m->webrtc, "turn-server", settings->turn_server, NULL);
+
+  if (publisher)
+    {
+      GstElement *dec, *caps;
+      if (!(m->depay = make (m, "rtpopusdepay", "depay", error))
+          || !(dec = make (m, "opusdec", "dec", error))
+          || !(caps = make (m, "capsfilter", "caps", error))
+          || !(m->tee = make (m, "tee", "tee", error)))
+        return FALSE;
+      /* Lost packets are concealed (PLC) rather than left as gaps. In-band
+       * FEC would recover them better, but opusdec then holds every packet
+       * until the next one arrives: 20 ms more on every round trip, and its
+       * reported latency grows by 120 ms, which every mixer then waits out
+       * whenever an input stalls. Voice to a model tolerates PLC well. */
+      g_object_set (dec, "use-inband-fec", FALSE, "plc", TRUE, NULL);
+      /* Opus decodes straight to the room's rate and channels: no resampler
+       * (and no resampler latency) on the way in. */
+      set_caps (caps, VG_ROOM_AUDIO_CAPS);
+      g_object_set (m->tee, "allow-not-linked", TRUE, NULL);
+      GstElement *recv[] = { m->depay, dec, caps, m->tee, NULL };
+      memcpy (m->recv_chain, recv, sizeof recv);
+      GstPad *pad = gst_element_get_static_pad (m->depay, "sink");
+      gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST, count_rx,
+                         m, NULL);
+      gst_object_unref (pad);
+      /* Muting (MutePublishedTrack) keeps the stream flowing, as silence, so
+       * mixers downstream neither wait for it nor glitch on unmute. */
+      pad = gst_element_get_static_pad (m->tee, "sink");
+      gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, silence_when_muted, m, NULL);
+      gst_object_unref (pad);
+    }
+
+  GstElement *out_caps, *enc;
+  g_autofree char *mixer_name = g_strconcat (prefix, "mix", NULL);
+  if (!(m->mixer = vg_mixer_new (mixer_name, error)))
+    return FALSE;
+  g_ptr_array_add (m->elements, gst_object_ref_sink (m->mixer));
+  /* Started by the room graph if and when this participant needs mixing. */
+  gst_element_set_locked_state (m->mixer, TRUE);
+  if (!(m->mix_into = make (m, "funnel", "in", error))
+      || !(out_caps = make (m, "capsfilter", "mixcaps", error))
+      || !(enc = make (m, "opusenc", "enc", error))
+      || !(m->payloader = make (m, "rtpopuspay", "pay", error)))
+    return FALSE;
+  set_caps (out_caps, VG_ROOM_AUDIO_CAPS);
+  /* Opus's CELT layer alone (restricted-lowdelay), 40 kb/s, 20 ms frames.
+   * The encoder is the largest single cost of a session: in the voice mode
+   * (SILK or hybrid, with in-band FEC) it took a third of the gateway's CPU.
+   * CELT alone costs a third of that, measured closer to the source than
+   * voice at 32 kb/s, and looks 4 ms less ahead (2.5 instead of 6.5 ms).
+   * It has no in-band FEC: a lost packet is concealed by the browser's
+   * decoder. pipelines/README.md has the numbers. */
+  gst_util_set_object_arg (G_OBJECT (enc), "audio-type", "restricted-lowdelay");
+  g_object_set (enc, "bitrate", VG_OPUS_BITRATE, "complexity", VG_OPUS_COMPLEXITY, NULL);
+  g_object_set (m->payloader, "pt", opus_pt, NULL);
+  GstPad *rtp_out = gst_element_get_static_pad (m->payloader, "src");
+  gst_pad_add_probe (rtp_out, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                     drop_until_connected, m, NULL);
+  gst_object_unref (rtp_out);
+  GstElement *send[] = { m->mix_into, out_caps, enc, m->payloader, NULL };
+  memcpy (m->send_chain, send, sizeof send);
+  return TRUE;
+}
+
+gboolean
+vg_participant_media_add_to (VgParticipantMedia *m, GstBin *bin, GError **error)
+{
+  m->bin = gst_object_ref (bin);
+  g_mutex_lock (&m->lock);
+  for (guint i = 0; i < m->elements->len; i++)
+    gst_bin_add (bin, g_ptr_array_index (m->elements, i));
+  g_mutex_unlock (&m->lock);
+
+  gboolean ok = TRUE;
+  for (guint i = 0; m->recv_chain[0] && m->recv_chain[i + 1]; i++)
+    ok = ok && gst_element_link (m->recv_chain[i], m->recv_chain[i + 1]);
+  for (guint i = 0; m->send_chain[i + 1]; i++)
+    ok = ok && gst_element_link (m->send_chain[i], m->send_chain[i + 1]);
+
+  g_autofree char *caps_text = g_strdup_printf (
+      "application/x-rtp,media=audio,encoding-name=OPUS,clock-rate=48000,payload=%u", m->opus_pt);
+  GstCaps *caps = gst_caps_from_string (caps_text);
+  GstPadTemplate *templ
+      = gst_element_class_get_pad_template (GST_ELEMENT_GET_CLASS (m->webrtc), "sink_%u");
+  GstPad *sink = gst_element_request_pad (m->webrtc, templ, NULL, caps);
+  /* webrtcbin 1.22 builds the m-line from the transceiver's codec
+   * preferences; the pad caps alone leave the payload type open. */
+  GstWebRTCRTPTransceiver *trans = NULL;
+  if (sink)
+    g_object_get (sink, "transceiver", &trans, NULL);
+  if (trans)
+    g_object_set (trans, "codec-preferences", caps, NULL);
+  m->transceiver = trans; /* the offer's audio section is matched to it */
+  gst_caps_unref (caps);
+  GstPad *src = gst_element_get_static_pad (m->payloader, "src");
+  ok = ok && sink && gst_pad_link (src, sink) == GST_PAD_LINK_OK;
+  gst_object_unref (src);
+  g_clear_object (&sink);
+  if (!ok)
+    {
+      g_set_error (error, VG_ROOMS_ERROR, VG_ROOMS_ERROR_PIPELINE,
+                   "cannot link the participant's elements");
+      return FALSE;
+    }
+  /* Downstream first, so nothing pushes into an element that is not running
+   * (the mixer stays locked: the room graph starts it). */
+  g_mutex_lock (&m->lock);
+  for (guint i = m->elements->len; i > 0; i--)
+    if (g_ptr_array_index (m->elements, i - 1) != m->mixer)
+      gst_element_sync_state_with_parent (g_ptr_array_index (m->elements, i - 1));
+  g_mutex_unlock (&m->lock);
+  return TRUE;
+}
+
+void
+vg_participant_media_link_incoming (VgParticipantMedia *m, GstPad *pad)
+{
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+  if (!caps)
+    caps = gst_pad_query_caps (pad, NULL);
+  const GstStructure *s
+      = caps && gst_caps_get_size (caps) ? gst_caps_get_structure (caps, 0) : NULL;
+  gboolean opus = s && g_strcmp0 (gst_structure_get_string (s, "media"), "audio") == 0
+                  && g_ascii_strcasecmp (gst_structure_get_string (s, "encoding-name")
+                                             ? gst_structure_get_string (s, "encoding-name")
+                                             : "",
+                                         "OPUS")
+                         == 0;
+  gst_clear_caps (&caps);
+
+  g_mutex_lock (&m->lock);
+  GstElement *target = NULL;
+  if (opus && m->depay && !m->incoming_linked)
+    {
+      m->incoming_linked = TRUE;
+      target = gst_object_ref (m->depay);
+    }
+  else
+    {
+      /* Media we do not route (video, a second audio stream) is consumed. */
+      g_autofree char *name = g_strdup_printf ("%sdrop%u", m->prefix, m->elements->len);
+      target = gst_element_factory_make ("fakesink", name);
+      if (target)
+        {
+          g_object_set (target, "async", FALSE, "sync", FALSE, NULL);
+          g_ptr_array_add (m->elements, gst_object_ref_sink (target));
+          gst_bin_add (m->bin, target);
+          gst_element_sync_state_with_parent (target);
+          gst_object_ref (target);
+        }
+    }
+  g_mutex_unlock (&m->lock);
+  if (!target)
+    return;
+  GstPad *sink = gst_element_get_static_pad (target, "sink");
+  if (gst_pad_link (pad, sink) != GST_PAD_LINK_OK)
+    GST_WARNING_OBJECT (pad, "cannot link incoming media");
+  else
+    vg_room_graph_latency_changed (m->bin); /* the jitterbuffer is upstream now */
+  gst_object_unref (sink);
+  gst_object_unref (target);
+}
+
+gint64
+vg_participant_media_last_rx_us (VgParticipantMedia *m)
+{
+  return __atomic_load_n (&m->last_rx_us, __ATOMIC_RELAXED);
+}
+
+static gpointer
+copy_object_ref (gconstpointer object, gpointer unused)
+{
+  return gst_object_ref ((gpointer)object);
+}
+
+typedef struct
+{
+  GstBin *bin;
+  GPtrArray *elements;
+  GMainContext *context;
+  GSourceFunc done;
+  gpointer user_data;
+} StopJob;
+
+static void
+stop_job_free (gpointer data)
+{
+  StopJob *job = data;
+  g_ptr_array_unref (job->elements);
+  gst_object_unref (job->bin);
+  g_main_context_unref (job->context);
+  g_free (job);
+}
+
+static gboolean
+stop_job_done (gpointer data)
+{
+  StopJob *job = data;
+  if (job->done)
+    job->done (job->user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* webrtcbin keeps its SCTP elements in locked state and starts them itself
+ * once DTLS is up, from its own thread; if that happens while the peer is
+ * being stopped, they keep running inside a stopped webrtcbin, and disposing
+ * it then waits forever for their tasks (a hung main loop). So every
+ * element inside is brought to NULL explicitly. */
+static void
+stop_element_and_children (GstElement *element)
+{
+  gst_element_set_state (element, GST_STATE_NULL);
+  if (!GST_IS_BIN (element))
+    return;
+  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (element));
+  GValue item = G_VALUE_INIT;
+  GstIteratorResult res;
+  while ((res = gst_iterator_next (it, &item)) != GST_ITERATOR_DONE)
+    {
+      if (res == GST_ITERATOR_RESYNC)
+        {
+          gst_iterator_resync (it);
+          continue;
+        }
+      if (res == GST_ITERATOR_ERROR)
+        break;
+      gst_element_set_state (g_value_get_object (&item), GST_STATE_NULL);
+      g_value_reset (&item);
+    }
+  g_value_unset (&item);
+  gst_iterator_free (it);
+}
+
+/* A GStreamer worker thread: setting webrtcbin to NULL waits for its threads. */
+static void
+stop_job_run (GstElement *unused, gpointer data)
+{
+  StopJob *job = data;
+  for (guint i = 0; i < job->elements->len; i++)
+    {
+      GstElement *e = g_ptr_array_index (job->elements, i);
+      stop_element_and_children (e);
+      if (GST_OBJECT_PARENT (e) == GST_OBJECT (job->bin))
+        gst_bin_remove (job->bin, e);
+    }
+  GSource *source = g_idle_source_new ();
+  g_source_set_callback (source, stop_job_done, job, stop_job_free);
+  g_source_attach (source, job->context);
+  g_source_unref (source);
+}
+
+void
+vg_participant_media_stop_async (VgParticipantMedia *m, GMainContext *context, GSourceFunc done,
+                                 gpointer user_data)
+{
+  StopJob *job = g_new0 (StopJob, 1);
+  job->context = g_main_context_ref (context);
+  job->done = done;
+  job->user_data = user_data;
+  g_mutex_lock (&m->lock);
+  job->elements = g_ptr_array_copy (m->elements, copy_object_ref, NULL);
+  g_ptr_array_set_free_func (job->elements, gst_object_unref);
+  g_mutex_unlock (&m->lock);
+  /* Keep the pipeline's state changes away from elements that are stopping. */
+  for (guint i = 0; i < job->elements->len; i++)
+    gst_element_set_locked_state (g_ptr_array_index (job->elements, i), TRUE);
+  job->bin = m->bin ? gst_object_ref (m->bin) : NULL;
+  if (!job->bin)
+    {
+      stop_job_done (job);
+      stop_job_free (job);
+      return;
+    }
+  gst_element_call_async (m->webrtc, stop_job_run, job, NULL);
+}
+
+void
+vg_participant_media_stop (VgParticipantMedia *m)
+{
+  if (!m->bin)
+    return;
+  g_mutex_lock (&m->lock);
+  GPtrArray *elements = g_ptr_array_copy (m->elements, copy_object_ref, NULL);
+  g_mutex_unlock (&m->lock);
+  g_ptr_array_set_free_func (elements, gst_object_unref);
+  for (guint i = 0; i < elements->len; i++)
+    {
+      GstElement *e = g_ptr_array_index (elements, i);
+      gst_element_set_locked_state (e, TRUE);
+      stop_element_and_children (e);
+      if (GST_OBJECT_PARENT (e) == GST_OBJECT (m->bin))
+        gst_bin_remove (m->bin, e);
+    }
+  g_ptr_array_unref (elements);
+}
+
+char *
+vg_participant_media_peer_certificate (VgParticipantMedia *m)
+{
+  GstWebRTCRTPReceiver *receiver = NULL;
+  GstWebRTCDTLSTransport *dtls = NULL;
+  char *pem = NULL;
+  if (m->transceiver)
+    g_object_get (m->transceiver, "receiver", &receiver, NULL);
+  if (receiver)
+    g_object_get (receiver, "transport", &dtls, NULL);
+  if (dtls)
+    g_object_get (dtls, "remote-certificate", &pem, NULL);
+  g_clear_object (&dtls);
+  g_clear_object (&receiver);
+  return pem;
+}
+
+void
+vg_participant_media_clear (VgParticipantMedia *m)
+{
+  if (!m->elements)
+    return;
+  g_clear_pointer (&m->elements, g_ptr_array_unref);
+  g_clear_object (&m->transceiver);
+  g_clear_object (&m->bin);
+  g_free (m->prefix);
+  g_mutex_clear (&m->lock);
+}

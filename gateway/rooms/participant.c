@@ -1,0 +1,791 @@
+/* One participant: a webrtcbin with its receive chain (publishers) and its
+ * send chain (mix-minus mixer ! opusenc ! rtpopuspay), negotiated by WHIP or
+ * WHEP, with the "events" data channel.
+ *
+ * webrtcbin emits its signals and resolves its promises on its own threads.
+ * Those handlers only link a pad (pad-added, as GStreamer expects) or hand
+ * the work to the main context through participant_invoke(); every state
+ * change of the participant happens there. */
+#define GST_USE_UNSTABLE_API /* webrtcbin's library: stable in practice since 1.16 */
+#include "gateway/rooms/room-private.h"
+#include "gateway/rooms/participant-media.h"
+#include <gst/webrtc/webrtc.h>
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+struct _VgParticipant
+{
+  gint refcount;
+  VgRoom *room; /* strong ref */
+  GMainContext *context;
+  char *session_id, *identity, *name, *etag, *prefix;
+  VgParticipantKind kind;
+  VgParticipantState state;
+  gint64 joined_at;
+  gint64 request_time_us;
+  gint64 state_since_us;
+  VgOffer offer;
+
+  VgParticipantMedia media;
+  VgGraphNode *node;
+  GstWebRTCDataChannel *events; /* main context only */
+
+  VgJoinCallback join_callback;
+  gpointer join_data;
+  GSource *gather_timeout;
+  gboolean answer_ready; /* the local description is set */
+  gboolean closed;
+  gboolean session_sent;
+  gboolean announced;       /* participant_joined was published */
+  double connect_seconds;   /* request to first ICE connected, < 0 before */
+  gint64 last_packets_lost; /* stats thread only */
+};
+
+static void participant_finish_answer (VgParticipant *p);
+static void closure_unref (gpointer data, GClosure *closure);
+
+VgParticipant *
+vg_participant_ref (VgParticipant *p)
+{
+  g_atomic_int_inc (&p->refcount);
+  return p;
+}
+
+void
+vg_participant_unref (VgParticipant *p)
+{
+  if (!g_atomic_int_dec_and_test (&p->refcount))
+    return;
+  vg_participant_media_clear (&p->media);
+  g_clear_object (&p->events);
+  vg_offer_clear (&p->offer);
+  g_free (p->session_id);
+  g_free (p->identity);
+  g_free (p->name);
+  g_free (p->etag);
+  g_free (p->prefix);
+  vg_room_unref (p->room);
+  g_main_context_unref (p->context);
+  g_free (p);
+}
+
+static void
+closure_unref (gpointer data, GClosure *closure)
+{
+  vg_participant_unref (data);
+}
+
+static void
+promise_data_unref (gpointer data)
+{
+  vg_participant_unref (data);
+}
+
+/* ---- marshalling to the main context ---- */
+
+typedef void (*ParticipantFunc) (VgParticipant *p, gpointer arg);
+
+typedef struct
+{
+  VgParticipant *p;
+  ParticipantFunc fn;
+  gpointer arg;
+  GDestroyNotify arg_free;
+} Invocation;
+
+static gboolean
+invocation_run (gpointer data)
+{
+  Invocation *inv = data;
+  if (!inv->p->closed)
+    inv->fn (inv->p, inv->arg);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+invocation_free (gpointer data)
+{
+  Invocation *inv = data;
+  if (inv->arg_free && inv->arg)
+    inv->arg_free (inv->arg);
+  vg_participant_unref (inv->p);
+  g_free (inv);
+}
+
+/* From any thread: runs fn (p, arg) on the main context unless p closed by then. */
+static void
+participant_invoke (VgParticipant *p, ParticipantFunc fn, gpointer arg, GDestroyNotify arg_free)
+{
+  Invocation *inv = g_new0 (Invocation, 1);
+  inv->p = vg_participant_ref (p);
+  inv->fn = fn;
+  inv->arg = arg;
+  inv->arg_free = arg_free;
+  GSource *source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, invocation_run, inv, invocation_free);
+  g_source_attach (source, p->context);
+  g_source_unref (source);
+}
+
+/* ---- accessors ---- */
+
+const char *
+vg_participant_get_session_id (VgParticipant *p)
+{
+  return p->session_id;
+}
+
+const char *
+vg_participant_get_identity (VgParticipant *p)
+{
+  return p->identity;
+}
+
+const char *
+vg_participant_get_name (VgParticipant *p)
+{
+  return p->name;
+}
+
+VgParticipantKind
+vg_participant_get_kind (VgParticipant *p)
+{
+  return p->kind;
+}
+
+VgParticipantState
+vg_participant_get_state (VgParticipant *p)
+{
+  return p->state;
+}
+
+const char *
+vg_participant_state_to_string (VgParticipantState state)
+{
+  switch (state)
+    {
+      case VG_PARTICIPANT_JOINING:
+        return "joining";
+      case VG_PARTICIPANT_ACTIVE:
+        return "active";
+      case VG_PARTICIPANT_DISCONNECTED:
+        return "disconnected";
+    }
+  return "unknown";
+}
+
+gint64
+vg_participant_get_joined_at (VgParticipant *p)
+{
+  return p->joined_at;
+}
+
+gboolean
+vg_participant_was_announced (VgParticipant *p)
+{
+  return p->announced;
+}
+
+double
+vg_participant_get_connect_seconds (VgParticipant *p)
+{
+  return p->announced ? p->connect_seconds : -1;
+}
+
+gboolean
+vg_participant_get_muted (VgParticipant *p)
+{
+  return g_atomic_int_get (&p->media.muted);
+}
+
+void
+vg_participant_set_muted (VgParticipant *p, gboolean muted)
+{
+  g_atomic_int_set (&p->media.muted, muted ? 1 : 0);
+}
+
+VgRoom *
+vg_participant_get_room (VgParticipant *p)
+{
+  return p->room;
+}
+
+const char *
+vg_participant_get_etag (VgParticipant *p)
+{
+  return p->etag;
+}
+
+GstElement *
+vg_participant_get_tee (VgParticipant *p)
+{
+  return p->media.tee;
+}
+
+GstElement *
+vg_participant_get_mixer (VgParticipant *p)
+{
+  return p->media.mixer;
+}
+
+GstElement *
+vg_participant_get_mix_into (VgParticipant *p)
+{
+  return p->media.mix_into;
+}
+
+void
+vg_participant_set_graph_node (VgParticipant *p, VgGraphNode *node)
+{
+  p->node = node;
+}
+
+VgGraphNode *
+vg_participant_get_graph_node (VgParticipant *p)
+{
+  return p->node;
+}
+
+const char *
+vg_participant_get_element_prefix (VgParticipant *p)
+{
+  return p->prefix;
+}
+
+static void
+set_state (VgParticipant *p, VgParticipantState state)
+{
+  if (p->state == state)
+    return;
+  g_debug ("rooms: %s/%s %s -> %s", vg_room_get_name (p->room), p->identity,
+           vg_participant_state_to_string (p->state), vg_participant_state_to_string (state));
+  p->state = state;
+  p->state_since_us = g_get_monotonic_time ();
+}
+
+/* ---- creation ---- */
+
+VgParticipant *
+vg_participant_new (VgRoom *room, const VgJoinRequest *request, GError **error)
+{
+  VgOffer offer;
+  if (!vg_offer_parse (request->offer_sdp, &offer, error))
+    return NULL;
+
+  VgRooms *rooms = vg_room_get_rooms (room);
+  VgParticipant *p = g_new0 (VgParticipant, 1);
+  p->refcount = 1;
+  p->room = vg_room_ref (room);
+  p->context = g_main_context_ref (rooms->context);
+  p->session_id = g_uuid_string_random ();
+  p->identity = g_strdup (request->identity);
+  p->name = g_strdup (request->name);
+  p->kind = request->kind;
+  p->state = VG_PARTICIPANT_JOINING;
+  p->state_since_us = g_get_monotonic_time ();
+  p->joined_at = g_get_real_time () / G_USEC_PER_SEC;
+  p->request_time_us
+      = request->request_time_us ? request->request_time_us : g_get_monotonic_time ();
+  p->offer = offer;
+  p->prefix = g_strdup_printf ("p%u-", ++rooms->participant_serial);
+  g_autofree char *tag = g_uuid_string_random ();
+  p->etag = g_strdup_printf ("\"%.8s\"", tag);
+
+  if (!vg_participant_media_build (&p->media, p->prefix, p->kind == VG_PARTICIPANT_PUBLISHER,
+                                   offer.opus_pt, &rooms->settings, error))
+    {
+      vg_participant_unref (p);
+      return NULL;
+    }
+  return p;
+}
+
+/* ---- webrtcbin signals (GStreamer threads) ---- */
+
+static void
+on_pad_added (GstElement *webrtc, GstPad *pad, gpointer data)
+{
+  VgParticipant *p = data;
+  if (GST_PAD_DIRECTION (pad) == GST_PAD_SRC)
+    vg_participant_media_link_incoming (&p->media, pad);
+}
+
+static void
+handle_connection_state (VgParticipant *p, gpointer arg)
+{
+  GstWebRTCPeerConnectionState state = GPOINTER_TO_INT (arg);
+  VgRooms *rooms = vg_room_get_rooms (p->room);
+  switch (state)
+    {
+      case GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED:
+        if (p->state == VG_PARTICIPANT_JOINING)
+          {
+            p->connect_seconds = (g_get_monotonic_time () - p->request_time_us) / 1e6;
+            if (rooms->m.connect_seconds)
+              vg_metric_observe (rooms->m.connect_seconds, NULL, p->connect_seconds);
+          }
+        set_state (p, VG_PARTICIPANT_ACTIVE);
+        if (!p->announced && !p->closed)
+          {
+            p->announced = TRUE;
+            vg_room_publish (p->room, VG_EVENT_PARTICIPANT_JOINED, p);
+          }
+        break;
+      case GST_WEBRTC_PEER_CONNECTION_STATE_DISCONNECTED:
+        if (p->state == VG_PARTICIPANT_ACTIVE)
+          set_state (p, VG_PARTICIPANT_DISCONNECTED);
+        break;
+      case GST_WEBRTC_PEER_CONNECTION_STATE_FAILED:
+        vg_room_drop_participant (p->room, p, VG_LEAVE_DISCONNECTED);
+        break;
+      default:
+        break;
+    }
+}
+
+static void
+handle_certificate_mismatch (VgParticipant *p, gpointer arg)
+{
+  g_warning ("rooms: %s/%s presented a DTLS certificate that is not the offer's fingerprint",
+             vg_room_get_name (p->room), p->identity);
+  vg_room_drop_participant (p->room, p, VG_LEAVE_CERTIFICATE);
+}
+
+/* webrtcbin's thread. The certificate is checked before the participant's
+ * media opens: a peer whose certificate is not the one its offer announced
+ * hears and sends nothing, and is removed. */
+static void
+on_connection_state (GObject *webrtc, GParamSpec *pspec, gpointer data)
+{
+  VgParticipant *p = data;
+  GstWebRTCPeerConnectionState state;
+  g_object_get (webrtc, "connection-state", &state, NULL);
+  if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED)
+    {
+      g_autofree char *pem = vg_participant_media_peer_certificate (&p->media);
+      if (!vg_offer_certificate_matches (&p->offer, pem))
+        {
+          participant_invoke (p, handle_certificate_mismatch, NULL, NULL);
+          return;
+        }
+    }
+  /* Here, not on the main context: the mixer's output opens at once. */
+  vg_participant_media_set_connected (&p->media,
+                                      state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED);
+  participant_invoke (p, handle_connection_state, GINT_TO_POINTER (state), NULL);
+}
+
+static void
+handle_gathering_state (VgParticipant *p, gpointer arg)
+{
+  if (GPOINTER_TO_INT (arg) == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE && p->answer_ready)
+    participant_finish_answer (p);
+}
+
+static void
+on_gathering_state (GObject *webrtc, GParamSpec *pspec, gpointer data)
+{
+  GstWebRTCICEGatheringState state;
+  g_object_get (webrtc, "ice-gathering-state", &state, NULL);
+  participant_invoke (data, handle_gathering_state, GINT_TO_POINTER (state), NULL);
+}
+
+/* ---- the "events" data channel ---- */
+
+static void
+send_session_event (VgParticipant *p)
+{
+  if (p->session_sent)
+    return;
+  p->session_sent = TRUE;
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "type");
+  json_builder_add_string_value (b, "session");
+  json_builder_set_member_name (b, "session_id");
+  json_builder_add_string_value (b, p->session_id);
+  json_builder_set_member_name (b, "room");
+  json_builder_add_string_value (b, vg_room_get_name (p->room));
+  json_builder_set_member_name (b, "identity");
+  json_builder_add_string_value (b, p->identity);
+  json_builder_set_member_name (b, "agent");
+  json_builder_add_string_value (b, vg_room_get_template (p->room));
+  const char *state = vg_room_get_agent_state (p->room);
+  if (state)
+    {
+      json_builder_set_member_name (b, "agent_state");
+      json_builder_add_string_value (b, state);
+    }
+  json_builder_end_object (b);
+  g_autoptr (JsonNode) root = json_builder_get_root (b);
+  g_autofree char *text = json_to_string (root, FALSE);
+  vg_participant_send_event (p, text);
+}
+
+static void
+handle_channel_open (VgParticipant *p, gpointer arg)
+{
+  send_session_event (p);
+}
+
+static void
+on_channel_open (GstWebRTCDataChannel *channel, gpointer data)
+{
+  participant_invoke (data, handle_channel_open, NULL, NULL);
+}
+
+static void
+handle_channel_message (VgParticipant *p, gpointer arg)
+{
+  vg_room_client_event (p->room, p, arg);
+}
+
+static void
+on_channel_message (GstWebRTCDataChannel *channel, const char *text, gpointer data)
+{
+  if (text)
+    participant_invoke (data, handle_channel_message, g_strdup (text), g_free);
+}
+
+static void
+handle_data_channel (VgParticipant *p, gpointer arg)
+{
+  GstWebRTCDataChannel *channel = arg;
+  g_autofree char *label = NULL;
+  g_object_get (channel, "label", &label, NULL);
+  if (g_strcmp0 (label, "events") != 0 || p->events)
+    return; /* other channels are the client's business; we do not answer them */
+  p->events = g_object_ref (channel);
+  g_signal_connect_data (channel, "on-open", G_CALLBACK (on_channel_open), vg_participant_ref (p),
+                         closure_unref, 0);
+  g_signal_connect_data (channel, "on-message-string", G_CALLBACK (on_channel_message),
+                         vg_participant_ref (p), closure_unref, 0);
+  GstWebRTCDataChannelState ready;
+  g_object_get (channel, "ready-state", &ready, NULL);
+  if (ready == GST_WEBRTC_DATA_CHANNEL_STATE_OPEN)
+    send_session_event (p);
+}
+
+static void
+on_data_channel (GstElement *webrtc, GstWebRTCDataChannel *channel, gpointer data)
+{
+  participant_invoke (data, handle_data_channel, g_object_ref (channel), g_object_unref);
+}
+
+void
+vg_participant_send_event (VgParticipant *p, const char *json)
+{
+  if (p->closed || !p->events)
+    return;
+  GstWebRTCDataChannelState ready;
+  g_object_get (p->events, "ready-state", &ready, NULL);
+  if (ready != GST_WEBRTC_DATA_CHANNEL_STATE_OPEN)
+    return;
+  g_signal_emit_by_name (p->events, "send-string", json);
+}
+
+/* ---- negotiation: offer in, answer (after ICE gathering) out ---- */
+
+static void
+clear_gather_timeout (VgParticipant *p)
+{
+  if (p->gather_timeout)
+    {
+      g_source_destroy (p->gather_timeout);
+      g_source_unref (p->gather_timeout);
+      p->gather_timeout = NULL;
+    }
+}
+
+static void
+finish_join (VgParticipant *p, const char *answer, const GError *error)
+{
+  VgJoinCallback cb = p->join_callback;
+  gpointer data = p->join_data;
+  p->join_callback = NULL;
+  clear_gather_timeout (p);
+  if (cb)
+    cb (p, answer, error, data);
+}
+
+static void
+fail_join (VgParticipant *p, const char *message)
+{
+  g_autoptr (GError) error
+      = g_error_new (VG_ROOMS_ERROR, VG_ROOMS_ERROR_NEGOTIATION, "negotiation failed: %s", message);
+  vg_participant_ref (p);
+  finish_join (p, NULL, error);
+  vg_room_drop_participant (p->room, p, VG_LEAVE_ERROR);
+  vg_participant_unref (p);
+}
+
+static void
+participant_finish_answer (VgParticipant *p)
+{
+  if (!p->join_callback)
+    return;
+  GstWebRTCSessionDescription *local = NULL;
+  g_object_get (p->media.webrtc, "local-description", &local, NULL);
+  if (!local)
+    {
+      fail_join (p, "no local description");
+      return;
+    }
+  g_autofree char *text = gst_sdp_message_as_text (local->sdp);
+  gst_webrtc_session_description_free (local);
+  finish_join (p, text, NULL);
+}
+
+static gboolean
+gather_timeout (gpointer data)
+{
+  VgParticipant *p = data;
+  clear_gather_timeout (p);
+  /* Answer with the candidates gathered so far; the rest would need trickle. */
+  participant_finish_answer (p);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+handle_answer_created (VgParticipant *p, gpointer arg)
+{
+  GstPromise *promise = arg;
+  const GstStructure *reply = gst_promise_get_reply (promise);
+  GstWebRTCSessionDescription *answer = NULL;
+  if (reply)
+    gst_structure_get (reply, "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &answer, NULL);
+  if (!answer)
+    {
+      fail_join (p, "webrtcbin created no answer");
+      return;
+    }
+  g_signal_emit_by_name (p->media.webrtc, "set-local-description", answer, NULL);
+  gst_webrtc_session_description_free (answer);
+  p->answer_ready = TRUE;
+
+  GstWebRTCICEGatheringState gathering;
+  g_object_get (p->media.webrtc, "ice-gathering-state", &gathering, NULL);
+  if (gathering == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE)
+    {
+      participant_finish_answer (p);
+      return;
+    }
+  guint timeout = vg_room_get_rooms (p->room)->settings.ice_gather_timeout_ms;
+  p->gather_timeout = g_timeout_source_new (timeout);
+  g_source_set_callback (p->gather_timeout, gather_timeout, p, NULL);
+  g_source_attach (p->gather_timeout, p->context);
+}
+
+static void
+on_answer_created (GstPromise *promise, gpointer data)
+{
+  participant_invoke (data, handle_answer_created, gst_promise_ref (promise),
+                      (GDestroyNotify)gst_promise_unref);
+}
+
+static void
+handle_remote_set (VgParticipant *p, gpointer arg)
+{
+  GstPromise *promise = arg;
+  const GstStructure *reply = gst_promise_get_reply (promise);
+  if (reply && gst_structure_has_field (reply, "error"))
+    {
+      GError *error = NULL;
+      gst_structure_get (reply, "error", G_TYPE_ERROR, &error, NULL);
+      fail_join (p, error ? error->message : "the offer was refused");
+      g_clear_error (&error);
+      return;
+    }
+  GstPromise *next = gst_promise_new_with_change_func (on_answer_created, vg_participant_ref (p),
+                                                       promise_data_unref);
+  g_signal_emit_by_name (p->media.webrtc, "create-answer", NULL, next);
+  gst_promise_unref (next);
+}
+
+static void
+on_remote_set (GstPromise *promise, gpointer data)
+{
+  participant_invoke (data, handle_remote_set, gst_promise_ref (promise),
+                      (GDestroyNotify)gst_promise_unref);
+}
+
+static void
+connect_webrtc_signal (VgParticipant *p, const char *signal, GCallback cb)
+{
+  /* The closure owns a reference: GSignal keeps it until no emission uses it. */
+  g_signal_connect_data (p->media.webrtc, signal, cb, vg_participant_ref (p), closure_unref, 0);
+}
+
+gboolean
+vg_participant_start (VgParticipant *p, VgJoinCallback callback, gpointer user_data, GError **error)
+{
+  p->join_callback = callback;
+  p->join_data = user_data;
+  connect_webrtc_signal (p, "pad-added", G_CALLBACK (on_pad_added));
+  connect_webrtc_signal (p, "notify::connection-state", G_CALLBACK (on_connection_state));
+  connect_webrtc_signal (p, "notify::ice-gathering-state", G_CALLBACK (on_gathering_state));
+  connect_webrtc_signal (p, "on-data-channel", G_CALLBACK (on_data_channel));
+
+  GstBin *bin = GST_BIN (vg_room_get_pipeline (p->room));
+  if (!vg_participant_media_add_to (&p->media, bin, error))
+    return FALSE;
+
+  GstSDPMessage *copy = NULL;
+  gst_sdp_message_copy (p->offer.sdp, &copy);
+  GstWebRTCSessionDescription *offer
+      = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_OFFER, copy);
+  GstPromise *promise = gst_promise_new_with_change_func (on_remote_set, vg_participant_ref (p),
+                                                          promise_data_unref);
+  g_signal_emit_by_name (p->media.webrtc, "set-remote-description", offer, promise);
+  gst_webrtc_session_description_free (offer);
+  gst_promise_unref (promise);
+  return TRUE;
+}
+
+/* ---- trickle ICE ---- */
+
+gboolean
+vg_participant_add_ice_sdpfrag (VgParticipant *p, const char *sdpfrag, GError **error)
+{
+  VgSdpFrag frag;
+  if (!vg_sdp_parse_frag (sdpfrag, &frag, error))
+    return FALSE;
+  gint mline = vg_offer_frag_mline (&p->offer, frag.ufrag);
+  if (mline == VG_OFFER_FRAG_RESTART)
+    {
+      g_set_error (error, VG_ROOMS_ERROR, VG_ROOMS_ERROR_INVALID, "ICE restarts are not supported");
+      vg_sdp_frag_clear (&frag);
+      return FALSE;
+    }
+  /* A transport bundled away has no candidates to add (the offerer drops
+   * it once it reads the answer); the others go to their section's m-line,
+   * which webrtcbin maps to the bundle's transport when bundled. */
+  for (guint i = 0; mline >= 0 && i < frag.candidates->len; i++)
+    g_signal_emit_by_name (p->media.webrtc, "add-ice-candidate", (guint)mline,
+                           (const char *)g_ptr_array_index (frag.candidates, i));
+  vg_sdp_frag_clear (&frag);
+  return TRUE;
+}
+
+/* ---- statistics, timeouts ---- */
+
+static void
+on_stats (GstPromise *promise, gpointer data)
+{
+  VgParticipant *p = data;
+  const GstStructure *reply = gst_promise_get_reply (promise);
+  VgRooms *rooms = vg_room_get_rooms (p->room);
+  gint64 lost = 0;
+  gboolean any = FALSE;
+  for (gint i = 0; reply && i < gst_structure_n_fields (reply); i++)
+    {
+      const GValue *v = gst_structure_get_value (reply, gst_structure_nth_field_name (reply, i));
+      if (!GST_VALUE_HOLDS_STRUCTURE (v))
+        continue;
+      const GstStructure *s = gst_value_get_structure (v);
+      GstWebRTCStatsType type;
+      if (!gst_structure_get (s, "type", GST_TYPE_WEBRTC_STATS_TYPE, &type, NULL)
+          || type != GST_WEBRTC_STATS_INBOUND_RTP)
+        continue;
+      gint64 l = 0;
+      double jitter = 0;
+      if (gst_structure_get_int64 (s, "packets-lost", &l))
+        {
+          lost += MAX (l, 0);
+          any = TRUE;
+        }
+      if (gst_structure_get_double (s, "jitter", &jitter) && rooms->m.jitter_seconds)
+        vg_metric_observe (rooms->m.jitter_seconds, NULL, jitter);
+    }
+  /* Promises of one participant resolve one after another on webrtcbin's thread. */
+  if (any && lost > p->last_packets_lost && rooms->m.packets_lost)
+    vg_metric_add (rooms->m.packets_lost, NULL, (double)(lost - p->last_packets_lost));
+  if (any)
+    p->last_packets_lost = lost;
+}
+
+void
+vg_participant_tick (VgParticipant *p, gint64 now_us, gboolean sample_stats)
+{
+  VgRooms *rooms = vg_room_get_rooms (p->room);
+  gint64 timeout_us = (gint64)rooms->settings.disconnect_timeout_ms * 1000;
+  if (p->state == VG_PARTICIPANT_JOINING
+      && now_us - p->state_since_us > (gint64)VG_PARTICIPANT_JOIN_TIMEOUT_MS * 1000)
+    {
+      vg_room_drop_participant (p->room, p, VG_LEAVE_JOIN_TIMEOUT);
+      return;
+    }
+  if (p->state == VG_PARTICIPANT_DISCONNECTED && now_us - p->state_since_us > timeout_us)
+    {
+      vg_room_drop_participant (p->room, p, VG_LEAVE_DISCONNECTED);
+      return;
+    }
+  /* A peer that vanishes may leave ICE "connected" for a long time (no consent
+   * checks in this libnice); a publisher's silence is the faster signal. */
+  if (p->state == VG_PARTICIPANT_ACTIVE && p->kind == VG_PARTICIPANT_PUBLISHER)
+    {
+      gint64 last = vg_participant_media_last_rx_us (&p->media);
+      gint64 since = MAX (last, p->state_since_us);
+      if (now_us - since > timeout_us)
+        {
+          vg_room_drop_participant (p->room, p, VG_LEAVE_SILENT);
+          return;
+        }
+    }
+  if (sample_stats && p->state == VG_PARTICIPANT_ACTIVE)
+    {
+      GstPromise *promise
+          = gst_promise_new_with_change_func (on_stats, vg_participant_ref (p), promise_data_unref);
+      g_signal_emit_by_name (p->media.webrtc, "get-stats", NULL, promise);
+      gst_promise_unref (promise);
+    }
+}
+
+/* ---- leaving ---- */
+
+void
+vg_participant_leave (VgParticipant *p)
+{
+  vg_room_drop_participant (p->room, p, VG_LEAVE_CLIENT);
+}
+
+void
+vg_participant_close (VgParticipant *p)
+{
+  if (p->closed)
+    return;
+  if (p->join_callback)
+    {
+      g_autoptr (GError) error = g_error_new (VG_ROOMS_ERROR, VG_ROOMS_ERROR_CLOSED,
+                                              "the participant left before it was answered");
+      finish_join (p, NULL, error);
+    }
+  p->closed = TRUE;
+  set_state (p, VG_PARTICIPANT_DISCONNECTED);
+  clear_gather_timeout (p);
+  if (p->events)
+    {
+      g_signal_handlers_disconnect_by_func (p->events, on_channel_message, p);
+      g_signal_handlers_disconnect_by_func (p->events, on_channel_open, p);
+    }
+  if (p->media.webrtc)
+    {
+      g_signal_handlers_disconnect_by_func (p->media.webrtc, on_pad_added, p);
+      g_signal_handlers_disconnect_by_func (p->media.webrtc, on_connection_state, p);
+      g_signal_handlers_disconnect_by_func (p->media.webrtc, on_gathering_state, p);
+      g_signal_handlers_disconnect_by_func (p->media.webrtc, on_data_channel, p);
+    }
+}
+
+void
+vg_participant_stop_media (VgParticipant *p)
+{
+  vg_participant_media_stop (&p->media);
+}
+
+void
+vg_participant_teardown (VgParticipant *p, GSourceFunc done, gpointer user_data)
+{
+  vg_participant_media_stop_async (&p->media, p->context, done, user_data);
+}

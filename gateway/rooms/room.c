@@ -1,0 +1,692 @@
+/* One room: its pipeline, agent, routing graph and participants. Runs on the
+ * registry's main context. */
+#include "gateway/rooms/room-private.h"
+#include "gateway/rooms/agent-binding.h"
+#include <json-glib/json-glib.h>
+
+struct _VgRoom
+{
+  guint refcount;
+  VgRooms *rooms;
+  GMainContext *context;
+  char *name, *template_name, *metadata;
+  gint64 created_at;
+  guint max_participants, empty_timeout_s;
+
+  GstPipeline *pipeline;
+  GstElement *agent_bin, *agent; /* agent may be NULL (loopback) */
+  GstElement *agent_mixer, *agent_tee;
+  VgRoomGraph *graph;
+  VgGraphNode *agent_node;
+  const char *agent_state; /* static string or NULL */
+  gint64 user_turn_end_us; /* atomic; 0 = no turn waiting for the agent's voice */
+
+  GPtrArray *participants; /* VgParticipant*, owned refs, join order */
+  GPtrArray *closing;      /* participants still in the pipeline when it closed */
+  GSource *bus_source, *tick_source, *empty_source;
+  GSource *latency_source; /* a pending latency recalculation */
+  guint ticks;
+  gboolean closed;
+};
+
+static GSource *
+attach_timeout (VgRoom *room, guint ms, GSourceFunc fn)
+{
+  GSource *source = g_timeout_source_new (ms);
+  g_source_set_callback (source, fn, room, NULL);
+  g_source_attach (source, room->context);
+  return source;
+}
+
+static void
+clear_source (GSource **source)
+{
+  if (*source)
+    {
+      g_source_destroy (*source);
+      g_source_unref (*source);
+      *source = NULL;
+    }
+}
+
+const char *
+vg_leave_reason_to_string (VgLeaveReason reason)
+{
+  static const char *const names[]
+      = { "client",       "replaced", "disconnected", "silent",
+          "join_timeout", "error",    "room_closed",  "certificate_mismatch" };
+  return reason < G_N_ELEMENTS (names) ? names[reason] : "unknown";
+}
+
+/* ---- accessors ---- */
+
+VgRooms *
+vg_room_get_rooms (VgRoom *room)
+{
+  return room->rooms;
+}
+
+const char *
+vg_room_get_name (VgRoom *room)
+{
+  return room->name;
+}
+
+const char *
+vg_room_get_template (VgRoom *room)
+{
+  return room->template_name;
+}
+
+const char *
+vg_room_get_metadata (VgRoom *room)
+{
+  return room->metadata;
+}
+
+void
+vg_room_set_metadata (VgRoom *room, const char *metadata)
+{
+  g_free (room->metadata);
+  room->metadata = g_strdup (metadata);
+}
+
+gint64
+vg_room_get_created_at (VgRoom *room)
+{
+  return room->created_at;
+}
+
+guint
+vg_room_get_max_participants (VgRoom *room)
+{
+  return room->max_participants;
+}
+
+guint
+vg_room_get_empty_timeout (VgRoom *room)
+{
+  return room->empty_timeout_s;
+}
+
+guint
+vg_room_count_participants (VgRoom *room)
+{
+  return room->participants->len;
+}
+
+GPtrArray *
+vg_room_list_participants (VgRoom *room)
+{
+  /* Borrowed pointers: the copy must not keep the original's free function,
+   * or freeing the list would unref every participant. */
+  GPtrArray *list = g_ptr_array_copy (room->participants, NULL, NULL);
+  g_ptr_array_set_free_func (list, NULL);
+  return list;
+}
+
+VgParticipant *
+vg_room_lookup_participant (VgRoom *room, const char *identity)
+{
+  for (guint i = 0; i < room->participants->len; i++)
+    {
+      VgParticipant *p = g_ptr_array_index (room->participants, i);
+      if (g_strcmp0 (vg_participant_get_identity (p), identity) == 0)
+        return p;
+    }
+  return NULL;
+}
+
+GstPipeline *
+vg_room_get_pipeline (VgRoom *room)
+{
+  return room->pipeline;
+}
+
+GstElement *
+vg_room_get_agent (VgRoom *room)
+{
+  return room->agent;
+}
+
+const char *
+vg_room_get_agent_state (VgRoom *room)
+{
+  return room->agent_state;
+}
+
+static void
+update_gauges (VgRooms *rooms)
+{
+  if (!rooms->m.participants)
+    return;
+  guint total = 0;
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, rooms->rooms);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    total += ((VgRoom *)value)->participants->len;
+  vg_metric_set (rooms->m.participants, NULL, total);
+  vg_metric_set (rooms->m.rooms, NULL, g_hash_table_size (rooms->rooms));
+}
+
+/* ---- events ---- */
+
+void
+vg_room_broadcast (VgRoom *room, const char *json)
+{
+  for (guint i = 0; i < room->participants->len; i++)
+    vg_participant_send_event (g_ptr_array_index (room->participants, i), json);
+}
+
+static void
+send_error_event (VgParticipant *p, const char *code, const char *message)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "type");
+  json_builder_add_string_value (b, "error");
+  json_builder_set_member_name (b, "code");
+  json_builder_add_string_value (b, code);
+  json_builder_set_member_name (b, "message");
+  json_builder_add_string_value (b, message);
+  json_builder_end_object (b);
+  g_autoptr (JsonNode) root = json_builder_get_root (b);
+  g_autofree char *text = json_to_string (root, FALSE);
+  vg_participant_send_event (p, text);
+}
+
+void
+vg_room_client_event (VgRoom *room, VgParticipant *participant, const char *json)
+{
+  const char *code = NULL;
+  g_autofree char *typed = NULL;
+  if (!vg_agent_apply_client_event (room->agent, json, &code, &typed))
+    send_error_event (participant, code, "the event was not applied");
+  else if (typed)
+    vg_room_publish_typed_text (room, participant, typed);
+}
+
+static void
+handle_agent_message (VgRoom *room, GstMessage *msg)
+{
+  const GstStructure *s = gst_message_get_structure (msg);
+  if (!s)
+    return;
+  if (gst_structure_has_name (s, "realtime-usage"))
+    {
+      vg_room_publish_agent_message (room, s);
+      return;
+    }
+  const char *state = NULL;
+  g_autofree char *event = vg_agent_event_from_message (s, &state);
+  if (!event)
+    return;
+  if (state)
+    {
+      /* "thinking" follows the end of the user's turn; the agent's first
+       * voice after it closes the response time (see agent_output_probe). */
+      if (g_str_equal (state, "thinking"))
+        __atomic_store_n (&room->user_turn_end_us, g_get_monotonic_time (), __ATOMIC_RELAXED);
+      room->agent_state = state;
+    }
+  if (gst_message_has_name (msg, "realtime-function-call"))
+    vg_agent_answer_function_call (room->agent, s);
+  vg_room_broadcast (room, event);
+  vg_room_publish_agent_message (room, s);
+}
+
+/* The name of object's ancestor that is a direct child of the pipeline. */
+static const char *
+participant_top_name (VgRoom *room, GstObject *object)
+{
+  GstObject *top = object;
+  while (top && GST_OBJECT_PARENT (top) && GST_OBJECT_PARENT (top) != GST_OBJECT (room->pipeline))
+    top = GST_OBJECT_PARENT (top);
+  return top ? GST_OBJECT_NAME (top) : NULL;
+}
+
+/* The participant whose elements include object, or NULL (also for one that
+ * is already leaving: its elements report errors while they stop). */
+static VgParticipant *
+participant_of_object (VgRoom *room, GstObject *object)
+{
+  const char *name = participant_top_name (room, object);
+  if (!name)
+    return NULL;
+  for (guint i = 0; i < room->participants->len; i++)
+    {
+      VgParticipant *p = g_ptr_array_index (room->participants, i);
+      if (g_str_has_prefix (name, vg_participant_get_element_prefix (p)))
+        return p;
+    }
+  return NULL;
+}
+
+static gboolean
+recalculate_latency (gpointer data)
+{
+  VgRoom *room = data;
+  g_clear_pointer (&room->latency_source, g_source_unref);
+  gst_bin_recalculate_latency (GST_BIN (room->pipeline));
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_bus_message (GstBus *bus, GstMessage *msg, gpointer data)
+{
+  VgRoom *room = data;
+  switch (GST_MESSAGE_TYPE (msg))
+    {
+      case GST_MESSAGE_ELEMENT:
+        handle_agent_message (room, msg);
+        break;
+      case GST_MESSAGE_LATENCY:
+        /* Each mixer times out on a missing input after the latency it learnt
+         * from its last latency query. The pipeline does not query again by
+         * itself when the graph changes (a participant's decoder starts, a
+         * link is added), and a mixer left with an old, shorter latency drops
+         * every buffer that arrives after it, for good: silence. A join
+         * posts several (links, decoder, jitterbuffer): one query answers
+         * them all, so they are coalesced into one idle recalculation. */
+        if (!room->latency_source)
+          {
+            room->latency_source = g_idle_source_new ();
+            g_source_set_callback (room->latency_source, recalculate_latency, room, NULL);
+            g_source_attach (room->latency_source, room->context);
+          }
+        break;
+      case GST_MESSAGE_ERROR:
+        {
+          g_autoptr (GError) error = NULL;
+          gst_message_parse_error (msg, &error, NULL);
+          VgParticipant *p = participant_of_object (room, GST_MESSAGE_SRC (msg));
+          g_warning ("rooms: %s: %s: %s", room->name, GST_MESSAGE_SRC_NAME (msg), error->message);
+          const char *top = participant_top_name (room, GST_MESSAGE_SRC (msg));
+          if (p)
+            vg_room_drop_participant (room, p, VG_LEAVE_ERROR);
+          else if (top && (g_str_has_prefix (top, "agent") || g_str_has_prefix (top, "room-")))
+            {
+              /* The agent or the room's own elements failed: tell the clients. */
+              g_autofree char *event = g_strdup_printf (
+                  "{\"type\":\"error\",\"code\":\"agent_failed\",\"message\":\"the room's agent "
+                  "pipeline stopped\"}");
+              vg_room_broadcast (room, event);
+            }
+          break;
+        }
+      default:
+        break;
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static GstPadProbeReturn
+agent_output_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  VgRoom *room = data;
+  gint64 start = __atomic_load_n (&room->user_turn_end_us, __ATOMIC_RELAXED);
+  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+  if (!start || GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_GAP))
+    return GST_PAD_PROBE_OK;
+  GstMapInfo map;
+  gboolean voiced = FALSE;
+  if (gst_buffer_map (buffer, &map, GST_MAP_READ))
+    {
+      for (gsize i = 0; i < map.size && !voiced; i++)
+        voiced = map.data[i] != 0;
+      gst_buffer_unmap (buffer, &map);
+    }
+  if (voiced
+      && __atomic_compare_exchange_n (&room->user_turn_end_us, &start, 0, FALSE, __ATOMIC_RELAXED,
+                                      __ATOMIC_RELAXED)
+      && room->rooms->m.agent_response_seconds)
+    vg_metric_observe (room->rooms->m.agent_response_seconds, NULL,
+                       (g_get_monotonic_time () - start) / 1e6);
+  return GST_PAD_PROBE_OK;
+}
+
+/* ---- lifecycle ---- */
+
+static gboolean
+empty_timeout (gpointer data)
+{
+  VgRoom *room = data;
+  g_message ("rooms: closing %s, empty for %u s", room->name, room->empty_timeout_s);
+  clear_source (&room->empty_source);
+  vg_rooms_delete (room->rooms, room->name, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+arm_empty_timeout (VgRoom *room)
+{
+  clear_source (&room->empty_source);
+  if (!room->closed && room->participants->len == 0)
+    room->empty_source
+        = attach_timeout (room, MAX (room->empty_timeout_s, 1) * 1000, empty_timeout);
+}
+
+static gboolean
+room_tick (gpointer data)
+{
+  VgRoom *room = data;
+  room->ticks++;
+  gboolean stats = room->ticks % MAX (room->rooms->settings.stats_interval_s, 1) == 0;
+  gint64 now = g_get_monotonic_time ();
+  /* A tick may drop participants: walk a copy that holds them. */
+  GPtrArray *list = g_ptr_array_new ();
+  for (guint i = 0; i < room->participants->len; i++)
+    g_ptr_array_add (list, vg_participant_ref (g_ptr_array_index (room->participants, i)));
+  for (guint i = 0; i < list->len; i++)
+    {
+      vg_participant_tick (g_ptr_array_index (list, i), now, stats);
+      vg_participant_unref (g_ptr_array_index (list, i));
+    }
+  g_ptr_array_unref (list);
+  return G_SOURCE_CONTINUE;
+}
+
+/* Makes an element straight into bin, which owns it (no leak on a later failure). */
+static GstElement *
+make_in (GstBin *bin, const char *factory, const char *name, GError **error)
+{
+  GstElement *e = vg_element_make (factory, name, error);
+  if (e)
+    gst_bin_add (bin, e);
+  return e;
+}
+
+static gboolean
+build_agent (VgRoom *room, GError **error)
+{
+  GstBin *bin = GST_BIN (room->pipeline);
+  room->agent_bin
+      = vg_agent_bin_load (room->rooms->settings.pipelines_dir, room->template_name, error);
+  if (!room->agent_bin)
+    return FALSE;
+  gst_object_set_name (GST_OBJECT (room->agent_bin), "agent-bin");
+  room->agent = vg_agent_bin_get_agent (room->agent_bin);
+  vg_agent_configure (room->agent, &room->rooms->settings);
+
+  gst_bin_add (bin, room->agent_bin);
+  GstElement *in_caps, *conv, *res, *out_caps;
+  if (!(room->agent_mixer = vg_mixer_new ("agent-mix", error)))
+    return FALSE;
+  gst_bin_add (bin, room->agent_mixer);
+  if (!(in_caps = make_in (bin, "capsfilter", "agent-incaps", error))
+      || !(conv = make_in (bin, "audioconvert", "agent-conv", error))
+      || !(res = make_in (bin, "audioresample", "agent-res", error))
+      || !(out_caps = make_in (bin, "capsfilter", "agent-outcaps", error))
+      || !(room->agent_tee = make_in (bin, "tee", "agent-tee", error)))
+    return FALSE;
+  GstCaps *caps = gst_caps_from_string (VG_ROOM_AUDIO_CAPS);
+  g_object_set (in_caps, "caps", caps, NULL);
+  g_object_set (out_caps, "caps", caps, NULL);
+  gst_caps_unref (caps);
+  g_object_set (room->agent_tee, "allow-not-linked", TRUE, NULL);
+  if (!gst_element_link_many (room->agent_mixer, in_caps, room->agent_bin, conv, res, out_caps,
+                              room->agent_tee, NULL))
+    {
+      g_set_error (error, VG_ROOMS_ERROR, VG_ROOMS_ERROR_PIPELINE,
+                   "the agent template %s does not take and give raw audio", room->template_name);
+      return FALSE;
+    }
+  GstPad *out = gst_element_get_static_pad (conv, "sink");
+  gst_pad_add_probe (out, GST_PAD_PROBE_TYPE_BUFFER, agent_output_probe, room, NULL);
+  gst_object_unref (out);
+  return TRUE;
+}
+
+VgRoom *
+vg_room_new (VgRooms *rooms, const char *name, const char *template_name, guint max_participants,
+             guint empty_timeout_s, const char *metadata, GError **error)
+{
+  VgRoom *room = g_new0 (VgRoom, 1);
+  room->refcount = 1;
+  room->rooms = rooms;
+  room->context = g_main_context_ref (rooms->context);
+  room->name = g_strdup (name);
+  room->template_name = g_strdup (template_name);
+  room->metadata = g_strdup (metadata);
+  room->created_at = g_get_real_time () / G_USEC_PER_SEC;
+  room->max_participants = max_participants;
+  room->empty_timeout_s = empty_timeout_s;
+  room->participants = g_ptr_array_new_with_free_func ((GDestroyNotify)vg_participant_unref);
+  room->closing = g_ptr_array_new_with_free_func ((GDestroyNotify)vg_participant_unref);
+  g_autofree char *pipeline_name = g_strdup_printf ("room-%s", name);
+  room->pipeline = GST_PIPELINE (gst_object_ref_sink (gst_pipeline_new (pipeline_name)));
+  room->graph = vg_room_graph_new (GST_BIN (room->pipeline), rooms->context);
+
+  if (!build_agent (room, error))
+    {
+      vg_room_close (room, TRUE);
+      vg_room_unref (room);
+      return NULL;
+    }
+  /* The agent's output is paced (its mixer, or the element's playout). */
+  room->agent_node
+      = vg_room_graph_attach (room->graph, "agent", room->agent_tee, room->agent_mixer, NULL, TRUE);
+
+  GstBus *bus = gst_pipeline_get_bus (room->pipeline);
+  room->bus_source = gst_bus_create_watch (bus);
+  g_source_set_callback (room->bus_source, G_SOURCE_FUNC (on_bus_message), room, NULL);
+  g_source_attach (room->bus_source, rooms->context);
+  gst_object_unref (bus);
+
+  if (gst_element_set_state (GST_ELEMENT (room->pipeline), GST_STATE_PLAYING)
+      == GST_STATE_CHANGE_FAILURE)
+    {
+      g_set_error (error, VG_ROOMS_ERROR, VG_ROOMS_ERROR_PIPELINE,
+                   "the pipeline of room %s does not start (agent template %s)", name,
+                   template_name);
+      vg_room_close (room, TRUE);
+      vg_room_unref (room);
+      return NULL;
+    }
+  room->tick_source = attach_timeout (room, 1000, room_tick);
+  arm_empty_timeout (room);
+  return room;
+}
+
+VgRoom *
+vg_room_ref (VgRoom *room)
+{
+  room->refcount++;
+  return room;
+}
+
+void
+vg_room_unref (VgRoom *room)
+{
+  if (--room->refcount > 0)
+    return;
+  g_ptr_array_unref (room->participants);
+  g_ptr_array_unref (room->closing);
+  vg_room_graph_free (room->graph);
+  g_clear_object (&room->agent);
+  g_clear_object (&room->agent_bin);
+  g_clear_object (&room->pipeline);
+  g_free (room->name);
+  g_free (room->template_name);
+  g_free (room->metadata);
+  g_main_context_unref (room->context);
+  g_free (room);
+}
+
+/* Each webrtcbin closes a loop in the element graph (it is both the source
+ * and the sink of its participant's audio), which GstBin's state change
+ * cannot sort: stop the participants first, then the rest of the pipeline. */
+static void
+stop_pipeline (GstElement *pipeline, gpointer data)
+{
+  VgRoom *room = data;
+  for (guint i = 0; i < room->closing->len; i++)
+    vg_participant_stop_media (g_ptr_array_index (room->closing, i));
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+}
+
+static gboolean
+unref_room_idle (gpointer data)
+{
+  VgRoom *room = data;
+  /* Participants hold the room: let them go first. */
+  g_ptr_array_set_size (room->closing, 0);
+  room->rooms->pending_teardowns--;
+  vg_room_unref (room);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+room_stopped (gpointer data)
+{
+  /* On a GStreamer thread; the room belongs to the main context. */
+  VgRoom *room = data;
+  GSource *source = g_idle_source_new ();
+  g_source_set_callback (source, unref_room_idle, room, NULL);
+  g_source_attach (source, room->context);
+  g_source_unref (source);
+}
+
+void
+vg_room_close (VgRoom *room, gboolean wait)
+{
+  if (room->closed)
+    return;
+  room->closed = TRUE;
+  clear_source (&room->bus_source);
+  clear_source (&room->tick_source);
+  clear_source (&room->empty_source);
+  clear_source (&room->latency_source);
+  for (guint i = 0; i < room->participants->len; i++)
+    {
+      VgParticipant *p = g_ptr_array_index (room->participants, i);
+      g_hash_table_remove (room->rooms->sessions, vg_participant_get_session_id (p));
+      if (vg_participant_was_announced (p))
+        vg_room_publish (room, VG_EVENT_PARTICIPANT_LEFT, p);
+      vg_participant_close (p);
+    }
+  /* The participants move to closing; released with the room. */
+  GPtrArray *tmp = room->closing;
+  room->closing = room->participants;
+  room->participants = tmp;
+  update_gauges (room->rooms);
+  vg_room_publish (room, VG_EVENT_ROOM_FINISHED, NULL);
+  if (wait)
+    {
+      stop_pipeline (GST_ELEMENT (room->pipeline), room);
+      g_ptr_array_set_size (room->closing, 0);
+    }
+  else
+    {
+      room->rooms->pending_teardowns++;
+      gst_element_call_async (GST_ELEMENT (room->pipeline), stop_pipeline, vg_room_ref (room),
+                              room_stopped);
+    }
+}
+
+/* ---- participants ---- */
+
+VgParticipant *
+vg_room_join (VgRoom *room, const VgJoinRequest *request, VgJoinCallback callback,
+              gpointer user_data, GError **error)
+{
+  if (room->closed)
+    {
+      g_set_error (error, VG_ROOMS_ERROR, VG_ROOMS_ERROR_CLOSED, "room %s is closing", room->name);
+      return NULL;
+    }
+  VgParticipant *previous = vg_room_lookup_participant (room, request->identity);
+  guint others = room->participants->len - (previous ? 1 : 0);
+  if (room->max_participants && others >= room->max_participants)
+    {
+      g_set_error (error, VG_ROOMS_ERROR, VG_ROOMS_ERROR_FULL, "room %s is full (%u participants)",
+                   room->name, room->max_participants);
+      return NULL;
+    }
+  VgParticipant *p = vg_participant_new (room, request, error);
+  if (!p)
+    return NULL;
+  if (previous)
+    vg_room_drop_participant (room, previous, VG_LEAVE_REPLACED);
+
+  g_ptr_array_add (room->participants, p);
+  g_hash_table_insert (room->rooms->sessions, (gpointer)vg_participant_get_session_id (p), p);
+  clear_source (&room->empty_source);
+  update_gauges (room->rooms);
+  if (!vg_participant_start (p, callback, user_data, error))
+    {
+      vg_participant_ref (p);
+      vg_room_drop_participant (room, p, VG_LEAVE_ERROR);
+      vg_participant_unref (p);
+      return NULL;
+    }
+  g_autofree char *label = g_strdup_printf ("%s%s", vg_participant_get_element_prefix (p),
+                                            vg_participant_get_identity (p));
+  vg_participant_set_graph_node (p, vg_room_graph_attach (room->graph, label,
+                                                          vg_participant_get_tee (p),
+                                                          vg_participant_get_mixer (p),
+                                                          vg_participant_get_mix_into (p), FALSE));
+  return p;
+}
+
+static gboolean
+participant_stopped (gpointer data)
+{
+  VgParticipant *p = data;
+  vg_room_get_rooms (vg_participant_get_room (p))->pending_teardowns--;
+  vg_participant_unref (p);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+participant_detached (gpointer data)
+{
+  VgParticipant *p = data;
+  vg_participant_teardown (p, participant_stopped, p);
+}
+
+void
+vg_room_drop_participant (VgRoom *room, VgParticipant *p, VgLeaveReason reason)
+{
+  guint index;
+  if (!g_ptr_array_find (room->participants, p, &index))
+    return; /* already leaving */
+  g_message ("rooms: %s/%s leaves (%s)", room->name, vg_participant_get_identity (p),
+             vg_leave_reason_to_string (reason));
+  if (room->rooms->m.participants_removed)
+    {
+      const char *labels[] = { vg_leave_reason_to_string (reason), NULL };
+      vg_metric_add (room->rooms->m.participants_removed, labels, 1);
+    }
+  g_hash_table_remove (room->rooms->sessions, vg_participant_get_session_id (p));
+  /* The array's reference moves to the teardown, released in participant_stopped. */
+  g_ptr_array_steal_index (room->participants, index);
+  if (vg_participant_was_announced (p))
+    vg_room_publish (room, VG_EVENT_PARTICIPANT_LEFT, p);
+  vg_participant_close (p);
+  update_gauges (room->rooms);
+  arm_empty_timeout (room);
+
+  room->rooms->pending_teardowns++;
+  VgGraphNode *node = vg_participant_get_graph_node (p);
+  vg_participant_set_graph_node (p, NULL);
+  if (node)
+    vg_room_graph_detach (room->graph, node, participant_detached, p);
+  else
+    participant_detached (p);
+}
+
+gboolean
+vg_room_remove_participant (VgRoom *room, const char *identity, GError **error)
+{
+  VgParticipant *p = vg_room_lookup_participant (room, identity);
+  if (!p)
+    {
+      g_set_error (error, VG_ROOMS_ERROR, VG_ROOMS_ERROR_NOT_FOUND, "no participant %s in room %s",
+                   identity, room->name);
+      return FALSE;
+    }
+  vg_room_drop_participant (room, p, VG_LEAVE_CLIENT);
+  return TRUE;
+}

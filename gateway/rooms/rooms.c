@@ -1,0 +1,361 @@
+/* The room registry; see rooms.h. */
+#include "gateway/rooms/room-private.h"
+#include "gateway/rooms/agent-binding.h"
+#include "gateway/core/validate.h"
+#include "vg-build-config.h"
+#include <string.h>
+
+G_DEFINE_QUARK (vg - rooms - error - quark, vg_rooms_error)
+
+/* ---- settings ---- */
+
+void
+vg_rooms_settings_init_defaults (VgRoomsSettings *s)
+{
+  memset (s, 0, sizeof *s);
+  s->auto_create = TRUE;
+  s->empty_timeout_s = 300;
+  s->max_participants = 0;
+  /* 50 ms: about two voice frames of reordering and jitter on a Wi-Fi link,
+   * while keeping the mouth-to-ear budget small. */
+  s->jitter_latency_ms = 50;
+  s->disconnect_timeout_ms = 15000;
+  /* Host candidates are ready in milliseconds; srflx/relay may need a STUN/TURN
+   * round trip. Beyond this the answer goes out with what was gathered. */
+  s->ice_gather_timeout_ms = 2000;
+  /* Loss and jitter move slowly; sampling costs a stats walk per participant. */
+  s->stats_interval_s = 5;
+  s->pipelines_dir = g_build_filename (VOXGATE_SOURCE_DIR, "pipelines", NULL);
+  s->default_pipeline
+      = g_strdup (g_getenv ("OPENAI_API_KEY") && *g_getenv ("OPENAI_API_KEY") ? "tutor.pipeline"
+                                                                              : "echo.pipeline");
+}
+
+/* webrtcbin wants "stun://host:port" and "turn(s)://user:pass@host:port";
+ * the configuration also accepts the RFC 7064/7065 "stun:host:port" form. */
+static char *
+normalize_ice_url (char *url)
+{
+  static const char *const schemes[] = { "stun", "turns", "turn", NULL };
+  if (!url)
+    return NULL;
+  for (guint i = 0; schemes[i]; i++)
+    {
+      gsize n = strlen (schemes[i]);
+      if (g_ascii_strncasecmp (url, schemes[i], n) == 0 && url[n] == ':'
+          && strncmp (url + n + 1, "//", 2) != 0)
+        {
+          char *fixed = g_strdup_printf ("%s://%s", schemes[i], url + n + 1);
+          g_free (url);
+          return fixed;
+        }
+    }
+  return url;
+}
+
+static char *
+config_string (VgConfig *config, const char *section, const char *key)
+{
+  const char *v = vg_config_get_string (config, section, key);
+  return v && *v ? g_strdup (v) : NULL;
+}
+
+void
+vg_rooms_settings_init_from_config (VgRoomsSettings *s, VgConfig *config)
+{
+  vg_rooms_settings_init_defaults (s);
+  s->auto_create = vg_config_get_bool (config, "rooms", "auto_create");
+  s->empty_timeout_s
+      = (guint)CLAMP (vg_config_get_int (config, "rooms", "empty_timeout"), 1, G_MAXINT);
+  s->max_participants
+      = (guint)CLAMP (vg_config_get_int (config, "rooms", "max_participants"), 0, G_MAXINT);
+  s->stun_server = normalize_ice_url (config_string (config, "webrtc", "stun_server"));
+  s->turn_server = normalize_ice_url (config_string (config, "webrtc", "turn_server"));
+  s->jitter_latency_ms
+      = (guint)CLAMP (vg_config_get_int (config, "webrtc", "jitter_latency_ms"), 0, 5000);
+  s->disconnect_timeout_ms
+      = (guint)CLAMP (vg_config_get_int (config, "webrtc", "disconnect_timeout"), 1, 3600) * 1000;
+  char *dir = config_string (config, "agent", "pipelines_dir");
+  if (dir)
+    {
+      g_free (s->pipelines_dir);
+      s->pipelines_dir = dir;
+    }
+  char *pipeline = config_string (config, "agent", "pipeline");
+  if (pipeline)
+    {
+      g_free (s->default_pipeline);
+      s->default_pipeline = pipeline;
+    }
+  s->agent_url = config_string (config, "agent", "realtime_url");
+  s->agent_model = config_string (config, "agent", "model");
+  s->agent_voice = config_string (config, "agent", "voice");
+  s->agent_instructions = config_string (config, "agent", "instructions");
+}
+
+void
+vg_rooms_settings_clear (VgRoomsSettings *s)
+{
+  g_clear_pointer (&s->stun_server, g_free);
+  g_clear_pointer (&s->turn_server, g_free);
+  g_clear_pointer (&s->pipelines_dir, g_free);
+  g_clear_pointer (&s->default_pipeline, g_free);
+  g_clear_pointer (&s->agent_url, g_free);
+  g_clear_pointer (&s->agent_model, g_free);
+  g_clear_pointer (&s->agent_voice, g_free);
+  g_clear_pointer (&s->agent_instructions, g_free);
+}
+
+static void
+settings_copy (VgRoomsSettings *dst, const VgRoomsSettings *src)
+{
+  *dst = *src;
+  dst->stun_server = g_strdup (src->stun_server);
+  dst->turn_server = g_strdup (src->turn_server);
+  dst->pipelines_dir = g_strdup (src->pipelines_dir);
+  dst->default_pipeline = g_strdup (src->default_pipeline);
+  dst->agent_url = g_strdup (src->agent_url);
+  dst->agent_model = g_strdup (src->agent_model);
+  dst->agent_voice = g_strdup (src->agent_voice);
+  dst->agent_instructions = g_strdup (src->agent_instructions);
+}
+
+/* ---- registry ---- */
+
+static void
+register_metrics (VgRooms *rooms)
+{
+  VgMetrics *m = rooms->metrics;
+  static const double connect_buckets[] = { 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, -1 };
+  static const double response_buckets[] = { 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, -1 };
+  static const double jitter_buckets[] = { 0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, -1 };
+  static const char *const reason_label[] = { "reason", NULL };
+  if (!m)
+    return;
+  rooms->m.rooms
+      = vg_metrics_register (m, VG_METRIC_GAUGE, "voxgate_rooms", "Open rooms.", NULL, NULL);
+  rooms->m.participants = vg_metrics_register (m, VG_METRIC_GAUGE, "voxgate_participants",
+                                               "Participants in all rooms.", NULL, NULL);
+  rooms->m.connect_seconds = vg_metrics_register (
+      m, VG_METRIC_HISTOGRAM, "voxgate_webrtc_connect_seconds",
+      "From the WHIP/WHEP request to the peer connection being connected (ICE and DTLS).", NULL,
+      connect_buckets);
+  rooms->m.agent_response_seconds = vg_metrics_register (
+      m, VG_METRIC_HISTOGRAM, "voxgate_agent_response_seconds",
+      "From the end of the user's turn to the agent's first audio.", NULL, response_buckets);
+  rooms->m.packets_lost = vg_metrics_register (
+      m, VG_METRIC_COUNTER, "voxgate_webrtc_packets_lost_total",
+      "RTP packets from participants reported lost by webrtcbin.", NULL, NULL);
+  rooms->m.jitter_seconds = vg_metrics_register (
+      m, VG_METRIC_HISTOGRAM, "voxgate_webrtc_jitter_seconds",
+      "Interarrival jitter of participants' audio, sampled every few seconds.", NULL,
+      jitter_buckets);
+  rooms->m.participants_removed = vg_metrics_register (
+      m, VG_METRIC_COUNTER, "voxgate_participants_removed_total",
+      "Participants that left, by reason (client, disconnected, silent, ...).", reason_label, NULL);
+  vg_metric_set (rooms->m.rooms, NULL, 0);
+  vg_metric_set (rooms->m.participants, NULL, 0);
+}
+
+VgRooms *
+vg_rooms_new_with_settings (const VgRoomsSettings *settings, VgMetrics *metrics)
+{
+  VgRooms *rooms = g_new0 (VgRooms, 1);
+  settings_copy (&rooms->settings, settings);
+  rooms->metrics = metrics;
+  rooms->context = g_main_context_ref_thread_default ();
+  rooms->rooms
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)vg_room_unref);
+  rooms->sessions = g_hash_table_new (g_str_hash, g_str_equal);
+  register_metrics (rooms);
+  return rooms;
+}
+
+/* Otherwise the first session of a process pays for loading the WebRTC and
+ * codec plugins and for generating the process's DTLS certificate (made when
+ * the first DTLS element is created): about 190 ms of its time to first
+ * audio on the benchmark machine. */
+static gpointer
+warm_up (gpointer data)
+{
+  static const char *const factories[]
+      = { "webrtcbin", "dtlsdec", "nicesrc",    "sctpenc", "rtpopusdepay",
+          "opusdec",   "opusenc", "audiomixer", NULL };
+  for (guint i = 0; factories[i]; i++)
+    {
+      GstElement *e = gst_element_factory_make (factories[i], NULL);
+      if (e)
+        gst_object_unref (gst_object_ref_sink (e));
+    }
+  return NULL;
+}
+
+VgRooms *
+vg_rooms_new (VgApp *app)
+{
+  VgRoomsSettings settings;
+  vg_rooms_settings_init_from_config (&settings, app->config);
+  VgRooms *rooms = vg_rooms_new_with_settings (&settings, app->metrics);
+  rooms->events = app->events;
+  vg_rooms_settings_clear (&settings);
+  rooms->warm_up = g_thread_new ("vg-warm-up", warm_up, NULL);
+  return rooms;
+}
+
+void
+vg_rooms_free (VgRooms *rooms)
+{
+  if (!rooms)
+    return;
+  if (rooms->warm_up)
+    g_thread_join (rooms->warm_up);
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, rooms->rooms);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    vg_room_close (value, TRUE);
+  g_hash_table_unref (rooms->rooms);
+  /* Rooms and participants still stopping refer to the registry: let them
+   * finish (they only wait for GStreamer worker threads). */
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (rooms->pending_teardowns > 0 && g_get_monotonic_time () < deadline)
+    if (!g_main_context_iteration (rooms->context, FALSE))
+      g_usleep (1000);
+  if (rooms->pending_teardowns > 0)
+    g_warning ("rooms: %u teardowns did not finish", rooms->pending_teardowns);
+  g_hash_table_unref (rooms->sessions);
+  vg_rooms_settings_clear (&rooms->settings);
+  g_main_context_unref (rooms->context);
+  g_free (rooms);
+}
+
+const VgRoomsSettings *
+vg_rooms_get_settings (VgRooms *rooms)
+{
+  return &rooms->settings;
+}
+
+static void
+update_room_gauge (VgRooms *rooms)
+{
+  if (rooms->m.rooms)
+    vg_metric_set (rooms->m.rooms, NULL, g_hash_table_size (rooms->rooms));
+}
+
+VgRoom *
+vg_rooms_create (VgRooms *rooms, const char *name, const VgRoomOptions *options, GError **error)
+{
+  if (!vg_validate_room_name (name))
+    {
+      g_set_error (error, VG_ROOMS_ERROR, VG_ROOMS_ERROR_INVALID, "%s", VG_ROOM_NAME_RULE);
+      return NULL;
+    }
+  if (g_hash_table_contains (rooms->rooms, name))
+    {
+      g_set_error (error, VG_ROOMS_ERROR, VG_ROOMS_ERROR_EXISTS, "room %s exists", name);
+      return NULL;
+    }
+  const char *template_name = options && options->template_name ? options->template_name
+                                                                : rooms->settings.default_pipeline;
+  guint max = options && options->max_participants ? options->max_participants
+                                                   : rooms->settings.max_participants;
+  guint empty = options && options->empty_timeout_s >= 0 ? (guint)options->empty_timeout_s
+                                                         : rooms->settings.empty_timeout_s;
+  VgRoom *room = vg_room_new (rooms, name, template_name, max, empty,
+                              options ? options->metadata : NULL, error);
+  if (!room)
+    return NULL;
+  g_hash_table_insert (rooms->rooms, g_strdup (name), room);
+  update_room_gauge (rooms);
+  g_message ("rooms: created %s (agent %s)", name, template_name);
+  vg_room_publish (room, VG_EVENT_ROOM_STARTED, NULL);
+  return room;
+}
+
+VgRoom *
+vg_rooms_lookup (VgRooms *rooms, const char *name)
+{
+  return name ? g_hash_table_lookup (rooms->rooms, name) : NULL;
+}
+
+VgRoom *
+vg_rooms_lookup_or_create (VgRooms *rooms, const char *name, GError **error)
+{
+  VgRoom *room = vg_rooms_lookup (rooms, name);
+  if (room)
+    return room;
+  if (!rooms->settings.auto_create)
+    {
+      g_set_error (error, VG_ROOMS_ERROR, VG_ROOMS_ERROR_NOT_FOUND, "room %s does not exist", name);
+      return NULL;
+    }
+  return vg_rooms_create (rooms, name, NULL, error);
+}
+
+static gint
+compare_rooms (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 (vg_room_get_name (*(VgRoom **)a), vg_room_get_name (*(VgRoom **)b));
+}
+
+GPtrArray *
+vg_rooms_list (VgRooms *rooms)
+{
+  GPtrArray *list = g_ptr_array_new ();
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, rooms->rooms);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    g_ptr_array_add (list, value);
+  g_ptr_array_sort (list, compare_rooms);
+  return list;
+}
+
+guint
+vg_rooms_count (VgRooms *rooms)
+{
+  return g_hash_table_size (rooms->rooms);
+}
+
+gboolean
+vg_rooms_delete (VgRooms *rooms, const char *name, GError **error)
+{
+  gpointer key = NULL, value = NULL;
+  if (!name || !g_hash_table_steal_extended (rooms->rooms, name, &key, &value))
+    {
+      g_set_error (error, VG_ROOMS_ERROR, VG_ROOMS_ERROR_NOT_FOUND, "room %s does not exist",
+                   name ? name : "");
+      return FALSE;
+    }
+  VgRoom *room = value;
+  vg_room_close (room, FALSE);
+  vg_room_unref (room);
+  g_free (key);
+  update_room_gauge (rooms);
+  if (rooms->m.participants)
+    {
+      guint total = 0;
+      GHashTableIter it;
+      g_hash_table_iter_init (&it, rooms->rooms);
+      while (g_hash_table_iter_next (&it, NULL, &value))
+        total += vg_room_count_participants (value);
+      vg_metric_set (rooms->m.participants, NULL, total);
+    }
+  return TRUE;
+}
+
+VgParticipant *
+vg_rooms_lookup_session (VgRooms *rooms, const char *session_id)
+{
+  return session_id ? g_hash_table_lookup (rooms->sessions, session_id) : NULL;
+}
+
+gboolean
+vg_rooms_check_offer (const char *offer_sdp, GError **error)
+{
+  VgOffer offer;
+  if (!vg_offer_parse (offer_sdp, &offer, error))
+    return FALSE;
+  vg_offer_clear (&offer);
+  return TRUE;
+}

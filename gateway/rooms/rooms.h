@@ -1,0 +1,180 @@
+/* Rooms over WebRTC: the registry of live rooms and the participants in them.
+ *
+ * Each room owns one GstPipeline holding its agent (a bin built from a
+ * template in pipelines/) and one webrtcbin per participant; audio is routed
+ * mix-minus (see room-graph.c). The registry is the internal interface the
+ * WHIP/WHEP handlers and the room API use.
+ *
+ * Threading: every function here runs on the main context the registry was
+ * created on; callbacks are invoked there too. GStreamer threads never call
+ * into this interface directly (participant.c marshals their signals). */
+#pragma once
+
+#include <glib.h>
+#include <gst/gst.h>
+#include "gateway/core/app.h"
+
+G_BEGIN_DECLS
+
+#define VG_ROOMS_ERROR (vg_rooms_error_quark ())
+GQuark vg_rooms_error_quark (void);
+
+typedef enum
+{
+  VG_ROOMS_ERROR_NOT_FOUND,   /* no such room or session */
+  VG_ROOMS_ERROR_EXISTS,      /* a room with that name exists */
+  VG_ROOMS_ERROR_INVALID,     /* a bad name, template name or argument */
+  VG_ROOMS_ERROR_FULL,        /* max_participants reached */
+  VG_ROOMS_ERROR_BAD_SDP,     /* the offer does not parse */
+  VG_ROOMS_ERROR_NO_AUDIO,    /* the offer has no usable audio m-line */
+  VG_ROOMS_ERROR_NO_OPUS,     /* the audio m-line does not offer Opus */
+  VG_ROOMS_ERROR_PIPELINE,    /* an element is missing or the template fails */
+  VG_ROOMS_ERROR_NEGOTIATION, /* webrtcbin refused the offer */
+  VG_ROOMS_ERROR_CLOSED,      /* the room or participant went away meanwhile */
+} VgRoomsError;
+
+/* What the registry reads from [rooms] [webrtc] [agent]; see
+ * vg_rooms_settings_init_from_config(). Strings are owned. */
+typedef struct
+{
+  gboolean auto_create;
+  guint empty_timeout_s;       /* close a room this long after it became empty */
+  guint max_participants;      /* 0 = unlimited */
+  char *stun_server;           /* "stun://host:port" or NULL */
+  char *turn_server;           /* "turn(s)://user:pass@host:port" or NULL */
+  guint jitter_latency_ms;     /* webrtcbin jitterbuffer latency */
+  guint disconnect_timeout_ms; /* disconnected (or silent) this long = removed */
+  guint ice_gather_timeout_ms; /* longest wait for ICE gathering before answering */
+  guint stats_interval_s;      /* webrtcbin statistics -> metrics this often (>= 1) */
+  char *pipelines_dir;         /* where agent templates live */
+  char *default_pipeline;      /* template file name, e.g. "echo.pipeline" */
+  /* Agent element properties applied when the template's element has them. */
+  char *agent_url, *agent_model, *agent_voice, *agent_instructions;
+} VgRoomsSettings;
+
+void vg_rooms_settings_init_defaults (VgRoomsSettings *settings);
+void vg_rooms_settings_init_from_config (VgRoomsSettings *settings, VgConfig *config);
+void vg_rooms_settings_clear (VgRoomsSettings *settings);
+
+typedef struct _VgRooms VgRooms;
+typedef struct _VgRoom VgRoom;
+typedef struct _VgParticipant VgParticipant;
+
+/* The registry of a process: reads the settings from app->config and
+ * registers its metrics in app->metrics. Store the result in app->rooms. */
+VgRooms *vg_rooms_new (VgApp *app);
+/* The same from explicit settings (copied); metrics may be NULL. */
+VgRooms *vg_rooms_new_with_settings (const VgRoomsSettings *settings, VgMetrics *metrics);
+/* Closes every room and waits for their pipelines to stop. */
+void vg_rooms_free (VgRooms *rooms);
+
+const VgRoomsSettings *vg_rooms_get_settings (VgRooms *rooms);
+
+typedef struct
+{
+  const char *template_name; /* NULL = the configured default */
+  guint max_participants;    /* 0 = the configured default */
+  gint empty_timeout_s;      /* < 0 = the configured default */
+  const char *metadata;      /* free text kept with the room, may be NULL */
+} VgRoomOptions;
+
+/* Checks an offer as vg_room_join will (parses, an audio m-line with Opus),
+ * so a refused offer creates no room. */
+gboolean vg_rooms_check_offer (const char *offer_sdp, GError **error);
+
+/* Creates a room (options may be NULL). Returns it (owned by the registry). */
+VgRoom *vg_rooms_create (VgRooms *rooms, const char *name, const VgRoomOptions *options,
+                         GError **error);
+/* The room named name, or NULL. Borrowed: valid until the main loop runs. */
+VgRoom *vg_rooms_lookup (VgRooms *rooms, const char *name);
+/* The room, created with default options when auto_create is on. */
+VgRoom *vg_rooms_lookup_or_create (VgRooms *rooms, const char *name, GError **error);
+/* All rooms, sorted by name; borrowed pointers, free the array. */
+GPtrArray *vg_rooms_list (VgRooms *rooms);
+/* Removes every participant and closes the room. */
+gboolean vg_rooms_delete (VgRooms *rooms, const char *name, GError **error);
+guint vg_rooms_count (VgRooms *rooms);
+
+/* A participant by its session id (the WHIP resource), or NULL. */
+VgParticipant *vg_rooms_lookup_session (VgRooms *rooms, const char *session_id);
+
+const char *vg_room_get_name (VgRoom *room);
+const char *vg_room_get_template (VgRoom *room);
+const char *vg_room_get_metadata (VgRoom *room);
+void vg_room_set_metadata (VgRoom *room, const char *metadata);
+gint64 vg_room_get_created_at (VgRoom *room); /* unix seconds */
+guint vg_room_get_max_participants (VgRoom *room);
+guint vg_room_get_empty_timeout (VgRoom *room);
+guint vg_room_count_participants (VgRoom *room);
+/* Participants in join order; borrowed pointers, free the array. */
+GPtrArray *vg_room_list_participants (VgRoom *room);
+VgParticipant *vg_room_lookup_participant (VgRoom *room, const char *identity);
+/* Starts removing the participant; it leaves the list at once. */
+gboolean vg_room_remove_participant (VgRoom *room, const char *identity, GError **error);
+/* Sends a JSON text on every participant's "events" channel. */
+void vg_room_broadcast (VgRoom *room, const char *json);
+/* The room's pipeline (for tests and diagnostics); borrowed. */
+GstPipeline *vg_room_get_pipeline (VgRoom *room);
+/* The agent element (the template's element named "agent"), or NULL. Borrowed. */
+GstElement *vg_room_get_agent (VgRoom *room);
+
+typedef enum
+{
+  VG_PARTICIPANT_PUBLISHER, /* WHIP: sends and receives audio */
+  VG_PARTICIPANT_LISTENER,  /* WHEP: receives the room mix */
+} VgParticipantKind;
+
+typedef enum
+{
+  VG_PARTICIPANT_JOINING,
+  VG_PARTICIPANT_ACTIVE,
+  VG_PARTICIPANT_DISCONNECTED,
+} VgParticipantState;
+
+typedef struct
+{
+  VgParticipantKind kind;
+  const char *identity;
+  const char *name; /* may be NULL */
+  const char *offer_sdp;
+  gint64 request_time_us; /* g_get_monotonic_time () when the request came in; 0 = now */
+} VgJoinRequest;
+
+/* Called once on the main context: either answer_sdp (the complete answer,
+ * candidates included) or error. The participant stays in the room after a
+ * successful answer until it leaves or times out. */
+typedef void (*VgJoinCallback) (VgParticipant *participant, const char *answer_sdp,
+                                const GError *error, gpointer user_data);
+
+/* Validates the offer and starts negotiation. Returns the participant
+ * (owned by the room) or NULL with error for refusals known at once (full,
+ * bad SDP, no audio, no Opus). A participant with the same identity is
+ * replaced. */
+VgParticipant *vg_room_join (VgRoom *room, const VgJoinRequest *request, VgJoinCallback callback,
+                             gpointer user_data, GError **error);
+
+const char *vg_participant_get_session_id (VgParticipant *participant);
+const char *vg_participant_get_identity (VgParticipant *participant);
+const char *vg_participant_get_name (VgParticipant *participant);
+VgParticipantKind vg_participant_get_kind (VgParticipant *participant);
+VgParticipantState vg_participant_get_state (VgParticipant *participant);
+const char *vg_participant_state_to_string (VgParticipantState state);
+gint64 vg_participant_get_joined_at (VgParticipant *participant); /* unix seconds */
+VgRoom *vg_participant_get_room (VgParticipant *participant);
+/* The entity tag of the ICE session (quoted, for the ETag header). */
+const char *vg_participant_get_etag (VgParticipant *participant);
+/* Adds the candidates of a trickle-ice-sdpfrag body. */
+gboolean vg_participant_add_ice_sdpfrag (VgParticipant *participant, const char *sdpfrag,
+                                         GError **error);
+/* Sends a JSON text on the participant's "events" channel (dropped if it is not open). */
+void vg_participant_send_event (VgParticipant *participant, const char *json);
+/* Mutes the participant's audio into the room (MutePublishedTrack): the
+ * others and the agent hear silence until it is unmuted. */
+void vg_participant_set_muted (VgParticipant *participant, gboolean muted);
+gboolean vg_participant_get_muted (VgParticipant *participant);
+/* Seconds from the request to ICE connected, < 0 until connected. */
+double vg_participant_get_connect_seconds (VgParticipant *participant);
+/* Leaves: the same as vg_room_remove_participant. */
+void vg_participant_leave (VgParticipant *participant);
+
+G_END_DECLS
