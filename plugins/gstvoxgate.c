@@ -1,7 +1,5 @@
 /* gstvoxgate.c: the voxgate plugin: openairealtime and echoagent. */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
+#include "vg-plugin-config.h"
 #include <gst/gst.h>
 
 #include "gstechoagent.h"
@@ -23,7 +21,7 @@ plugin_init (GstPlugin *plugin)
   return ok;
 }
 
-#define PACKAGE "voxgate"
+#define PACKAGE VG_PLUGIN_PACKAGE
 GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, voxgate,
                    "voxgate voice agents: OpenAI Realtime and an offline echo agent", plugin_init,
-                   "0.1.0", "MIT/X11", "voxgate", "https://github.com/voxgate/voxgate")
+                   VG_PLUGIN_VERSION, VG_PLUGIN_LICENSE, VG_PLUGIN_PACKAGE, VG_PLUGIN_ORIGIN)
