@@ -142,7 +142,7 @@ barge_in (GstOpenAiRealtime *self)
   if (queued == 0 && !self->response_active)
     return; /* nothing is playing: the user simply speaks */
 
-  vg_paced_src_flush (self->paced);
+  vg_paced_src_flush (self->paced, g_atomic_int_get (&self->flush_downstream));
   if (self->response_active && !self->interrupt_response)
     gst_openai_realtime_send (self, vg_rt_build_simple ("response.cancel"));
   if (self->audio_item_id == NULL)

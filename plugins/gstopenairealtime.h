@@ -43,6 +43,7 @@ struct _GstOpenAiRealtime
   guint max_send_queue_ms;
   guint max_playout_ms;
   guint reconnect_max_ms;
+  gint flush_downstream; /* atomic gboolean: read at barge-in, any thread */
 
   /* runtime objects, created in READY->PAUSED */
   VgIoContext *io;

@@ -21,8 +21,13 @@ void vg_paced_src_free (VgPacedSrc *src);
 
 /* From change_state: the task only waits on the clock while playing. */
 void vg_paced_src_set_playing (VgPacedSrc *src, gboolean playing);
-/* Barge-in: drops the queue and flushes downstream. Any thread. */
-void vg_paced_src_flush (VgPacedSrc *src);
+/* Barge-in, from any thread, never blocks nor pushes: drops the queued
+ * audio, so the next period is silence. Downstream holds only what was
+ * already due (the output is paced in real time), and is left alone:
+ * flushing it would reset muxers such as wavenc. With downstream TRUE
+ * (opt-in, e.g. for a local speaker), the next period is preceded by
+ * flush-start, flush-stop and a new segment. */
+void vg_paced_src_flush (VgPacedSrc *src, gboolean downstream);
 
 /* From GstElement::set_clock: restarts a clock wait on the new clock. */
 void vg_paced_src_clock_changed (VgPacedSrc *src);
