@@ -210,6 +210,21 @@ gst_echo_agent_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
     }
 }
 
+/* EOS from the application (gst-launch-1.0 -e, a recorder stopping) ends
+ * the output too, which otherwise stays live: without it a muxer behind the
+ * agent never finishes its file. The input still gets it (a turn in progress
+ * ends). Runs with the element's state lock held, so the output exists or
+ * not for the whole call. */
+static gboolean
+gst_echo_agent_send_event (GstElement *element, GstEvent *event)
+{
+  GstEchoAgent *self = GST_ECHO_AGENT (element);
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS && self->paced != NULL)
+    vg_paced_src_finish (self->paced);
+  return GST_ELEMENT_CLASS (gst_echo_agent_parent_class)->send_event (element, event);
+}
+
 static gboolean
 gst_echo_agent_set_clock (GstElement *element, GstClock *clock)
 {
@@ -396,6 +411,7 @@ gst_echo_agent_class_init (GstEchoAgentClass *klass)
   gobject_class->finalize = gst_echo_agent_finalize;
   element_class->change_state = gst_echo_agent_change_state;
   element_class->set_clock = gst_echo_agent_set_clock;
+  element_class->send_event = gst_echo_agent_send_event;
 
   g_object_class_install_property (
       gobject_class, PROP_THRESHOLD,

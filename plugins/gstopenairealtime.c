@@ -322,6 +322,21 @@ stop (GstOpenAiRealtime *self)
   self->io = NULL;
 }
 
+/* EOS from the application (gst-launch-1.0 -e, a recorder stopping) ends
+ * the output too, which otherwise stays live: without it a muxer behind the
+ * agent never finishes its file. The input still gets it (a turn in progress
+ * ends). Runs with the element's state lock held, so the output exists or
+ * not for the whole call. */
+static gboolean
+gst_openai_realtime_send_event (GstElement *element, GstEvent *event)
+{
+  GstOpenAiRealtime *self = GST_OPENAI_REALTIME (element);
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS && self->paced != NULL)
+    vg_paced_src_finish (self->paced);
+  return GST_ELEMENT_CLASS (gst_openai_realtime_parent_class)->send_event (element, event);
+}
+
 static gboolean
 gst_openai_realtime_set_clock (GstElement *element, GstClock *clock)
 {
@@ -639,6 +654,7 @@ gst_openai_realtime_class_init (GstOpenAiRealtimeClass *klass)
   gobject_class->finalize = gst_openai_realtime_finalize;
   element_class->change_state = gst_openai_realtime_change_state;
   element_class->set_clock = gst_openai_realtime_set_clock;
+  element_class->send_event = gst_openai_realtime_send_event;
 
   g_object_class_install_property (
       gobject_class, PROP_URL,

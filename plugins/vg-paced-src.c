@@ -40,7 +40,8 @@ struct _VgPacedSrc
   gboolean need_segment;
   gboolean need_caps;
   gboolean active;     /* src pad active in push mode */
-  gboolean flow_error; /* stop pushing after a fatal flow return */
+  gboolean flow_error; /* stop pushing after a fatal flow return or EOS */
+  gboolean eos_pending; /* the application ended the stream */
 
   /* guarded by sched.lock */
   gboolean scheduled; /* in sched.sources */
@@ -180,7 +181,7 @@ push_period (VgPacedSrc *src, GstClockTime ts)
   GstMapInfo map;
   VgPlayoutPop pop;
   GstFlowReturn ret;
-  gboolean flush;
+  gboolean flush, eos;
 
   g_mutex_lock (&src->lock);
   flush = src->flush_pending;
@@ -216,6 +217,18 @@ push_period (VgPacedSrc *src, GstClockTime ts)
       gst_segment_init (&segment, GST_FORMAT_TIME);
       gst_pad_push_event (src->srcpad, gst_event_new_segment (&segment));
       src->need_segment = FALSE;
+    }
+
+  g_mutex_lock (&src->lock);
+  eos = src->eos_pending;
+  g_mutex_unlock (&src->lock);
+  if (eos)
+    {
+      /* What is still queued is not played: the application (gst-launch -e,
+       * a recorder) wants the stream to end now. */
+      gst_pad_push_event (src->srcpad, gst_event_new_eos ());
+      src->flow_error = TRUE;
+      return;
     }
 
   buf = gst_buffer_new_allocate (NULL, src->period_bytes, NULL);
@@ -272,7 +285,7 @@ push_due_periods (VgPacedSrc *src)
                           GST_TIME_ARGS (now - src->next_ts));
       src->next_ts = now - src->period;
     }
-  for (n = 0; n < MAX_CATCH_UP && now >= src->next_ts + src->period; n++)
+  for (n = 0; n < MAX_CATCH_UP && !src->flow_error && now >= src->next_ts + src->period; n++)
     {
       GstClockTime ts = src->next_ts;
 
@@ -303,6 +316,7 @@ paced_src_activate_mode (GstPad *pad, GstObject *parent, GstPadMode mode, gboole
       src->flow_error = FALSE;
     }
   src->flush_pending = FALSE;
+  src->eos_pending = FALSE;
   g_mutex_unlock (&src->lock);
   if (!active)
     sched_set (src, FALSE, TRUE); /* the pad is flushing: a push returns at once */
@@ -392,6 +406,14 @@ vg_paced_src_flush (VgPacedSrc *src, gboolean downstream)
     return;
   g_mutex_lock (&src->lock);
   src->flush_pending = TRUE;
+  g_mutex_unlock (&src->lock);
+}
+
+void
+vg_paced_src_finish (VgPacedSrc *src)
+{
+  g_mutex_lock (&src->lock);
+  src->eos_pending = TRUE;
   g_mutex_unlock (&src->lock);
 }
 

@@ -29,6 +29,11 @@ void vg_paced_src_set_playing (VgPacedSrc *src, gboolean playing);
  * flush-start, flush-stop and a new segment. */
 void vg_paced_src_flush (VgPacedSrc *src, gboolean downstream);
 
+/* EOS sent to the element (gst_element_send_event, gst-launch-1.0 -e):
+ * instead of the next period, EOS is pushed, and nothing after it until
+ * the pad is activated again. Any thread, never blocks. */
+void vg_paced_src_finish (VgPacedSrc *src);
+
 /* From GstElement::set_clock: restarts a clock wait on the new clock. */
 void vg_paced_src_clock_changed (VgPacedSrc *src);
 

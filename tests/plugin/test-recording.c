@@ -18,8 +18,6 @@ typedef struct
   GstElement *appsrc;
   GstBus *bus;
   GPtrArray *messages; /* element, warning and error messages */
-  gint stop;           /* atomic: the probe ends the recording */
-  gboolean eos_sent;   /* streaming thread only */
   char *dir;
   char *path;
 } Recorder;
@@ -31,27 +29,6 @@ typedef struct
   VgRtServer *server;
 } RecordParams;
 
-/* Runs on the agent's streaming thread. Ends the recording as an
- * application would: EOS into the recording branch, nothing more from the
- * (always live) agent. */
-static GstPadProbeReturn
-stop_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
-{
-  Recorder *rec = data;
-
-  if (!g_atomic_int_get (&rec->stop))
-    return GST_PAD_PROBE_OK;
-  if (!rec->eos_sent)
-    {
-      GstPad *peer = gst_pad_get_peer (pad);
-
-      rec->eos_sent = TRUE;
-      gst_pad_send_event (peer, gst_event_new_eos ());
-      gst_object_unref (peer);
-    }
-  return GST_PAD_PROBE_DROP;
-}
-
 static Recorder *
 recorder_new (const RecordParams *p)
 {
@@ -62,8 +39,6 @@ recorder_new (const RecordParams *p)
                                ? g_strdup_printf ("%s url=\"%s\" api-key=sk-test", p->agent, url)
                                : g_strdup (p->agent);
   g_autofree char *desc = NULL;
-  GstElement *element;
-  GstPad *srcpad;
 
   rec->dir = g_dir_make_tmp ("vg-recording-XXXXXX", &error);
   g_assert_no_error (error);
@@ -77,11 +52,6 @@ recorder_new (const RecordParams *p)
   rec->pipeline = gst_parse_launch (desc, &error);
   g_assert_no_error (error);
   rec->appsrc = gst_bin_get_by_name (GST_BIN (rec->pipeline), "in");
-  element = gst_bin_get_by_name (GST_BIN (rec->pipeline), "agent");
-  srcpad = gst_element_get_static_pad (element, "src");
-  gst_pad_add_probe (srcpad, GST_PAD_PROBE_TYPE_BUFFER, stop_probe, rec, NULL);
-  gst_object_unref (srcpad);
-  gst_object_unref (element);
   rec->bus = gst_element_get_bus (rec->pipeline);
   rec->messages = g_ptr_array_new_with_free_func ((GDestroyNotify)gst_message_unref);
   g_assert_cmpint (gst_element_set_state (rec->pipeline, GST_STATE_PLAYING), !=,
@@ -182,14 +152,15 @@ assert_no_problems (Recorder *rec)
     }
 }
 
-/* Ends the recording with EOS through the branch and waits until the
- * muxer finished the file. */
+/* Ends the recording as gst-launch-1.0 -e does (EOS to the pipeline, which
+ * the agent passes on to its output) and waits until the muxer finished
+ * the file. */
 static void
 recorder_finish (Recorder *rec)
 {
   GstMessage *msg;
 
-  g_atomic_int_set (&rec->stop, 1);
+  g_assert_true (gst_element_send_event (rec->pipeline, gst_event_new_eos ()));
   msg = gst_bus_timed_pop_filtered (rec->bus, 5 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
   g_assert_nonnull (msg);
   g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_EOS);
