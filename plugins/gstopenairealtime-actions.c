@@ -35,6 +35,7 @@ gst_openai_realtime_send_text (GstOpenAiRealtime *self, const char *text)
     {
       /* A typed message interrupts like speech would. */
       vg_paced_src_flush (self->paced, g_atomic_int_get (&self->flush_downstream));
+      self->response_interrupted = TRUE;
       gst_openai_realtime_send (self, vg_rt_build_simple ("response.cancel"));
       self->response_create_pending = TRUE;
       gst_openai_realtime_send (self, vg_rt_build_text_item ("user", text));
@@ -54,6 +55,9 @@ gst_openai_realtime_cancel_response (GstOpenAiRealtime *self)
   if (self->paced != NULL)
     vg_paced_src_flush (self->paced, g_atomic_int_get (&self->flush_downstream));
   if (self->response_active)
-    gst_openai_realtime_send (self, vg_rt_build_simple ("response.cancel"));
+    {
+      self->response_interrupted = TRUE;
+      gst_openai_realtime_send (self, vg_rt_build_simple ("response.cancel"));
+    }
   g_rec_mutex_unlock (&self->state_lock);
 }

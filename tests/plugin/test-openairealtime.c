@@ -304,8 +304,10 @@ static void
 test_barge_in_cancel (Fixture *f, gconstpointer data)
 {
   /* Generation only a bit faster than real time, so that the response is
-   * still active when the user barges in. */
-  VgRtServerOptions opt = { .seed = 3, .burst_interval_ms = 60 };
+   * still active when the user barges in; our response.cancel takes effect
+   * 200 ms later, as over a network: the deltas sent meanwhile must not be
+   * heard. */
+  VgRtServerOptions opt = { .seed = 3, .burst_interval_ms = 60, .cancel_delay_ms = 200 };
 
   vg_rt_server_free (f->server);
   fixture_server (f, &opt);
