@@ -18,6 +18,7 @@ typedef struct
   GstElement *appsrc;
   GstBus *bus;
   GPtrArray *messages; /* element, warning and error messages */
+  gint recording;      /* atomic: a buffer reached the file */
   char *dir;
   char *path;
 } Recorder;
@@ -28,6 +29,16 @@ typedef struct
   const char *mux;   /* wav or ogg */
   VgRtServer *server;
 } RecordParams;
+
+/* Streaming thread of the file sink. */
+static GstPadProbeReturn
+on_file_buffer (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  Recorder *rec = data;
+
+  g_atomic_int_set (&rec->recording, 1);
+  return GST_PAD_PROBE_REMOVE;
+}
 
 static Recorder *
 recorder_new (const RecordParams *p)
@@ -46,16 +57,26 @@ recorder_new (const RecordParams *p)
       = g_build_filename (rec->dir, strcmp (p->mux, "wav") == 0 ? "out.wav" : "out.ogg", NULL);
   desc = g_strdup_printf (
       "appsrc name=in is-live=true format=time do-timestamp=true caps=\"%s\" ! %s name=agent "
-      "! audioconvert ! %s ! filesink location=\"%s\"",
+      "! audioconvert ! %s ! filesink name=file location=\"%s\"",
       VG_TEST_CAPS, agent,
       strcmp (p->mux, "wav") == 0 ? "wavenc" : "audioresample ! opusenc ! oggmux", rec->path);
   rec->pipeline = gst_parse_launch (desc, &error);
   g_assert_no_error (error);
   rec->appsrc = gst_bin_get_by_name (GST_BIN (rec->pipeline), "in");
+  GstElement *file = gst_bin_get_by_name (GST_BIN (rec->pipeline), "file");
+  GstPad *pad = gst_element_get_static_pad (file, "sink");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_file_buffer, rec, NULL);
+  gst_object_unref (pad);
+  gst_object_unref (file);
   rec->bus = gst_element_get_bus (rec->pipeline);
   rec->messages = g_ptr_array_new_with_free_func ((GDestroyNotify)gst_message_unref);
   g_assert_cmpint (gst_element_set_state (rec->pipeline, GST_STATE_PLAYING), !=,
                    GST_STATE_CHANGE_FAILURE);
+  /* The user speaks only once the file is being written: on a loaded
+   * machine the first reply could otherwise play before it is. */
+  for (guint i = 0; i < 500 && !g_atomic_int_get (&rec->recording); i++)
+    g_usleep (10000);
+  g_assert_true (g_atomic_int_get (&rec->recording));
   return rec;
 }
 
