@@ -290,13 +290,14 @@ record_two_barge_ins (const RecordParams *p, void (*set_last_reply) (const Recor
   bursts = read_bursts (rec, &parser);
   g_assert_cmpuint (json_array_get_length (bursts), ==, 3);
   /* The interrupted replies were heard for about the 400 ms waited (plus
-   * the agents' reaction), much less than their full length. */
+   * the agents' reaction, longer on a loaded machine), much less than their
+   * full length (2.5 s and more), and stayed silent while the user spoke. */
   for (i = 0; i < 2; i++)
     {
       g_assert_cmpint (burst_ms (bursts, i, 1), >=, 200);
-      g_assert_cmpint (burst_ms (bursts, i, 1), <, 1000);
+      g_assert_cmpint (burst_ms (bursts, i, 1), <, 2000);
       g_assert_cmpint (
-          burst_ms (bursts, i + 1, 0) - burst_ms (bursts, i, 0) - burst_ms (bursts, i, 1), >=, 250);
+          burst_ms (bursts, i + 1, 0) - burst_ms (bursts, i, 0) - burst_ms (bursts, i, 1), >=, 100);
     }
   g_assert_cmpint (burst_ms (bursts, 2, 1), >=, last_ms - 40);
   g_assert_cmpint (burst_ms (bursts, 2, 1), <=, last_ms + 60);
@@ -309,7 +310,7 @@ test_echoagent (gconstpointer data)
   RecordParams p = { .agent = "echoagent silence-ms=200", .mux = data };
 
   /* echoagent answers each turn with the turn itself. */
-  record_two_barge_ins (&p, NULL, 1500, 1500, 600, 600);
+  record_two_barge_ins (&p, NULL, 2500, 2500, 600, 600);
 }
 
 static void

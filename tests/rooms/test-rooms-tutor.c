@@ -169,6 +169,8 @@ test_barge_in_silence (void)
   g_assert_true (vg_test_client_start (c, &error));
   g_assert_true (vg_test_client_wait_connected (c, 10000));
   g_assert_true (vg_test_client_wait_channel_open (c, 5000));
+  g_autofree char *session = vg_test_client_wait_event (c, "session", NULL, NULL, 5000);
+  g_assert_nonnull (session);
   g_assert_true (vg_test_client_send_event (c, "{\"type\":\"text\",\"text\":\"hello\"}"));
 
   gint ms[BARGE_INS];
@@ -176,14 +178,22 @@ test_barge_in_silence (void)
   for (guint i = 0; i < BARGE_INS; i++)
     {
       /* The reply (to the text, then to the previous interruption) plays. */
-      g_assert_true (vg_test_wait_until (loud_voice, c, 10000));
+      g_assert_true (vg_test_wait_until (loud_voice, c, 15000));
       vg_test_run_for (300);
-      g_assert_true (loud_voice (c));
       vg_test_client_arm_silence (c, 0.01);
       vg_test_client_send_tone (c, 440);
       BargeInWait w = { server, c, i };
       g_assert_true (vg_test_wait_until (barge_in_done, &w, 5000));
-      ms[i] = (gint)((vg_test_client_get_silence_us (c) - speech_started_us (server, i)) / 1000);
+      gint64 started = speech_started_us (server, i);
+      if (vg_test_client_get_silence_us (c) < started)
+        {
+          /* A dropout in the reply (a starved machine), not the cut: watch
+           * again from now on, which can only overstate the delay. */
+          g_test_message ("barge-in %u: dropout before speech_started, measured again", i);
+          vg_test_client_arm_silence (c, 0.01);
+          g_assert_true (vg_test_wait_until (barge_in_done, &w, 5000));
+        }
+      ms[i] = (gint)((vg_test_client_get_silence_us (c) - started) / 1000);
       g_string_append_printf (all, " %d", ms[i]);
       /* It stays silent while the user talks, then answers. */
       vg_test_run_for (400);
