@@ -30,6 +30,7 @@ enum
   PROP_SILENCE_MS,
   PROP_MIN_SPEECH_MS,
   PROP_MAX_TURN_MS,
+  PROP_FLUSH_DOWNSTREAM,
 };
 
 struct _GstEchoAgent
@@ -50,7 +51,8 @@ struct _GstEchoAgent
   GByteArray *turn;
   guint turns;
 
-  gint typed; /* atomic: typed messages so far (send-text) */
+  gint typed;            /* atomic: typed messages so far (send-text) */
+  gint flush_downstream; /* atomic gboolean: read at barge-in */
 
   VgPlayout *playout;
   VgPacedSrc *paced;
@@ -101,7 +103,7 @@ on_speech_started (GstEchoAgent *self)
   if (vg_playout_get_queued_bytes (self->playout) > 0)
     {
       GST_INFO_OBJECT (self, "user speaks again: stopping the playback");
-      vg_paced_src_flush (self->paced);
+      vg_paced_src_flush (self->paced, g_atomic_int_get (&self->flush_downstream));
     }
   set_state (self, "listening");
   g_byte_array_set_size (self->turn, 0);
@@ -208,6 +210,21 @@ gst_echo_agent_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
     }
 }
 
+/* EOS from the application (gst-launch-1.0 -e, a recorder stopping) ends
+ * the output too, which otherwise stays live: without it a muxer behind the
+ * agent never finishes its file. The input still gets it (a turn in progress
+ * ends). Runs with the element's state lock held, so the output exists or
+ * not for the whole call. */
+static gboolean
+gst_echo_agent_send_event (GstElement *element, GstEvent *event)
+{
+  GstEchoAgent *self = GST_ECHO_AGENT (element);
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS && self->paced != NULL)
+    vg_paced_src_finish (self->paced);
+  return GST_ELEMENT_CLASS (gst_echo_agent_parent_class)->send_event (element, event);
+}
+
 static gboolean
 gst_echo_agent_set_clock (GstElement *element, GstClock *clock)
 {
@@ -289,6 +306,9 @@ gst_echo_agent_set_property (GObject *object, guint prop_id, const GValue *value
       case PROP_MAX_TURN_MS:
         self->max_turn_ms = g_value_get_uint (value);
         break;
+      case PROP_FLUSH_DOWNSTREAM:
+        g_atomic_int_set (&self->flush_downstream, g_value_get_boolean (value));
+        break;
       default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -314,6 +334,9 @@ gst_echo_agent_get_property (GObject *object, guint prop_id, GValue *value, GPar
         break;
       case PROP_MAX_TURN_MS:
         g_value_set_uint (value, self->max_turn_ms);
+        break;
+      case PROP_FLUSH_DOWNSTREAM:
+        g_value_set_boolean (value, g_atomic_int_get (&self->flush_downstream));
         break;
       default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -388,6 +411,7 @@ gst_echo_agent_class_init (GstEchoAgentClass *klass)
   gobject_class->finalize = gst_echo_agent_finalize;
   element_class->change_state = gst_echo_agent_change_state;
   element_class->set_clock = gst_echo_agent_set_clock;
+  element_class->send_event = gst_echo_agent_send_event;
 
   g_object_class_install_property (
       gobject_class, PROP_THRESHOLD,
@@ -408,6 +432,13 @@ gst_echo_agent_class_init (GstEchoAgentClass *klass)
       g_param_spec_uint ("max-turn-ms", "Maximum turn",
                          "Longest turn recorded for playback (the rest is not echoed), in ms", 1000,
                          300000, DEFAULT_MAX_TURN_MS, RW));
+  g_object_class_install_property (
+      gobject_class, PROP_FLUSH_DOWNSTREAM,
+      g_param_spec_boolean (
+          "flush-downstream", "Flush downstream on barge-in",
+          "Also flush downstream elements on barge-in (for a local speaker; "
+          "breaks recording muxers such as wavenc)",
+          FALSE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING));
 
   /* The same action signal as openairealtime, so a typed message works offline too. */
   g_signal_new_class_handler (

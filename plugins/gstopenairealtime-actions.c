@@ -34,7 +34,8 @@ gst_openai_realtime_send_text (GstOpenAiRealtime *self, const char *text)
   if (self->response_active && !self->stopped)
     {
       /* A typed message interrupts like speech would. */
-      vg_paced_src_flush (self->paced);
+      vg_paced_src_flush (self->paced, g_atomic_int_get (&self->flush_downstream));
+      self->response_interrupted = TRUE;
       gst_openai_realtime_send (self, vg_rt_build_simple ("response.cancel"));
       self->response_create_pending = TRUE;
       gst_openai_realtime_send (self, vg_rt_build_text_item ("user", text));
@@ -52,8 +53,11 @@ gst_openai_realtime_cancel_response (GstOpenAiRealtime *self)
 {
   g_rec_mutex_lock (&self->state_lock);
   if (self->paced != NULL)
-    vg_paced_src_flush (self->paced);
+    vg_paced_src_flush (self->paced, g_atomic_int_get (&self->flush_downstream));
   if (self->response_active)
-    gst_openai_realtime_send (self, vg_rt_build_simple ("response.cancel"));
+    {
+      self->response_interrupted = TRUE;
+      gst_openai_realtime_send (self, vg_rt_build_simple ("response.cancel"));
+    }
   g_rec_mutex_unlock (&self->state_lock);
 }

@@ -142,7 +142,8 @@ barge_in (GstOpenAiRealtime *self)
   if (queued == 0 && !self->response_active)
     return; /* nothing is playing: the user simply speaks */
 
-  vg_paced_src_flush (self->paced);
+  vg_paced_src_flush (self->paced, g_atomic_int_get (&self->flush_downstream));
+  self->response_interrupted = self->response_active;
   if (self->response_active && !self->interrupt_response)
     gst_openai_realtime_send (self, vg_rt_build_simple ("response.cancel"));
   if (self->audio_item_id == NULL)
@@ -348,9 +349,10 @@ on_audio_delta (GstOpenAiRealtime *self, JsonObject *event)
                           item_id ? item_id : "(none)");
       return;
     }
-  if (!self->response_active)
+  if (!self->response_active || self->response_interrupted)
     {
-      /* Late audio after a cancel or barge-in must not be heard. */
+      /* Late audio after a cancel or barge-in must not be heard: deltas keep
+       * coming until the server has handled our response.cancel. */
       GST_DEBUG_OBJECT (self, "audio delta outside an active response, dropped");
       return;
     }
@@ -398,6 +400,7 @@ on_response_created (GstOpenAiRealtime *self, JsonObject *event)
   JsonObject *response = vg_rt_json_get_object (event, "response");
 
   self->response_active = TRUE;
+  self->response_interrupted = FALSE;
   g_free (self->response_id);
   self->response_id = g_strdup (vg_rt_json_get_string (response, "id"));
   self->response_has_audio = FALSE;

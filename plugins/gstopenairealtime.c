@@ -52,6 +52,7 @@ enum
   PROP_MAX_SEND_QUEUE_MS,
   PROP_MAX_PLAYOUT_MS,
   PROP_RECONNECT_MAX_MS,
+  PROP_FLUSH_DOWNSTREAM,
   PROP_DROPPED_INPUT_BYTES,
   PROP_BAD_FRAMES,
 };
@@ -321,6 +322,21 @@ stop (GstOpenAiRealtime *self)
   self->io = NULL;
 }
 
+/* EOS from the application (gst-launch-1.0 -e, a recorder stopping) ends
+ * the output too, which otherwise stays live: without it a muxer behind the
+ * agent never finishes its file. The input still gets it (a turn in progress
+ * ends). Runs with the element's state lock held, so the output exists or
+ * not for the whole call. */
+static gboolean
+gst_openai_realtime_send_event (GstElement *element, GstEvent *event)
+{
+  GstOpenAiRealtime *self = GST_OPENAI_REALTIME (element);
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS && self->paced != NULL)
+    vg_paced_src_finish (self->paced);
+  return GST_ELEMENT_CLASS (gst_openai_realtime_parent_class)->send_event (element, event);
+}
+
 static gboolean
 gst_openai_realtime_set_clock (GstElement *element, GstClock *clock)
 {
@@ -464,6 +480,9 @@ gst_openai_realtime_set_property (GObject *object, guint prop_id, const GValue *
       case PROP_RECONNECT_MAX_MS:
         self->reconnect_max_ms = g_value_get_uint (value);
         break;
+      case PROP_FLUSH_DOWNSTREAM:
+        g_atomic_int_set (&self->flush_downstream, g_value_get_boolean (value));
+        break;
       default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -532,6 +551,9 @@ gst_openai_realtime_get_property (GObject *object, guint prop_id, GValue *value,
         break;
       case PROP_RECONNECT_MAX_MS:
         g_value_set_uint (value, self->reconnect_max_ms);
+        break;
+      case PROP_FLUSH_DOWNSTREAM:
+        g_value_set_boolean (value, g_atomic_int_get (&self->flush_downstream));
         break;
       case PROP_DROPPED_INPUT_BYTES:
         GST_OBJECT_UNLOCK (self);
@@ -632,6 +654,7 @@ gst_openai_realtime_class_init (GstOpenAiRealtimeClass *klass)
   gobject_class->finalize = gst_openai_realtime_finalize;
   element_class->change_state = gst_openai_realtime_change_state;
   element_class->set_clock = gst_openai_realtime_set_clock;
+  element_class->send_event = gst_openai_realtime_send_event;
 
   g_object_class_install_property (
       gobject_class, PROP_URL,
@@ -718,6 +741,13 @@ gst_openai_realtime_class_init (GstOpenAiRealtimeClass *klass)
       g_param_spec_uint ("reconnect-max-ms", "Reconnect backoff cap",
                          "Upper bound of the exponential reconnect backoff, in ms", 250, 600000,
                          DEFAULT_RECONNECT_MAX_MS, RW));
+  g_object_class_install_property (
+      gobject_class, PROP_FLUSH_DOWNSTREAM,
+      g_param_spec_boolean (
+          "flush-downstream", "Flush downstream on barge-in",
+          "Also flush downstream elements on barge-in (for a local speaker; "
+          "breaks recording muxers such as wavenc)",
+          FALSE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (
       gobject_class, PROP_DROPPED_INPUT_BYTES,
       g_param_spec_uint64 ("dropped-input-bytes", "Dropped input",

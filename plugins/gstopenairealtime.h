@@ -43,6 +43,7 @@ struct _GstOpenAiRealtime
   guint max_send_queue_ms;
   guint max_playout_ms;
   guint reconnect_max_ms;
+  gint flush_downstream; /* atomic gboolean: read at barge-in, any thread */
 
   /* runtime objects, created in READY->PAUSED */
   VgIoContext *io;
@@ -61,6 +62,7 @@ struct _GstOpenAiRealtime
   guint sessions;              /* sessions created so far */
   gboolean interrupt_response; /* effective server setting */
   gboolean response_active;
+  gboolean response_interrupted; /* barge-in or cancel: its audio is not played */
   char *response_id;
   gboolean response_create_pending; /* function results waiting for response.done */
   gboolean response_has_audio;

@@ -40,16 +40,17 @@ struct _VgPacedSrc
   gboolean need_segment;
   gboolean need_caps;
   gboolean active;     /* src pad active in push mode */
-  gboolean flow_error; /* stop pushing after a fatal flow return */
+  gboolean flow_error; /* stop pushing after a fatal flow return or EOS */
+  gboolean eos_pending; /* the application ended the stream */
 
   /* guarded by sched.lock */
   gboolean scheduled; /* in sched.sources */
   gboolean busy;      /* a push job runs or is queued */
   gint64 due_us;      /* monotonic time when the next period is due */
 
-  /* serialises flush-start (any thread) with flush-stop (push job) */
-  GMutex flush_lock;
-  gboolean pending_flush_stop;
+  /* guarded by lock: a barge-in asked for a downstream flush, which the
+   * next push job sends (flush-downstream) */
+  gboolean flush_pending;
 };
 
 /* ---- the shared scheduler ---- */
@@ -180,15 +181,21 @@ push_period (VgPacedSrc *src, GstClockTime ts)
   GstMapInfo map;
   VgPlayoutPop pop;
   GstFlowReturn ret;
+  gboolean flush, eos;
 
-  g_mutex_lock (&src->flush_lock);
-  if (src->pending_flush_stop)
+  g_mutex_lock (&src->lock);
+  flush = src->flush_pending;
+  src->flush_pending = FALSE;
+  g_mutex_unlock (&src->lock);
+  if (flush)
     {
-      src->pending_flush_stop = FALSE;
+      /* Opt-in (flush-downstream): empties downstream queues and sink ring
+       * buffers. Sent from here, the streaming thread, so that flush-start
+       * and flush-stop are never interleaved with a push or each other. */
+      gst_pad_push_event (src->srcpad, gst_event_new_flush_start ());
       gst_pad_push_event (src->srcpad, gst_event_new_flush_stop (FALSE));
       src->need_segment = TRUE;
     }
-  g_mutex_unlock (&src->flush_lock);
 
   if (src->need_caps)
     {
@@ -210,6 +217,18 @@ push_period (VgPacedSrc *src, GstClockTime ts)
       gst_segment_init (&segment, GST_FORMAT_TIME);
       gst_pad_push_event (src->srcpad, gst_event_new_segment (&segment));
       src->need_segment = FALSE;
+    }
+
+  g_mutex_lock (&src->lock);
+  eos = src->eos_pending;
+  g_mutex_unlock (&src->lock);
+  if (eos)
+    {
+      /* What is still queued is not played: the application (gst-launch -e,
+       * a recorder) wants the stream to end now. */
+      gst_pad_push_event (src->srcpad, gst_event_new_eos ());
+      src->flow_error = TRUE;
+      return;
     }
 
   buf = gst_buffer_new_allocate (NULL, src->period_bytes, NULL);
@@ -244,13 +263,9 @@ push_due_periods (VgPacedSrc *src)
 
   /* The stream lock is what pad deactivation waits for. */
   GST_PAD_STREAM_LOCK (src->srcpad);
-  /* Our own barge-in flush leaves the pad flushing until the next period
-   * sends flush-stop: that one must still be pushed, or playout would stop
-   * for good after the first barge-in. Any other flushing is deactivation. */
-  g_mutex_lock (&src->flush_lock);
-  gboolean own_flush = src->pending_flush_stop;
-  g_mutex_unlock (&src->flush_lock);
-  if (!src->active || src->flow_error || (GST_PAD_IS_FLUSHING (src->srcpad) && !own_flush)
+  /* A flushing pad is being deactivated (our own opt-in flush pushes
+   * flush-start and flush-stop together within one job). */
+  if (!src->active || src->flow_error || GST_PAD_IS_FLUSHING (src->srcpad)
       || (clock = gst_element_get_clock (src->element)) == NULL)
     {
       GST_PAD_STREAM_UNLOCK (src->srcpad);
@@ -270,7 +285,7 @@ push_due_periods (VgPacedSrc *src)
                           GST_TIME_ARGS (now - src->next_ts));
       src->next_ts = now - src->period;
     }
-  for (n = 0; n < MAX_CATCH_UP && now >= src->next_ts + src->period; n++)
+  for (n = 0; n < MAX_CATCH_UP && !src->flow_error && now >= src->next_ts + src->period; n++)
     {
       GstClockTime ts = src->next_ts;
 
@@ -300,10 +315,9 @@ paced_src_activate_mode (GstPad *pad, GstObject *parent, GstPadMode mode, gboole
       src->need_caps = TRUE;
       src->flow_error = FALSE;
     }
+  src->flush_pending = FALSE;
+  src->eos_pending = FALSE;
   g_mutex_unlock (&src->lock);
-  g_mutex_lock (&src->flush_lock);
-  src->pending_flush_stop = FALSE;
-  g_mutex_unlock (&src->flush_lock);
   if (!active)
     sched_set (src, FALSE, TRUE); /* the pad is flushing: a push returns at once */
   return TRUE;
@@ -354,7 +368,6 @@ vg_paced_src_new (GstElement *element, GstPad *srcpad, VgPlayout *playout, guint
   src->user_data = user_data;
   src->next_ts = GST_CLOCK_TIME_NONE;
   g_mutex_init (&src->lock);
-  g_mutex_init (&src->flush_lock);
   sched_ref ();
   gst_pad_set_element_private (srcpad, src);
   gst_pad_set_activatemode_function (srcpad, paced_src_activate_mode);
@@ -371,7 +384,6 @@ vg_paced_src_free (VgPacedSrc *src)
   sched_set (src, FALSE, TRUE);
   sched_unref ();
   g_mutex_clear (&src->lock);
-  g_mutex_clear (&src->flush_lock);
   g_free (src);
 }
 
@@ -384,20 +396,25 @@ vg_paced_src_set_playing (VgPacedSrc *src, gboolean playing)
 }
 
 void
-vg_paced_src_flush (VgPacedSrc *src)
+vg_paced_src_flush (VgPacedSrc *src, gboolean downstream)
 {
   gsize dropped = vg_playout_flush (src->playout);
 
-  GST_DEBUG_OBJECT (src->element, "barge-in: dropped %" G_GSIZE_FORMAT " queued bytes", dropped);
-  g_mutex_lock (&src->flush_lock);
-  if (!src->pending_flush_stop)
-    {
-      /* flush-start unblocks a downstream that holds our push; the task
-       * sends flush-stop and a new segment before its next buffer. */
-      src->pending_flush_stop = TRUE;
-      gst_pad_push_event (src->srcpad, gst_event_new_flush_start ());
-    }
-  g_mutex_unlock (&src->flush_lock);
+  GST_DEBUG_OBJECT (src->element, "barge-in: dropped %" G_GSIZE_FORMAT " queued bytes%s", dropped,
+                    downstream ? ", flushing downstream" : "");
+  if (!downstream)
+    return;
+  g_mutex_lock (&src->lock);
+  src->flush_pending = TRUE;
+  g_mutex_unlock (&src->lock);
+}
+
+void
+vg_paced_src_finish (VgPacedSrc *src)
+{
+  g_mutex_lock (&src->lock);
+  src->eos_pending = TRUE;
+  g_mutex_unlock (&src->lock);
 }
 
 void

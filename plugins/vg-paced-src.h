@@ -21,8 +21,18 @@ void vg_paced_src_free (VgPacedSrc *src);
 
 /* From change_state: the task only waits on the clock while playing. */
 void vg_paced_src_set_playing (VgPacedSrc *src, gboolean playing);
-/* Barge-in: drops the queue and flushes downstream. Any thread. */
-void vg_paced_src_flush (VgPacedSrc *src);
+/* Barge-in, from any thread, never blocks nor pushes: drops the queued
+ * audio, so the next period is silence. Downstream holds only what was
+ * already due (the output is paced in real time), and is left alone:
+ * flushing it would reset muxers such as wavenc. With downstream TRUE
+ * (opt-in, e.g. for a local speaker), the next period is preceded by
+ * flush-start, flush-stop and a new segment. */
+void vg_paced_src_flush (VgPacedSrc *src, gboolean downstream);
+
+/* EOS sent to the element (gst_element_send_event, gst-launch-1.0 -e):
+ * instead of the next period, EOS is pushed, and nothing after it until
+ * the pad is activated again. Any thread, never blocks. */
+void vg_paced_src_finish (VgPacedSrc *src);
 
 /* From GstElement::set_clock: restarts a clock wait on the new clock. */
 void vg_paced_src_clock_changed (VgPacedSrc *src);

@@ -138,8 +138,9 @@ vg_room_graph_count_links (VgRoomGraph *graph)
   return graph->links->len;
 }
 
-/* A source flushes on barge-in (the agent drops what it had not played). The
- * flush stops at the link: a mixer whose only input flushed would flush its
+/* An agent set to flush-downstream flushes on barge-in (by default it only
+ * drops what it had not played, and sends no flush). The flush stops at the
+ * link: a mixer whose only input flushed would flush its
  * whole output into the listener's webrtcbin, and it expects flush-start and
  * flush-stop from one thread, which a playout ticker does not give. */
 static GstPadProbeReturn

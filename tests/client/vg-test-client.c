@@ -45,6 +45,10 @@ struct _VgTestClient
   gboolean onset_armed;
   GstClockTime onset_pts;
   gint64 onset_us, heard_us;
+  /* Barge-in measurement (audio.lock): when armed, the arrival of the first
+   * buffer quieter than silence_level. */
+  double silence_level; /* 0 = not armed */
+  gint64 silence_us;
 };
 
 /* ---- small helpers ---- */
@@ -134,17 +138,21 @@ on_new_sample (GstAppSink *sink, gpointer data)
     {
       vg_test_audio_receive (&c->audio, (const gint16 *)map.data, map.size / 2);
       g_mutex_lock (&c->audio.lock);
-      if ((c->onset_us && !c->heard_us) || !c->first_audio_us)
+      if ((c->onset_us && !c->heard_us) || !c->first_audio_us
+          || (c->silence_level > 0 && !c->silence_us))
         {
           const gint16 *x = (const gint16 *)map.data;
           double sum = 0;
           for (gsize i = 0; i < map.size / 2; i++)
             sum += (double)x[i] * x[i];
-          gboolean loud = map.size >= 2 && sqrt (sum / (map.size / 2)) / 32768.0 > 0.05;
+          double rms = map.size >= 2 ? sqrt (sum / (map.size / 2)) / 32768.0 : 0;
+          gboolean loud = rms > 0.05;
           if (loud && !c->first_audio_us)
             c->first_audio_us = g_get_monotonic_time ();
           if (loud && c->onset_us && !c->heard_us)
             c->heard_us = g_get_monotonic_time ();
+          if (c->silence_level > 0 && !c->silence_us && rms < c->silence_level)
+            c->silence_us = g_get_monotonic_time ();
         }
       g_mutex_unlock (&c->audio.lock);
       gst_buffer_unmap (buf, &map);
@@ -872,6 +880,24 @@ vg_test_client_measure_round_trip (VgTestClient *c, double hz, guint timeout_ms)
   c->onset_armed = FALSE;
   g_mutex_unlock (&c->audio.lock);
   return seconds;
+}
+
+void
+vg_test_client_arm_silence (VgTestClient *c, double level)
+{
+  g_mutex_lock (&c->audio.lock);
+  c->silence_level = level;
+  c->silence_us = 0;
+  g_mutex_unlock (&c->audio.lock);
+}
+
+gint64
+vg_test_client_get_silence_us (VgTestClient *c)
+{
+  g_mutex_lock (&c->audio.lock);
+  gint64 us = c->silence_us;
+  g_mutex_unlock (&c->audio.lock);
+  return us;
 }
 
 double

@@ -73,6 +73,12 @@ double vg_test_client_measure_round_trip (VgTestClient *client, double hz, guint
 gboolean vg_test_client_arm_round_trip (VgTestClient *client, double hz);
 double vg_test_client_get_round_trip (VgTestClient *client);
 
+/* Barge-in: from now on, watches for the first received buffer (20 ms)
+ * whose RMS is below level (0..1; 0 disarms); its arrival time (monotonic
+ * us, as g_get_monotonic_time) or 0 until then. */
+void vg_test_client_arm_silence (VgTestClient *client, double level);
+gint64 vg_test_client_get_silence_us (VgTestClient *client);
+
 /* Seconds from the offer leaving (the WHIP POST) to the first audible
  * buffer received, or -1. */
 double vg_test_client_get_first_audio_seconds (VgTestClient *client);

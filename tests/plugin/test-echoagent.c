@@ -52,36 +52,69 @@ test_turn_played_back (void)
   vg_test_agent_free (agent);
 }
 
+/* Counts the events of each type pulled so far from the harness. */
 static void
-test_barge_in (void)
+count_events (GstHarness *h, guint *flush_start, guint *flush_stop, guint *segment)
 {
-  VgTestAgent *agent = vg_test_agent_new ("echoagent", NULL, "silence-ms", 200, NULL);
   GstEvent *ev;
-  gboolean flushed = FALSE;
+
+  while ((ev = gst_harness_try_pull_event (h)) != NULL)
+    {
+      if (GST_EVENT_TYPE (ev) == GST_EVENT_FLUSH_START)
+        (*flush_start)++;
+      else if (GST_EVENT_TYPE (ev) == GST_EVENT_FLUSH_STOP)
+        (*flush_stop)++;
+      else if (GST_EVENT_TYPE (ev) == GST_EVENT_SEGMENT)
+        (*segment)++;
+      gst_event_unref (ev);
+    }
+}
+
+static void
+barge_in (gboolean flush_downstream)
+{
+  VgTestAgent *agent = vg_test_agent_new ("echoagent", NULL, "silence-ms", 200, "flush-downstream",
+                                          flush_downstream, NULL);
+  guint flush_start = 0, flush_stop = 0, segment = 0;
 
   drain_output (agent->h);
   vg_test_push_tone (agent->h, 2000);
   vg_test_push_silence (agent->h, 300);
   g_assert_cmpuint (vg_test_pull_audio (agent->h, 300, 2000, NULL, NULL), ==, 300);
+  count_events (agent->h, &flush_start, &flush_stop, &segment);
+  g_assert_cmpuint (flush_start, ==, 0);
+  segment = 0;
   /* The user speaks again: the playback stops at once. */
   vg_test_push_tone (agent->h, 200);
-  while ((ev = gst_harness_try_pull_event (agent->h)) != NULL)
-    {
-      if (GST_EVENT_TYPE (ev) == GST_EVENT_FLUSH_START)
-        flushed = TRUE;
-      gst_event_unref (ev);
-    }
-  g_assert_true (flushed);
-  g_usleep (40000);
+  g_usleep (60000);
   drain_output (agent->h);
   g_assert_cmpuint (vg_test_pull_audio (agent->h, 20, 300, NULL, NULL), ==, 0);
+  /* Downstream is flushed (with a new segment) only when asked to: a flush
+   * resets muxers such as wavenc (test-recording.c). */
+  count_events (agent->h, &flush_start, &flush_stop, &segment);
+  g_assert_cmpuint (flush_start, ==, flush_downstream ? 1 : 0);
+  g_assert_cmpuint (flush_stop, ==, flush_start);
+  g_assert_cmpuint (segment, ==, flush_start);
   g_assert_nonnull (vg_test_agent_wait (agent, "realtime-state", "state", "listening", 100, TRUE));
   /* A barge-in ends one answer, not the playout: the next turn is heard
-   * (the flush used to leave the source pad flushing for good). */
+   * (a flush once left the source pad flushing for good). */
   vg_test_push_tone (agent->h, 1000);
   vg_test_push_silence (agent->h, 300);
   g_assert_cmpuint (vg_test_pull_audio (agent->h, 300, 3000, NULL, NULL), ==, 300);
+  g_assert_cmpuint (vg_test_agent_errors (agent), ==, 0);
   vg_test_agent_free (agent);
+}
+
+static void
+test_barge_in (void)
+{
+  barge_in (FALSE);
+}
+
+static void
+test_barge_in_flush_downstream (void)
+{
+  barge_in (TRUE);
 }
 
 static void
@@ -114,5 +147,6 @@ main (int argc, char **argv)
   g_test_add_func ("/echoagent/silence-when-idle", test_silence_when_idle);
   g_test_add_func ("/echoagent/turn-played-back", test_turn_played_back);
   g_test_add_func ("/echoagent/barge-in", test_barge_in);
+  g_test_add_func ("/echoagent/barge-in-flush-downstream", test_barge_in_flush_downstream);
   return g_test_run ();
 }

@@ -55,6 +55,8 @@ struct _VgRtConn
 
   GSource *expiry;
   GSource *transcript_timer;
+  GSource *cancel_timer; /* a delayed response.cancel (cancel_delay_ms) */
+  char *cancel_response_id;
 };
 
 struct _VgRtServer

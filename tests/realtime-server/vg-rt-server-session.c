@@ -417,6 +417,18 @@ on_response_create (VgRtConn *conn, JsonObject *ev, const char *event_id)
   vg_rt_conn_start_response (conn);
 }
 
+static gboolean
+cancel_timeout (gpointer data)
+{
+  VgRtConn *conn = data;
+
+  g_clear_pointer (&conn->cancel_timer, g_source_unref);
+  if (conn->active && g_strcmp0 (conn->response_id, conn->cancel_response_id) == 0)
+    vg_rt_conn_finish_response (conn, "cancelled");
+  g_clear_pointer (&conn->cancel_response_id, g_free);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 on_response_cancel (VgRtConn *conn, JsonObject *ev, const char *event_id)
 {
@@ -426,7 +438,19 @@ on_response_cancel (VgRtConn *conn, JsonObject *ev, const char *event_id)
                              "Cancellation failed: no active response found.", NULL, event_id);
       return;
     }
-  vg_rt_conn_finish_response (conn, "cancelled");
+  if (conn->server->opt.cancel_delay_ms == 0)
+    {
+      vg_rt_conn_finish_response (conn, "cancelled");
+      return;
+    }
+  if (conn->cancel_timer != NULL)
+    return;
+  /* Deltas already sent when the client cancelled still reach it. */
+  g_free (conn->cancel_response_id);
+  conn->cancel_response_id = g_strdup (conn->response_id);
+  conn->cancel_timer = g_timeout_source_new (conn->server->opt.cancel_delay_ms);
+  g_source_set_callback (conn->cancel_timer, cancel_timeout, conn, NULL);
+  g_source_attach (conn->cancel_timer, conn->server->context);
 }
 
 static void
@@ -574,6 +598,8 @@ vg_rt_conn_free (VgRtConn *conn)
   destroy_source (&conn->burst);
   destroy_source (&conn->expiry);
   destroy_source (&conn->transcript_timer);
+  destroy_source (&conn->cancel_timer);
+  g_free (conn->cancel_response_id);
   json_object_unref (conn->session);
   g_hash_table_unref (conn->items);
   g_hash_table_unref (conn->calls);

@@ -24,6 +24,8 @@ typedef struct
   double vad_rms_threshold; /* energy VAD level, fraction of full scale (default 0.02) */
   guint32 seed;             /* random interleaving; 0 picks one */
   gboolean quiet;           /* no log of appended audio and deltas (benchmarks) */
+  guint cancel_delay_ms;    /* response.cancel takes effect this much later, the deltas
+                               still flowing meanwhile, as over a real network (default 0) */
 } VgRtServerOptions;
 
 typedef struct _VgRtServer VgRtServer;
