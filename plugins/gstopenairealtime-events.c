@@ -1,5 +1,5 @@
 /* gstopenairealtime-events.c: what openairealtime does with each server
- * event (runs on the shared I/O thread), barge-in (REALTIME-PROTOCOL.md
+ * event (runs on the shared I/O thread), barge-in (docs/REALTIME-PROTOCOL.md
  * section 7) and the played-audio bookkeeping from the src pad task. */
 #include "gstopenairealtime.h"
 #include "vg-agent-messages.h"
@@ -19,7 +19,7 @@ static const char *const fatal_codes[] = {
   NULL,
 };
 
-/* Errors the protocol page lists as harmless in our usage. */
+/* Errors docs/REALTIME-PROTOCOL.md (section 7) lists as harmless in our usage. */
 static const char *const benign_codes[] = {
   "conversation_already_has_active_response",
   "response_cancel_not_active",

@@ -1,5 +1,5 @@
-/* test-realtime-server.c: the fake Realtime server itself follows the
- * protocol page: 401, session.created first, strict session.update,
+/* test-realtime-server.c: the fake Realtime server itself follows
+ * docs/REALTIME-PROTOCOL.md: 401, session.created first, strict session.update,
  * refusals the real API gives. A plain libsoup client drives it. */
 #include "vg-rt-server.h"
 

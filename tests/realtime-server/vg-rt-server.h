@@ -1,7 +1,7 @@
 /* vg-rt-server.h: a faithful fake of the OpenAI Realtime API (GA shape) for
  * tests and benchmarks. It runs on a thread and GMainContext of its own, so
  * a test can drive it from the main thread; every call here is thread safe.
- * It follows the checklist of /work/shared/REALTIME-PROTOCOL.md: 401 without
+ * It implements the server side of docs/REALTIME-PROTOCOL.md: 401 without
  * the key, session.created first, strict session.update validation, energy
  * VAD on appended audio, responses in bursts faster than real time,
  * transcription events at random points, scripted function calls, one
