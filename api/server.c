@@ -284,6 +284,14 @@ dispatch (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable
       goto out;
     }
 
+  /* Refused here for every route: a handler that cannot see its
+   * parameters would otherwise act as if none were given. */
+  if (!vg_request_parse_query (req))
+    {
+      vg_reply_error (req, SOUP_STATUS_BAD_REQUEST, "invalid_query",
+                      "the query string has a bad %%-escape, %%00 or bytes that are not UTF-8");
+      goto out;
+    }
   result = vg_router_match (server->router, req->method, path, &match);
   if (result == VG_ROUTE_NOT_FOUND)
     vg_reply_error (req, SOUP_STATUS_NOT_FOUND, "not_found", "no such resource");
