@@ -162,6 +162,14 @@ on_message_finished (SoupServerMessage *msg, gpointer user_data)
   req->finished = TRUE;
   server->in_flight--;
   vg_metric_set (server->in_flight_gauge, NULL, server->in_flight);
+  if (!req->replied)
+    {
+      /* The request never completed (its body stalled past body_timeout or
+       * the client left): libsoup reports a 500 nobody answered. */
+      g_debug ("%s %s ended before its request was complete", req->method, req->path);
+      g_object_set_data (G_OBJECT (msg), request_key, NULL);
+      return;
+    }
   seconds = (g_get_monotonic_time () - req->start_us) / 1e6;
   g_snprintf (code, sizeof code, "%u", soup_server_message_get_status (msg));
   {
@@ -385,7 +393,15 @@ vg_server_new (VgApp *app, GError **error)
                                                  "HTTP requests being served", NULL, NULL);
 
   server->soup = soup_server_new ("server-header", "voxgate/" VOXGATE_VERSION, NULL);
-  server->acceptor = vg_acceptor_new (server->soup, tls_cert);
+  {
+    VgAcceptorLimits limits = {
+      .header_timeout_s = vg_config_get_int (cfg, "server", "header_timeout"),
+      .body_timeout_s = vg_config_get_int (cfg, "server", "body_timeout"),
+      .max_per_address = vg_config_get_int (cfg, "server", "max_connections_per_address"),
+      .uncapped = server->trusted_proxies,
+    };
+    server->acceptor = vg_acceptor_new (server->soup, tls_cert, &limits);
+  }
   server->router = vg_router_new ();
   soup_server_add_early_handler (server->soup, NULL, early_handler, server, NULL);
   soup_server_add_handler (server->soup, NULL, dispatch, server, NULL);

@@ -1,0 +1,138 @@
+/* The request head checker. See http-head.h. */
+#include "api/http-head.h"
+
+#include <string.h>
+
+static VgHttpHeadResult
+refuse (VgHttpHeadRefusal *r, guint status, const char *code, const char *message)
+{
+  r->status = status;
+  r->code = code;
+  r->message = message;
+  return VG_HTTP_HEAD_REFUSED;
+}
+
+static gboolean
+name_is (const char *line, gsize name_len, const char *name)
+{
+  return name_len == strlen (name) && g_ascii_strncasecmp (line, name, name_len) == 0;
+}
+
+/* 1 to 18 digits between optional blanks: anything else (a sign, a list,
+ * a number beyond 2^63) is refused rather than guessed at. */
+static gboolean
+content_length_ok (const char *v, gsize len)
+{
+  gsize i = 0, digits = 0;
+
+  while (i < len && (v[i] == ' ' || v[i] == '\t'))
+    i++;
+  while (i < len && g_ascii_isdigit (v[i]))
+    i++, digits++;
+  while (i < len && (v[i] == ' ' || v[i] == '\t'))
+    i++;
+  return i == len && digits >= 1 && digits <= 18;
+}
+
+VgHttpHeadResult
+vg_http_head_check (const char *data, gsize len, VgHttpHeadRefusal *r)
+{
+  gsize pos = 0;
+  guint content_lengths = 0;
+  gboolean chunked = FALSE;
+
+  for (guint line_no = 0;; line_no++)
+    {
+      const char *nl = memchr (data + pos, '\n', len - pos);
+      gsize line_len;
+
+      if (!nl)
+        {
+          gsize partial = len - pos;
+          if (line_no == 0 && partial > VG_HTTP_MAX_REQUEST_LINE)
+            return refuse (r, 414, "uri_too_long", "the request line is longer than 8192 bytes");
+          if (partial > VG_HTTP_MAX_HEADER_LINE || len > VG_HTTP_MAX_HEAD)
+            return refuse (r, 431, "headers_too_large",
+                           "a header is longer than 8192 bytes or all are longer than 32768");
+          return VG_HTTP_HEAD_INCOMPLETE;
+        }
+      line_len = nl - (data + pos);
+      if (line_len > 0 && data[pos + line_len - 1] == '\r')
+        line_len--;
+      if ((gsize)(nl + 1 - data) > VG_HTTP_MAX_HEAD + 2)
+        return line_no == 0
+                   ? refuse (r, 414, "uri_too_long", "the request line is longer than 8192 bytes")
+                   : refuse (r, 431, "headers_too_large",
+                             "a header is longer than 8192 bytes or all are longer than 32768");
+      if (memchr (data + pos, '\0', line_len))
+        return refuse (r, 400, "bad_request", "the request head contains a NUL byte");
+      if (line_no == 0)
+        {
+          if (line_len > VG_HTTP_MAX_REQUEST_LINE)
+            return refuse (r, 414, "uri_too_long", "the request line is longer than 8192 bytes");
+          pos = nl + 1 - data;
+          continue;
+        }
+      if (line_len == 0)
+        break; /* the end of the head */
+      if (line_len > VG_HTTP_MAX_HEADER_LINE)
+        return refuse (r, 431, "headers_too_large",
+                       "a header is longer than 8192 bytes or all are longer than 32768");
+
+      const char *line = data + pos;
+      const char *colon = memchr (line, ':', line_len);
+      gsize name_len = colon ? (gsize)(colon - line) : 0;
+      /* Folded lines and blanks before the colon are how requests get
+       * smuggled past one parser and not another (RFC 9112 5.1, 5.2). */
+      if (!colon || name_len == 0 || line[0] == ' ' || line[0] == '\t' || line[name_len - 1] == ' '
+          || line[name_len - 1] == '\t')
+        return refuse (r, 400, "bad_request", "a header line is malformed");
+      if (name_is (line, name_len, "Content-Length"))
+        {
+          if (++content_lengths > 1)
+            return refuse (r, 400, "bad_content_length", "Content-Length is given more than once");
+          if (!content_length_ok (colon + 1, line_len - name_len - 1))
+            return refuse (r, 400, "bad_content_length",
+                           "Content-Length is not a non-negative integer below 10^18");
+        }
+      else if (name_is (line, name_len, "Transfer-Encoding"))
+        chunked = TRUE;
+      pos = nl + 1 - data;
+    }
+  if (content_lengths && chunked)
+    return refuse (r, 400, "bad_content_length",
+                   "Content-Length and Transfer-Encoding are both given");
+  return VG_HTTP_HEAD_OK;
+}
+
+static const char *
+reason_phrase (guint status)
+{
+  switch (status)
+    {
+      case 400:
+        return "Bad Request";
+      case 408:
+        return "Request Timeout";
+      case 414:
+        return "URI Too Long";
+      case 429:
+        return "Too Many Requests";
+      case 431:
+        return "Request Header Fields Too Large";
+      default:
+        return "Error";
+    }
+}
+
+char *
+vg_http_error_response (guint status, const char *code, const char *message)
+{
+  g_autofree char *body
+      = g_strdup_printf ("{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}", code, message);
+
+  return g_strdup_printf (
+      "HTTP/1.1 %u %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+      "Connection: close\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n\r\n%s",
+      status, reason_phrase (status), strlen (body), body);
+}
