@@ -486,6 +486,19 @@ vg_acceptor_listen (VgAcceptor *self, GSocketAddress *address, GError **error)
   return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
 }
 
+guint
+vg_acceptor_pending (VgAcceptor *self)
+{
+  GHashTableIter iter;
+  Conn *c;
+  guint n = 0;
+
+  g_hash_table_iter_init (&iter, self->conns);
+  while (g_hash_table_iter_next (&iter, (gpointer *)&c, NULL))
+    n += c->state == CONN_HEAD && !c->closing && c->head->len > 0;
+  return n;
+}
+
 void
 vg_acceptor_stop (VgAcceptor *self)
 {

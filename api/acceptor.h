@@ -45,6 +45,10 @@ void vg_acceptor_free (VgAcceptor *acceptor);
 /* Binds and listens; returns the bound port (useful with port 0), 0 on error. */
 guint vg_acceptor_listen (VgAcceptor *acceptor, GSocketAddress *address, GError **error);
 
+/* Connections whose request head has started but is not complete yet:
+ * requests a graceful shutdown should wait for. */
+guint vg_acceptor_pending (VgAcceptor *acceptor);
+
 /* Closes the listening socket: new connections are refused, accepted ones go on. */
 void vg_acceptor_stop (VgAcceptor *acceptor);
 

@@ -52,7 +52,8 @@ vg_server_get_router (VgServer *server)
 guint
 vg_server_in_flight (VgServer *server)
 {
-  return server->in_flight;
+  /* A request still arriving counts: shutdown lets it finish too. */
+  return server->in_flight + vg_acceptor_pending (server->acceptor);
 }
 
 guint
