@@ -34,6 +34,16 @@ content_length_ok (const char *v, gsize len)
   return i == len && digits >= 1 && digits <= 18;
 }
 
+/* Every '%' is followed by two hex digits. */
+static gboolean
+escapes_ok (const char *line, gsize len)
+{
+  for (const char *p = memchr (line, '%', len); p; p = memchr (p + 1, '%', line + len - p - 1))
+    if (line + len - p < 3 || !g_ascii_isxdigit (p[1]) || !g_ascii_isxdigit (p[2]))
+      return FALSE;
+  return TRUE;
+}
+
 VgHttpHeadResult
 vg_http_head_check (const char *data, gsize len, VgHttpHeadRefusal *r)
 {
@@ -70,6 +80,9 @@ vg_http_head_check (const char *data, gsize len, VgHttpHeadRefusal *r)
         {
           if (line_len > VG_HTTP_MAX_REQUEST_LINE)
             return refuse (r, 414, "uri_too_long", "the request line is longer than 8192 bytes");
+          /* libsoup would refuse these too, but with an empty 400. */
+          if (!escapes_ok (data + pos, line_len))
+            return refuse (r, 400, "bad_request", "the request target has an invalid %-escape");
           pos = nl + 1 - data;
           continue;
         }

@@ -172,10 +172,9 @@ test_query_strings (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     expect (gw, "GET", bad[i], NULL, NULL, NULL, 400, "invalid_query");
-  /* libsoup refuses a truncated escape itself (400, without a body). */
-  a = send_request (gw, "GET", "/healthz?x=%4", NULL, NULL, NULL);
-  g_assert_cmpuint (a.status, ==, 400);
-  answer_clear (&a);
+  /* Escapes that are not %XX are refused with the request head. */
+  expect (gw, "GET", "/healthz?x=%4", NULL, NULL, NULL, 400, "bad_request");
+  expect (gw, "GET", "/api/getToken?room=r%zz&name=x", NULL, NULL, NULL, 400, "bad_request");
   a = send_request (gw, "GET", "/api/getToken?room=tutor%2D1&name=Zo%C3%AB+B", NULL, NULL, NULL);
   g_assert_cmpuint (a.status, ==, 200);
   answer_clear (&a);

@@ -18,6 +18,7 @@ test_accepts (void)
     "POST /x HTTP/1.1\r\ncontent-length:  0 \r\n\r\n",
     "POST /x HTTP/1.1\nTransfer-Encoding: chunked\n\n",
     "GET / HTTP/1.0\r\n\r\n",
+    "GET /a%20b%C3%a9?q=%2F HTTP/1.1\r\n\r\n",
   };
   VgHttpHeadRefusal r;
 
@@ -103,6 +104,9 @@ test_malformed_lines (void)
   expect ("GET / HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n", 400, "bad_request");
   expect ("GET / HTTP/1.1\r\nno colon\r\n\r\n", 400, "bad_request");
   expect ("GET / HTTP/1.1\r\n: empty name\r\n\r\n", 400, "bad_request");
+  expect ("GET /healthz?x=%4 HTTP/1.1\r\n\r\n", 400, "bad_request");
+  expect ("GET /a%zz HTTP/1.1\r\n\r\n", 400, "bad_request");
+  expect ("GET /a% HTTP/1.1\r\n\r\n", 400, "bad_request");
   g_assert_cmpint (
       vg_http_head_check ("GET / HTTP/1.1\r\nA: b\0c\r\n\r\n", 26, &(VgHttpHeadRefusal){ 0 }), ==,
       VG_HTTP_HEAD_REFUSED);
