@@ -35,6 +35,7 @@ typedef struct
   ConnState state;
   gint64 since_us; /* accept, or the start of the refusal */
   GByteArray *head;
+  VgHttpHeadScan scan;
   GSource *read_source;
   char *response;
   GCancellable *cancellable; /* the refusal's write */
@@ -197,7 +198,7 @@ read_head (Conn *c)
           return;
         }
       g_byte_array_append (c->head, buf, n);
-      switch (vg_http_head_check ((const char *)c->head->data, c->head->len, &refusal))
+      switch (vg_http_head_check (&c->scan, (const char *)c->head->data, c->head->len, &refusal))
         {
           case VG_HTTP_HEAD_INCOMPLETE:
             break;

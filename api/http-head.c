@@ -45,45 +45,45 @@ escapes_ok (const char *line, gsize len)
 }
 
 VgHttpHeadResult
-vg_http_head_check (const char *data, gsize len, VgHttpHeadRefusal *r)
+vg_http_head_check (VgHttpHeadScan *scan, const char *data, gsize len, VgHttpHeadRefusal *r)
 {
-  gsize pos = 0;
-  guint content_lengths = 0;
-  gboolean chunked = FALSE;
-
-  for (guint line_no = 0;; line_no++)
+  for (;; scan->line_no++)
     {
-      const char *nl = memchr (data + pos, '\n', len - pos);
+      gsize pos = scan->pos;
+      gsize from = pos + scan->searched;
+      const char *nl = memchr (data + from, '\n', len - from);
       gsize line_len;
 
       if (!nl)
         {
           gsize partial = len - pos;
-          if (line_no == 0 && partial > VG_HTTP_MAX_REQUEST_LINE)
+          scan->searched = partial;
+          if (scan->line_no == 0 && partial > VG_HTTP_MAX_REQUEST_LINE)
             return refuse (r, 414, "uri_too_long", "the request line is longer than 8192 bytes");
           if (partial > VG_HTTP_MAX_HEADER_LINE || len > VG_HTTP_MAX_HEAD)
             return refuse (r, 431, "headers_too_large",
                            "a header is longer than 8192 bytes or all are longer than 32768");
           return VG_HTTP_HEAD_INCOMPLETE;
         }
+      scan->pos = nl + 1 - data;
+      scan->searched = 0;
       line_len = nl - (data + pos);
       if (line_len > 0 && data[pos + line_len - 1] == '\r')
         line_len--;
-      if ((gsize)(nl + 1 - data) > VG_HTTP_MAX_HEAD + 2)
-        return line_no == 0
+      if (scan->pos > VG_HTTP_MAX_HEAD + 2)
+        return scan->line_no == 0
                    ? refuse (r, 414, "uri_too_long", "the request line is longer than 8192 bytes")
                    : refuse (r, 431, "headers_too_large",
                              "a header is longer than 8192 bytes or all are longer than 32768");
       if (memchr (data + pos, '\0', line_len))
         return refuse (r, 400, "bad_request", "the request head contains a NUL byte");
-      if (line_no == 0)
+      if (scan->line_no == 0)
         {
           if (line_len > VG_HTTP_MAX_REQUEST_LINE)
             return refuse (r, 414, "uri_too_long", "the request line is longer than 8192 bytes");
           /* libsoup would refuse these too, but with an empty 400. */
           if (!escapes_ok (data + pos, line_len))
             return refuse (r, 400, "bad_request", "the request target has an invalid %-escape");
-          pos = nl + 1 - data;
           continue;
         }
       if (line_len == 0)
@@ -102,17 +102,16 @@ vg_http_head_check (const char *data, gsize len, VgHttpHeadRefusal *r)
         return refuse (r, 400, "bad_request", "a header line is malformed");
       if (name_is (line, name_len, "Content-Length"))
         {
-          if (++content_lengths > 1)
+          if (++scan->content_lengths > 1)
             return refuse (r, 400, "bad_content_length", "Content-Length is given more than once");
           if (!content_length_ok (colon + 1, line_len - name_len - 1))
             return refuse (r, 400, "bad_content_length",
                            "Content-Length is not a non-negative integer below 10^18");
         }
       else if (name_is (line, name_len, "Transfer-Encoding"))
-        chunked = TRUE;
-      pos = nl + 1 - data;
+        scan->chunked = TRUE;
     }
-  if (content_lengths && chunked)
+  if (scan->content_lengths && scan->chunked)
     return refuse (r, 400, "bad_content_length",
                    "Content-Length and Transfer-Encoding are both given");
   return VG_HTTP_HEAD_OK;

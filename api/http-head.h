@@ -28,8 +28,21 @@ typedef struct
   const char *message; /* static */
 } VgHttpHeadRefusal;
 
-/* data[0..len) is what the connection sent so far. */
-VgHttpHeadResult vg_http_head_check (const char *data, gsize len, VgHttpHeadRefusal *refusal);
+/* Progress through one connection's head, so that a head sent a byte at a
+ * time is still looked at once: zero it before the first call. */
+typedef struct
+{
+  gsize pos;      /* start of the first line not checked yet */
+  gsize searched; /* bytes of that line already searched for its end */
+  guint line_no;
+  guint content_lengths;
+  gboolean chunked;
+} VgHttpHeadScan;
+
+/* data[0..len) is what the connection sent so far (it only grows between
+ * calls with the same scan). */
+VgHttpHeadResult vg_http_head_check (VgHttpHeadScan *scan, const char *data, gsize len,
+                                     VgHttpHeadRefusal *refusal);
 
 /* A complete HTTP/1.1 response with a JSON error body, closing the connection. */
 char *vg_http_error_response (guint status, const char *code, const char *message);

@@ -6,7 +6,9 @@
 static VgHttpHeadResult
 check (const char *head, VgHttpHeadRefusal *r)
 {
-  return vg_http_head_check (head, strlen (head), r);
+  VgHttpHeadScan scan = { 0 };
+
+  return vg_http_head_check (&scan, head, strlen (head), r);
 }
 
 static void
@@ -42,7 +44,7 @@ expect (const char *head, guint status, const char *code)
 {
   VgHttpHeadRefusal r = { 0 };
 
-  if (vg_http_head_check (head, strlen (head), &r) != VG_HTTP_HEAD_REFUSED)
+  if (check (head, &r) != VG_HTTP_HEAD_REFUSED)
     g_error ("not refused: %.80s", head);
   g_assert_cmpuint (r.status, ==, status);
   g_assert_cmpstr (r.code, ==, code);
@@ -107,9 +109,9 @@ test_malformed_lines (void)
   expect ("GET /healthz?x=%4 HTTP/1.1\r\n\r\n", 400, "bad_request");
   expect ("GET /a%zz HTTP/1.1\r\n\r\n", 400, "bad_request");
   expect ("GET /a% HTTP/1.1\r\n\r\n", 400, "bad_request");
-  g_assert_cmpint (
-      vg_http_head_check ("GET / HTTP/1.1\r\nA: b\0c\r\n\r\n", 26, &(VgHttpHeadRefusal){ 0 }), ==,
-      VG_HTTP_HEAD_REFUSED);
+  g_assert_cmpint (vg_http_head_check (&(VgHttpHeadScan){ 0 }, "GET / HTTP/1.1\r\nA: b\0c\r\n\r\n",
+                                       26, &(VgHttpHeadRefusal){ 0 }),
+                   ==, VG_HTTP_HEAD_REFUSED);
 }
 
 static void
@@ -124,6 +126,56 @@ test_error_response (void)
       text, "\r\n\r\n{\"error\":{\"code\":\"headers_too_large\",\"message\":\"too large\"}}"));
 }
 
+/* A head sent a byte at a time gets the same verdict, at the byte that
+ * decides it, and each line is scanned once (not once per byte). */
+static void
+test_incremental (void)
+{
+  static const struct
+  {
+    const char *head;
+    VgHttpHeadResult result;
+    guint status;
+  } cases[] = {
+    { "POST /api/token HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}", VG_HTTP_HEAD_OK, 0 },
+    { "POST / HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\n", VG_HTTP_HEAD_REFUSED,
+      400 },
+    { "GET /%zz HTTP/1.1\r\n\r\n", VG_HTTP_HEAD_REFUSED, 400 },
+  };
+  g_autofree char *filler = g_strnfill (40 * 1024, 'a');
+  g_autofree char *slow
+      = g_strdup_printf ("GET / HTTP/1.1\r\nX-A: %.8000s\r\nX-B: %.8000s\r\nX-C: %.8000s\r\n"
+                         "X-D: %.8000s\r\nX-E: %s",
+                         filler, filler, filler, filler, filler);
+  VgHttpHeadScan scan = { 0 };
+  VgHttpHeadRefusal r;
+  VgHttpHeadResult res = VG_HTTP_HEAD_INCOMPLETE;
+  gsize n;
+  gint64 start;
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      gsize len = strlen (cases[i].head);
+      memset (&scan, 0, sizeof scan);
+      for (n = 1; n <= len; n++)
+        if ((res = vg_http_head_check (&scan, cases[i].head, n, &r)) != VG_HTTP_HEAD_INCOMPLETE)
+          break;
+      g_assert_cmpint (res, ==, cases[i].result);
+      if (res == VG_HTTP_HEAD_REFUSED)
+        g_assert_cmpuint (r.status, ==, cases[i].status);
+    }
+  /* 32 KiB one byte at a time: linear, not quadratic. */
+  memset (&scan, 0, sizeof scan);
+  start = g_get_monotonic_time ();
+  for (n = 1; n <= strlen (slow); n++)
+    if ((res = vg_http_head_check (&scan, slow, n, &r)) != VG_HTTP_HEAD_INCOMPLETE)
+      break;
+  g_assert_cmpint (res, ==, VG_HTTP_HEAD_REFUSED);
+  g_assert_cmpuint (r.status, ==, 431);
+  g_assert_cmpuint (n, <=, VG_HTTP_MAX_HEAD + 1);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 200000);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -134,5 +186,6 @@ main (int argc, char **argv)
   g_test_add_func ("/http-head/content-length", test_content_length);
   g_test_add_func ("/http-head/malformed-lines", test_malformed_lines);
   g_test_add_func ("/http-head/error-response", test_error_response);
+  g_test_add_func ("/http-head/incremental", test_incremental);
   return g_test_run ();
 }
