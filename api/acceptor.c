@@ -503,6 +503,20 @@ vg_acceptor_pending (VgAcceptor *self)
 void
 vg_acceptor_stop (VgAcceptor *self)
 {
+  /* Connections the kernel already completed would be reset when the
+   * listening socket closes: take them first, so that a request sent just
+   * before a graceful stop is still served. */
+  for (guint i = 0; i < self->listeners->len; i++)
+    {
+      Listener *l = g_ptr_array_index (self->listeners, i);
+      for (guint n = 0; n < LISTEN_BACKLOG; n++)
+        {
+          g_autoptr (GSocket) client = g_socket_accept (l->socket, NULL, NULL);
+          if (!client)
+            break;
+          serve (self, client);
+        }
+    }
   g_ptr_array_set_size (self->listeners, 0);
 }
 

@@ -3,6 +3,7 @@
  * per-address connection cap. The server must answer each with a JSON error
  * and go on serving. */
 #include "gateway-fixture.h"
+#include "api/acceptor.h"
 #include "api/jwt.h"
 
 #include <string.h>
@@ -356,6 +357,54 @@ test_connection_cap (void)
   vg_test_gateway_stop (gw);
 }
 
+static void
+answer_ok (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *query,
+           gpointer data)
+{
+  soup_server_message_set_status (msg, 200, NULL);
+  soup_server_message_set_response (msg, "text/plain", SOUP_MEMORY_STATIC, "ok", 2);
+}
+
+/* A connection the kernel completed before a graceful stop is served, not
+ * reset when the listening socket closes. */
+static void
+test_stop_serves_backlog (void)
+{
+  g_autoptr (SoupServer) soup = soup_server_new (NULL, NULL);
+  VgAcceptorLimits limits = { .header_timeout_s = 10, .body_timeout_s = 30 };
+  VgAcceptor *acceptor = vg_acceptor_new (soup, NULL, &limits);
+  g_autoptr (GSocketAddress) any = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
+  g_autoptr (GString) got = g_string_new (NULL);
+  g_autoptr (GSocket) client = NULL;
+  gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  guint port;
+
+  soup_server_add_handler (soup, NULL, answer_ok, NULL, NULL);
+  port = vg_acceptor_listen (acceptor, any, NULL);
+  g_assert_cmpuint (port, >, 0);
+  client = open_connection (port, NULL);
+  send_text (client, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  vg_acceptor_stop (acceptor); /* the main loop never ran: still in the backlog */
+  g_socket_set_blocking (client, FALSE);
+  while (g_get_monotonic_time () < deadline && !g_str_has_suffix (got->str, "ok"))
+    {
+      char buf[1024];
+      g_autoptr (GError) error = NULL;
+      gssize n;
+
+      g_main_context_iteration (NULL, FALSE);
+      n = g_socket_receive (client, buf, sizeof buf, NULL, &error);
+      if (n > 0)
+        g_string_append_len (got, buf, n);
+      else if (n == 0 || !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        break;
+      else
+        g_usleep (1000);
+    }
+  g_assert_true (g_str_has_prefix (got->str, "HTTP/1.1 200 "));
+  vg_acceptor_free (acceptor);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -365,5 +414,6 @@ main (int argc, char **argv)
   g_test_add_func ("/hostile/request-heads", test_request_heads);
   g_test_add_func ("/hostile/timeouts", test_timeouts);
   g_test_add_func ("/hostile/connection-cap", test_connection_cap);
+  g_test_add_func ("/hostile/stop-serves-backlog", test_stop_serves_backlog);
   return g_test_run ();
 }
