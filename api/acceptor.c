@@ -1,59 +1,463 @@
+/* The acceptor. See acceptor.h. */
 #include "api/acceptor.h"
+#include "api/http-head.h"
+#include "api/replay-stream.h"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <string.h>
 
 /* GSocket's default is 10: a burst of new connections would see dropped SYNs
  * and one-second client stalls. */
 #define LISTEN_BACKLOG 1024
+/* Connections taken per wake-up, so that a flood cannot starve the loop. */
+#define ACCEPT_BATCH 64
+#define BACKOFF_MIN_MS 10
+#define BACKOFF_MAX_MS 1000
+#define ERROR_REPORT_INTERVAL_US (10 * G_USEC_PER_SEC)
+/* After a refusal, how long the client may go on sending before we close:
+ * closing with unread bytes would reset the connection and lose the answer. */
+#define LINGER_US (2 * G_USEC_PER_SEC)
+
+typedef enum
+{
+  CONN_HEAD,     /* reading the request head */
+  CONN_SOUP,     /* libsoup serves it */
+  CONN_REFUSING, /* writing an error, then draining until the client is done */
+} ConnState;
+
+typedef struct
+{
+  VgAcceptor *acceptor; /* NULL once the acceptor is gone */
+  GSocket *socket;
+  GIOStream *stream; /* TCP or TLS; handed to the replay stream in CONN_SOUP */
+  char *address;     /* key in per_address */
+  ConnState state;
+  gint64 since_us; /* accept, or the start of the refusal */
+  GByteArray *head;
+  VgHttpHeadScan scan;
+  GSource *read_source;
+  char *response;
+  GCancellable *cancellable; /* the refusal's write */
+  gboolean closing;
+  VgReplayStream *replay; /* CONN_SOUP; owned by libsoup's stream */
+} Conn;
+
+typedef struct
+{
+  VgAcceptor *acceptor;
+  GSocket *socket;
+  GSource *source; /* NULL while backing off */
+  GSource *retry;
+  guint backoff_ms;
+} Listener;
 
 struct _VgAcceptor
 {
   SoupServer *soup;
   GTlsCertificate *certificate;
-  GSocketService *service;
+  VgAcceptorLimits limits;
+  GMainContext *context;
+  GPtrArray *listeners;
+  GHashTable *conns;       /* Conn set */
+  GHashTable *per_address; /* address -> open connections */
+  GSource *sweep;
+  gint64 last_report_us;
+  guint unreported_errors;
 };
 
-static gboolean
-on_incoming (GSocketService *service, GSocketConnection *connection, GObject *source, gpointer user_data)
+static void refuse (Conn *c, guint status, const char *code, const char *message);
+
+static GSource *
+attach (VgAcceptor *self, GSource *source, GSourceFunc func, gpointer data)
 {
-  VgAcceptor *self = user_data;
-  GSocket *socket = g_socket_connection_get_socket (connection);
-  g_autoptr (GSocketAddress) local = g_socket_connection_get_local_address (connection, NULL);
-  g_autoptr (GSocketAddress) remote = g_socket_connection_get_remote_address (connection, NULL);
-  g_autoptr (GIOStream) stream = NULL;
+  g_source_set_callback (source, func, data, NULL);
+  g_source_attach (source, self->context);
+  return source;
+}
+
+static void
+drop_source (GSource **source)
+{
+  if (*source)
+    {
+      g_source_destroy (*source);
+      g_clear_pointer (source, g_source_unref);
+    }
+}
+
+/* ---- connections ---- */
+
+static void
+conn_free (Conn *c)
+{
+  drop_source (&c->read_source);
+  g_clear_object (&c->stream);
+  g_clear_object (&c->socket);
+  if (c->head)
+    g_byte_array_unref (c->head);
+  g_free (c->response);
+  g_clear_object (&c->cancellable);
+  g_free (c->address);
+  g_free (c);
+}
+
+/* The connection's fd is gone (or going): forget it. */
+static void
+conn_release (Conn *c)
+{
+  VgAcceptor *self = c->acceptor;
+
+  if (self)
+    {
+      guint n = GPOINTER_TO_UINT (g_hash_table_lookup (self->per_address, c->address));
+      if (n <= 1)
+        g_hash_table_remove (self->per_address, c->address);
+      else
+        g_hash_table_insert (self->per_address, g_strdup (c->address), GUINT_TO_POINTER (n - 1));
+      g_hash_table_remove (self->conns, c);
+    }
+  conn_free (c);
+}
+
+static void
+on_closed (GObject *stream, GAsyncResult *result, gpointer user_data)
+{
+  g_io_stream_close_finish (G_IO_STREAM (stream), result, NULL);
+  conn_release (user_data);
+}
+
+static void
+conn_close (Conn *c)
+{
+  if (c->closing)
+    return;
+  c->closing = TRUE;
+  drop_source (&c->read_source);
+  g_io_stream_close_async (c->stream, G_PRIORITY_DEFAULT, NULL, on_closed, c);
+}
+
+static void
+on_replay_closed (gpointer replay, gpointer user_data)
+{
+  conn_release (user_data);
+}
+
+static void
+hand_off (Conn *c)
+{
+  VgAcceptor *self = c->acceptor;
+  g_autoptr (GBytes) prefix = g_byte_array_free_to_bytes (g_steal_pointer (&c->head));
+  g_autoptr (GSocketAddress) local = g_socket_get_local_address (c->socket, NULL);
+  g_autoptr (GSocketAddress) remote = g_socket_get_remote_address (c->socket, NULL);
+  g_autoptr (GIOStream) io = NULL;
   g_autoptr (GError) error = NULL;
 
+  c->state = CONN_SOUP;
+  c->replay = vg_replay_stream_new (c->stream, prefix);
+  vg_replay_stream_set_closed_func (c->replay, on_replay_closed, c);
+  io = g_simple_io_stream_new (G_INPUT_STREAM (c->replay),
+                               g_io_stream_get_output_stream (c->stream));
+  g_object_unref (c->replay); /* io owns it now */
   if (!local || !remote)
-    return TRUE; /* the peer is already gone */
+    {
+      g_io_stream_close (io, NULL, NULL); /* the peer is gone; releases c */
+      return;
+    }
+  /* c may be released from here on (libsoup closes io). */
+  if (!soup_server_accept_iostream (self->soup, io, local, remote, &error))
+    {
+      g_warning ("cannot serve a new connection: %s", error->message);
+      g_io_stream_close (io, NULL, NULL);
+    }
+}
+
+static gboolean on_head_readable (GObject *stream, gpointer user_data);
+
+static void
+read_head (Conn *c)
+{
+  GPollableInputStream *in = G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (c->stream));
+  VgHttpHeadRefusal refusal;
+
+  for (;;)
+    {
+      guint8 buf[4096];
+      g_autoptr (GError) error = NULL;
+      gssize n = g_pollable_input_stream_read_nonblocking (in, buf, sizeof buf, NULL, &error);
+
+      if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        {
+          c->read_source = attach (c->acceptor, g_pollable_input_stream_create_source (in, NULL),
+                                   G_SOURCE_FUNC (on_head_readable), c);
+          return;
+        }
+      if (n <= 0)
+        {
+          conn_close (c); /* the client left, or TLS failed */
+          return;
+        }
+      g_byte_array_append (c->head, buf, n);
+      switch (vg_http_head_check (&c->scan, (const char *)c->head->data, c->head->len, &refusal))
+        {
+          case VG_HTTP_HEAD_INCOMPLETE:
+            break;
+          case VG_HTTP_HEAD_OK:
+            hand_off (c);
+            return;
+          case VG_HTTP_HEAD_REFUSED:
+            refuse (c, refusal.status, refusal.code, refusal.message);
+            return;
+        }
+    }
+}
+
+static gboolean
+on_head_readable (GObject *stream, gpointer user_data)
+{
+  Conn *c = user_data;
+
+  g_clear_pointer (&c->read_source, g_source_unref); /* returning REMOVE destroys it */
+  read_head (c);
+  return G_SOURCE_REMOVE;
+}
+
+/* Reads and drops what the client still sends after a refusal. */
+static gboolean
+on_drain (GSocket *socket, GIOCondition condition, gpointer user_data)
+{
+  Conn *c = user_data;
+  char buf[4096];
+  g_autoptr (GError) error = NULL;
+  gssize n;
+
+  while ((n = g_socket_receive (socket, buf, sizeof buf, NULL, &error)) > 0)
+    ;
+  if (n == 0 || !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+    {
+      g_clear_pointer (&c->read_source, g_source_unref);
+      conn_close (c);
+      return G_SOURCE_REMOVE;
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+on_refusal_written (GObject *out, GAsyncResult *result, gpointer user_data)
+{
+  Conn *c = user_data;
+
+  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (out), result, NULL, NULL) || !c->acceptor)
+    {
+      conn_close (c);
+      return;
+    }
+  g_socket_shutdown (c->socket, FALSE, TRUE, NULL);
+  g_socket_set_blocking (c->socket, FALSE);
+  c->read_source = attach (c->acceptor,
+                           g_socket_create_source (c->socket, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL),
+                           G_SOURCE_FUNC (on_drain), c);
+}
+
+static void
+refuse (Conn *c, guint status, const char *code, const char *message)
+{
+  drop_source (&c->read_source);
+  c->state = CONN_REFUSING;
+  c->since_us = g_get_monotonic_time ();
+  c->response = vg_http_error_response (status, code, message);
+  c->cancellable = g_cancellable_new ();
+  g_output_stream_write_all_async (g_io_stream_get_output_stream (c->stream), c->response,
+                                   strlen (c->response), G_PRIORITY_DEFAULT, c->cancellable,
+                                   on_refusal_written, c);
+}
+
+static gboolean
+on_sweep (gpointer user_data)
+{
+  VgAcceptor *self = user_data;
+  gint64 now = g_get_monotonic_time ();
+  GHashTableIter iter;
+  Conn *c;
+
+  if (g_hash_table_size (self->conns) == 0)
+    {
+      g_clear_pointer (&self->sweep, g_source_unref);
+      return G_SOURCE_REMOVE;
+    }
+  g_hash_table_iter_init (&iter, self->conns);
+  while (g_hash_table_iter_next (&iter, (gpointer *)&c, NULL))
+    {
+      gint64 waiting;
+      if (c->closing)
+        continue;
+      if (c->state == CONN_HEAD
+          && now - c->since_us > self->limits.header_timeout_s * G_USEC_PER_SEC)
+        {
+          /* A TLS client that never shook hands could not read an answer. */
+          if (self->certificate && c->head->len == 0)
+            conn_close (c);
+          else
+            refuse (c, SOUP_STATUS_REQUEST_TIMEOUT, "request_timeout",
+                    "the request head did not arrive in time");
+        }
+      else if (c->state == CONN_REFUSING && now - c->since_us > LINGER_US)
+        {
+          if (c->read_source)
+            conn_close (c);
+          else
+            g_cancellable_cancel (
+                c->cancellable); /* the client does not read: its callback closes */
+        }
+      else if (c->state == CONN_SOUP && (waiting = vg_replay_stream_waiting_since (c->replay))
+               && now - waiting > self->limits.body_timeout_s * G_USEC_PER_SEC)
+        vg_replay_stream_expire (c->replay);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+is_uncapped (VgAcceptor *self, GInetAddress *addr)
+{
+  for (guint i = 0; self->limits.uncapped && i < self->limits.uncapped->len; i++)
+    if (g_inet_address_mask_matches (g_ptr_array_index (self->limits.uncapped, i), addr))
+      return TRUE;
+  return FALSE;
+}
+
+static void
+serve (VgAcceptor *self, GSocket *socket)
+{
+  g_autoptr (GSocketConnection) connection = g_socket_connection_factory_create_connection (socket);
+  g_autoptr (GSocketAddress) remote = g_socket_get_remote_address (socket, NULL);
+  g_autoptr (GError) error = NULL;
+  GInetAddress *addr;
+  Conn *c;
+  guint open;
+
+  if (!remote || !G_IS_INET_SOCKET_ADDRESS (remote))
+    return; /* the peer is already gone */
   g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
+  c = g_new0 (Conn, 1);
+  c->acceptor = self;
+  c->socket = g_object_ref (socket);
+  c->since_us = g_get_monotonic_time ();
+  c->head = g_byte_array_new ();
   if (self->certificate)
     {
-      stream = g_tls_server_connection_new (G_IO_STREAM (connection), self->certificate, &error);
-      if (!stream)
+      c->stream = g_tls_server_connection_new (G_IO_STREAM (connection), self->certificate, &error);
+      if (!c->stream)
         {
           g_warning ("TLS is unavailable for a new connection: %s", error->message);
-          return TRUE;
+          conn_free (c);
+          return;
         }
-      g_tls_connection_set_require_close_notify (G_TLS_CONNECTION (stream), FALSE);
+      g_tls_connection_set_require_close_notify (G_TLS_CONNECTION (c->stream), FALSE);
     }
   else
-    stream = g_object_ref (G_IO_STREAM (connection));
+    c->stream = G_IO_STREAM (g_object_ref (connection));
 
-  if (!soup_server_accept_iostream (self->soup, stream, local, remote, &error))
-    g_warning ("cannot serve a new connection: %s", error->message);
-  return TRUE;
+  addr = g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote));
+  c->address = g_inet_address_to_string (addr);
+  open = GPOINTER_TO_UINT (g_hash_table_lookup (self->per_address, c->address));
+  g_hash_table_insert (self->per_address, g_strdup (c->address), GUINT_TO_POINTER (open + 1));
+  g_hash_table_add (self->conns, c);
+  if (!self->sweep)
+    self->sweep = attach (self, g_timeout_source_new_seconds (1), on_sweep, self);
+
+  if (self->limits.max_per_address && open >= self->limits.max_per_address
+      && !is_uncapped (self, addr))
+    refuse (c, 429, "too_many_connections", "this address has too many open connections");
+  else
+    read_head (c);
+}
+
+/* ---- listening ---- */
+
+static gboolean on_listener_ready (GSocket *socket, GIOCondition condition, gpointer user_data);
+
+static gboolean
+on_retry (gpointer user_data)
+{
+  Listener *l = user_data;
+
+  g_clear_pointer (&l->retry, g_source_unref);
+  l->source = attach (l->acceptor, g_socket_create_source (l->socket, G_IO_IN, NULL),
+                      G_SOURCE_FUNC (on_listener_ready), l);
+  return G_SOURCE_REMOVE;
+}
+
+/* Out of fds, the pending connection stays queued and the socket stays
+ * readable: retrying at once would spin. Pause this listener instead, for
+ * longer each time, and report the failures at most every 10 s. */
+static void
+accept_failed (Listener *l, const GError *error)
+{
+  VgAcceptor *self = l->acceptor;
+  gint64 now = g_get_monotonic_time ();
+
+  l->backoff_ms = CLAMP (l->backoff_ms * 2, BACKOFF_MIN_MS, BACKOFF_MAX_MS);
+  if (now - self->last_report_us >= ERROR_REPORT_INTERVAL_US)
+    {
+      g_warning ("cannot accept connections: %s (%u more failures since the last report); retrying "
+                 "in %u ms",
+                 error->message, self->unreported_errors, l->backoff_ms);
+      self->last_report_us = now;
+      self->unreported_errors = 0;
+    }
+  else
+    self->unreported_errors++;
+  g_clear_pointer (&l->source, g_source_unref); /* the caller returns REMOVE */
+  l->retry = attach (self, g_timeout_source_new (l->backoff_ms), on_retry, l);
+}
+
+static gboolean
+on_listener_ready (GSocket *socket, GIOCondition condition, gpointer user_data)
+{
+  Listener *l = user_data;
+
+  for (guint i = 0; i < ACCEPT_BATCH; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GSocket) client = g_socket_accept (socket, NULL, &error);
+
+      if (!client)
+        {
+          if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+            break;
+          accept_failed (l, error);
+          return G_SOURCE_REMOVE;
+        }
+      l->backoff_ms = 0;
+      serve (l->acceptor, client);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+listener_free (Listener *l)
+{
+  drop_source (&l->source);
+  drop_source (&l->retry);
+  g_socket_close (l->socket, NULL);
+  g_object_unref (l->socket);
+  g_free (l);
 }
 
 VgAcceptor *
-vg_acceptor_new (SoupServer *soup, GTlsCertificate *certificate)
+vg_acceptor_new (SoupServer *soup, GTlsCertificate *certificate, const VgAcceptorLimits *limits)
 {
   VgAcceptor *self = g_new0 (VgAcceptor, 1);
 
   self->soup = g_object_ref (soup);
   self->certificate = certificate ? g_object_ref (certificate) : NULL;
-  self->service = g_socket_service_new ();
-  g_signal_connect (self->service, "incoming", G_CALLBACK (on_incoming), self);
+  self->limits = *limits;
+  if (limits->uncapped)
+    g_ptr_array_ref (limits->uncapped);
+  self->context = g_main_context_ref_thread_default ();
+  self->listeners = g_ptr_array_new_with_free_func ((GDestroyNotify)listener_free);
+  self->conns = g_hash_table_new (NULL, NULL);
+  self->per_address = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   return self;
 }
 
@@ -62,36 +466,92 @@ vg_acceptor_listen (VgAcceptor *self, GSocketAddress *address, GError **error)
 {
   g_autoptr (GSocket) sock = NULL;
   g_autoptr (GSocketAddress) bound = NULL;
+  Listener *l;
 
   sock = g_socket_new (g_socket_address_get_family (address), G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, error);
   if (!sock)
     return 0;
   g_socket_set_listen_backlog (sock, LISTEN_BACKLOG);
-  if (!g_socket_bind (sock, address, TRUE, error) || !g_socket_listen (sock, error)
-      || !g_socket_listener_add_socket (G_SOCKET_LISTENER (self->service), sock, NULL, error))
+  g_socket_set_blocking (sock, FALSE);
+  if (!g_socket_bind (sock, address, TRUE, error) || !g_socket_listen (sock, error))
     return 0;
   bound = g_socket_get_local_address (sock, error);
   if (!bound)
     return 0;
-  g_socket_service_start (self->service);
+  l = g_new0 (Listener, 1);
+  l->acceptor = self;
+  l->socket = g_steal_pointer (&sock);
+  l->source = attach (self, g_socket_create_source (l->socket, G_IO_IN, NULL),
+                      G_SOURCE_FUNC (on_listener_ready), l);
+  g_ptr_array_add (self->listeners, l);
   return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+}
+
+guint
+vg_acceptor_pending (VgAcceptor *self)
+{
+  GHashTableIter iter;
+  Conn *c;
+  guint n = 0;
+
+  g_hash_table_iter_init (&iter, self->conns);
+  while (g_hash_table_iter_next (&iter, (gpointer *)&c, NULL))
+    n += c->state == CONN_HEAD && !c->closing && c->head->len > 0;
+  return n;
 }
 
 void
 vg_acceptor_stop (VgAcceptor *self)
 {
-  g_socket_service_stop (self->service);
-  g_socket_listener_close (G_SOCKET_LISTENER (self->service));
+  /* Connections the kernel already completed would be reset when the
+   * listening socket closes: take them first, so that a request sent just
+   * before a graceful stop is still served. */
+  for (guint i = 0; i < self->listeners->len; i++)
+    {
+      Listener *l = g_ptr_array_index (self->listeners, i);
+      for (guint n = 0; n < LISTEN_BACKLOG; n++)
+        {
+          g_autoptr (GSocket) client = g_socket_accept (l->socket, NULL, NULL);
+          if (!client)
+            break;
+          serve (self, client);
+        }
+    }
+  g_ptr_array_set_size (self->listeners, 0);
 }
 
 void
 vg_acceptor_free (VgAcceptor *self)
 {
+  GHashTableIter iter;
+  Conn *c;
+
   if (!self)
     return;
   vg_acceptor_stop (self);
-  g_signal_handlers_disconnect_by_data (self->service, self);
-  g_object_unref (self->service);
+  g_ptr_array_unref (self->listeners);
+  drop_source (&self->sweep);
+  /* Connections libsoup serves stay libsoup's; the others end here, or
+   * finish their pending write or close on their own. */
+  g_hash_table_iter_init (&iter, self->conns);
+  while (g_hash_table_iter_next (&iter, (gpointer *)&c, NULL))
+    {
+      c->acceptor = NULL;
+      if (c->state == CONN_SOUP)
+        {
+          vg_replay_stream_set_closed_func (c->replay, NULL, NULL);
+          conn_free (c);
+        }
+      else if (c->state == CONN_HEAD || (c->state == CONN_REFUSING && c->read_source))
+        conn_close (c);
+      else if (c->cancellable)
+        g_cancellable_cancel (c->cancellable);
+    }
+  g_hash_table_unref (self->conns);
+  g_hash_table_unref (self->per_address);
+  if (self->limits.uncapped)
+    g_ptr_array_unref (self->limits.uncapped);
+  g_main_context_unref (self->context);
   g_clear_object (&self->certificate);
   g_object_unref (self->soup);
   g_free (self);

@@ -19,6 +19,7 @@ struct _VgRequest
   char request_id[40];
   char *client_addr;
   char *origin;             /* Origin header when CORS allows it, else NULL */
+  char *content_type;       /* lower-case media type, filled on first use */
   GHashTable *params;
   GHashTable *query;        /* parsed on first use */
   GByteArray *body;
@@ -31,6 +32,10 @@ struct _VgRequest
 };
 
 VgRequest *vg_request_new (VgServer *server, SoupServerMessage *msg);
+
+/* Decodes the query string once for every route. FALSE (and no parameters)
+ * when it has a bad %-escape, %00 or bytes that are not UTF-8. */
+gboolean vg_request_parse_query (VgRequest *req);
 
 /* Server facts a request needs when it replies. */
 gboolean vg_server_is_tls (VgServer *server);

@@ -1,5 +1,6 @@
 /* The request object and replies. See http.h. */
 #include "api/http-private.h"
+#include "api/json-strict.h"
 
 #include <string.h>
 
@@ -35,6 +36,7 @@ vg_request_unref (VgRequest *req)
   g_free (req->path);
   g_free (req->client_addr);
   g_free (req->origin);
+  g_free (req->content_type);
   g_clear_pointer (&req->params, g_hash_table_unref);
   g_clear_pointer (&req->query, g_hash_table_unref);
   g_byte_array_unref (req->body);
@@ -89,16 +91,77 @@ vg_request_param (VgRequest *req, const char *name)
   return req->params ? g_hash_table_lookup (req->params, name) : NULL;
 }
 
+/* One www-form component decoded: '+' is a space. NULL for a bad %-escape,
+ * %00 (C strings cannot carry it) or bytes that are not UTF-8. */
+static char *
+form_decode (const char *s, gsize len)
+{
+  g_autoptr (GString) out = g_string_sized_new (len);
+
+  for (gsize i = 0; i < len; i++)
+    {
+      int hi, lo;
+      if (s[i] == '+')
+        g_string_append_c (out, ' ');
+      else if (s[i] != '%')
+        g_string_append_c (out, s[i]);
+      else if (i + 2 < len)
+        {
+          hi = g_ascii_xdigit_value (s[i + 1]);
+          lo = g_ascii_xdigit_value (s[i + 2]);
+          if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+            return NULL;
+          g_string_append_c (out, (char)(hi * 16 + lo));
+          i += 2;
+        }
+      else
+        return NULL;
+    }
+  if (!g_utf8_validate (out->str, out->len, NULL))
+    return NULL;
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+gboolean
+vg_request_parse_query (VgRequest *req)
+{
+  const char *q = g_uri_get_query (soup_server_message_get_uri (req->msg));
+
+  if (req->query)
+    return TRUE;
+  req->query = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  for (const char *p = q; p && *p;)
+    {
+      const char *amp = strchr (p, '&');
+      gsize len = amp ? (gsize)(amp - p) : strlen (p);
+      const char *eq = memchr (p, '=', len);
+      gsize name_len = eq ? (gsize)(eq - p) : len;
+      char *name = form_decode (p, name_len);
+      char *value = eq ? form_decode (eq + 1, len - name_len - 1) : g_strdup ("");
+
+      if (!name || !value)
+        {
+          g_free (name);
+          g_free (value);
+          g_hash_table_remove_all (req->query);
+          return FALSE;
+        }
+      if (*name)
+        g_hash_table_replace (req->query, name, value);
+      else
+        {
+          g_free (name);
+          g_free (value);
+        }
+      p += len + (amp ? 1 : 0);
+    }
+  return TRUE;
+}
+
 const char *
 vg_request_query (VgRequest *req, const char *name)
 {
-  if (!req->query)
-    {
-      const char *q = g_uri_get_query (soup_server_message_get_uri (req->msg));
-      req->query = q ? g_uri_parse_params (q, -1, "&", G_URI_PARAMS_WWW_FORM, NULL) : NULL;
-      if (!req->query)
-        req->query = g_hash_table_new (g_str_hash, g_str_equal);
-    }
+  vg_request_parse_query (req);
   return g_hash_table_lookup (req->query, name);
 }
 
@@ -108,10 +171,20 @@ vg_request_header (VgRequest *req, const char *name)
   return soup_message_headers_get_one (soup_server_message_get_request_headers (req->msg), name);
 }
 
+/* Media types are case-insensitive (RFC 9110 8.3.1): handlers compare the
+ * lower-case form, so "Application/SDP; charset=utf-8" is application/sdp. */
 const char *
 vg_request_content_type (VgRequest *req)
 {
-  return soup_message_headers_get_content_type (soup_server_message_get_request_headers (req->msg), NULL);
+  if (!req->content_type)
+    {
+      const char *ct = soup_message_headers_get_content_type (
+          soup_server_message_get_request_headers (req->msg), NULL);
+      if (!ct)
+        return NULL;
+      req->content_type = g_ascii_strdown (ct, -1);
+    }
+  return req->content_type;
 }
 
 GBytes *
@@ -135,31 +208,28 @@ vg_request_replied (VgRequest *req)
 JsonObject *
 vg_request_json_object (VgRequest *req)
 {
-  const char *ct = vg_request_content_type (req);
-  g_autoptr (JsonParser) parser = NULL;
+  g_autoptr (JsonNode) root = NULL;
   g_autoptr (GError) error = NULL;
-  JsonNode *root;
 
-  if (!ct || g_ascii_strcasecmp (ct, "application/json") != 0)
+  if (g_strcmp0 (vg_request_content_type (req), "application/json") != 0)
     {
       vg_reply_error (req, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
                       "the body must be application/json");
       return NULL;
     }
-  if (req->body->len == 0 || !g_utf8_validate ((const char *) req->body->data, req->body->len, NULL))
+  if (req->body->len == 0)
     {
-      vg_reply_error (req, SOUP_STATUS_BAD_REQUEST, "invalid_json", "the body is empty or not UTF-8");
+      vg_reply_error (req, SOUP_STATUS_BAD_REQUEST, "invalid_json", "the body is empty");
       return NULL;
     }
-  parser = json_parser_new_immutable ();
-  if (!json_parser_load_from_data (parser, (const char *) req->body->data, req->body->len, &error))
+  root = vg_json_strict_parse ((const char *)req->body->data, req->body->len, &error);
+  if (!root)
     {
       vg_reply_error (req, SOUP_STATUS_BAD_REQUEST, "invalid_json", "the body is not valid JSON: %s",
                       error->message);
       return NULL;
     }
-  root = json_parser_get_root (parser);
-  if (!root || !JSON_NODE_HOLDS_OBJECT (root))
+  if (!JSON_NODE_HOLDS_OBJECT (root))
     {
       vg_reply_error (req, SOUP_STATUS_BAD_REQUEST, "invalid_json", "the body must be a JSON object");
       return NULL;

@@ -52,7 +52,8 @@ vg_server_get_router (VgServer *server)
 guint
 vg_server_in_flight (VgServer *server)
 {
-  return server->in_flight;
+  /* A request still arriving counts: shutdown lets it finish too. */
+  return server->in_flight + vg_acceptor_pending (server->acceptor);
 }
 
 guint
@@ -162,6 +163,14 @@ on_message_finished (SoupServerMessage *msg, gpointer user_data)
   req->finished = TRUE;
   server->in_flight--;
   vg_metric_set (server->in_flight_gauge, NULL, server->in_flight);
+  if (!req->replied)
+    {
+      /* The request never completed (its body stalled past body_timeout or
+       * the client left): libsoup reports a 500 nobody answered. */
+      g_debug ("%s %s ended before its request was complete", req->method, req->path);
+      g_object_set_data (G_OBJECT (msg), request_key, NULL);
+      return;
+    }
   seconds = (g_get_monotonic_time () - req->start_us) / 1e6;
   g_snprintf (code, sizeof code, "%u", soup_server_message_get_status (msg));
   {
@@ -284,6 +293,14 @@ dispatch (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable
       goto out;
     }
 
+  /* Refused here for every route: a handler that cannot see its
+   * parameters would otherwise act as if none were given. */
+  if (!vg_request_parse_query (req))
+    {
+      vg_reply_error (req, SOUP_STATUS_BAD_REQUEST, "invalid_query",
+                      "the query string has a bad %%-escape, %%00 or bytes that are not UTF-8");
+      goto out;
+    }
   result = vg_router_match (server->router, req->method, path, &match);
   if (result == VG_ROUTE_NOT_FOUND)
     vg_reply_error (req, SOUP_STATUS_NOT_FOUND, "not_found", "no such resource");
@@ -377,7 +394,15 @@ vg_server_new (VgApp *app, GError **error)
                                                  "HTTP requests being served", NULL, NULL);
 
   server->soup = soup_server_new ("server-header", "voxgate/" VOXGATE_VERSION, NULL);
-  server->acceptor = vg_acceptor_new (server->soup, tls_cert);
+  {
+    VgAcceptorLimits limits = {
+      .header_timeout_s = vg_config_get_int (cfg, "server", "header_timeout"),
+      .body_timeout_s = vg_config_get_int (cfg, "server", "body_timeout"),
+      .max_per_address = vg_config_get_int (cfg, "server", "max_connections_per_address"),
+      .uncapped = server->trusted_proxies,
+    };
+    server->acceptor = vg_acceptor_new (server->soup, tls_cert, &limits);
+  }
   server->router = vg_router_new ();
   soup_server_add_early_handler (server->soup, NULL, early_handler, server, NULL);
   soup_server_add_handler (server->soup, NULL, dispatch, server, NULL);

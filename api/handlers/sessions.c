@@ -5,6 +5,8 @@
 #include "api/handlers/whip.h"
 #include "api/auth.h"
 
+#include <string.h>
+
 /* The participant of {id} when the caller may act on it; otherwise replied. */
 static VgParticipant *
 session_for_request (VgRequest *req)
@@ -66,7 +68,15 @@ vg_sessions_handle_patch (VgRequest *req, gpointer user_data)
                       "fragments are at most %u bytes", VG_WHIP_MAX_OFFER_BYTES);
       return;
     }
-  g_autofree char *text = g_strndup (body ? g_bytes_get_data (body, NULL) : "", len);
+  /* An empty GBytes has NULL data: check the length before touching it. */
+  const char *data = body ? g_bytes_get_data (body, NULL) : NULL;
+  if (len == 0 || memchr (data, '\0', len))
+    {
+      vg_reply_error (req, SOUP_STATUS_BAD_REQUEST, "bad_sdpfrag",
+                      "the fragment is empty or not text");
+      return;
+    }
+  g_autofree char *text = g_strndup (data, len);
   g_autoptr (GError) error = NULL;
   if (!g_utf8_validate (text, -1, NULL) || !vg_participant_add_ice_sdpfrag (p, text, &error))
     {

@@ -4,6 +4,7 @@
 #include "api/handlers/handlers.h"
 #include "api/handlers/room-api.h"
 #include "api/auth.h"
+#include "api/json-strict.h"
 #include "gateway/core/validate.h"
 
 #include <string.h>
@@ -402,7 +403,7 @@ handle_twirp (VgRequest *req, gpointer user_data)
   const char *ct = vg_request_content_type (req);
   const VgTwirpMethod *method = NULL;
   VgTwirpCall call = { .req = req, .app = vg_request_app (req) };
-  g_autoptr (JsonParser) parser = NULL;
+  g_autoptr (JsonNode) root = NULL;
   const char *code, *message, *room = NULL;
   GBytes *body;
   guint status;
@@ -412,30 +413,41 @@ handle_twirp (VgRequest *req, gpointer user_data)
       method = &methods[i];
   if (!method)
     return twirp_error (req, "bad_route", "no method RoomService/%s", name);
-  if (!ct || g_ascii_strcasecmp (ct, "application/json") != 0)
+  if (g_strcmp0 (ct, "application/json") != 0)
     return twirp_error (req, "bad_route", "unexpected Content-Type: only application/json is served");
 
+  /* Authorize before parsing: the body is the caller's, and parsing costs
+   * memory and time that an anonymous caller should not be able to spend.
+   * A room-scoped method checks the room again once the body names it. */
+  status = vg_auth_check (call.app, vg_request_header (req, "Authorization"), method->grants, NULL,
+                          &call.claims, &code, &message);
+  if (status != 200)
+    return twirp_error (req, status == 401 ? "unauthenticated" : "permission_denied", "%s (%s)",
+                        message, code);
   body = vg_request_body (req);
-  parser = json_parser_new_immutable ();
-  if (!g_utf8_validate (g_bytes_get_data (body, NULL), g_bytes_get_size (body), NULL)
-      || !json_parser_load_from_data (parser, g_bytes_get_data (body, NULL), g_bytes_get_size (body), NULL)
-      || !json_parser_get_root (parser) || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  root = vg_json_strict_parse (g_bytes_get_data (body, NULL), g_bytes_get_size (body), NULL);
+  g_bytes_unref (body);
+  if (!root || !JSON_NODE_HOLDS_OBJECT (root))
     {
-      g_bytes_unref (body);
+      vg_claims_clear (&call.claims);
       return twirp_error (req, "malformed", "the body is not a JSON object");
     }
-  g_bytes_unref (body);
-  call.body = json_node_get_object (json_parser_get_root (parser));
+  call.body = json_node_get_object (root);
 
-  /* A room that breaks the rule is the request's fault whatever the token
-   * (no token can be for it), as on the REST side. */
-  if (method->room_scoped && vg_json_member_string (call.body, "room", NULL, &room) && room && *room
-      && !vg_validate_room_name (room))
-    return twirp_error (req, "invalid_argument", "%s", VG_ROOM_NAME_RULE);
-  status = vg_auth_check (call.app, vg_request_header (req, "Authorization"), method->grants,
-                          method->room_scoped ? room : NULL, &call.claims, &code, &message);
-  if (status != 200)
-    return twirp_error (req, status == 401 ? "unauthenticated" : "permission_denied", "%s (%s)", message, code);
+  if (method->room_scoped)
+    {
+      vg_claims_clear (&call.claims);
+      vg_json_member_string (call.body, "room", NULL, &room);
+      /* A room that breaks the rule is the request's fault whatever the
+       * token (no token can be for it), as on the REST side. */
+      if (room && *room && !vg_validate_room_name (room))
+        return twirp_error (req, "invalid_argument", "%s", VG_ROOM_NAME_RULE);
+      status = vg_auth_check (call.app, vg_request_header (req, "Authorization"), method->grants,
+                              room, &call.claims, &code, &message);
+      if (status != 200)
+        return twirp_error (req, status == 401 ? "unauthenticated" : "permission_denied", "%s (%s)",
+                            message, code);
+    }
   call.rooms = call.app->rooms;
   if (!call.rooms)
     twirp_error (req, "unavailable", "rooms are not available on this node");

@@ -204,10 +204,19 @@ test_whip_publish (void)
   r = request ("PATCH", location, tok, "text/plain", frag, 0, NULL);
   assert_error (&r, 415, "unsupported_media_type");
   reply_clear (&r);
+  /* An empty fragment once crashed the server (NULL body data). */
+  r = request ("PATCH", location, tok, "application/trickle-ice-sdpfrag", "", 0, NULL);
+  assert_error (&r, 400, "bad_sdpfrag");
+  reply_clear (&r);
   /* A candidate for the current ICE session (no ufrag line = the current one). */
   const char *good = "a=candidate:1 1 UDP 2122260223 192.0.2.77 50000 typ host\r\n";
   r = request ("PATCH", location, tok, "application/trickle-ice-sdpfrag", good, 0,
                vg_test_client_get_etag (c));
+  g_assert_cmpuint (r.status, ==, 204);
+  reply_clear (&r);
+  /* Media types are case-insensitive and may carry parameters. */
+  r = request ("PATCH", location, tok, "Application/Trickle-ICE-Sdpfrag; charset=utf-8", good, 0,
+               NULL);
   g_assert_cmpuint (r.status, ==, 204);
   reply_clear (&r);
   /* Another participant's token may not end this session. */
@@ -259,6 +268,10 @@ test_whip_refusals (void)
 
   r = request ("POST", path, tok, "text/plain", offer, 0, NULL);
   assert_error (&r, 415, "unsupported_media_type");
+  reply_clear (&r);
+  /* Application/SDP is application/sdp: read as an offer, not refused with 415. */
+  r = request ("POST", path, tok, "Application/SDP; charset=utf-8", "hello, not an SDP", 0, NULL);
+  assert_error (&r, 400, "bad_sdp");
   reply_clear (&r);
 
   g_autofree char *huge = g_strnfill (70 * 1024, 'a');
