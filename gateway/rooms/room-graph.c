@@ -64,20 +64,22 @@ vg_mixer_new (const char *name, GError **error)
 }
 
 void
-vg_mixer_start_now (GstElement *mixer, GstElement *pipeline)
+vg_mixer_start_late (GstElement *mixer)
 {
-  /* In a pipeline that is already running, start at the current running
-   * time; from zero, a late mixer would first produce the whole past. */
-  GstClock *clock = gst_element_get_clock (pipeline);
-  if (!clock)
-    return;
-  GstClockTime now = gst_clock_get_time (clock);
-  GstClockTime base = gst_element_get_base_time (pipeline);
-  gst_object_unref (clock);
-  if (now == GST_CLOCK_TIME_NONE || now < base)
-    return;
-  gst_util_set_object_arg (G_OBJECT (mixer), "start-time-selection", "set");
-  g_object_set (mixer, "start-time", (guint64)(now - base), NULL);
+  /* GStreamer 1.22's aggregator applies its start time ("zero", or "set" to
+   * the running time of the moment) only when its first input buffer
+   * arrives. A live mixer started in a running pipeline times out before
+   * that: its first deadline, running time 0 plus its latency, is long past.
+   * It then takes its output position from the segment start, 0, and
+   * produces every 10 ms period of the room's past as fast as it can (each
+   * clock wait returns at once), encoded downstream, before it catches up;
+   * the start time it is given later is ignored (the position is already
+   * set). CPU in proportion to the room's age. "first" makes it wait for
+   * its first input buffer, and start at that buffer's running time: the
+   * present. (From 1.26, "first" on a force-live aggregator starts at the
+   * current running time without waiting.) No mixer starts without an input:
+   * the graph starts one to hear a source (and the agent's never stops). */
+  gst_util_set_object_arg (G_OBJECT (mixer), "start-time-selection", "first");
 }
 
 void
@@ -201,7 +203,7 @@ node_start_mixing (VgRoomGraph *graph, VgGraphNode *node)
     g_warning ("rooms: cannot link the mixer of %s", node->label);
   gst_clear_object (&funnel_pad); /* the funnel keeps it */
   gst_object_unref (mixer_src);
-  vg_mixer_start_now (node->mixer, GST_ELEMENT (graph->bin));
+  vg_mixer_start_late (node->mixer);
   gst_element_set_locked_state (node->mixer, FALSE);
   gst_element_sync_state_with_parent (node->mixer);
   if (node->bypass)

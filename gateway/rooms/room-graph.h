@@ -58,9 +58,9 @@ GstElement *vg_element_make (const char *factory, const char *name, GError **err
 /* An audiomixer that keeps a steady clock-driven output (silence when no
  * input has data), or NULL and error. */
 GstElement *vg_mixer_new (const char *name, GError **error);
-/* Before adding mixer to a pipeline that may be running already: its output
- * starts at the pipeline's current running time. */
-void vg_mixer_start_now (GstElement *mixer, GstElement *pipeline);
+/* Before starting mixer in a pipeline that is running already: its output
+ * starts at the present (its first input's running time), not at zero. */
+void vg_mixer_start_late (GstElement *mixer);
 
 /* Any thread: tells the room that a path's latency changed, so the pipeline
  * recomputes it (the room's bus handler does) and every mixer learns it. */

@@ -172,6 +172,144 @@ test_mix_minus (void)
   vg_rooms_fixture_clear (&f);
 }
 
+/* A mixer added to a running room, watched from the moment it joins the
+ * pipeline. Shared by the test and the probe on its output (one reference
+ * each). */
+typedef struct
+{
+  char *name;
+  guint buffers;
+  GstClockTime first; /* running time of its first output buffer */
+} LateMixer;
+
+static GMutex late_lock;
+
+static void
+late_mixer_clear (gpointer data)
+{
+  g_free (((LateMixer *)data)->name);
+}
+
+static void
+late_mixer_release (gpointer data)
+{
+  g_atomic_rc_box_release_full (data, late_mixer_clear);
+}
+
+static GstClockTime
+running_time_now (GstElement *element)
+{
+  GstClock *clock = gst_element_get_clock (element);
+  if (!clock)
+    return GST_CLOCK_TIME_NONE;
+  GstClockTime now = gst_clock_get_time (clock);
+  gst_object_unref (clock);
+  GstClockTime base = gst_element_get_base_time (element);
+  return now > base ? now - base : 0;
+}
+
+/* The mixer's streaming thread. */
+static GstPadProbeReturn
+late_mixer_output (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  LateMixer *m = data;
+  GstEvent *event = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0);
+  const GstSegment *segment = NULL;
+  if (event)
+    gst_event_parse_segment (event, &segment);
+  GstClockTime pts = GST_BUFFER_PTS (GST_PAD_PROBE_INFO_BUFFER (info));
+  GstClockTime rt
+      = segment ? gst_segment_to_running_time (segment, GST_FORMAT_TIME, pts) : GST_CLOCK_TIME_NONE;
+  g_clear_pointer (&event, gst_event_unref);
+  g_mutex_lock (&late_lock);
+  if (m->buffers++ == 0)
+    m->first = rt;
+  g_mutex_unlock (&late_lock);
+  return GST_PAD_PROBE_OK;
+}
+
+/* Main context (the room adds a joining participant's elements). */
+static void
+watch_late_mixer (GstBin *bin, GstElement *element, gpointer data)
+{
+  if (!GST_IS_AGGREGATOR (element))
+    return;
+  LateMixer *m = g_atomic_rc_box_new0 (LateMixer);
+  m->name = gst_element_get_name (element);
+  /* Ahead of the graph's own probe, which drops the output while a bypass
+   * is being removed. */
+  GstPad *src = gst_element_get_static_pad (element, "src");
+  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER, late_mixer_output, g_atomic_rc_box_acquire (m),
+                     late_mixer_release);
+  gst_object_unref (src);
+  g_ptr_array_add (data, m);
+}
+
+/* Joining an old room must cost what joining a new one does. A mixer that
+ * starts in a running room (a participant's, once it hears two sources; a
+ * WHEP listener's) started at running time zero: it first produced the
+ * room's whole past, every 10 ms period of it, as fast as it could (and the
+ * encoder behind it encoded it), CPU in proportion to the room's age. What
+ * is checked does not depend on the machine's speed or load: the running
+ * time of each late mixer's first output buffer, and how many buffers it
+ * produced, against the room's running time before it started. */
+static void
+test_late_mixers_start_at_the_room_time (void)
+{
+  VgRoomsFixture f;
+  g_autofree char *dir = vg_rooms_fixture_test_pipelines_dir ();
+  vg_rooms_fixture_init (&f, dir, "tone.pipeline", 15000);
+  f.room = g_strdup ("aged");
+  g_autoptr (GError) error = NULL;
+  VgRoom *room = vg_rooms_lookup_or_create (f.rooms, "aged", &error);
+  g_assert_no_error (error);
+  GstElement *pipeline = GST_ELEMENT (vg_room_get_pipeline (room));
+  GPtrArray *mixers = g_ptr_array_new_with_free_func (late_mixer_release);
+  gulong watch
+      = g_signal_connect (pipeline, "element-added", G_CALLBACK (watch_late_mixer), mixers);
+
+  VgTestClient *a = join (&f, "a", 440, FALSE); /* hears the agent alone: no mixer yet */
+  /* Old enough that a start from zero stands out from the inputs' latency
+   * (the tolerance below): about a second more than the first join takes. */
+  const GstClockTime tolerance = GST_SECOND;
+  while (running_time_now (pipeline) < 2 * tolerance + GST_SECOND / 2)
+    vg_test_run_for (50);
+  GstClockTime before = running_time_now (pipeline);
+  VgTestClient *b = join (&f, "b", 660, FALSE); /* a's mixer starts, and b's */
+  f.kind = VG_PARTICIPANT_LISTENER;
+  VgTestClientOptions listen = { .listen_only = TRUE };
+  VgTestClient *monitor = vg_rooms_fixture_client (&f, "monitor", &listen);
+  g_assert_true (vg_test_client_start (monitor, &error));
+  g_assert_no_error (error);
+  g_assert_true (vg_test_client_wait_connected (monitor, CONNECT_TIMEOUT_MS));
+  vg_test_run_for (500);
+
+  g_signal_handler_disconnect (pipeline, watch);
+  GstClockTime now = running_time_now (pipeline);
+  g_mutex_lock (&late_lock);
+  g_assert_cmpuint (mixers->len, ==, 3);
+  for (guint i = 0; i < mixers->len; i++)
+    {
+      LateMixer *m = g_ptr_array_index (mixers, i);
+      g_test_message ("%s started after %" GST_TIME_FORMAT ": first output for %" GST_TIME_FORMAT
+                      ", %u buffers of 10 ms by %" GST_TIME_FORMAT,
+                      m->name, GST_TIME_ARGS (before), GST_TIME_ARGS (m->first), m->buffers,
+                      GST_TIME_ARGS (now));
+      g_assert_cmpuint (m->buffers, >, 0);
+      /* Its first input may be as old as its latency (the jitterbuffer's,
+       * the agent's mixer's). */
+      g_assert_cmpuint (m->first, !=, GST_CLOCK_TIME_NONE);
+      g_assert_cmpuint (m->first + tolerance, >=, before);
+      g_assert_cmpuint (m->buffers, <=, (now - before + tolerance) / (10 * GST_MSECOND));
+    }
+  g_mutex_unlock (&late_lock);
+  vg_test_client_free (monitor);
+  vg_test_client_free (b);
+  vg_test_client_free (a);
+  vg_rooms_fixture_clear (&f);
+  g_ptr_array_unref (mixers);
+}
+
 /* A client that stops without leaving is removed after disconnect_timeout. */
 static void
 test_vanished_client_removed (void)
@@ -489,6 +627,8 @@ main (int argc, char **argv)
   g_test_add_func ("/rooms/media/mix-minus", test_mix_minus);
   g_test_add_func ("/rooms/media/data-channel", test_data_channel);
   g_test_add_func ("/rooms/media/echo-spoken-turn", test_echo_spoken_turn);
+  g_test_add_func ("/rooms/media/late-mixers-start-at-the-room-time",
+                   test_late_mixers_start_at_the_room_time);
   g_test_add_func ("/rooms/media/vanished-client-removed", test_vanished_client_removed);
   g_test_add_func ("/rooms/media/unconnected-peer-does-not-stall-the-room",
                    test_unconnected_peer_does_not_stall_the_room);
