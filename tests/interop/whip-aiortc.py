@@ -386,42 +386,22 @@ async def main():
 
         await case("aiortc: the echo session leaves", echo_leave)
 
-        async def audio_only():
-            p = Peer(gateway, "aio-loop", "aio-audio-only", data=False)
-            answer = await p.join()
-            assert "m=application" not in answer
-            ms = await round_trip_ms(p)
-            log(f"audio-only round trip: {ms:.0f} ms")
+        async def joins_and_hears(identity, what, data=True, style="aiortc", trickle=False):
+            p = Peer(gateway, "aio-loop", identity, data=data)
+            answer = await p.join(style=style, trickle=trickle)
+            assert data or "m=application" not in answer
+            log(f"{what} round trip: {await round_trip_ms(p):.0f} ms")
             assert await p.leave() == 200
 
-        await case("aiortc: an audio-only offer joins and hears the room", audio_only)
-
-        async def no_bundle():
-            p = Peer(gateway, "aio-loop", "aio-no-bundle")
-            await p.join(style="no-bundle")
-            ms = await round_trip_ms(p)
-            log(f"unbundled round trip: {ms:.0f} ms")
-            assert await p.leave() == 200
-
-        await case("aiortc: an offer without BUNDLE joins and hears the room", no_bundle)
-
-        async def same_credentials():
-            p = Peer(gateway, "aio-loop", "aio-browser-style")
-            await p.join(style="same-credentials")
-            await round_trip_ms(p)
-            assert await p.leave() == 200
-
+        await case("aiortc: an audio-only offer joins and hears the room",
+                   lambda: joins_and_hears("aio-audio-only", "audio-only", data=False))
+        await case("aiortc: an offer without BUNDLE joins and hears the room",
+                   lambda: joins_and_hears("aio-no-bundle", "unbundled", style="no-bundle"))
         await case("aiortc: an offer with one set of credentials (browser style) joins",
-                   same_credentials)
-
-        async def trickled():
-            p = Peer(gateway, "aio-loop", "aio-trickle")
-            await p.join(trickle=True)
-            await round_trip_ms(p)
-            assert await p.leave() == 200
-
+                   lambda: joins_and_hears("aio-browser-style", "browser-style",
+                                           style="same-credentials"))
         await case("aiortc: candidates trickled per section (PATCH with each section's credentials)",
-                   trickled)
+                   lambda: joins_and_hears("aio-trickle", "trickled", trickle=True))
 
         async def whep():
             speaker = Peer(gateway, "aio-loop", "aio-speaker")

@@ -38,6 +38,30 @@ heard_voice (gpointer data)
   return vg_test_client_rms (data, 300) > 0.004;
 }
 
+/* A tutor room on the fake Realtime server (6 s replies) with one learner
+ * whose events channel is open; returns the learner's session message. */
+static char *
+open_tutor_room (VgRtServer **server, VgRoomsFixture *f, VgTestClient **c)
+{
+  VgRtServerOptions o = { .api_key = "test-key", .response_audio_ms = 6000, .quiet = TRUE };
+  g_autoptr (GError) error = NULL;
+  *server = vg_rt_server_new (&o, &error);
+  g_assert_no_error (error);
+  g_autofree char *url = vg_rt_server_get_url (*server);
+  g_setenv ("OPENAI_API_KEY", "test-key", TRUE);
+
+  vg_rooms_fixture_init_agent (f, "tutor.pipeline", url);
+  f->room = g_strdup ("tutor");
+  VgTestClientOptions co = { .data_channel = TRUE };
+  *c = vg_rooms_fixture_client (f, "learner", &co);
+  g_assert_true (vg_test_client_start (*c, &error));
+  g_assert_true (vg_test_client_wait_connected (*c, 10000));
+  g_assert_true (vg_test_client_wait_channel_open (*c, 5000));
+  char *session = vg_test_client_wait_event (*c, "session", NULL, NULL, 5000);
+  g_assert_nonnull (session);
+  return session;
+}
+
 static void
 test_text_and_interrupt (void)
 {
@@ -48,23 +72,10 @@ test_text_and_interrupt (void)
       return;
     }
   gst_object_unref (factory);
-  VgRtServerOptions o = { .api_key = "test-key", .response_audio_ms = 6000, .quiet = TRUE };
-  g_autoptr (GError) error = NULL;
-  VgRtServer *server = vg_rt_server_new (&o, &error);
-  g_assert_no_error (error);
-  g_autofree char *url = vg_rt_server_get_url (server);
-  g_setenv ("OPENAI_API_KEY", "test-key", TRUE);
-
+  VgRtServer *server;
   VgRoomsFixture f;
-  vg_rooms_fixture_init_agent (&f, "tutor.pipeline", url);
-  f.room = g_strdup ("tutor");
-  VgTestClientOptions co = { .data_channel = TRUE };
-  VgTestClient *c = vg_rooms_fixture_client (&f, "learner", &co);
-  g_assert_true (vg_test_client_start (c, &error));
-  g_assert_true (vg_test_client_wait_connected (c, 10000));
-  g_assert_true (vg_test_client_wait_channel_open (c, 5000));
-  g_autofree char *session = vg_test_client_wait_event (c, "session", NULL, NULL, 5000);
-  g_assert_nonnull (session);
+  VgTestClient *c;
+  g_autofree char *session = open_tutor_room (&server, &f, &c);
   g_assert_nonnull (strstr (session, "\"agent\":\"tutor.pipeline\""));
 
   g_assert_true (vg_test_client_send_event (c, "{\"type\":\"text\",\"text\":\"hello tutor\"}"));
@@ -154,23 +165,10 @@ compare_ms (gconstpointer a, gconstpointer b)
 static void
 test_barge_in_silence (void)
 {
-  VgRtServerOptions o = { .api_key = "test-key", .response_audio_ms = 6000, .quiet = TRUE };
-  g_autoptr (GError) error = NULL;
-  VgRtServer *server = vg_rt_server_new (&o, &error);
-  g_assert_no_error (error);
-  g_autofree char *url = vg_rt_server_get_url (server);
-  g_setenv ("OPENAI_API_KEY", "test-key", TRUE);
-
+  VgRtServer *server;
   VgRoomsFixture f;
-  vg_rooms_fixture_init_agent (&f, "tutor.pipeline", url);
-  f.room = g_strdup ("tutor");
-  VgTestClientOptions co = { .data_channel = TRUE };
-  VgTestClient *c = vg_rooms_fixture_client (&f, "learner", &co);
-  g_assert_true (vg_test_client_start (c, &error));
-  g_assert_true (vg_test_client_wait_connected (c, 10000));
-  g_assert_true (vg_test_client_wait_channel_open (c, 5000));
-  g_autofree char *session = vg_test_client_wait_event (c, "session", NULL, NULL, 5000);
-  g_assert_nonnull (session);
+  VgTestClient *c;
+  g_autofree char *session = open_tutor_room (&server, &f, &c);
   g_assert_true (vg_test_client_send_event (c, "{\"type\":\"text\",\"text\":\"hello\"}"));
 
   gint ms[BARGE_INS];
