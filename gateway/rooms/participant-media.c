@@ -1,4 +1,9 @@
-/* Elements of one participant; see participant-media.h. */
+/* Elements of one participant; see participant-media.h. Owns a reference
+ * to each element (m->elements) until vg_participant_media_clear().
+ * Threads: built, added and stopped synchronously on the caller's (the main
+ * context, or the room's stopping thread); pad-added linking, statistics and
+ * the connected flag on webrtcbin's threads (m->lock, atomics); the
+ * asynchronous stop on a GStreamer worker, its done on the main context. */
 #define GST_USE_UNSTABLE_API /* webrtcbin's library: stable in practice since 1.16 */
 #include "gateway/rooms/participant-media.h"
 #include "gateway/rooms/room-graph.h"
