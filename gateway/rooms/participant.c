@@ -1,17 +1,14 @@
 /* One participant: a webrtcbin with its receive chain (publishers) and its
  * send chain (mix-minus mixer ! opusenc ! rtpopuspay), negotiated by WHIP or
- * WHEP, with the "events" data channel; see participant.h.
- *
- * Owns: its elements (VgParticipantMedia), its graph node, its offer, the
- * join callback until it is answered, and a reference to its room that it
- * only hands back to the host's functions. Borrows the room's pipeline and
- * graph and the registry's settings and metrics.
+ * WHEP, with the "events" data channel; see participant.h. Owns its elements,
+ * graph node, offer and pending join callback, and a room reference it only
+ * hands back to its host; borrows the room's pipeline and graph.
  *
  * webrtcbin emits its signals and resolves its promises on its own threads.
- * Those handlers only link a pad (pad-added, as GStreamer expects), open or
- * close the send path, sample statistics, or hand the work to the main
- * context through participant_invoke(); every state change of the
- * participant, and every call to its host, happens there. */
+ * Those handlers only link a pad (pad-added), gate the send path, record
+ * statistics, or hand the work to the main context through
+ * participant_invoke(); every state change and every call to the host
+ * happens there. */
 #define GST_USE_UNSTABLE_API /* webrtcbin's library: stable in practice since 1.16 */
 #include "gateway/rooms/participant.h"
 #include "gateway/rooms/participant-media.h"
@@ -57,7 +54,6 @@ struct _VgParticipant
 };
 
 static void participant_finish_answer (VgParticipant *p);
-static void closure_unref (gpointer data, GClosure *closure);
 
 VgParticipant *
 vg_participant_ref (VgParticipant *p)
