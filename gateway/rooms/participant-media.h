@@ -11,6 +11,7 @@
 #define GST_USE_UNSTABLE_API /* webrtcbin's library: stable in practice since 1.16 */
 #include <gst/webrtc/webrtc.h>
 #include "gateway/rooms/rooms.h"
+#include "gateway/rooms/rooms-metrics.h"
 
 G_BEGIN_DECLS
 
@@ -33,6 +34,7 @@ typedef struct
   gint64 last_rx_us; /* atomic: monotonic time of the last RTP packet in */
   gint muted;        /* atomic: the room hears silence from this publisher */
   gint connected;    /* atomic: webrtcbin is connected; RTP is dropped before */
+  gint64 last_packets_lost; /* webrtcbin's thread: the loss at the last statistics */
   char *prefix;
 } VgParticipantMedia;
 
@@ -48,6 +50,10 @@ gboolean vg_participant_media_add_to (VgParticipantMedia *m, GstBin *bin, GError
 /* pad-added of webrtcbin (streaming thread): links the remote audio. */
 void vg_participant_media_link_incoming (VgParticipantMedia *m, GstPad *pad);
 gint64 vg_participant_media_last_rx_us (VgParticipantMedia *m);
+/* webrtcbin's thread, with the reply of its "get-stats": observes the
+ * inbound audio's jitter and adds the packets lost since the last reply. */
+void vg_participant_media_record_stats (VgParticipantMedia *m, const GstStructure *reply,
+                                        const VgRoomsMetrics *metrics);
 /* Any thread: whether webrtcbin's peer connection is connected. Until it is,
  * the participant's outgoing RTP is dropped rather than handed to webrtcbin,
  * which would hold it until DTLS is up and block the mixer behind it. */

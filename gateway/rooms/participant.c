@@ -1,14 +1,18 @@
 /* One participant: a webrtcbin with its receive chain (publishers) and its
  * send chain (mix-minus mixer ! opusenc ! rtpopuspay), negotiated by WHIP or
- * WHEP, with the "events" data channel.
+ * WHEP, with the "events" data channel; see participant.h. Owns its elements,
+ * graph node, offer and pending join callback, and a room reference it only
+ * hands back to its host; borrows the room's pipeline and graph.
  *
  * webrtcbin emits its signals and resolves its promises on its own threads.
- * Those handlers only link a pad (pad-added, as GStreamer expects) or hand
- * the work to the main context through participant_invoke(); every state
- * change of the participant happens there. */
+ * Those handlers only link a pad (pad-added), gate the send path, record
+ * statistics, or hand the work to the main context through
+ * participant_invoke(); every state change and every call to the host
+ * happens there. */
 #define GST_USE_UNSTABLE_API /* webrtcbin's library: stable in practice since 1.16 */
-#include "gateway/rooms/room-private.h"
+#include "gateway/rooms/participant.h"
 #include "gateway/rooms/participant-media.h"
+#include "gateway/rooms/sdp-offer.h"
 #include <gst/webrtc/webrtc.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
@@ -16,8 +20,15 @@
 struct _VgParticipant
 {
   gint refcount;
-  VgRoom *room; /* strong ref */
+  VgRoom *room; /* owned, opaque: given back to host */
+  GDestroyNotify room_release;
+  const VgParticipantHost *host;
+  GstBin *pipeline;   /* borrowed: the room's */
+  VgRoomGraph *graph; /* borrowed: the room's */
+  const VgRoomsSettings *settings;
+  const VgRoomsMetrics *metrics;
   GMainContext *context;
+  char *room_name, *template_name;
   char *session_id, *identity, *name, *etag, *prefix;
   VgParticipantKind kind;
   VgParticipantState state;
@@ -32,17 +43,17 @@ struct _VgParticipant
 
   VgJoinCallback join_callback;
   gpointer join_data;
+  GSourceFunc teardown_done;
+  gpointer teardown_data;
   GSource *gather_timeout;
   gboolean answer_ready; /* the local description is set */
   gboolean closed;
   gboolean session_sent;
   gboolean announced;       /* participant_joined was published */
   double connect_seconds;   /* request to first ICE connected, < 0 before */
-  gint64 last_packets_lost; /* stats thread only */
 };
 
 static void participant_finish_answer (VgParticipant *p);
-static void closure_unref (gpointer data, GClosure *closure);
 
 VgParticipant *
 vg_participant_ref (VgParticipant *p)
@@ -64,7 +75,9 @@ vg_participant_unref (VgParticipant *p)
   g_free (p->name);
   g_free (p->etag);
   g_free (p->prefix);
-  vg_room_unref (p->room);
+  g_free (p->room_name);
+  g_free (p->template_name);
+  p->room_release (p->room);
   g_main_context_unref (p->context);
   g_free (p);
 }
@@ -181,12 +194,6 @@ vg_participant_get_joined_at (VgParticipant *p)
   return p->joined_at;
 }
 
-gboolean
-vg_participant_was_announced (VgParticipant *p)
-{
-  return p->announced;
-}
-
 double
 vg_participant_get_connect_seconds (VgParticipant *p)
 {
@@ -217,30 +224,6 @@ vg_participant_get_etag (VgParticipant *p)
   return p->etag;
 }
 
-GstElement *
-vg_participant_get_tee (VgParticipant *p)
-{
-  return p->media.tee;
-}
-
-GstElement *
-vg_participant_get_mixer (VgParticipant *p)
-{
-  return p->media.mixer;
-}
-
-GstElement *
-vg_participant_get_mix_into (VgParticipant *p)
-{
-  return p->media.mix_into;
-}
-
-void
-vg_participant_set_graph_node (VgParticipant *p, VgGraphNode *node)
-{
-  p->node = node;
-}
-
 VgGraphNode *
 vg_participant_get_graph_node (VgParticipant *p)
 {
@@ -253,12 +236,44 @@ vg_participant_get_element_prefix (VgParticipant *p)
   return p->prefix;
 }
 
+void
+vg_participant_describe (VgParticipant *p, VgParticipantInfo *out)
+{
+  *out = (VgParticipantInfo){
+    .session_id = p->session_id,
+    .identity = p->identity,
+    .name = p->name,
+    .kind = p->kind,
+    .state = p->state,
+    .joined_at = p->joined_at,
+    .muted = vg_participant_get_muted (p),
+    .announced = p->announced,
+    .connect_seconds = vg_participant_get_connect_seconds (p),
+  };
+}
+
+const char *
+vg_leave_reason_to_string (VgLeaveReason reason)
+{
+  static const char *const names[]
+      = { "client",       "replaced", "disconnected", "silent",
+          "join_timeout", "error",    "room_closed",  "certificate_mismatch" };
+  return reason < G_N_ELEMENTS (names) ? names[reason] : "unknown";
+}
+
+/* Main context: the room removes p (at once, or not at all if it is already leaving). */
+static void
+leave (VgParticipant *p, VgLeaveReason reason)
+{
+  p->host->leave (p->room, p, reason);
+}
+
 static void
 set_state (VgParticipant *p, VgParticipantState state)
 {
   if (p->state == state)
     return;
-  g_debug ("rooms: %s/%s %s -> %s", vg_room_get_name (p->room), p->identity,
+  g_debug ("rooms: %s/%s %s -> %s", p->room_name, p->identity,
            vg_participant_state_to_string (p->state), vg_participant_state_to_string (state));
   p->state = state;
   p->state_since_us = g_get_monotonic_time ();
@@ -267,17 +282,27 @@ set_state (VgParticipant *p, VgParticipantState state)
 /* ---- creation ---- */
 
 VgParticipant *
-vg_participant_new (VgRoom *room, const VgJoinRequest *request, GError **error)
+vg_participant_new (const VgParticipantSetup *setup, const VgJoinRequest *request, GError **error)
 {
   VgOffer offer;
   if (!vg_offer_parse (request->offer_sdp, &offer, error))
-    return NULL;
+    {
+      setup->room_release (setup->room);
+      return NULL;
+    }
 
-  VgRooms *rooms = vg_room_get_rooms (room);
   VgParticipant *p = g_new0 (VgParticipant, 1);
   p->refcount = 1;
-  p->room = vg_room_ref (room);
-  p->context = g_main_context_ref (rooms->context);
+  p->room = setup->room;
+  p->room_release = setup->room_release;
+  p->host = setup->host;
+  p->pipeline = setup->pipeline;
+  p->graph = setup->graph;
+  p->settings = setup->settings;
+  p->metrics = setup->metrics;
+  p->context = g_main_context_ref (setup->context);
+  p->room_name = g_strdup (setup->room_name);
+  p->template_name = g_strdup (setup->template_name);
   p->session_id = g_uuid_string_random ();
   p->identity = g_strdup (request->identity);
   p->name = g_strdup (request->name);
@@ -288,12 +313,12 @@ vg_participant_new (VgRoom *room, const VgJoinRequest *request, GError **error)
   p->request_time_us
       = request->request_time_us ? request->request_time_us : g_get_monotonic_time ();
   p->offer = offer;
-  p->prefix = g_strdup_printf ("p%u-", ++rooms->participant_serial);
+  p->prefix = g_strdup (setup->element_prefix);
   g_autofree char *tag = g_uuid_string_random ();
   p->etag = g_strdup_printf ("\"%.8s\"", tag);
 
   if (!vg_participant_media_build (&p->media, p->prefix, p->kind == VG_PARTICIPANT_PUBLISHER,
-                                   offer.opus_pt, &rooms->settings, error))
+                                   offer.opus_pt, p->settings, error))
     {
       vg_participant_unref (p);
       return NULL;
@@ -315,21 +340,20 @@ static void
 handle_connection_state (VgParticipant *p, gpointer arg)
 {
   GstWebRTCPeerConnectionState state = GPOINTER_TO_INT (arg);
-  VgRooms *rooms = vg_room_get_rooms (p->room);
   switch (state)
     {
       case GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED:
         if (p->state == VG_PARTICIPANT_JOINING)
           {
             p->connect_seconds = (g_get_monotonic_time () - p->request_time_us) / 1e6;
-            if (rooms->m.connect_seconds)
-              vg_metric_observe (rooms->m.connect_seconds, NULL, p->connect_seconds);
+            if (p->metrics->connect_seconds)
+              vg_metric_observe (p->metrics->connect_seconds, NULL, p->connect_seconds);
           }
         set_state (p, VG_PARTICIPANT_ACTIVE);
         if (!p->announced && !p->closed)
           {
             p->announced = TRUE;
-            vg_room_publish (p->room, VG_EVENT_PARTICIPANT_JOINED, p);
+            p->host->connected (p->room, p);
           }
         break;
       case GST_WEBRTC_PEER_CONNECTION_STATE_DISCONNECTED:
@@ -337,7 +361,7 @@ handle_connection_state (VgParticipant *p, gpointer arg)
           set_state (p, VG_PARTICIPANT_DISCONNECTED);
         break;
       case GST_WEBRTC_PEER_CONNECTION_STATE_FAILED:
-        vg_room_drop_participant (p->room, p, VG_LEAVE_DISCONNECTED);
+        leave (p, VG_LEAVE_DISCONNECTED);
         break;
       default:
         break;
@@ -348,8 +372,8 @@ static void
 handle_certificate_mismatch (VgParticipant *p, gpointer arg)
 {
   g_warning ("rooms: %s/%s presented a DTLS certificate that is not the offer's fingerprint",
-             vg_room_get_name (p->room), p->identity);
-  vg_room_drop_participant (p->room, p, VG_LEAVE_CERTIFICATE);
+             p->room_name, p->identity);
+  leave (p, VG_LEAVE_CERTIFICATE);
 }
 
 /* webrtcbin's thread. The certificate is checked before the participant's
@@ -406,12 +430,12 @@ send_session_event (VgParticipant *p)
   json_builder_set_member_name (b, "session_id");
   json_builder_add_string_value (b, p->session_id);
   json_builder_set_member_name (b, "room");
-  json_builder_add_string_value (b, vg_room_get_name (p->room));
+  json_builder_add_string_value (b, p->room_name);
   json_builder_set_member_name (b, "identity");
   json_builder_add_string_value (b, p->identity);
   json_builder_set_member_name (b, "agent");
-  json_builder_add_string_value (b, vg_room_get_template (p->room));
-  const char *state = vg_room_get_agent_state (p->room);
+  json_builder_add_string_value (b, p->template_name);
+  const char *state = p->host->agent_state (p->room);
   if (state)
     {
       json_builder_set_member_name (b, "agent_state");
@@ -438,7 +462,7 @@ on_channel_open (GstWebRTCDataChannel *channel, gpointer data)
 static void
 handle_channel_message (VgParticipant *p, gpointer arg)
 {
-  vg_room_client_event (p->room, p, arg);
+  p->host->client_event (p->room, p, arg);
 }
 
 static void
@@ -516,7 +540,7 @@ fail_join (VgParticipant *p, const char *message)
       = g_error_new (VG_ROOMS_ERROR, VG_ROOMS_ERROR_NEGOTIATION, "negotiation failed: %s", message);
   vg_participant_ref (p);
   finish_join (p, NULL, error);
-  vg_room_drop_participant (p->room, p, VG_LEAVE_ERROR);
+  leave (p, VG_LEAVE_ERROR);
   vg_participant_unref (p);
 }
 
@@ -571,7 +595,7 @@ handle_answer_created (VgParticipant *p, gpointer arg)
       participant_finish_answer (p);
       return;
     }
-  guint timeout = vg_room_get_rooms (p->room)->settings.ice_gather_timeout_ms;
+  guint timeout = p->settings->ice_gather_timeout_ms;
   p->gather_timeout = g_timeout_source_new (timeout);
   g_source_set_callback (p->gather_timeout, gather_timeout, p, NULL);
   g_source_attach (p->gather_timeout, p->context);
@@ -627,8 +651,7 @@ vg_participant_start (VgParticipant *p, VgJoinCallback callback, gpointer user_d
   connect_webrtc_signal (p, "notify::ice-gathering-state", G_CALLBACK (on_gathering_state));
   connect_webrtc_signal (p, "on-data-channel", G_CALLBACK (on_data_channel));
 
-  GstBin *bin = GST_BIN (vg_room_get_pipeline (p->room));
-  if (!vg_participant_media_add_to (&p->media, bin, error))
+  if (!vg_participant_media_add_to (&p->media, p->pipeline, error))
     return FALSE;
 
   GstSDPMessage *copy = NULL;
@@ -640,6 +663,10 @@ vg_participant_start (VgParticipant *p, VgJoinCallback callback, gpointer user_d
   g_signal_emit_by_name (p->media.webrtc, "set-remote-description", offer, promise);
   gst_webrtc_session_description_free (offer);
   gst_promise_unref (promise);
+
+  g_autofree char *label = g_strconcat (p->prefix, p->identity, NULL);
+  p->node = vg_room_graph_attach (p->graph, label, p->media.tee, p->media.mixer, p->media.mix_into,
+                                  FALSE);
   return TRUE;
 }
 
@@ -670,55 +697,27 @@ vg_participant_add_ice_sdpfrag (VgParticipant *p, const char *sdpfrag, GError **
 
 /* ---- statistics, timeouts ---- */
 
+/* webrtcbin's thread. */
 static void
 on_stats (GstPromise *promise, gpointer data)
 {
   VgParticipant *p = data;
-  const GstStructure *reply = gst_promise_get_reply (promise);
-  VgRooms *rooms = vg_room_get_rooms (p->room);
-  gint64 lost = 0;
-  gboolean any = FALSE;
-  for (gint i = 0; reply && i < gst_structure_n_fields (reply); i++)
-    {
-      const GValue *v = gst_structure_get_value (reply, gst_structure_nth_field_name (reply, i));
-      if (!GST_VALUE_HOLDS_STRUCTURE (v))
-        continue;
-      const GstStructure *s = gst_value_get_structure (v);
-      GstWebRTCStatsType type;
-      if (!gst_structure_get (s, "type", GST_TYPE_WEBRTC_STATS_TYPE, &type, NULL)
-          || type != GST_WEBRTC_STATS_INBOUND_RTP)
-        continue;
-      gint64 l = 0;
-      double jitter = 0;
-      if (gst_structure_get_int64 (s, "packets-lost", &l))
-        {
-          lost += MAX (l, 0);
-          any = TRUE;
-        }
-      if (gst_structure_get_double (s, "jitter", &jitter) && rooms->m.jitter_seconds)
-        vg_metric_observe (rooms->m.jitter_seconds, NULL, jitter);
-    }
-  /* Promises of one participant resolve one after another on webrtcbin's thread. */
-  if (any && lost > p->last_packets_lost && rooms->m.packets_lost)
-    vg_metric_add (rooms->m.packets_lost, NULL, (double)(lost - p->last_packets_lost));
-  if (any)
-    p->last_packets_lost = lost;
+  vg_participant_media_record_stats (&p->media, gst_promise_get_reply (promise), p->metrics);
 }
 
 void
 vg_participant_tick (VgParticipant *p, gint64 now_us, gboolean sample_stats)
 {
-  VgRooms *rooms = vg_room_get_rooms (p->room);
-  gint64 timeout_us = (gint64)rooms->settings.disconnect_timeout_ms * 1000;
+  gint64 timeout_us = (gint64)p->settings->disconnect_timeout_ms * 1000;
   if (p->state == VG_PARTICIPANT_JOINING
       && now_us - p->state_since_us > (gint64)VG_PARTICIPANT_JOIN_TIMEOUT_MS * 1000)
     {
-      vg_room_drop_participant (p->room, p, VG_LEAVE_JOIN_TIMEOUT);
+      leave (p, VG_LEAVE_JOIN_TIMEOUT);
       return;
     }
   if (p->state == VG_PARTICIPANT_DISCONNECTED && now_us - p->state_since_us > timeout_us)
     {
-      vg_room_drop_participant (p->room, p, VG_LEAVE_DISCONNECTED);
+      leave (p, VG_LEAVE_DISCONNECTED);
       return;
     }
   /* A peer that vanishes may leave ICE "connected" for a long time (no consent
@@ -729,7 +728,7 @@ vg_participant_tick (VgParticipant *p, gint64 now_us, gboolean sample_stats)
       gint64 since = MAX (last, p->state_since_us);
       if (now_us - since > timeout_us)
         {
-          vg_room_drop_participant (p->room, p, VG_LEAVE_SILENT);
+          leave (p, VG_LEAVE_SILENT);
           return;
         }
     }
@@ -747,7 +746,7 @@ vg_participant_tick (VgParticipant *p, gint64 now_us, gboolean sample_stats)
 void
 vg_participant_leave (VgParticipant *p)
 {
-  vg_room_drop_participant (p->room, p, VG_LEAVE_CLIENT);
+  leave (p, VG_LEAVE_CLIENT);
 }
 
 void
@@ -784,8 +783,22 @@ vg_participant_stop_media (VgParticipant *p)
   vg_participant_media_stop (&p->media);
 }
 
+static void
+participant_detached (gpointer data)
+{
+  VgParticipant *p = data;
+  vg_participant_media_stop_async (&p->media, p->context, p->teardown_done, p->teardown_data);
+}
+
 void
 vg_participant_teardown (VgParticipant *p, GSourceFunc done, gpointer user_data)
 {
-  vg_participant_media_stop_async (&p->media, p->context, done, user_data);
+  VgGraphNode *node = p->node;
+  p->node = NULL;
+  p->teardown_done = done;
+  p->teardown_data = user_data;
+  if (node)
+    vg_room_graph_detach (p->graph, node, participant_detached, p);
+  else
+    participant_detached (p);
 }

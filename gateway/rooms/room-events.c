@@ -1,11 +1,22 @@
+/* Room events; see room-events.h. Owns nothing but the publisher; the bus
+ * is the registry's. Main context only. */
 #include "gateway/rooms/room-events.h"
-#include "gateway/rooms/room-private.h"
+
+struct _VgRoomEvents
+{
+  VgEvents *bus; /* borrowed, may be NULL */
+};
+
+static char *
+room_sid (const char *name, gint64 created_at)
+{
+  return g_strdup_printf ("RM_%08x%08" G_GINT64_MODIFIER "x", g_str_hash (name), created_at);
+}
 
 char *
 vg_room_dup_sid (VgRoom *room)
 {
-  return g_strdup_printf ("RM_%08x%08" G_GINT64_MODIFIER "x", g_str_hash (vg_room_get_name (room)),
-                          vg_room_get_created_at (room));
+  return room_sid (vg_room_get_name (room), vg_room_get_created_at (room));
 }
 
 char *
@@ -20,66 +31,80 @@ vg_participant_dup_track_sid (VgParticipant *p)
   return g_strconcat ("TR_", vg_participant_get_session_id (p), NULL);
 }
 
-static VgEvents *
-events_of (VgRoom *room)
+VgRoomEvents *
+vg_room_events_new (VgEvents *bus)
 {
-  return vg_room_get_rooms (room)->events;
+  VgRoomEvents *events = g_new0 (VgRoomEvents, 1);
+  events->bus = bus;
+  return events;
+}
+
+void
+vg_room_events_free (VgRoomEvents *events)
+{
+  g_free (events);
+}
+
+gboolean
+vg_room_events_enabled (VgRoomEvents *events)
+{
+  return events->bus != NULL;
 }
 
 static void
-emit (VgRoom *room, VgEvent *e, VgParticipant *p)
+emit (VgRoomEvents *events, VgEvent *e, const VgRoomInfo *room, const VgParticipantInfo *p)
 {
-  g_autofree char *room_sid = vg_room_dup_sid (room);
-  g_autofree char *participant_sid = p ? vg_participant_dup_sid (p) : NULL;
+  g_autofree char *sid = room_sid (room->name, room->created_at);
+  g_autofree char *participant_sid = p ? g_strconcat ("PA_", p->session_id, NULL) : NULL;
   g_autofree char *track_sid = NULL;
 
-  e->room = vg_room_get_name (room);
-  e->room_sid = room_sid;
-  e->room_metadata = vg_room_get_metadata (room);
-  e->room_pipeline = vg_room_get_template (room);
-  e->room_created_at = vg_room_get_created_at (room);
-  e->room_empty_timeout = vg_room_get_empty_timeout (room);
-  e->room_max_participants = vg_room_get_max_participants (room);
-  e->room_num_participants = vg_room_count_participants (room);
+  e->room = room->name;
+  e->room_sid = sid;
+  e->room_metadata = room->metadata;
+  e->room_pipeline = room->template_name;
+  e->room_created_at = room->created_at;
+  e->room_empty_timeout = room->empty_timeout_s;
+  e->room_max_participants = room->max_participants;
+  e->room_num_participants = room->num_participants;
   if (p)
     {
-      e->identity = vg_participant_get_identity (p);
+      e->identity = p->identity;
       e->participant_sid = participant_sid;
-      e->participant_name = vg_participant_get_name (p);
-      e->participant_state = vg_participant_state_to_string (vg_participant_get_state (p));
-      e->participant_joined_at = vg_participant_get_joined_at (p);
-      e->participant_is_publisher = vg_participant_get_kind (p) == VG_PARTICIPANT_PUBLISHER;
+      e->participant_name = p->name;
+      e->participant_state = vg_participant_state_to_string (p->state);
+      e->participant_joined_at = p->joined_at;
+      e->participant_is_publisher = p->kind == VG_PARTICIPANT_PUBLISHER;
       if (e->type == VG_EVENT_TRACK_PUBLISHED || e->type == VG_EVENT_TRACK_UNPUBLISHED)
-        e->track_sid = track_sid = vg_participant_dup_track_sid (p);
-      e->track_muted = vg_participant_get_muted (p);
+        e->track_sid = track_sid = g_strconcat ("TR_", p->session_id, NULL);
+      e->track_muted = p->muted;
     }
-  vg_events_emit (events_of (room), e);
+  vg_events_emit (events->bus, e);
 }
 
 void
-vg_room_publish (VgRoom *room, VgEventType type, VgParticipant *p)
+vg_room_events_publish (VgRoomEvents *events, VgEventType type, const VgRoomInfo *room,
+                        const VgParticipantInfo *p)
 {
   VgEvent e = { .type = type, .connect_seconds = -1 };
 
-  if (!events_of (room))
+  if (!events->bus)
     return;
   if (p && type == VG_EVENT_PARTICIPANT_JOINED)
-    e.connect_seconds = vg_participant_get_connect_seconds (p);
-  emit (room, &e, p);
-  if (p && type == VG_EVENT_PARTICIPANT_JOINED
-      && vg_participant_get_kind (p) == VG_PARTICIPANT_PUBLISHER)
+    e.connect_seconds = p->connect_seconds;
+  emit (events, &e, room, p);
+  if (p && type == VG_EVENT_PARTICIPANT_JOINED && p->kind == VG_PARTICIPANT_PUBLISHER)
     {
       VgEvent t = { .type = VG_EVENT_TRACK_PUBLISHED, .connect_seconds = -1 };
-      emit (room, &t, p);
+      emit (events, &t, room, p);
     }
 }
 
 void
-vg_room_publish_typed_text (VgRoom *room, VgParticipant *participant, const char *text)
+vg_room_events_publish_typed_text (VgRoomEvents *events, const VgRoomInfo *room,
+                                   const char *session_id, const char *text)
 {
   static guint serial;
-  g_autofree char *item
-      = g_strdup_printf ("typed_%s_%u", vg_participant_get_session_id (participant), ++serial);
+  g_autofree char *item = g_strdup_printf ("typed_%s_%u", session_id, ++serial);
   VgEvent e = { .type = VG_EVENT_AGENT_TRANSCRIPT,
                 .connect_seconds = -1,
                 .response_latency_ms = -1,
@@ -89,8 +114,8 @@ vg_room_publish_typed_text (VgRoom *room, VgParticipant *participant, const char
                 .text = text,
                 .final = TRUE };
 
-  if (events_of (room))
-    emit (room, &e, NULL);
+  if (events->bus)
+    emit (events, &e, room, NULL);
 }
 
 static gint64
@@ -101,12 +126,13 @@ int_field (const GstStructure *s, const char *name, gint64 fallback)
 }
 
 void
-vg_room_publish_agent_message (VgRoom *room, const GstStructure *s)
+vg_room_events_publish_agent_message (VgRoomEvents *events, const VgRoomInfo *room,
+                                      const GstStructure *s)
 {
   VgEvent e = { .connect_seconds = -1, .response_latency_ms = -1, .audio_seconds = -1 };
   const char *name = gst_structure_get_name (s);
 
-  if (!events_of (room))
+  if (!events->bus)
     return;
   if (g_str_equal (name, "realtime-transcript"))
     {
@@ -134,10 +160,10 @@ vg_room_publish_agent_message (VgRoom *room, const GstStructure *s)
         {
           /* A cancelled response is an interruption (barge-in or cancel). */
           VgEvent i = { .type = VG_EVENT_AGENT_INTERRUPTED, .connect_seconds = -1 };
-          emit (room, &i, NULL);
+          emit (events, &i, room, NULL);
         }
     }
   else
     return;
-  emit (room, &e, NULL);
+  emit (events, &e, room, NULL);
 }

@@ -1,13 +1,31 @@
-/* One room: its pipeline, agent, routing graph and participants. Runs on the
- * registry's main context. */
-#include "gateway/rooms/room-private.h"
+/* One room: its pipeline, agent, routing graph and participants; see room.h.
+ *
+ * Owns the pipeline, the agent's elements, the graph, the event publisher
+ * and a reference to each participant (join order; those still stopping
+ * when the room closed move to closing). A join runs: registry -> room
+ * (vg_room_join: checks, then makes the participant with all it needs) ->
+ * participant (offer, elements, negotiation, graph node) -> graph. The
+ * participant answers through participant_host only.
+ *
+ * Threading: the main context runs everything here except
+ * agent_output_probe (a streaming thread: one atomic and a metric),
+ * room_stopped (a GStreamer worker: hands over to the main context) and
+ * stop_pipeline (that worker, or the caller of vg_room_close (wait)). */
+#include "gateway/rooms/room.h"
+#include "gateway/rooms/participant.h"
+#include "gateway/rooms/room-events.h"
+#include "gateway/rooms/room-graph.h"
 #include "gateway/rooms/agent-binding.h"
 #include <json-glib/json-glib.h>
 
 struct _VgRoom
 {
   guint refcount;
-  VgRooms *rooms;
+  VgRooms *rooms; /* given back to host */
+  const VgRoomHost *host;
+  const VgRoomsSettings *settings;
+  const VgRoomsMetrics *metrics;
+  VgRoomEvents *events;
   GMainContext *context;
   char *name, *template_name, *metadata;
   gint64 created_at;
@@ -29,6 +47,9 @@ struct _VgRoom
   gboolean closed;
 };
 
+static void drop_participant (VgRoom *room, VgParticipant *p, VgLeaveReason reason);
+static gboolean was_announced (VgParticipant *p);
+
 static GSource *
 attach_timeout (VgRoom *room, guint ms, GSourceFunc fn)
 {
@@ -49,22 +70,7 @@ clear_source (GSource **source)
     }
 }
 
-const char *
-vg_leave_reason_to_string (VgLeaveReason reason)
-{
-  static const char *const names[]
-      = { "client",       "replaced", "disconnected", "silent",
-          "join_timeout", "error",    "room_closed",  "certificate_mismatch" };
-  return reason < G_N_ELEMENTS (names) ? names[reason] : "unknown";
-}
-
 /* ---- accessors ---- */
-
-VgRooms *
-vg_room_get_rooms (VgRoom *room)
-{
-  return room->rooms;
-}
 
 const char *
 vg_room_get_name (VgRoom *room)
@@ -149,28 +155,35 @@ vg_room_get_agent (VgRoom *room)
   return room->agent;
 }
 
-const char *
-vg_room_get_agent_state (VgRoom *room)
-{
-  return room->agent_state;
-}
+/* ---- events ---- */
 
 static void
-update_gauges (VgRooms *rooms)
+describe (VgRoom *room, VgRoomInfo *out)
 {
-  if (!rooms->m.participants)
-    return;
-  guint total = 0;
-  GHashTableIter it;
-  gpointer value;
-  g_hash_table_iter_init (&it, rooms->rooms);
-  while (g_hash_table_iter_next (&it, NULL, &value))
-    total += ((VgRoom *)value)->participants->len;
-  vg_metric_set (rooms->m.participants, NULL, total);
-  vg_metric_set (rooms->m.rooms, NULL, g_hash_table_size (rooms->rooms));
+  *out = (VgRoomInfo){
+    .name = room->name,
+    .template_name = room->template_name,
+    .metadata = room->metadata,
+    .created_at = room->created_at,
+    .empty_timeout_s = room->empty_timeout_s,
+    .max_participants = room->max_participants,
+    .num_participants = room->participants->len,
+  };
 }
 
-/* ---- events ---- */
+/* p may be NULL (a room event). */
+static void
+publish (VgRoom *room, VgEventType type, VgParticipant *p)
+{
+  VgRoomInfo info;
+  VgParticipantInfo pinfo;
+  if (!vg_room_events_enabled (room->events))
+    return;
+  describe (room, &info);
+  if (p)
+    vg_participant_describe (p, &pinfo);
+  vg_room_events_publish (room->events, type, &info, p ? &pinfo : NULL);
+}
 
 void
 vg_room_broadcast (VgRoom *room, const char *json)
@@ -196,15 +209,30 @@ send_error_event (VgParticipant *p, const char *code, const char *message)
   vg_participant_send_event (p, text);
 }
 
-void
-vg_room_client_event (VgRoom *room, VgParticipant *participant, const char *json)
+static void
+participant_client_event (VgRoom *room, VgParticipant *participant, const char *json)
 {
   const char *code = NULL;
   g_autofree char *typed = NULL;
   if (!vg_agent_apply_client_event (room->agent, json, &code, &typed))
     send_error_event (participant, code, "the event was not applied");
-  else if (typed)
-    vg_room_publish_typed_text (room, participant, typed);
+  else if (typed && vg_room_events_enabled (room->events))
+    {
+      VgRoomInfo info;
+      describe (room, &info);
+      vg_room_events_publish_typed_text (room->events, &info,
+                                         vg_participant_get_session_id (participant), typed);
+    }
+}
+
+static void
+publish_agent_message (VgRoom *room, const GstStructure *s)
+{
+  VgRoomInfo info;
+  if (!vg_room_events_enabled (room->events))
+    return;
+  describe (room, &info);
+  vg_room_events_publish_agent_message (room->events, &info, s);
 }
 
 static void
@@ -215,7 +243,7 @@ handle_agent_message (VgRoom *room, GstMessage *msg)
     return;
   if (gst_structure_has_name (s, "realtime-usage"))
     {
-      vg_room_publish_agent_message (room, s);
+      publish_agent_message (room, s);
       return;
     }
   const char *state = NULL;
@@ -233,7 +261,7 @@ handle_agent_message (VgRoom *room, GstMessage *msg)
   if (gst_message_has_name (msg, "realtime-function-call"))
     vg_agent_answer_function_call (room->agent, s);
   vg_room_broadcast (room, event);
-  vg_room_publish_agent_message (room, s);
+  publish_agent_message (room, s);
 }
 
 /* The name of object's ancestor that is a direct child of the pipeline. */
@@ -304,7 +332,7 @@ on_bus_message (GstBus *bus, GstMessage *msg, gpointer data)
           g_warning ("rooms: %s: %s: %s", room->name, GST_MESSAGE_SRC_NAME (msg), error->message);
           const char *top = participant_top_name (room, GST_MESSAGE_SRC (msg));
           if (p)
-            vg_room_drop_participant (room, p, VG_LEAVE_ERROR);
+            drop_participant (room, p, VG_LEAVE_ERROR);
           else if (top && (g_str_has_prefix (top, "agent") || g_str_has_prefix (top, "room-")))
             {
               /* The agent or the room's own elements failed: tell the clients. */
@@ -340,13 +368,19 @@ agent_output_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   if (voiced
       && __atomic_compare_exchange_n (&room->user_turn_end_us, &start, 0, FALSE, __ATOMIC_RELAXED,
                                       __ATOMIC_RELAXED)
-      && room->rooms->m.agent_response_seconds)
-    vg_metric_observe (room->rooms->m.agent_response_seconds, NULL,
+      && room->metrics->agent_response_seconds)
+    vg_metric_observe (room->metrics->agent_response_seconds, NULL,
                        (g_get_monotonic_time () - start) / 1e6);
   return GST_PAD_PROBE_OK;
 }
 
 /* ---- lifecycle ---- */
+
+void
+vg_room_publish_started (VgRoom *room)
+{
+  publish (room, VG_EVENT_ROOM_STARTED, NULL);
+}
 
 static gboolean
 empty_timeout (gpointer data)
@@ -354,7 +388,7 @@ empty_timeout (gpointer data)
   VgRoom *room = data;
   g_message ("rooms: closing %s, empty for %u s", room->name, room->empty_timeout_s);
   clear_source (&room->empty_source);
-  vg_rooms_delete (room->rooms, room->name, NULL);
+  room->host->empty (room->rooms, room);
   return G_SOURCE_REMOVE;
 }
 
@@ -372,7 +406,7 @@ room_tick (gpointer data)
 {
   VgRoom *room = data;
   room->ticks++;
-  gboolean stats = room->ticks % MAX (room->rooms->settings.stats_interval_s, 1) == 0;
+  gboolean stats = room->ticks % MAX (room->settings->stats_interval_s, 1) == 0;
   gint64 now = g_get_monotonic_time ();
   /* A tick may drop participants: walk a copy that holds them. */
   GPtrArray *list = g_ptr_array_new ();
@@ -401,13 +435,12 @@ static gboolean
 build_agent (VgRoom *room, GError **error)
 {
   GstBin *bin = GST_BIN (room->pipeline);
-  room->agent_bin
-      = vg_agent_bin_load (room->rooms->settings.pipelines_dir, room->template_name, error);
+  room->agent_bin = vg_agent_bin_load (room->settings->pipelines_dir, room->template_name, error);
   if (!room->agent_bin)
     return FALSE;
   gst_object_set_name (GST_OBJECT (room->agent_bin), "agent-bin");
   room->agent = vg_agent_bin_get_agent (room->agent_bin);
-  vg_agent_configure (room->agent, &room->rooms->settings);
+  vg_agent_configure (room->agent, room->settings);
 
   gst_bin_add (bin, room->agent_bin);
   GstElement *in_caps, *conv, *res, *out_caps;
@@ -439,24 +472,28 @@ build_agent (VgRoom *room, GError **error)
 }
 
 VgRoom *
-vg_room_new (VgRooms *rooms, const char *name, const char *template_name, guint max_participants,
-             guint empty_timeout_s, const char *metadata, GError **error)
+vg_room_new (const VgRoomSetup *setup, GError **error)
 {
+  const char *name = setup->name, *template_name = setup->template_name;
   VgRoom *room = g_new0 (VgRoom, 1);
   room->refcount = 1;
-  room->rooms = rooms;
-  room->context = g_main_context_ref (rooms->context);
+  room->rooms = setup->rooms;
+  room->host = setup->host;
+  room->settings = setup->settings;
+  room->metrics = setup->metrics;
+  room->events = vg_room_events_new (setup->events);
+  room->context = g_main_context_ref (setup->context);
   room->name = g_strdup (name);
   room->template_name = g_strdup (template_name);
-  room->metadata = g_strdup (metadata);
+  room->metadata = g_strdup (setup->metadata);
   room->created_at = g_get_real_time () / G_USEC_PER_SEC;
-  room->max_participants = max_participants;
-  room->empty_timeout_s = empty_timeout_s;
+  room->max_participants = setup->max_participants;
+  room->empty_timeout_s = setup->empty_timeout_s;
   room->participants = g_ptr_array_new_with_free_func ((GDestroyNotify)vg_participant_unref);
   room->closing = g_ptr_array_new_with_free_func ((GDestroyNotify)vg_participant_unref);
   g_autofree char *pipeline_name = g_strdup_printf ("room-%s", name);
   room->pipeline = GST_PIPELINE (gst_object_ref_sink (gst_pipeline_new (pipeline_name)));
-  room->graph = vg_room_graph_new (GST_BIN (room->pipeline), rooms->context);
+  room->graph = vg_room_graph_new (GST_BIN (room->pipeline), room->context);
 
   if (!build_agent (room, error))
     {
@@ -471,7 +508,7 @@ vg_room_new (VgRooms *rooms, const char *name, const char *template_name, guint 
   GstBus *bus = gst_pipeline_get_bus (room->pipeline);
   room->bus_source = gst_bus_create_watch (bus);
   g_source_set_callback (room->bus_source, G_SOURCE_FUNC (on_bus_message), room, NULL);
-  g_source_attach (room->bus_source, rooms->context);
+  g_source_attach (room->bus_source, room->context);
   gst_object_unref (bus);
 
   if (gst_element_set_state (GST_ELEMENT (room->pipeline), GST_STATE_PLAYING)
@@ -510,6 +547,7 @@ vg_room_unref (VgRoom *room)
   g_free (room->name);
   g_free (room->template_name);
   g_free (room->metadata);
+  vg_room_events_free (room->events);
   g_main_context_unref (room->context);
   g_free (room);
 }
@@ -532,7 +570,7 @@ unref_room_idle (gpointer data)
   VgRoom *room = data;
   /* Participants hold the room: let them go first. */
   g_ptr_array_set_size (room->closing, 0);
-  room->rooms->pending_teardowns--;
+  room->host->teardown_finished (room->rooms);
   vg_room_unref (room);
   return G_SOURCE_REMOVE;
 }
@@ -561,17 +599,17 @@ vg_room_close (VgRoom *room, gboolean wait)
   for (guint i = 0; i < room->participants->len; i++)
     {
       VgParticipant *p = g_ptr_array_index (room->participants, i);
-      g_hash_table_remove (room->rooms->sessions, vg_participant_get_session_id (p));
-      if (vg_participant_was_announced (p))
-        vg_room_publish (room, VG_EVENT_PARTICIPANT_LEFT, p);
+      room->host->session_removed (room->rooms, p);
+      if (was_announced (p))
+        publish (room, VG_EVENT_PARTICIPANT_LEFT, p);
       vg_participant_close (p);
     }
   /* The participants move to closing; released with the room. */
   GPtrArray *tmp = room->closing;
   room->closing = room->participants;
   room->participants = tmp;
-  update_gauges (room->rooms);
-  vg_room_publish (room, VG_EVENT_ROOM_FINISHED, NULL);
+  room->host->participants_changed (room->rooms);
+  publish (room, VG_EVENT_ROOM_FINISHED, NULL);
   if (wait)
     {
       stop_pipeline (GST_ELEMENT (room->pipeline), room);
@@ -579,13 +617,78 @@ vg_room_close (VgRoom *room, gboolean wait)
     }
   else
     {
-      room->rooms->pending_teardowns++;
+      room->host->teardown_started (room->rooms);
       gst_element_call_async (GST_ELEMENT (room->pipeline), stop_pipeline, vg_room_ref (room),
                               room_stopped);
     }
 }
 
 /* ---- participants ---- */
+
+static gboolean
+was_announced (VgParticipant *p)
+{
+  VgParticipantInfo info;
+  vg_participant_describe (p, &info);
+  return info.announced;
+}
+
+static gboolean
+participant_stopped (gpointer data)
+{
+  VgParticipant *p = data;
+  VgRoom *room = vg_participant_get_room (p);
+  room->host->teardown_finished (room->rooms);
+  vg_participant_unref (p);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+drop_participant (VgRoom *room, VgParticipant *p, VgLeaveReason reason)
+{
+  guint index;
+  if (!g_ptr_array_find (room->participants, p, &index))
+    return; /* already leaving */
+  g_message ("rooms: %s/%s leaves (%s)", room->name, vg_participant_get_identity (p),
+             vg_leave_reason_to_string (reason));
+  if (room->metrics->participants_removed)
+    {
+      const char *labels[] = { vg_leave_reason_to_string (reason), NULL };
+      vg_metric_add (room->metrics->participants_removed, labels, 1);
+    }
+  room->host->session_removed (room->rooms, p);
+  /* The array's reference moves to the teardown, released in participant_stopped. */
+  g_ptr_array_steal_index (room->participants, index);
+  if (was_announced (p))
+    publish (room, VG_EVENT_PARTICIPANT_LEFT, p);
+  vg_participant_close (p);
+  room->host->participants_changed (room->rooms);
+  arm_empty_timeout (room);
+
+  room->host->teardown_started (room->rooms);
+  vg_participant_teardown (p, participant_stopped, p);
+}
+
+/* What a participant may tell its room (participant.h). */
+
+static void
+participant_connected (VgRoom *room, VgParticipant *p)
+{
+  publish (room, VG_EVENT_PARTICIPANT_JOINED, p);
+}
+
+static const char *
+agent_state (VgRoom *room)
+{
+  return room->agent_state;
+}
+
+static const VgParticipantHost participant_host = {
+  .connected = participant_connected,
+  .leave = drop_participant,
+  .client_event = participant_client_event,
+  .agent_state = agent_state,
+};
 
 VgParticipant *
 vg_room_join (VgRoom *room, const VgJoinRequest *request, VgJoinCallback callback,
@@ -604,77 +707,39 @@ vg_room_join (VgRoom *room, const VgJoinRequest *request, VgJoinCallback callbac
                    room->name, room->max_participants);
       return NULL;
     }
-  VgParticipant *p = vg_participant_new (room, request, error);
+  g_autofree char *prefix
+      = g_strdup_printf ("p%u-", room->host->next_participant_serial (room->rooms));
+  VgParticipantSetup setup = {
+    .pipeline = GST_BIN (room->pipeline),
+    .graph = room->graph,
+    .context = room->context,
+    .settings = room->settings,
+    .metrics = room->metrics,
+    .room_name = room->name,
+    .template_name = room->template_name,
+    .element_prefix = prefix,
+    .host = &participant_host,
+    .room = vg_room_ref (room),
+    .room_release = (GDestroyNotify)vg_room_unref,
+  };
+  VgParticipant *p = vg_participant_new (&setup, request, error);
   if (!p)
     return NULL;
   if (previous)
-    vg_room_drop_participant (room, previous, VG_LEAVE_REPLACED);
+    drop_participant (room, previous, VG_LEAVE_REPLACED);
 
   g_ptr_array_add (room->participants, p);
-  g_hash_table_insert (room->rooms->sessions, (gpointer)vg_participant_get_session_id (p), p);
+  room->host->session_added (room->rooms, p);
   clear_source (&room->empty_source);
-  update_gauges (room->rooms);
+  room->host->participants_changed (room->rooms);
   if (!vg_participant_start (p, callback, user_data, error))
     {
       vg_participant_ref (p);
-      vg_room_drop_participant (room, p, VG_LEAVE_ERROR);
+      drop_participant (room, p, VG_LEAVE_ERROR);
       vg_participant_unref (p);
       return NULL;
     }
-  g_autofree char *label = g_strdup_printf ("%s%s", vg_participant_get_element_prefix (p),
-                                            vg_participant_get_identity (p));
-  vg_participant_set_graph_node (p, vg_room_graph_attach (room->graph, label,
-                                                          vg_participant_get_tee (p),
-                                                          vg_participant_get_mixer (p),
-                                                          vg_participant_get_mix_into (p), FALSE));
   return p;
-}
-
-static gboolean
-participant_stopped (gpointer data)
-{
-  VgParticipant *p = data;
-  vg_room_get_rooms (vg_participant_get_room (p))->pending_teardowns--;
-  vg_participant_unref (p);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-participant_detached (gpointer data)
-{
-  VgParticipant *p = data;
-  vg_participant_teardown (p, participant_stopped, p);
-}
-
-void
-vg_room_drop_participant (VgRoom *room, VgParticipant *p, VgLeaveReason reason)
-{
-  guint index;
-  if (!g_ptr_array_find (room->participants, p, &index))
-    return; /* already leaving */
-  g_message ("rooms: %s/%s leaves (%s)", room->name, vg_participant_get_identity (p),
-             vg_leave_reason_to_string (reason));
-  if (room->rooms->m.participants_removed)
-    {
-      const char *labels[] = { vg_leave_reason_to_string (reason), NULL };
-      vg_metric_add (room->rooms->m.participants_removed, labels, 1);
-    }
-  g_hash_table_remove (room->rooms->sessions, vg_participant_get_session_id (p));
-  /* The array's reference moves to the teardown, released in participant_stopped. */
-  g_ptr_array_steal_index (room->participants, index);
-  if (vg_participant_was_announced (p))
-    vg_room_publish (room, VG_EVENT_PARTICIPANT_LEFT, p);
-  vg_participant_close (p);
-  update_gauges (room->rooms);
-  arm_empty_timeout (room);
-
-  room->rooms->pending_teardowns++;
-  VgGraphNode *node = vg_participant_get_graph_node (p);
-  vg_participant_set_graph_node (p, NULL);
-  if (node)
-    vg_room_graph_detach (room->graph, node, participant_detached, p);
-  else
-    participant_detached (p);
 }
 
 gboolean
@@ -687,6 +752,6 @@ vg_room_remove_participant (VgRoom *room, const char *identity, GError **error)
                    identity, room->name);
       return FALSE;
     }
-  vg_room_drop_participant (room, p, VG_LEAVE_CLIENT);
+  drop_participant (room, p, VG_LEAVE_CLIENT);
   return TRUE;
 }

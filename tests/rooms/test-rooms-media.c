@@ -3,7 +3,7 @@
  * client, churn. The HTTP (WHIP/WHEP) side is in test-whip.c. */
 #include "rooms-fixture.h"
 #include "gateway/workarounds/opus-size-cache.h"
-#include "gateway/rooms/room-private.h"
+#include "gateway/rooms/participant.h"
 #include <dlfcn.h>
 #include <glib/gstdio.h>
 #include <gst/base/gstaggregator.h>

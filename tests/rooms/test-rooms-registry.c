@@ -2,7 +2,7 @@
  * trickle fragments, agent events. Real pipelines, no network peers. */
 #include "gateway/rooms/rooms.h"
 #include "gateway/rooms/agent-binding.h"
-#include "gateway/rooms/room-private.h"
+#include "gateway/rooms/sdp-offer.h"
 #include "gateway/core/validate.h"
 #include "vg-build-config.h"
 #include <glib/gstdio.h>

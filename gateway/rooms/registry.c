@@ -1,11 +1,29 @@
-/* The room registry; see rooms.h. */
-#include "gateway/rooms/room-private.h"
-#include "gateway/rooms/agent-binding.h"
+/* The room registry, the VgRooms of rooms.h: where a WHIP/WHEP join or the
+ * room API enters the package. Owns the settings, the rooms (by name) and
+ * the index of sessions (borrowed participants); registers the metric
+ * families. Rooms reach it through room_host only. Main context only,
+ * except warm_up (its own thread, touching no registry state). */
+#include "gateway/rooms/room.h"
+#include "gateway/rooms/sdp-offer.h"
 #include "gateway/core/validate.h"
 #include "vg-build-config.h"
 #include <string.h>
 
 G_DEFINE_QUARK (vg - rooms - error - quark, vg_rooms_error)
+
+struct _VgRooms
+{
+  VgRoomsSettings settings;
+  VgMetrics *metrics;
+  VgRoomsMetrics m;
+  GMainContext *context;
+  GHashTable *rooms;    /* name -> VgRoom* (owned ref) */
+  GHashTable *sessions; /* session id -> VgParticipant* (borrowed) */
+  guint participant_serial;
+  guint pending_teardowns; /* rooms and participants still stopping */
+  GThread *warm_up;        /* loads plugins and the DTLS certificate at start */
+  VgEvents *events;        /* where lifecycle and agent events go; may be NULL */
+};
 
 /* ---- settings ---- */
 
@@ -122,41 +140,6 @@ settings_copy (VgRoomsSettings *dst, const VgRoomsSettings *src)
 
 /* ---- registry ---- */
 
-static void
-register_metrics (VgRooms *rooms)
-{
-  VgMetrics *m = rooms->metrics;
-  static const double connect_buckets[] = { 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, -1 };
-  static const double response_buckets[] = { 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, -1 };
-  static const double jitter_buckets[] = { 0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, -1 };
-  static const char *const reason_label[] = { "reason", NULL };
-  if (!m)
-    return;
-  rooms->m.rooms
-      = vg_metrics_register (m, VG_METRIC_GAUGE, "voxgate_rooms", "Open rooms.", NULL, NULL);
-  rooms->m.participants = vg_metrics_register (m, VG_METRIC_GAUGE, "voxgate_participants",
-                                               "Participants in all rooms.", NULL, NULL);
-  rooms->m.connect_seconds = vg_metrics_register (
-      m, VG_METRIC_HISTOGRAM, "voxgate_webrtc_connect_seconds",
-      "From the WHIP/WHEP request to the peer connection being connected (ICE and DTLS).", NULL,
-      connect_buckets);
-  rooms->m.agent_response_seconds = vg_metrics_register (
-      m, VG_METRIC_HISTOGRAM, "voxgate_agent_response_seconds",
-      "From the end of the user's turn to the agent's first audio.", NULL, response_buckets);
-  rooms->m.packets_lost = vg_metrics_register (
-      m, VG_METRIC_COUNTER, "voxgate_webrtc_packets_lost_total",
-      "RTP packets from participants reported lost by webrtcbin.", NULL, NULL);
-  rooms->m.jitter_seconds = vg_metrics_register (
-      m, VG_METRIC_HISTOGRAM, "voxgate_webrtc_jitter_seconds",
-      "Interarrival jitter of participants' audio, sampled every few seconds.", NULL,
-      jitter_buckets);
-  rooms->m.participants_removed = vg_metrics_register (
-      m, VG_METRIC_COUNTER, "voxgate_participants_removed_total",
-      "Participants that left, by reason (client, disconnected, silent, ...).", reason_label, NULL);
-  vg_metric_set (rooms->m.rooms, NULL, 0);
-  vg_metric_set (rooms->m.participants, NULL, 0);
-}
-
 VgRooms *
 vg_rooms_new_with_settings (const VgRoomsSettings *settings, VgMetrics *metrics)
 {
@@ -167,7 +150,7 @@ vg_rooms_new_with_settings (const VgRoomsSettings *settings, VgMetrics *metrics)
   rooms->rooms
       = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)vg_room_unref);
   rooms->sessions = g_hash_table_new (g_str_hash, g_str_equal);
-  register_metrics (rooms);
+  vg_rooms_metrics_register (&rooms->m, metrics);
   return rooms;
 }
 
@@ -242,6 +225,77 @@ update_room_gauge (VgRooms *rooms)
     vg_metric_set (rooms->m.rooms, NULL, g_hash_table_size (rooms->rooms));
 }
 
+static void
+update_participant_gauge (VgRooms *rooms)
+{
+  if (!rooms->m.participants)
+    return;
+  guint total = 0;
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, rooms->rooms);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    total += vg_room_count_participants (value);
+  vg_metric_set (rooms->m.participants, NULL, total);
+}
+
+/* ---- what rooms tell the registry (room.h) ---- */
+
+static void
+session_added (VgRooms *rooms, VgParticipant *p)
+{
+  g_hash_table_insert (rooms->sessions, (gpointer)vg_participant_get_session_id (p), p);
+}
+
+static void
+session_removed (VgRooms *rooms, VgParticipant *p)
+{
+  g_hash_table_remove (rooms->sessions, vg_participant_get_session_id (p));
+}
+
+static void
+participants_changed (VgRooms *rooms)
+{
+  if (!rooms->m.participants)
+    return;
+  update_participant_gauge (rooms);
+  vg_metric_set (rooms->m.rooms, NULL, g_hash_table_size (rooms->rooms));
+}
+
+static void
+teardown_started (VgRooms *rooms)
+{
+  rooms->pending_teardowns++;
+}
+
+static void
+teardown_finished (VgRooms *rooms)
+{
+  rooms->pending_teardowns--;
+}
+
+static void
+room_empty (VgRooms *rooms, VgRoom *room)
+{
+  vg_rooms_delete (rooms, vg_room_get_name (room), NULL);
+}
+
+static guint
+next_participant_serial (VgRooms *rooms)
+{
+  return ++rooms->participant_serial;
+}
+
+static const VgRoomHost room_host = {
+  .session_added = session_added,
+  .session_removed = session_removed,
+  .participants_changed = participants_changed,
+  .teardown_started = teardown_started,
+  .teardown_finished = teardown_finished,
+  .empty = room_empty,
+  .next_participant_serial = next_participant_serial,
+};
+
 VgRoom *
 vg_rooms_create (VgRooms *rooms, const char *name, const VgRoomOptions *options, GError **error)
 {
@@ -261,14 +315,26 @@ vg_rooms_create (VgRooms *rooms, const char *name, const VgRoomOptions *options,
                                                    : rooms->settings.max_participants;
   guint empty = options && options->empty_timeout_s >= 0 ? (guint)options->empty_timeout_s
                                                          : rooms->settings.empty_timeout_s;
-  VgRoom *room = vg_room_new (rooms, name, template_name, max, empty,
-                              options ? options->metadata : NULL, error);
+  VgRoomSetup setup = {
+    .name = name,
+    .template_name = template_name,
+    .metadata = options ? options->metadata : NULL,
+    .max_participants = max,
+    .empty_timeout_s = empty,
+    .context = rooms->context,
+    .settings = &rooms->settings,
+    .metrics = &rooms->m,
+    .events = rooms->events,
+    .host = &room_host,
+    .rooms = rooms,
+  };
+  VgRoom *room = vg_room_new (&setup, error);
   if (!room)
     return NULL;
   g_hash_table_insert (rooms->rooms, g_strdup (name), room);
   update_room_gauge (rooms);
   g_message ("rooms: created %s (agent %s)", name, template_name);
-  vg_room_publish (room, VG_EVENT_ROOM_STARTED, NULL);
+  vg_room_publish_started (room);
   return room;
 }
 
@@ -332,15 +398,7 @@ vg_rooms_delete (VgRooms *rooms, const char *name, GError **error)
   vg_room_unref (room);
   g_free (key);
   update_room_gauge (rooms);
-  if (rooms->m.participants)
-    {
-      guint total = 0;
-      GHashTableIter it;
-      g_hash_table_iter_init (&it, rooms->rooms);
-      while (g_hash_table_iter_next (&it, NULL, &value))
-        total += vg_room_count_participants (value);
-      vg_metric_set (rooms->m.participants, NULL, total);
-    }
+  update_participant_gauge (rooms);
   return TRUE;
 }
 
