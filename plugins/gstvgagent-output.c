@@ -34,27 +34,37 @@ report_played (GstVgAgent *self, gpointer unused)
 }
 
 /* Src push thread, after each period that played audio or drained the
- * queue. With an owner context, periods are folded into one pending report
- * (at most one queued per element, however far behind the context is). */
+ * queue. Audio is only news while the posted state is not "speaking": 50
+ * reports a second per speaking agent would keep the owner thread busy for
+ * nothing. With an owner context, periods are folded into one pending
+ * report (at most one queued per element, however far behind it is). */
 void
 gst_vg_agent_on_played (gpointer data, const VgPlayoutPop *pop)
 {
   GstVgAgent *self = data;
   GstVgAgentPrivate *priv = PRIV (self);
   gint64 now = g_get_monotonic_time ();
-  gboolean schedule;
+  gboolean audio = pop->audio_bytes > 0, news, schedule;
 
   g_mutex_lock (&priv->lock);
+  news = pop->drained || (audio && g_strcmp0 (priv->state, "speaking") != 0);
   if (!priv->has_owner)
     {
-      GstVgAgentPlayed played
-          = { pop->audio_bytes > 0, pop->audio_bytes > 0 ? now : 0, pop->drained, FALSE };
+      GstVgAgentPlayed played = { audio, audio ? now : 0, pop->drained, FALSE };
 
       g_mutex_unlock (&priv->lock);
-      GST_VG_AGENT_GET_CLASS (self)->played (self, &played);
+      if (news)
+        GST_VG_AGENT_GET_CLASS (self)->played (self, &played);
       return;
     }
-  if (pop->audio_bytes > 0)
+  /* A pending report takes every period, so that it ends as the output
+   * does. */
+  if (!news && !priv->played_scheduled)
+    {
+      g_mutex_unlock (&priv->lock);
+      return;
+    }
+  if (audio)
     {
       if (!priv->played.audio)
         priv->played.audio_time = now;

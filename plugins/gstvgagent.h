@@ -34,7 +34,11 @@ G_DECLARE_DERIVABLE_TYPE (GstVgAgent, gst_vg_agent, GST, VG_AGENT, GstElement)
  * @cut: gst_vg_agent_cut_playback() ran after the latest reported period:
  *   the state those periods imply is already out of date
  *
- * What the paced output played, as reported to #GstVgAgentClass.played.
+ * What the paced output played, as reported to #GstVgAgentClass.played:
+ * when the queue drains, and when audio plays while the last posted state
+ * is not "speaking" (so an agent that needs to know when its answer is
+ * first heard posts another state when the answer starts, as every agent
+ * does with "thinking").
  */
 typedef struct
 {
@@ -67,8 +71,9 @@ typedef struct
  *   "listening".
  * @function_result: the send-function-result action signal, the answer to
  *   a #GstVgAgent::function-call. Owner context. Optional.
- * @played: what the paced output played. Owner context. The default
- *   posts "speaking" on audio (unless @cut) and "listening" once drained.
+ * @played: what the paced output played (see #GstVgAgentPlayed). Owner
+ *   context. The default posts "speaking" on audio (unless @cut) and
+ *   "listening" once drained.
  *
  * Owner context: when the subclass gave one with
  * gst_vg_agent_set_owner_context(), these vfuncs run there, one at a time,
