@@ -91,7 +91,9 @@ gst_vg_agent_priv (gpointer agent)
  * @state: connecting, listening, thinking, speaking or error
  *
  * Posts a realtime-state message when @state differs from the last one.
- * Any thread; no lock is held while posting.
+ * Any thread; no lock is held while posting, so calls racing on two threads
+ * may post in another order than they changed the state: where that
+ * matters, post from one thread (the owner context).
  */
 void
 gst_vg_agent_set_state (GstVgAgent *agent, const char *state)
