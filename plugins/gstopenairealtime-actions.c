@@ -1,5 +1,7 @@
-/* gstopenairealtime-actions.c: the action signals of openairealtime
- * (send-function-result, send-text, cancel-response). Any thread. */
+/* gstopenairealtime-actions.c: what openairealtime does for the action
+ * signals of GstVgAgent (send-function-result, send-text, cancel-response).
+ * GstVgAgent hands them to the I/O thread, the owner of the conversation
+ * state, so they run between server events, never inside one. */
 #include "gstopenairealtime.h"
 #include "vg-rt-events.h"
 
@@ -7,34 +9,35 @@ GST_DEBUG_CATEGORY_EXTERN (gst_openai_realtime_debug);
 #define GST_CAT_DEFAULT gst_openai_realtime_debug
 
 void
-gst_openai_realtime_send_function_result (GstOpenAiRealtime *self, const char *call_id,
-                                          const char *output_json)
+gst_openai_realtime_function_result (GstVgAgent *agent, const char *call_id,
+                                     const char *output_json)
 {
+  GstOpenAiRealtime *self = GST_OPENAI_REALTIME (agent);
+
   if (call_id == NULL || call_id[0] == '\0')
     {
       GST_WARNING_OBJECT (self, "send-function-result without call_id");
       return;
     }
-  g_rec_mutex_lock (&self->state_lock);
   gst_openai_realtime_send (
       self, vg_rt_build_function_output (call_id, output_json ? output_json : "{}"));
   if (self->response_active)
     self->response_create_pending = TRUE;
   else
     gst_openai_realtime_send (self, vg_rt_build_simple ("response.create"));
-  g_rec_mutex_unlock (&self->state_lock);
 }
 
 void
-gst_openai_realtime_send_text (GstOpenAiRealtime *self, const char *text)
+gst_openai_realtime_handle_text (GstVgAgent *agent, const char *text)
 {
+  GstOpenAiRealtime *self = GST_OPENAI_REALTIME (agent);
+
   if (text == NULL || text[0] == '\0')
     return;
-  g_rec_mutex_lock (&self->state_lock);
-  if (self->response_active && !self->stopped)
+  if (self->response_active)
     {
       /* A typed message interrupts like speech would. */
-      vg_paced_src_flush (self->paced, g_atomic_int_get (&self->flush_downstream));
+      gst_vg_agent_cut_playback (agent);
       self->response_interrupted = TRUE;
       gst_openai_realtime_send (self, vg_rt_build_simple ("response.cancel"));
       self->response_create_pending = TRUE;
@@ -45,19 +48,17 @@ gst_openai_realtime_send_text (GstOpenAiRealtime *self, const char *text)
       gst_openai_realtime_send (self, vg_rt_build_text_item ("user", text));
       gst_openai_realtime_send (self, vg_rt_build_simple ("response.create"));
     }
-  g_rec_mutex_unlock (&self->state_lock);
 }
 
 void
-gst_openai_realtime_cancel_response (GstOpenAiRealtime *self)
+gst_openai_realtime_interrupt (GstVgAgent *agent)
 {
-  g_rec_mutex_lock (&self->state_lock);
-  if (self->paced != NULL)
-    vg_paced_src_flush (self->paced, g_atomic_int_get (&self->flush_downstream));
+  GstOpenAiRealtime *self = GST_OPENAI_REALTIME (agent);
+
+  gst_vg_agent_cut_playback (agent);
   if (self->response_active)
     {
       self->response_interrupted = TRUE;
       gst_openai_realtime_send (self, vg_rt_build_simple ("response.cancel"));
     }
-  g_rec_mutex_unlock (&self->state_lock);
 }

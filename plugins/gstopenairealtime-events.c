@@ -1,6 +1,8 @@
 /* gstopenairealtime-events.c: what openairealtime does with each server
- * event (runs on the shared I/O thread), barge-in (docs/REALTIME-PROTOCOL.md
- * section 7) and the played-audio bookkeeping from the src pad task. */
+ * event, barge-in (docs/REALTIME-PROTOCOL.md section 7) and the played-audio
+ * bookkeeping. Everything here runs on the shared I/O thread, which owns
+ * the conversation state: no lock, and bus messages and signals leave with
+ * none held. */
 #include "gstopenairealtime.h"
 #include "vg-agent-messages.h"
 #include "vg-rt-events.h"
@@ -27,30 +29,29 @@ static const char *const benign_codes[] = {
   NULL,
 };
 
-enum
-{
-  SIGNAL_FUNCTION_CALL_ID,
-};
-extern guint gst_openai_realtime_function_call_signal;
+#define AGENT(self) GST_VG_AGENT (self)
 
 void
 gst_openai_realtime_send (GstOpenAiRealtime *self, char *json)
 {
-  if (self->client != NULL && !self->stopped)
+  if (self->client != NULL)
     vg_rt_client_send (self->client, json, FALSE);
   else
     g_free (json);
 }
 
-void
-gst_openai_realtime_set_state (GstOpenAiRealtime *self, const char *state)
+static void
+set_state (GstOpenAiRealtime *self, const char *state)
 {
-  if (g_strcmp0 (self->state, state) == 0)
-    return;
-  g_free (self->state);
-  self->state = g_strdup (state);
-  GST_DEBUG_OBJECT (self, "state %s", state);
-  vg_agent_post_state (GST_ELEMENT (self), state);
+  gst_vg_agent_set_state (AGENT (self), state);
+}
+
+static void
+count_bad_frame (GstOpenAiRealtime *self)
+{
+  GST_OBJECT_LOCK (self);
+  self->bad_frames++;
+  GST_OBJECT_UNLOCK (self);
 }
 
 static void
@@ -92,7 +93,6 @@ gst_openai_realtime_reset_conversation (GstOpenAiRealtime *self)
   g_string_truncate (self->assistant_text, 0);
   g_clear_pointer (&self->response_id, g_free);
   g_clear_pointer (&self->audio_item_id, g_free);
-  g_clear_pointer (&self->state, g_free);
   g_clear_pointer (&self->pending_usage, gst_structure_free);
   self->response_active = FALSE;
   self->response_create_pending = FALSE;
@@ -135,22 +135,21 @@ post_usage_if_complete (GstOpenAiRealtime *self)
 static void
 barge_in (GstOpenAiRealtime *self)
 {
-  gsize queued = vg_playout_get_queued_bytes (self->playout);
+  gsize queued = gst_vg_agent_get_queued_bytes (AGENT (self));
   guint64 played, received;
   gint64 end_ms;
 
   if (queued == 0 && !self->response_active)
     return; /* nothing is playing: the user simply speaks */
 
-  vg_paced_src_flush (self->paced, g_atomic_int_get (&self->flush_downstream));
+  gst_vg_agent_cut_playback (AGENT (self));
   self->response_interrupted = self->response_active;
   if (self->response_active && !self->interrupt_response)
     gst_openai_realtime_send (self, vg_rt_build_simple ("response.cancel"));
   if (self->audio_item_id == NULL)
     return;
 
-  played = vg_playout_get_played_samples (self->playout, self->audio_item_id);
-  received = vg_playout_get_received_samples (self->playout, self->audio_item_id);
+  gst_vg_agent_get_item_samples (AGENT (self), self->audio_item_id, &played, &received);
   end_ms = (gint64)(MIN (played, received) * 1000 / VG_RT_RATE);
   GST_INFO_OBJECT (self,
                    "barge-in on %s: played %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " samples",
@@ -210,14 +209,15 @@ on_session_updated (GstOpenAiRealtime *self, JsonObject *event)
   JsonObject *audio = vg_rt_json_get_object (session, "audio");
   JsonObject *input = vg_rt_json_get_object (audio, "input");
   JsonObject *td = vg_rt_json_get_object (input, "turn_detection");
+  g_autofree char *state = gst_vg_agent_dup_state (AGENT (self));
 
   if (td != NULL && json_object_has_member (td, "interrupt_response"))
     self->interrupt_response
         = json_object_get_boolean_member_with_default (td, "interrupt_response", TRUE);
   else
     self->interrupt_response = td != NULL;
-  if (self->state == NULL || strcmp (self->state, "connecting") == 0)
-    gst_openai_realtime_set_state (self, "listening");
+  if (state == NULL || strcmp (state, "connecting") == 0)
+    set_state (self, "listening");
 }
 
 static void
@@ -244,7 +244,7 @@ on_error (GstOpenAiRealtime *self, JsonObject *event)
     {
       self->fatal = TRUE;
       vg_agent_post_error (GST_ELEMENT (self), code, message, TRUE);
-      gst_openai_realtime_set_state (self, "error");
+      set_state (self, "error");
       vg_rt_client_halt (self->client);
       GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ_WRITE,
                          ("The Realtime API refused the session: %s", message ? message : code),
@@ -255,7 +255,7 @@ on_error (GstOpenAiRealtime *self, JsonObject *event)
   vg_agent_post_error (GST_ELEMENT (self), code, message, FALSE);
   if (g_strcmp0 (code, "session_expired") == 0)
     {
-      gst_openai_realtime_set_state (self, "connecting");
+      set_state (self, "connecting");
       vg_rt_client_reconnect (self->client, 0);
     }
 }
@@ -344,7 +344,7 @@ on_audio_delta (GstOpenAiRealtime *self, JsonObject *event)
 
   if (item_id == NULL || !g_hash_table_contains (self->known_items, item_id))
     {
-      self->bad_frames++;
+      count_bad_frame (self);
       GST_WARNING_OBJECT (self, "audio delta for unknown item %s, dropped",
                           item_id ? item_id : "(none)");
       return;
@@ -359,7 +359,7 @@ on_audio_delta (GstOpenAiRealtime *self, JsonObject *event)
   pcm = vg_rt_decode_audio (vg_rt_json_get_string (event, "delta"), &len, &error);
   if (pcm == NULL)
     {
-      self->bad_frames++;
+      count_bad_frame (self);
       GST_WARNING_OBJECT (self, "bad audio delta: %s", error->message);
       return;
     }
@@ -373,7 +373,7 @@ on_audio_delta (GstOpenAiRealtime *self, JsonObject *event)
       self->response_has_audio = TRUE;
       self->first_audio_received_us = g_get_monotonic_time ();
     }
-  if (!vg_playout_push (self->playout, item_id, pcm, len))
+  if (!gst_vg_agent_queue_audio (AGENT (self), item_id, pcm, len))
     GST_WARNING_OBJECT (self, "playout queue full, dropped %" G_GSIZE_FORMAT " bytes", len);
 }
 
@@ -389,9 +389,9 @@ on_function_call (GstOpenAiRealtime *self, JsonObject *event)
       GST_WARNING_OBJECT (self, "function call without call_id or name");
       return;
     }
-  vg_agent_post_function_call (GST_ELEMENT (self), call_id, name, arguments);
-  g_signal_emit (self, gst_openai_realtime_function_call_signal, 0, call_id, name,
-                 arguments ? arguments : "{}");
+  /* The handler may call back into the element (send-function-result): it
+   * is queued behind this event. */
+  gst_vg_agent_call_function (AGENT (self), call_id, name, arguments);
 }
 
 static void
@@ -409,7 +409,7 @@ on_response_created (GstOpenAiRealtime *self, JsonObject *event)
   g_clear_pointer (&self->pending_usage, gst_structure_free);
   if (self->speech_end_us == 0)
     self->speech_end_us = g_get_monotonic_time (); /* typed text or manual turn */
-  gst_openai_realtime_set_state (self, "thinking");
+  set_state (self, "thinking");
 }
 
 static void
@@ -447,8 +447,8 @@ on_response_done (GstOpenAiRealtime *self, JsonObject *event)
       self->response_create_pending = FALSE;
       gst_openai_realtime_send (self, vg_rt_build_simple ("response.create"));
     }
-  else if (vg_playout_get_queued_bytes (self->playout) == 0)
-    gst_openai_realtime_set_state (self, "listening");
+  else if (gst_vg_agent_get_queued_bytes (AGENT (self)) == 0)
+    set_state (self, "listening");
 }
 
 typedef void (*EventHandler) (GstOpenAiRealtime *self, JsonObject *event);
@@ -458,14 +458,14 @@ on_speech_started (GstOpenAiRealtime *self, JsonObject *event)
 {
   barge_in (self);
   self->speech_end_us = 0;
-  gst_openai_realtime_set_state (self, "listening");
+  set_state (self, "listening");
 }
 
 static void
 on_speech_stopped (GstOpenAiRealtime *self, JsonObject *event)
 {
   self->speech_end_us = g_get_monotonic_time ();
-  gst_openai_realtime_set_state (self, "thinking");
+  set_state (self, "thinking");
 }
 
 static void
@@ -568,12 +568,8 @@ gst_openai_realtime_handle_event (GstOpenAiRealtime *self, const char *type, Jso
 {
   guint i;
 
-  g_rec_mutex_lock (&self->state_lock);
-  if (self->stopped || self->fatal)
-    {
-      g_rec_mutex_unlock (&self->state_lock);
-      return;
-    }
+  if (self->fatal)
+    return;
   GST_LOG_OBJECT (self, "event %s", type);
   for (i = 0; i < G_N_ELEMENTS (handlers); i++)
     if (strcmp (handlers[i].type, type) == 0)
@@ -583,37 +579,30 @@ gst_openai_realtime_handle_event (GstOpenAiRealtime *self, const char *type, Jso
       }
   if (i == G_N_ELEMENTS (handlers))
     GST_WARNING_OBJECT (self, "ignoring unknown server event type '%.64s'", type);
-  g_rec_mutex_unlock (&self->state_lock);
 }
 
 void
 gst_openai_realtime_handle_bad_frame (GstOpenAiRealtime *self, const char *reason)
 {
-  g_rec_mutex_lock (&self->state_lock);
-  self->bad_frames++;
-  g_rec_mutex_unlock (&self->state_lock);
+  count_bad_frame (self);
   GST_WARNING_OBJECT (self, "ignoring bad frame from the server: %s", reason);
 }
 
+/* The played report of GstVgAgent, handed to the I/O thread. */
 void
-gst_openai_realtime_on_played (gpointer user_data, const VgPlayoutPop *pop)
+gst_openai_realtime_played (GstVgAgent *agent, const GstVgAgentPlayed *played)
 {
-  GstOpenAiRealtime *self = user_data;
+  GstOpenAiRealtime *self = GST_OPENAI_REALTIME (agent);
 
-  g_rec_mutex_lock (&self->state_lock);
-  if (self->stopped)
-    {
-      g_rec_mutex_unlock (&self->state_lock);
-      return;
-    }
-  if (pop->audio_bytes > 0)
+  if (played->audio)
     {
       if (self->first_audio_played_us == 0)
-        self->first_audio_played_us = g_get_monotonic_time ();
-      gst_openai_realtime_set_state (self, "speaking");
+        self->first_audio_played_us = played->audio_time;
+      /* After a cut, this audio is older than the state posted since. */
+      if (!played->cut)
+        set_state (self, "speaking");
       post_usage_if_complete (self);
     }
-  if (pop->drained && !self->response_active)
-    gst_openai_realtime_set_state (self, "listening");
-  g_rec_mutex_unlock (&self->state_lock);
+  if (played->drained && !self->response_active)
+    set_state (self, "listening");
 }

@@ -1,6 +1,8 @@
-/* gstopenairealtime.c: element glue of openairealtime: properties, signals,
- * pads, state changes and the input path. Server events are handled in
- * gstopenairealtime-events.c; the socket lives on the shared I/O thread. */
+/* gstopenairealtime.c: element glue of openairealtime, a GstVgAgent:
+ * properties, the session (start/stop) and the input path. Server events
+ * are handled in gstopenairealtime-events.c, the action signals in
+ * gstopenairealtime-actions.c; the socket and the conversation state live
+ * on the shared I/O thread, the owner context given to GstVgAgent. */
 #include "gstopenairealtime.h"
 #include "vg-agent-messages.h"
 #include "vg-rt-events.h"
@@ -27,10 +29,6 @@ GST_DEBUG_CATEGORY (gst_openai_realtime_debug);
 #define DEFAULT_MAX_PLAYOUT_MS 120000
 #define DEFAULT_RECONNECT_MAX_MS 30000
 
-#define CAPS_STR                                                                                   \
-  "audio/x-raw, format=(string)S16LE, layout=(string)interleaved, "                                \
-  "rate=(int)24000, channels=(int)1"
-
 enum
 {
   PROP_0,
@@ -52,29 +50,11 @@ enum
   PROP_MAX_SEND_QUEUE_MS,
   PROP_MAX_PLAYOUT_MS,
   PROP_RECONNECT_MAX_MS,
-  PROP_FLUSH_DOWNSTREAM,
   PROP_DROPPED_INPUT_BYTES,
   PROP_BAD_FRAMES,
 };
 
-enum
-{
-  SIGNAL_FUNCTION_CALL,
-  SIGNAL_SEND_FUNCTION_RESULT,
-  SIGNAL_SEND_TEXT,
-  SIGNAL_CANCEL_RESPONSE,
-  N_SIGNALS
-};
-
-static guint signals[N_SIGNALS];
-guint gst_openai_realtime_function_call_signal;
-
-static GstStaticPadTemplate sink_template
-    = GST_STATIC_PAD_TEMPLATE ("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (CAPS_STR));
-static GstStaticPadTemplate src_template
-    = GST_STATIC_PAD_TEMPLATE ("src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (CAPS_STR));
-
-G_DEFINE_TYPE (GstOpenAiRealtime, gst_openai_realtime, GST_TYPE_ELEMENT);
+G_DEFINE_TYPE (GstOpenAiRealtime, gst_openai_realtime, GST_TYPE_VG_AGENT);
 GST_ELEMENT_REGISTER_DEFINE (openairealtime, "openairealtime", GST_RANK_NONE,
                              GST_TYPE_OPENAI_REALTIME);
 
@@ -100,13 +80,8 @@ gst_openai_realtime_turn_detection_get_type (void)
 static void
 client_connecting (gpointer data, guint attempt)
 {
-  GstOpenAiRealtime *self = data;
-
-  g_rec_mutex_lock (&self->state_lock);
-  if (!self->stopped)
-    gst_openai_realtime_set_state (self, "connecting");
-  g_rec_mutex_unlock (&self->state_lock);
-  GST_INFO_OBJECT (self, "connecting (attempt %u)", attempt);
+  gst_vg_agent_set_state (data, "connecting");
+  GST_INFO_OBJECT (data, "connecting (attempt %u)", attempt);
 }
 
 static void
@@ -132,22 +107,16 @@ client_closed (gpointer data, VgRtCloseKind kind, guint http_status, const char 
 {
   GstOpenAiRealtime *self = data;
 
-  g_rec_mutex_lock (&self->state_lock);
-  if (self->stopped)
-    {
-      g_rec_mutex_unlock (&self->state_lock);
-      return;
-    }
   /* Whatever was queued for playback belongs to a session that is gone. */
   self->response_active = FALSE;
   self->response_create_pending = FALSE;
   if (kind == VG_RT_CLOSE_FATAL)
     {
       self->fatal = TRUE;
-      gst_openai_realtime_set_state (self, "error");
-      vg_agent_post_error (GST_ELEMENT (self),
-                           http_status == 401 ? "invalid_api_key" : "connection_refused", reason,
-                           TRUE);
+      gst_vg_agent_set_state (GST_VG_AGENT (self), "error");
+      gst_vg_agent_post_error (GST_VG_AGENT (self),
+                               http_status == 401 ? "invalid_api_key" : "connection_refused",
+                               reason, TRUE);
       GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED,
                          ("The Realtime API refused the connection (HTTP %u)", http_status),
                          ("%s", reason));
@@ -155,16 +124,15 @@ client_closed (gpointer data, VgRtCloseKind kind, guint http_status, const char 
   else
     {
       GST_WARNING_OBJECT (self, "%s", reason);
-      gst_openai_realtime_set_state (self, "connecting");
+      gst_vg_agent_set_state (GST_VG_AGENT (self), "connecting");
     }
-  g_rec_mutex_unlock (&self->state_lock);
 }
 
 static const VgRtClientCallbacks client_callbacks = {
   client_connecting, client_opened, client_event, client_bad_frame, client_closed,
 };
 
-/* ---- input ---- */
+/* ---- input: sink streaming thread ---- */
 
 static void
 flush_input (GstOpenAiRealtime *self)
@@ -178,18 +146,15 @@ flush_input (GstOpenAiRealtime *self)
 }
 
 static GstFlowReturn
-gst_openai_realtime_chain (GstPad *pad, GstObject *parent, GstBuffer *buf)
+gst_openai_realtime_handle_audio (GstVgAgent *agent, GstBuffer *buf)
 {
-  GstOpenAiRealtime *self = GST_OPENAI_REALTIME (parent);
+  GstOpenAiRealtime *self = GST_OPENAI_REALTIME (agent);
   GstMapInfo map;
   guint chunk_bytes;
   gsize off = 0;
 
   if (self->client == NULL)
-    {
-      gst_buffer_unref (buf);
-      return GST_FLOW_FLUSHING;
-    }
+    return GST_FLOW_FLUSHING;
   GST_OBJECT_LOCK (self);
   chunk_bytes = self->append_ms * (VG_RT_RATE / 1000) * 2;
   GST_OBJECT_UNLOCK (self);
@@ -206,54 +171,36 @@ gst_openai_realtime_chain (GstPad *pad, GstObject *parent, GstBuffer *buf)
         flush_input (self);
     }
   gst_buffer_unmap (buf, &map);
-  gst_buffer_unref (buf);
   return GST_FLOW_OK;
 }
 
-static gboolean
-gst_openai_realtime_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
+/* Input ended: with manual turns this is the end of the user's turn. */
+static void
+gst_openai_realtime_turn_ended (GstVgAgent *agent)
 {
-  GstOpenAiRealtime *self = GST_OPENAI_REALTIME (parent);
+  GstOpenAiRealtime *self = GST_OPENAI_REALTIME (agent);
   gboolean manual;
 
-  switch (GST_EVENT_TYPE (event))
+  GST_OBJECT_LOCK (self);
+  manual = self->settings.turn_detection == VG_RT_TURN_DETECTION_NONE;
+  GST_OBJECT_UNLOCK (self);
+  if (self->client == NULL)
+    return;
+  flush_input (self);
+  if (manual)
     {
-      case GST_EVENT_EOS:
-        /* Input ended: with manual turns this is the end of the user's turn;
-         * the output keeps running (it is a live source of its own). */
-        GST_OBJECT_LOCK (self);
-        manual = self->settings.turn_detection == VG_RT_TURN_DETECTION_NONE;
-        GST_OBJECT_UNLOCK (self);
-        if (self->client != NULL)
-          {
-            flush_input (self);
-            if (manual)
-              {
-                vg_rt_client_send (self->client, vg_rt_build_simple ("input_audio_buffer.commit"),
-                                   FALSE);
-                vg_rt_client_send (self->client, vg_rt_build_simple ("response.create"), FALSE);
-              }
-          }
-        gst_event_unref (event);
-        return TRUE;
-      case GST_EVENT_FLUSH_STOP:
-        g_byte_array_set_size (self->pending_input, 0);
-        gst_event_unref (event);
-        return TRUE;
-      case GST_EVENT_CAPS:
-      case GST_EVENT_SEGMENT:
-      case GST_EVENT_STREAM_START:
-      case GST_EVENT_FLUSH_START:
-      case GST_EVENT_GAP:
-        /* The input and output are different streams: nothing to forward. */
-        gst_event_unref (event);
-        return TRUE;
-      default:
-        return gst_pad_event_default (pad, parent, event);
+      vg_rt_client_send (self->client, vg_rt_build_simple ("input_audio_buffer.commit"), FALSE);
+      vg_rt_client_send (self->client, vg_rt_build_simple ("response.create"), FALSE);
     }
 }
 
-/* ---- state changes ---- */
+static void
+gst_openai_realtime_discard_input (GstVgAgent *agent)
+{
+  g_byte_array_set_size (GST_OPENAI_REALTIME (agent)->pending_input, 0);
+}
+
+/* ---- the session: state-change thread ---- */
 
 static char *
 build_url (GstOpenAiRealtime *self)
@@ -265,9 +212,23 @@ build_url (GstOpenAiRealtime *self)
   return g_strdup_printf ("%s%smodel=%s", self->url, sep, self->model);
 }
 
-static gboolean
-start (GstOpenAiRealtime *self)
+static guint
+gst_openai_realtime_get_playout_ms (GstVgAgent *agent)
 {
+  guint ms;
+
+  GST_OBJECT_LOCK (agent);
+  ms = GST_OPENAI_REALTIME (agent)->max_playout_ms;
+  GST_OBJECT_UNLOCK (agent);
+  return ms;
+}
+
+static gboolean
+gst_openai_realtime_start (GstVgAgent *agent)
+{
+  GstOpenAiRealtime *self = GST_OPENAI_REALTIME (agent);
+  VgRtClient *client;
+  guint reconnect_max_ms;
   g_autofree char *url = NULL;
   g_autofree char *key = NULL;
   gsize queue_bytes;
@@ -276,128 +237,59 @@ start (GstOpenAiRealtime *self)
   url = build_url (self);
   key = g_strdup (self->api_key ? self->api_key : g_getenv ("OPENAI_API_KEY"));
   queue_bytes = (gsize)self->max_send_queue_ms * VG_RT_RATE * 2 / 1000 * 4 / 3;
-  self->playout = vg_playout_new (VG_RT_RATE, self->max_playout_ms);
+  reconnect_max_ms = self->reconnect_max_ms;
+  self->bad_frames = 0;
   GST_OBJECT_UNLOCK (self);
 
   if (key == NULL || key[0] == '\0')
     GST_WARNING_OBJECT (self, "no api-key and no OPENAI_API_KEY: the server will refuse us");
 
-  self->paced = vg_paced_src_new (GST_ELEMENT (self), self->srcpad, self->playout, VG_RT_RATE,
-                                  VG_RT_PERIOD_MS, gst_openai_realtime_on_played, self);
+  /* Nothing of the session runs yet: the conversation state is ours until
+   * the client starts. */
   self->io = vg_io_context_ref_default ();
-  g_rec_mutex_lock (&self->state_lock);
-  self->stopped = FALSE;
   gst_openai_realtime_reset_conversation (self);
-  self->client = vg_rt_client_new (self->io, &client_callbacks, self, queue_bytes);
-  g_rec_mutex_unlock (&self->state_lock);
+  client = vg_rt_client_new (self->io, &client_callbacks, self, queue_bytes);
+  GST_OBJECT_LOCK (self);
+  self->client = client;
+  GST_OBJECT_UNLOCK (self);
   g_byte_array_set_size (self->pending_input, 0);
   self->appended_bytes = 0;
-  self->bad_frames = 0;
-  vg_rt_client_start (self->client, url, key, self->reconnect_max_ms);
+  gst_vg_agent_set_owner_context (agent, vg_io_context_get_main_context (self->io));
+  vg_rt_client_start (client, url, key, reconnect_max_ms);
   if (key)
     memset (key, 0, strlen (key));
   return TRUE;
 }
 
 static void
-stop (GstOpenAiRealtime *self)
+gst_openai_realtime_stop (GstVgAgent *agent)
 {
-  VgRtClient *client;
+  GstOpenAiRealtime *self = GST_OPENAI_REALTIME (agent);
+  VgRtClient *client = self->client;
 
-  g_rec_mutex_lock (&self->state_lock);
-  self->stopped = TRUE;
-  client = self->client;
-  g_rec_mutex_unlock (&self->state_lock);
   if (client == NULL)
     return;
-  /* Synchronous: no callback runs after this. Not under state_lock, which
-   * the I/O thread takes in the callbacks. */
+  /* Both synchronous: afterwards no action, played report or client
+   * callback runs any more, and the conversation state is ours again. */
+  gst_vg_agent_set_owner_context (agent, NULL);
   vg_rt_client_stop (client);
-  g_rec_mutex_lock (&self->state_lock);
+  GST_OBJECT_LOCK (self);
   self->client = NULL;
+  GST_OBJECT_UNLOCK (self);
   gst_openai_realtime_reset_conversation (self);
-  g_rec_mutex_unlock (&self->state_lock);
   vg_rt_client_free (client);
   vg_io_context_unref (self->io);
   self->io = NULL;
 }
 
-/* EOS from the application (gst-launch-1.0 -e, a recorder stopping) ends
- * the output too, which otherwise stays live: without it a muxer behind the
- * agent never finishes its file. The input still gets it (a turn in progress
- * ends). Runs with the element's state lock held, so the output exists or
- * not for the whole call. */
-static gboolean
-gst_openai_realtime_send_event (GstElement *element, GstEvent *event)
-{
-  GstOpenAiRealtime *self = GST_OPENAI_REALTIME (element);
-
-  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS && self->paced != NULL)
-    vg_paced_src_finish (self->paced);
-  return GST_ELEMENT_CLASS (gst_openai_realtime_parent_class)->send_event (element, event);
-}
-
-static gboolean
-gst_openai_realtime_set_clock (GstElement *element, GstClock *clock)
-{
-  gboolean ret = GST_ELEMENT_CLASS (gst_openai_realtime_parent_class)->set_clock (element, clock);
-
-  vg_paced_src_clock_changed (GST_OPENAI_REALTIME (element)->paced);
-  return ret;
-}
-
-static GstStateChangeReturn
-gst_openai_realtime_change_state (GstElement *element, GstStateChange transition)
-{
-  GstOpenAiRealtime *self = GST_OPENAI_REALTIME (element);
-  GstStateChangeReturn ret;
-
-  switch (transition)
-    {
-      case GST_STATE_CHANGE_READY_TO_PAUSED:
-        if (!start (self))
-          return GST_STATE_CHANGE_FAILURE;
-        break;
-      case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
-        vg_paced_src_set_playing (self->paced, TRUE);
-        break;
-      case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
-        vg_paced_src_set_playing (self->paced, FALSE);
-        break;
-      default:
-        break;
-    }
-
-  ret = GST_ELEMENT_CLASS (gst_openai_realtime_parent_class)->change_state (element, transition);
-  if (ret == GST_STATE_CHANGE_FAILURE)
-    return ret;
-
-  switch (transition)
-    {
-      case GST_STATE_CHANGE_READY_TO_PAUSED:
-      case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
-        ret = GST_STATE_CHANGE_NO_PREROLL; /* live output */
-        break;
-      case GST_STATE_CHANGE_PAUSED_TO_READY:
-        stop (self);
-        g_clear_pointer (&self->paced, vg_paced_src_free);
-        g_clear_pointer (&self->playout, vg_playout_free);
-        break;
-      default:
-        break;
-    }
-  return ret;
-}
-
 /* ---- GObject ---- */
 
+/* Object lock held. */
 static void
-set_string (GstOpenAiRealtime *self, char **field, const GValue *value)
+set_string (char **field, const GValue *value)
 {
-  GST_OBJECT_LOCK (self);
   g_free (*field);
   *field = g_value_dup_string (value);
-  GST_OBJECT_UNLOCK (self);
 }
 
 static void
@@ -407,29 +299,42 @@ gst_openai_realtime_set_property (GObject *object, guint prop_id, const GValue *
   GstOpenAiRealtime *self = GST_OPENAI_REALTIME (object);
   VgRtSessionSettings *s = &self->settings;
 
+  /* Checked before taking the lock: the warning runs the application's log
+   * handler. */
+  if (prop_id == PROP_TOOLS)
+    {
+      const char *text = g_value_get_string (value);
+      g_autoptr (GError) error = NULL;
+
+      if (text != NULL && text[0] != '\0' && !vg_rt_tools_validate (text, &error))
+        {
+          g_warning ("openairealtime: ignoring invalid tools: %s", error->message);
+          return;
+        }
+    }
+
+  GST_OBJECT_LOCK (self);
   switch (prop_id)
     {
       case PROP_URL:
-        set_string (self, &self->url, value);
+        set_string (&self->url, value);
         if (self->url == NULL)
           self->url = g_strdup (DEFAULT_URL);
         break;
       case PROP_API_KEY:
-        GST_OBJECT_LOCK (self);
         if (self->api_key)
           memset (self->api_key, 0, strlen (self->api_key));
         g_free (self->api_key);
         self->api_key = g_value_dup_string (value);
-        GST_OBJECT_UNLOCK (self);
         break;
       case PROP_MODEL:
-        set_string (self, &self->model, value);
+        set_string (&self->model, value);
         break;
       case PROP_VOICE:
-        set_string (self, &s->voice, value);
+        set_string (&s->voice, value);
         break;
       case PROP_INSTRUCTIONS:
-        set_string (self, &s->instructions, value);
+        set_string (&s->instructions, value);
         break;
       case PROP_TURN_DETECTION:
         s->turn_detection = g_value_get_enum (value);
@@ -444,30 +349,20 @@ gst_openai_realtime_set_property (GObject *object, guint prop_id, const GValue *
         s->silence_duration_ms = g_value_get_uint (value);
         break;
       case PROP_EAGERNESS:
-        set_string (self, &s->eagerness, value);
+        set_string (&s->eagerness, value);
         break;
       case PROP_INTERRUPT_RESPONSE:
         s->interrupt_response = g_value_get_boolean (value);
         break;
       case PROP_TRANSCRIPTION_MODEL:
-        set_string (self, &s->transcription_model, value);
+        set_string (&s->transcription_model, value);
         break;
       case PROP_NOISE_REDUCTION:
-        set_string (self, &s->noise_reduction, value);
+        set_string (&s->noise_reduction, value);
         break;
       case PROP_TOOLS:
-        {
-          const char *text = g_value_get_string (value);
-          g_autoptr (GError) error = NULL;
-
-          if (text != NULL && text[0] != '\0' && !vg_rt_tools_validate (text, &error))
-            {
-              g_warning ("openairealtime: ignoring invalid tools: %s", error->message);
-              break;
-            }
-          set_string (self, &s->tools_json, value);
-          break;
-        }
+        set_string (&s->tools_json, value);
+        break;
       case PROP_APPEND_MS:
         self->append_ms = g_value_get_uint (value);
         break;
@@ -480,12 +375,10 @@ gst_openai_realtime_set_property (GObject *object, guint prop_id, const GValue *
       case PROP_RECONNECT_MAX_MS:
         self->reconnect_max_ms = g_value_get_uint (value);
         break;
-      case PROP_FLUSH_DOWNSTREAM:
-        g_atomic_int_set (&self->flush_downstream, g_value_get_boolean (value));
-        break;
       default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
+  GST_OBJECT_UNLOCK (self);
 }
 
 static void
@@ -552,22 +445,14 @@ gst_openai_realtime_get_property (GObject *object, guint prop_id, GValue *value,
       case PROP_RECONNECT_MAX_MS:
         g_value_set_uint (value, self->reconnect_max_ms);
         break;
-      case PROP_FLUSH_DOWNSTREAM:
-        g_value_set_boolean (value, g_atomic_int_get (&self->flush_downstream));
-        break;
       case PROP_DROPPED_INPUT_BYTES:
-        GST_OBJECT_UNLOCK (self);
-        g_rec_mutex_lock (&self->state_lock);
+        /* The client's own lock nests inside: it calls nothing back. */
         g_value_set_uint64 (value,
                             self->client ? vg_rt_client_get_dropped_audio_bytes (self->client) : 0);
-        g_rec_mutex_unlock (&self->state_lock);
-        return;
+        break;
       case PROP_BAD_FRAMES:
-        GST_OBJECT_UNLOCK (self);
-        g_rec_mutex_lock (&self->state_lock);
         g_value_set_uint64 (value, self->bad_frames);
-        g_rec_mutex_unlock (&self->state_lock);
-        return;
+        break;
       default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -590,7 +475,6 @@ gst_openai_realtime_finalize (GObject *object)
   g_hash_table_unref (self->known_items);
   g_hash_table_unref (self->user_text);
   g_string_free (self->assistant_text, TRUE);
-  g_rec_mutex_clear (&self->state_lock);
   G_OBJECT_CLASS (gst_openai_realtime_parent_class)->finalize (object);
 }
 
@@ -605,15 +489,7 @@ gst_openai_realtime_init (GstOpenAiRealtime *self)
 {
   VgRtSessionSettings *s = &self->settings;
 
-  self->sinkpad = gst_pad_new_from_static_template (&sink_template, "sink");
-  gst_pad_set_chain_function (self->sinkpad, gst_openai_realtime_chain);
-  gst_pad_set_event_function (self->sinkpad, gst_openai_realtime_sink_event);
-  GST_PAD_SET_PROXY_ALLOCATION (self->sinkpad);
-  gst_element_add_pad (GST_ELEMENT (self), self->sinkpad);
-  self->srcpad = gst_pad_new_from_static_template (&src_template, "src");
-  gst_pad_use_fixed_caps (self->srcpad);
-  gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
-  GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SOURCE);
+  GST_PAD_SET_PROXY_ALLOCATION (GST_VG_AGENT_SINK_PAD (self));
 
   self->url = g_strdup (DEFAULT_URL);
   self->model = g_strdup (DEFAULT_MODEL);
@@ -633,7 +509,6 @@ gst_openai_realtime_init (GstOpenAiRealtime *self)
   self->reconnect_max_ms = DEFAULT_RECONNECT_MAX_MS;
 
   self->pending_input = g_byte_array_new ();
-  g_rec_mutex_init (&self->state_lock);
   g_queue_init (&self->history);
   self->known_items = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->user_text = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, string_free);
@@ -648,13 +523,21 @@ gst_openai_realtime_class_init (GstOpenAiRealtimeClass *klass)
 {
   GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstVgAgentClass *agent_class = GST_VG_AGENT_CLASS (klass);
 
   gobject_class->set_property = gst_openai_realtime_set_property;
   gobject_class->get_property = gst_openai_realtime_get_property;
   gobject_class->finalize = gst_openai_realtime_finalize;
-  element_class->change_state = gst_openai_realtime_change_state;
-  element_class->set_clock = gst_openai_realtime_set_clock;
-  element_class->send_event = gst_openai_realtime_send_event;
+  agent_class->start = gst_openai_realtime_start;
+  agent_class->stop = gst_openai_realtime_stop;
+  agent_class->get_playout_ms = gst_openai_realtime_get_playout_ms;
+  agent_class->handle_audio = gst_openai_realtime_handle_audio;
+  agent_class->turn_ended = gst_openai_realtime_turn_ended;
+  agent_class->discard_input = gst_openai_realtime_discard_input;
+  agent_class->handle_text = gst_openai_realtime_handle_text;
+  agent_class->interrupt = gst_openai_realtime_interrupt;
+  agent_class->function_result = gst_openai_realtime_function_result;
+  agent_class->played = gst_openai_realtime_played;
 
   g_object_class_install_property (
       gobject_class, PROP_URL,
@@ -742,13 +625,6 @@ gst_openai_realtime_class_init (GstOpenAiRealtimeClass *klass)
                          "Upper bound of the exponential reconnect backoff, in ms", 250, 600000,
                          DEFAULT_RECONNECT_MAX_MS, RW));
   g_object_class_install_property (
-      gobject_class, PROP_FLUSH_DOWNSTREAM,
-      g_param_spec_boolean (
-          "flush-downstream", "Flush downstream on barge-in",
-          "Also flush downstream elements on barge-in (for a local speaker; "
-          "breaks recording muxers such as wavenc)",
-          FALSE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING));
-  g_object_class_install_property (
       gobject_class, PROP_DROPPED_INPUT_BYTES,
       g_param_spec_uint64 ("dropped-input-bytes", "Dropped input",
                            "Bytes of input audio frames dropped (disconnected or queue full)", 0,
@@ -759,31 +635,6 @@ gst_openai_realtime_class_init (GstOpenAiRealtimeClass *klass)
                            "Server frames ignored as malformed (bad JSON, base64, unknown item)", 0,
                            G_MAXUINT64, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
-  /**
-   * GstOpenAiRealtime::function-call:
-   * @call_id: the call id to answer with send-function-result
-   * @name: the function name
-   * @arguments: the arguments as a JSON text
-   *
-   * Emitted on the element's I/O thread when the model calls a tool.
-   */
-  signals[SIGNAL_FUNCTION_CALL]
-      = g_signal_new ("function-call", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
-                      NULL, G_TYPE_NONE, 3, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING);
-  gst_openai_realtime_function_call_signal = signals[SIGNAL_FUNCTION_CALL];
-  signals[SIGNAL_SEND_FUNCTION_RESULT] = g_signal_new_class_handler (
-      "send-function-result", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,
-      G_CALLBACK (gst_openai_realtime_send_function_result), NULL, NULL, NULL, G_TYPE_NONE, 2,
-      G_TYPE_STRING, G_TYPE_STRING);
-  signals[SIGNAL_SEND_TEXT] = g_signal_new_class_handler (
-      "send-text", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,
-      G_CALLBACK (gst_openai_realtime_send_text), NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
-  signals[SIGNAL_CANCEL_RESPONSE] = g_signal_new_class_handler (
-      "cancel-response", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,
-      G_CALLBACK (gst_openai_realtime_cancel_response), NULL, NULL, NULL, G_TYPE_NONE, 0);
-
-  gst_element_class_add_static_pad_template (element_class, &sink_template);
-  gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_set_static_metadata (element_class, "OpenAI Realtime agent",
                                          "Filter/Audio/Network",
                                          "Streams audio to the OpenAI Realtime API and plays the "

@@ -1,24 +1,22 @@
-/* gstopenairealtime.h: the OpenAI Realtime agent element. The instance
- * struct is shared by the element glue (gstopenairealtime.c) and the server
- * event dispatcher (gstopenairealtime-events.c). */
+/* gstopenairealtime.h: the OpenAI Realtime agent element, a GstVgAgent. The
+ * instance struct is shared by the element glue (gstopenairealtime.c), the
+ * server event dispatcher (gstopenairealtime-events.c) and the actions
+ * (gstopenairealtime-actions.c). */
 #pragma once
 
-#include <gst/gst.h>
+#include "gstvgagent.h"
 #include "vg-io-context.h"
-#include "vg-paced-src.h"
-#include "vg-playout.h"
 #include "vg-rt-client.h"
 #include "vg-rt-session-config.h"
 
 G_BEGIN_DECLS
 
 #define GST_TYPE_OPENAI_REALTIME (gst_openai_realtime_get_type ())
-G_DECLARE_FINAL_TYPE (GstOpenAiRealtime, gst_openai_realtime, GST, OPENAI_REALTIME, GstElement)
+G_DECLARE_FINAL_TYPE (GstOpenAiRealtime, gst_openai_realtime, GST, OPENAI_REALTIME, GstVgAgent)
 
 GST_ELEMENT_REGISTER_DECLARE (openairealtime);
 
-#define VG_RT_RATE 24000
-#define VG_RT_PERIOD_MS 20
+#define VG_RT_RATE GST_VG_AGENT_RATE
 #define VG_RT_MAX_HISTORY 64
 
 typedef struct
@@ -29,10 +27,7 @@ typedef struct
 
 struct _GstOpenAiRealtime
 {
-  GstElement parent;
-
-  GstPad *sinkpad;
-  GstPad *srcpad;
+  GstVgAgent parent;
 
   /* properties, guarded by the object lock */
   char *url;
@@ -43,21 +38,22 @@ struct _GstOpenAiRealtime
   guint max_send_queue_ms;
   guint max_playout_ms;
   guint reconnect_max_ms;
-  gint flush_downstream; /* atomic gboolean: read at barge-in, any thread */
+  guint64 bad_frames; /* counted on the I/O thread */
 
-  /* runtime objects, created in READY->PAUSED */
+  /* the session, created in start() and freed in stop() (state-change
+   * thread); client is also guarded by the object lock for the
+   * dropped-input-bytes getter */
   VgIoContext *io;
   VgRtClient *client;
-  VgPlayout *playout;
-  VgPacedSrc *paced;
 
   /* input accumulation: sink streaming thread only */
   GByteArray *pending_input;
   guint64 appended_bytes;
 
-  /* conversation state, guarded by state_lock */
-  GRecMutex state_lock; /* recursive: bus sync handlers may call action signals */
-  gboolean stopped;     /* no more events are handled */
+  /* conversation state: owned by the I/O thread (the owner context), which
+   * runs the client callbacks and, handed over by GstVgAgent, the action
+   * signals and played reports; no lock. start() and stop() reset it while
+   * nothing of the session runs. */
   gboolean fatal;
   guint sessions;              /* sessions created so far */
   gboolean interrupt_response; /* effective server setting */
@@ -71,27 +67,24 @@ struct _GstOpenAiRealtime
   GString *assistant_text; /* transcript so far of the current assistant item */
   GHashTable *user_text;   /* item id -> GString of user transcript deltas */
   GQueue history;          /* VgRtHistoryEntry, replayed on reconnect */
-  char *state;             /* last posted realtime-state */
   gint64 speech_end_us;    /* monotonic time of speech_stopped, 0 if none */
   gint64 first_audio_received_us;
   gint64 first_audio_played_us;
   GstStructure *pending_usage; /* posted when both done and first audio played */
-  guint64 bad_frames;
 };
 
-/* gstopenairealtime-events.c */
+/* gstopenairealtime-events.c, I/O thread */
 void gst_openai_realtime_handle_event (GstOpenAiRealtime *self, const char *type,
                                        JsonObject *event);
 void gst_openai_realtime_handle_bad_frame (GstOpenAiRealtime *self, const char *reason);
-void gst_openai_realtime_on_played (gpointer user_data, const VgPlayoutPop *pop);
-void gst_openai_realtime_set_state (GstOpenAiRealtime *self, const char *state);
+void gst_openai_realtime_played (GstVgAgent *agent, const GstVgAgentPlayed *played);
 void gst_openai_realtime_send (GstOpenAiRealtime *self, char *json);
 void gst_openai_realtime_reset_conversation (GstOpenAiRealtime *self);
 
-/* gstopenairealtime-actions.c */
-void gst_openai_realtime_send_function_result (GstOpenAiRealtime *self, const char *call_id,
-                                               const char *output_json);
-void gst_openai_realtime_send_text (GstOpenAiRealtime *self, const char *text);
-void gst_openai_realtime_cancel_response (GstOpenAiRealtime *self);
+/* gstopenairealtime-actions.c: GstVgAgentClass vfuncs, I/O thread */
+void gst_openai_realtime_function_result (GstVgAgent *agent, const char *call_id,
+                                          const char *output_json);
+void gst_openai_realtime_handle_text (GstVgAgent *agent, const char *text);
+void gst_openai_realtime_interrupt (GstVgAgent *agent);
 
 G_END_DECLS

@@ -6,7 +6,6 @@
 #include "gstopenairealtime.h"
 
 GST_DEBUG_CATEGORY (vg_rt_client_debug);
-GST_DEBUG_CATEGORY (vg_paced_src_debug);
 
 static gboolean
 plugin_init (GstPlugin *plugin)
@@ -15,7 +14,6 @@ plugin_init (GstPlugin *plugin)
 
   GST_DEBUG_CATEGORY_INIT (vg_rt_client_debug, "vgrtclient", 0,
                            "Realtime WebSocket connection (shared I/O thread)");
-  GST_DEBUG_CATEGORY_INIT (vg_paced_src_debug, "vgpacedsrc", 0, "Real-time audio playout");
   ok |= GST_ELEMENT_REGISTER (openairealtime, plugin);
   ok |= GST_ELEMENT_REGISTER (echoagent, plugin);
   return ok;

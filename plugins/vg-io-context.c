@@ -2,6 +2,7 @@
  * of the plugin are created and used on this thread only, so 200 agents cost
  * one thread, not 200. */
 #include "vg-io-context.h"
+#include "vg-main-context.h"
 
 struct _VgIoContext
 {
@@ -126,47 +127,10 @@ vg_io_context_invoke (VgIoContext *io, GSourceFunc func, gpointer data, GDestroy
   g_main_context_invoke_full (io->context, G_PRIORITY_DEFAULT, func, data, notify);
 }
 
-typedef struct
-{
-  GSourceFunc func;
-  gpointer data;
-  GMutex lock;
-  GCond cond;
-  gboolean done;
-} SyncCall;
-
-static gboolean
-run_sync_call (gpointer data)
-{
-  SyncCall *call = data;
-
-  call->func (call->data);
-  g_mutex_lock (&call->lock);
-  call->done = TRUE;
-  g_cond_signal (&call->cond);
-  g_mutex_unlock (&call->lock);
-  return G_SOURCE_REMOVE;
-}
-
 void
 vg_io_context_invoke_sync (VgIoContext *io, GSourceFunc func, gpointer data)
 {
-  SyncCall call = { func, data };
-
-  if (vg_io_context_is_current (io))
-    {
-      func (data);
-      return;
-    }
-  g_mutex_init (&call.lock);
-  g_cond_init (&call.cond);
-  g_main_context_invoke (io->context, run_sync_call, &call);
-  g_mutex_lock (&call.lock);
-  while (!call.done)
-    g_cond_wait (&call.cond, &call.lock);
-  g_mutex_unlock (&call.lock);
-  g_mutex_clear (&call.lock);
-  g_cond_clear (&call.cond);
+  vg_main_context_invoke_sync (io->context, func, data);
 }
 
 guint

@@ -188,3 +188,64 @@ vg_test_pull_audio (GstHarness *h, guint audio_ms, guint timeout_ms, gint64 *fir
     }
   return got;
 }
+
+typedef struct
+{
+  GFunc func;
+  gpointer data;
+  GAsyncQueue *done; /* gets one item when func returned */
+} Elsewhere;
+
+static gpointer
+elsewhere_main (gpointer data)
+{
+  Elsewhere *e = data;
+
+  e->func (e->data, NULL);
+  g_async_queue_push (e->done, GINT_TO_POINTER (1));
+  return NULL;
+}
+
+gboolean
+vg_test_run_elsewhere (GFunc func, gpointer data, guint timeout_ms)
+{
+  Elsewhere *e = g_new0 (Elsewhere, 1);
+  GThread *thread;
+
+  e->func = func;
+  e->data = data;
+  e->done = g_async_queue_new ();
+  thread = g_thread_new ("test-elsewhere", elsewhere_main, e);
+  if (g_async_queue_timeout_pop (e->done, (guint64)timeout_ms * 1000) == NULL)
+    return FALSE; /* e is the stuck thread's */
+  g_thread_join (thread);
+  g_async_queue_unref (e->done);
+  g_free (e);
+  return TRUE;
+}
+
+void
+vg_test_drain_output (GstHarness *h)
+{
+  GstBuffer *buf;
+
+  while ((buf = gst_harness_try_pull (h)) != NULL)
+    gst_buffer_unref (buf);
+}
+
+void
+vg_test_count_events (GstHarness *h, guint *flush_start, guint *flush_stop, guint *segment)
+{
+  GstEvent *ev;
+
+  while ((ev = gst_harness_try_pull_event (h)) != NULL)
+    {
+      if (GST_EVENT_TYPE (ev) == GST_EVENT_FLUSH_START)
+        (*flush_start)++;
+      else if (GST_EVENT_TYPE (ev) == GST_EVENT_FLUSH_STOP)
+        (*flush_stop)++;
+      else if (GST_EVENT_TYPE (ev) == GST_EVENT_SEGMENT)
+        (*segment)++;
+      gst_event_unref (ev);
+    }
+}

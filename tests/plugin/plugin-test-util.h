@@ -45,4 +45,15 @@ void vg_test_agent_poll (VgTestAgent *agent);
 guint vg_test_pull_audio (GstHarness *h, guint audio_ms, guint timeout_ms, gint64 *first_us,
                           gint64 *last_us);
 
+/* Drops the output pulled so far. */
+void vg_test_drain_output (GstHarness *h);
+
+/* Adds the flush-start, flush-stop and segment events pulled so far. */
+void vg_test_count_events (GstHarness *h, guint *flush_start, guint *flush_stop, guint *segment);
+
+/* Runs func (data) on a new thread and waits for it at most timeout_ms.
+ * FALSE when it did not return in time: it waits for a lock the caller
+ * holds, for instance (the thread is then left behind). */
+gboolean vg_test_run_elsewhere (GFunc func, gpointer data, guint timeout_ms);
+
 G_END_DECLS

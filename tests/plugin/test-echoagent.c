@@ -6,15 +6,6 @@
 #include <string.h>
 
 static void
-drain_output (GstHarness *h)
-{
-  GstBuffer *buf;
-
-  while ((buf = gst_harness_try_pull (h)) != NULL)
-    gst_buffer_unref (buf);
-}
-
-static void
 test_turn_played_back (void)
 {
   VgTestAgent *agent = vg_test_agent_new ("echoagent", NULL, "silence-ms", 200, NULL);
@@ -23,7 +14,7 @@ test_turn_played_back (void)
   gint64 first = 0, last = 0;
   guint got, i, j = 0;
 
-  drain_output (agent->h);
+  vg_test_drain_output (agent->h);
   vg_test_push_silence (agent->h, 200);
   vg_test_push_tone (agent->h, 1000);
   vg_test_push_silence (agent->h, 300);
@@ -52,24 +43,6 @@ test_turn_played_back (void)
   vg_test_agent_free (agent);
 }
 
-/* Counts the events of each type pulled so far from the harness. */
-static void
-count_events (GstHarness *h, guint *flush_start, guint *flush_stop, guint *segment)
-{
-  GstEvent *ev;
-
-  while ((ev = gst_harness_try_pull_event (h)) != NULL)
-    {
-      if (GST_EVENT_TYPE (ev) == GST_EVENT_FLUSH_START)
-        (*flush_start)++;
-      else if (GST_EVENT_TYPE (ev) == GST_EVENT_FLUSH_STOP)
-        (*flush_stop)++;
-      else if (GST_EVENT_TYPE (ev) == GST_EVENT_SEGMENT)
-        (*segment)++;
-      gst_event_unref (ev);
-    }
-}
-
 static void
 barge_in (gboolean flush_downstream)
 {
@@ -77,21 +50,21 @@ barge_in (gboolean flush_downstream)
                                           flush_downstream, NULL);
   guint flush_start = 0, flush_stop = 0, segment = 0;
 
-  drain_output (agent->h);
+  vg_test_drain_output (agent->h);
   vg_test_push_tone (agent->h, 2000);
   vg_test_push_silence (agent->h, 300);
   g_assert_cmpuint (vg_test_pull_audio (agent->h, 300, 2000, NULL, NULL), ==, 300);
-  count_events (agent->h, &flush_start, &flush_stop, &segment);
+  vg_test_count_events (agent->h, &flush_start, &flush_stop, &segment);
   g_assert_cmpuint (flush_start, ==, 0);
   segment = 0;
   /* The user speaks again: the playback stops at once. */
   vg_test_push_tone (agent->h, 200);
   g_usleep (60000);
-  drain_output (agent->h);
+  vg_test_drain_output (agent->h);
   g_assert_cmpuint (vg_test_pull_audio (agent->h, 20, 300, NULL, NULL), ==, 0);
   /* Downstream is flushed (with a new segment) only when asked to: a flush
    * resets muxers such as wavenc (test-recording.c). */
-  count_events (agent->h, &flush_start, &flush_stop, &segment);
+  vg_test_count_events (agent->h, &flush_start, &flush_stop, &segment);
   g_assert_cmpuint (flush_start, ==, flush_downstream ? 1 : 0);
   g_assert_cmpuint (flush_stop, ==, flush_start);
   g_assert_cmpuint (segment, ==, flush_start);

@@ -66,15 +66,6 @@ start_agent (Fixture *f, const char *first_property, ...)
 }
 
 static void
-drain_output (GstHarness *h)
-{
-  GstBuffer *buf;
-
-  while ((buf = gst_harness_try_pull (h)) != NULL)
-    gst_buffer_unref (buf);
-}
-
-static void
 push_turn (Fixture *f)
 {
   vg_test_push_tone (f->agent->h, TURN_SPEECH_MS);
@@ -167,7 +158,7 @@ test_full_turn (Fixture *f, gconstpointer data)
   guint i;
 
   start_agent (f, NULL);
-  drain_output (f->agent->h);
+  vg_test_drain_output (f->agent->h);
   push_turn (f);
   got = vg_test_pull_audio (f->agent->h, 1000, 5000, &first, &last);
   /* Exactly what the server sent (1000 ms), paced: 50 periods of 20 ms
@@ -250,7 +241,7 @@ barge_in (Fixture *f, gboolean interrupt_response, gboolean flush_downstream)
                                 "flush-downstream", flush_downstream, NULL);
   g_assert_nonnull (
       vg_test_agent_wait (f->agent, "realtime-state", "state", "listening", 5000, TRUE));
-  drain_output (f->agent->h);
+  vg_test_drain_output (f->agent->h);
   push_turn (f);
   pulled = vg_test_pull_audio (f->agent->h, 500, 5000, NULL, NULL);
   g_assert_cmpuint (pulled, ==, 500);
@@ -270,7 +261,7 @@ barge_in (Fixture *f, gboolean interrupt_response, gboolean flush_downstream)
 
   /* The queued audio is gone: only silence follows... */
   g_usleep (60000);
-  drain_output (f->agent->h);
+  vg_test_drain_output (f->agent->h);
   g_assert_cmpuint (vg_test_pull_audio (f->agent->h, 20, 300, NULL, NULL), ==, 0);
   /* ...and downstream was flushed only when asked to (flush-downstream):
    * a flush resets muxers such as wavenc (test-recording.c). */
@@ -449,7 +440,7 @@ test_reconnect (Fixture *f, gconstpointer data)
   /* and it still talks */
   g_assert_nonnull (
       vg_test_agent_wait (f->agent, "realtime-state", "state", "listening", 3000, FALSE));
-  drain_output (f->agent->h);
+  vg_test_drain_output (f->agent->h);
   push_turn (f);
   g_assert_cmpuint (vg_test_pull_audio (f->agent->h, 1000, 5000, NULL, NULL), ==, 1000);
   g_assert_cmpuint (vg_test_agent_errors (f->agent), ==, 0);
@@ -502,7 +493,7 @@ test_bad_frames (Fixture *f, gconstpointer data)
 
   /* Bad base64 in a delta of a real response is dropped... */
   vg_rt_server_script_close_mid_response (f->server);
-  drain_output (f->agent->h);
+  vg_test_drain_output (f->agent->h);
   push_turn (f);
   /* ...and a close in the middle of a response: half the audio plays, the
    * element reconnects. */
@@ -510,7 +501,7 @@ test_bad_frames (Fixture *f, gconstpointer data)
   g_assert_cmpuint (vg_test_pull_audio (f->agent->h, 1000, 1500, NULL, NULL), ==, 500);
   g_assert_nonnull (
       vg_test_agent_wait (f->agent, "realtime-state", "state", "listening", 3000, FALSE));
-  drain_output (f->agent->h);
+  vg_test_drain_output (f->agent->h);
   push_turn (f);
   g_assert_cmpuint (vg_test_pull_audio (f->agent->h, 1000, 5000, NULL, NULL), ==, 1000);
   g_assert_cmpuint (vg_test_agent_errors (f->agent), ==, 0);
@@ -573,6 +564,84 @@ test_rate_limited (Fixture *f, gconstpointer data)
       vg_test_agent_wait (f->agent, "realtime-state", "state", "listening", 8000, TRUE));
   g_assert_cmpuint (vg_rt_server_get_handshakes (f->server), ==, 2);
   g_assert_cmpuint (vg_test_agent_errors (f->agent), ==, 0);
+}
+
+/* ---- calling back into the element (no lock is held across a bus post or
+ * a signal emission: the I/O thread would hold it while we wait) ---- */
+
+typedef struct
+{
+  GstElement *element;
+  const char *call_id; /* NULL: not from function-call */
+} Touch;
+
+/* Another thread: reads properties (each getter takes the lock the I/O
+ * thread would hold), then emits an action. */
+static void
+touch_element (gpointer data, gpointer unused)
+{
+  Touch *t = data;
+  guint64 bad_frames, dropped;
+  gboolean flush;
+
+  g_object_get (t->element, "bad-frames", &bad_frames, "dropped-input-bytes", &dropped,
+                "flush-downstream", &flush, NULL);
+  if (t->call_id != NULL)
+    g_signal_emit_by_name (t->element, "send-function-result", t->call_id, "{\"temp_c\":21}");
+  else
+    g_signal_emit_by_name (t->element, "send-text", ""); /* handed over, then ignored */
+}
+
+static gint sync_calls;
+
+static GstBusSyncReply
+reenter_from_sync_handler (GstBus *bus, GstMessage *msg, gpointer data)
+{
+  Touch t = { GST_ELEMENT (GST_MESSAGE_SRC (msg)), NULL };
+  g_autofree char *voice = NULL;
+
+  if (GST_MESSAGE_TYPE (msg) != GST_MESSAGE_ELEMENT)
+    return GST_BUS_PASS;
+  g_object_get (t.element, "voice", &voice, NULL);
+  g_assert_true (vg_test_run_elsewhere (touch_element, &t, 5000));
+  g_atomic_int_inc (&sync_calls);
+  return GST_BUS_PASS;
+}
+
+static void
+on_function_call_reenter (GstElement *element, const char *call_id, const char *name,
+                          const char *arguments, gpointer data)
+{
+  Touch t = { element, call_id };
+  gint *calls = data;
+  guint64 bad_frames;
+
+  g_atomic_int_inc (calls);
+  g_object_get (element, "bad-frames", &bad_frames, NULL);
+  g_assert_true (vg_test_run_elsewhere (touch_element, &t, 5000));
+}
+
+static void
+test_reenter (Fixture *f, gconstpointer data)
+{
+  gint calls = 0;
+
+  g_atomic_int_set (&sync_calls, 0);
+  vg_rt_server_script_function_call (f->server, "get_weather", "{\"city\":\"Paris\"}");
+  start_agent (f, NULL);
+  gst_bus_set_sync_handler (f->agent->bus, reenter_from_sync_handler, NULL, NULL);
+  g_signal_connect (f->agent->h->element, "function-call", G_CALLBACK (on_function_call_reenter),
+                    &calls);
+  push_turn (f);
+  g_assert_nonnull (
+      vg_test_agent_wait (f->agent, "realtime-function-call", NULL, NULL, 5000, TRUE));
+  /* The result sent from the other thread got the model to answer. */
+  g_assert_true (logged (f->server, "response.created", 1, 5000));
+  g_assert_cmpuint (vg_test_pull_audio (f->agent->h, 200, 5000, NULL, NULL), ==, 200);
+  g_assert_cmpint (g_atomic_int_get (&calls), ==, 1);
+  g_assert_cmpint (g_atomic_int_get (&sync_calls), >=, 4);
+  gst_bus_set_sync_handler (f->agent->bus, NULL, NULL, NULL);
+  g_assert_cmpuint (vg_rt_server_get_errors (f->server), ==, 0);
 }
 
 static void
@@ -641,6 +710,7 @@ main (int argc, char **argv)
   ADD ("/openairealtime/barge-in-cancel", test_barge_in_cancel);
   ADD ("/openairealtime/barge-in-nothing-played", test_barge_in_nothing_played);
   ADD ("/openairealtime/function-call", test_function_call);
+  ADD ("/openairealtime/reenter-from-callbacks", test_reenter);
   ADD ("/openairealtime/send-text", test_send_text);
   ADD ("/openairealtime/manual-turn-early-audio", test_manual_turn_early_audio);
   ADD ("/openairealtime/reconnect", test_reconnect);

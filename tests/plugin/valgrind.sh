@@ -6,7 +6,7 @@ set -uo pipefail
 build=$(cd "${1:-build}" && pwd); shift || true
 src=$(cd "$(dirname "$0")/../.." && pwd)
 tests=("$@")
-[ ${#tests[@]} -gt 0 ] || tests=(test-realtime-server test-echoagent test-openairealtime)
+[ ${#tests[@]} -gt 0 ] || tests=(test-realtime-server test-vgagent test-echoagent test-openairealtime)
 export GST_PLUGIN_PATH="$build/plugins" GST_REGISTRY="$build/valgrind-gst-registry.bin"
 # libproxy throws C++ exceptions on a GIO thread that confuse memcheck.
 export G_SLICE=always-malloc G_DEBUG=gc-friendly GIO_USE_PROXY_RESOLVER=dummy
