@@ -15,7 +15,8 @@
  * - the owner context: a subclass whose conversation state lives on a
  *   thread of its own (openairealtime: the shared I/O thread) names that
  *   thread's GMainContext with gst_vg_agent_set_owner_context(). Action
- *   signals (send-text, send-function-result, cancel-response) and the
+ *   signals (send-text, send-function-result, cancel-response),
+ *   work a subclass hands over (gst_vg_agent_run_in_owner()) and the
  *   played reports are then handed to it as idle sources, each holding a
  *   ref on the element and the session generation it belongs to, so that
  *   the conversation state is only ever touched there, one call at a time,

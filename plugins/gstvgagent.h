@@ -105,6 +105,17 @@ GstPad *gst_vg_agent_get_sink_pad (GstVgAgent *agent);
 
 void gst_vg_agent_set_owner_context (GstVgAgent *agent, GMainContext *context);
 
+/**
+ * GstVgAgentOwnerFunc:
+ * @agent: the agent
+ * @data: what was given to gst_vg_agent_run_in_owner()
+ *
+ * Work handed to the owner context.
+ */
+typedef void (*GstVgAgentOwnerFunc) (GstVgAgent *agent, gpointer data);
+void gst_vg_agent_run_in_owner (GstVgAgent *agent, GstVgAgentOwnerFunc func, gpointer data,
+                                GDestroyNotify free_data);
+
 gboolean gst_vg_agent_queue_audio (GstVgAgent *agent, const char *item_id, const guint8 *pcm,
                                    gsize len);
 void gst_vg_agent_cut_playback (GstVgAgent *agent);

@@ -694,6 +694,87 @@ test_manual_turn_early_audio (Fixture *f, gconstpointer data)
   g_assert_cmpuint (vg_rt_server_get_errors (f->server), ==, 0);
 }
 
+static JsonObject *
+update_session (JsonObject *update)
+{
+  return json_object_get_object_member (update, "session");
+}
+
+/* instructions and tools set while PLAYING reach the running session as a
+ * partial session.update, and a new session after a reconnect is
+ * configured with them. */
+static void
+test_live_session_update (Fixture *f, gconstpointer data)
+{
+  const char *tools = "[{\"type\":\"function\",\"name\":\"check_understanding\","
+                      "\"description\":\"Record\",\"parameters\":{\"type\":\"object\","
+                      "\"properties\":{}}}]";
+  g_autoptr (JsonObject) live = NULL;
+  g_autoptr (JsonObject) updated = NULL;
+  g_autoptr (JsonObject) live_tools = NULL;
+  g_autoptr (JsonObject) replayed = NULL;
+  g_autofree char *kept = NULL;
+  GLogLevelFlags fatal;
+  JsonObject *session;
+
+  start_agent (f, NULL);
+  g_object_set (f->agent->h->element, "instructions", "Teach common denominators.", NULL);
+  live = vg_rt_server_wait (f->server, "session.update", 1, 3000);
+  g_assert_nonnull (live);
+  session = update_session (live);
+  g_assert_cmpstr (json_object_get_string_member (session, "type"), ==, "realtime");
+  g_assert_cmpstr (json_object_get_string_member (session, "instructions"), ==,
+                   "Teach common denominators.");
+  /* Only what changed: the audio configuration (voice included, which the
+   * server refuses to change once it spoke) is not sent again. */
+  g_assert_false (json_object_has_member (session, "audio"));
+  g_assert_false (json_object_has_member (session, "tools"));
+  /* The server took it. */
+  updated = vg_rt_server_wait (f->server, "session.updated", 1, 2000);
+  g_assert_nonnull (updated);
+  g_assert_cmpstr (json_object_get_string_member (update_session (updated), "instructions"), ==,
+                   "Teach common denominators.");
+
+  g_object_set (f->agent->h->element, "tools", tools, NULL);
+  live_tools = vg_rt_server_wait (f->server, "session.update", 2, 3000);
+  g_assert_nonnull (live_tools);
+  session = update_session (live_tools);
+  g_assert_false (json_object_has_member (session, "instructions"));
+  g_assert_cmpstr (
+      json_object_get_string_member (
+          json_array_get_object_element (json_object_get_array_member (session, "tools"), 0),
+          "name"),
+      ==, "check_understanding");
+  g_assert_true (logged (f->server, "session.updated", 2, 2000));
+
+  /* Invalid tools are ignored with a warning: nothing is sent. (Structured
+   * logging: g_test_expect_message() of GLib 2.74 does not see it.) */
+  fatal = g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+  g_object_set (f->agent->h->element, "tools", "{not json", NULL);
+  g_log_set_always_fatal (fatal);
+  g_object_get (f->agent->h->element, "tools", &kept, NULL);
+  g_assert_cmpstr (kept, ==, tools);
+  g_usleep (300000);
+  g_assert_cmpuint (vg_rt_server_count (f->server, "session.update"), ==, 3);
+
+  /* A new session is configured with the latest values. */
+  vg_rt_server_drop_connections (f->server);
+  replayed = vg_rt_server_wait (f->server, "session.update", 3, 5000);
+  g_assert_nonnull (replayed);
+  session = update_session (replayed);
+  g_assert_true (json_object_has_member (session, "audio"));
+  g_assert_cmpstr (json_object_get_string_member (session, "instructions"), ==,
+                   "Teach common denominators.");
+  g_assert_cmpstr (
+      json_object_get_string_member (
+          json_array_get_object_element (json_object_get_array_member (session, "tools"), 0),
+          "name"),
+      ==, "check_understanding");
+  g_assert_cmpuint (vg_rt_server_get_sessions (f->server), ==, 2);
+  g_assert_cmpuint (vg_rt_server_get_errors (f->server), ==, 0);
+  g_assert_cmpuint (vg_test_agent_errors (f->agent), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -713,6 +794,7 @@ main (int argc, char **argv)
   ADD ("/openairealtime/reenter-from-callbacks", test_reenter);
   ADD ("/openairealtime/send-text", test_send_text);
   ADD ("/openairealtime/manual-turn-early-audio", test_manual_turn_early_audio);
+  ADD ("/openairealtime/live-session-update", test_live_session_update);
   ADD ("/openairealtime/reconnect", test_reconnect);
   ADD ("/openairealtime/session-expiry", test_session_expiry);
   ADD ("/openairealtime/bad-frames", test_bad_frames);
