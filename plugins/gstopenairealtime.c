@@ -110,6 +110,7 @@ client_closed (gpointer data, VgRtCloseKind kind, guint http_status, const char 
   /* Whatever was queued for playback belongs to a session that is gone. */
   self->response_active = FALSE;
   self->response_create_pending = FALSE;
+  self->response_requested = FALSE;
   if (kind == VG_RT_CLOSE_FATAL)
     {
       self->fatal = TRUE;
@@ -125,6 +126,9 @@ client_closed (gpointer data, VgRtCloseKind kind, guint http_status, const char 
     {
       GST_WARNING_OBJECT (self, "%s", reason);
       gst_vg_agent_set_state (GST_VG_AGENT (self), "connecting");
+      /* The response a respond waited for never ends now: the request goes
+       * to the next session, after its configuration and replay. */
+      gst_openai_realtime_next_response (self);
     }
 }
 
@@ -546,6 +550,7 @@ gst_openai_realtime_init (GstOpenAiRealtime *self)
 
   self->pending_input = g_byte_array_new ();
   g_queue_init (&self->history);
+  g_queue_init (&self->pending_responds);
   self->known_items = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->user_text = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, string_free);
   self->assistant_text = g_string_new (NULL);
@@ -576,6 +581,7 @@ gst_openai_realtime_class_init (GstOpenAiRealtimeClass *klass)
   agent_class->interrupt = gst_openai_realtime_interrupt;
   agent_class->function_result = gst_openai_realtime_function_result;
   agent_class->played = gst_openai_realtime_played;
+  agent_class->respond = gst_openai_realtime_respond;
 
   g_object_class_install_property (
       gobject_class, PROP_URL,

@@ -74,6 +74,11 @@ typedef struct
  * @played: what the paced output played (see #GstVgAgentPlayed). Owner
  *   context. The default posts "speaking" on audio (unless @cut) and
  *   "listening" once drained.
+ * @respond: the respond action signal: speak now, without user input,
+ *   following @instructions (%NULL or empty: the session's own). Owner
+ *   context. The default posts a non-fatal realtime-error
+ *   "respond_unsupported", so that an application waiting for a greeting
+ *   learns that none comes.
  *
  * Owner context: when the subclass gave one with
  * gst_vg_agent_set_owner_context(), these vfuncs run there, one at a time,
@@ -96,9 +101,10 @@ struct _GstVgAgentClass
   void (*interrupt) (GstVgAgent *agent);
   void (*function_result) (GstVgAgent *agent, const char *call_id, const char *output_json);
   void (*played) (GstVgAgent *agent, const GstVgAgentPlayed *played);
+  void (*respond) (GstVgAgent *agent, const char *instructions);
 
   /*< private >*/
-  gpointer _gst_reserved[GST_PADDING];
+  gpointer _gst_reserved[GST_PADDING - 1];
 };
 
 GstPad *gst_vg_agent_get_sink_pad (GstVgAgent *agent);
