@@ -3,10 +3,12 @@
  * output of GstVgAgent, which posts the same realtime-state messages as for
  * openairealtime, so the gateway treats both agents alike. Speaking again
  * stops the playback (barge-in). No owner context: the turn state belongs
- * to the sink streaming thread, send-text runs on the caller's thread. */
+ * to the sink streaming thread, send-text and respond (a beep) run on the
+ * caller's thread. */
 #include "gstechoagent.h"
 #include "vg-energy-vad.h"
 
+#include <math.h>
 #include <string.h>
 
 GST_DEBUG_CATEGORY_STATIC (gst_echo_agent_debug);
@@ -18,6 +20,9 @@ GST_DEBUG_CATEGORY_STATIC (gst_echo_agent_debug);
 #define DEFAULT_SILENCE_MS 500
 #define DEFAULT_MIN_SPEECH_MS 100
 #define DEFAULT_MAX_TURN_MS 30000
+/* What respond plays: a short beep, enough to be heard and measured. */
+#define RESPOND_MS 300
+#define RESPOND_HZ 660.0
 
 enum
 {
@@ -44,7 +49,8 @@ struct _GstEchoAgent
   GByteArray *turn;
   guint turns;
 
-  gint typed; /* atomic: typed messages so far (send-text) */
+  gint typed;     /* atomic: typed messages so far (send-text) */
+  gint responses; /* atomic: respond calls so far */
 };
 
 G_DEFINE_TYPE (GstEchoAgent, gst_echo_agent, GST_TYPE_VG_AGENT);
@@ -273,6 +279,35 @@ gst_echo_agent_send_text (GstVgAgent *agent, const char *text)
   gst_vg_agent_post_transcript (agent, "assistant", reply_item, reply, TRUE);
 }
 
+/* The respond action: no model to follow the instructions, so the reply
+ * is a beep, with the instructions echoed as its transcript; the base's
+ * played reports post speaking, then listening. Queued behind an answer
+ * still playing. Any thread (no owner context). */
+static void
+gst_echo_agent_respond (GstVgAgent *agent, const char *instructions)
+{
+  GstEchoAgent *self = GST_ECHO_AGENT (agent);
+  guint n = g_atomic_int_add (&self->responses, 1) + 1, samples = RATE * RESPOND_MS / 1000, i;
+  g_autofree gint16 *pcm = g_new (gint16, samples);
+  g_autofree char *item = g_strdup_printf ("echo_respond_%u", n);
+  g_autofree char *text = NULL;
+
+  for (i = 0; i < samples; i++)
+    {
+      /* 10 ms ramps: no click at either end. */
+      double ramp = MIN (1.0, MIN (i, samples - i) / (RATE / 100.0));
+
+      pcm[i] = (gint16)(8000 * ramp * sin (2 * G_PI * RESPOND_HZ * i / RATE));
+    }
+  if (instructions != NULL && instructions[0] != '\0' && g_utf8_validate (instructions, -1, NULL))
+    text = g_strdup_printf ("(echo) %s", instructions);
+  else
+    text = g_strdup ("(echo)");
+  if (!gst_vg_agent_queue_audio (agent, item, (const guint8 *)pcm, samples * 2))
+    GST_WARNING_OBJECT (self, "playout queue full, respond dropped");
+  gst_vg_agent_post_transcript (agent, "assistant", item, text, TRUE);
+}
+
 static void
 gst_echo_agent_class_init (GstEchoAgentClass *klass)
 {
@@ -288,6 +323,7 @@ gst_echo_agent_class_init (GstEchoAgentClass *klass)
   agent_class->handle_audio = gst_echo_agent_handle_audio;
   agent_class->turn_ended = gst_echo_agent_turn_ended;
   agent_class->handle_text = gst_echo_agent_send_text;
+  agent_class->respond = gst_echo_agent_respond;
 
   g_object_class_install_property (
       gobject_class, PROP_THRESHOLD,

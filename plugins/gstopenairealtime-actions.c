@@ -1,5 +1,6 @@
 /* gstopenairealtime-actions.c: what openairealtime does for the action
- * signals of GstVgAgent (send-function-result, send-text, cancel-response).
+ * signals of GstVgAgent (send-function-result, send-text, respond,
+ * cancel-response).
  * GstVgAgent hands them to the I/O thread, the owner of the conversation
  * state, so they run between server events, never inside one. */
 #include "gstopenairealtime.h"
@@ -7,6 +8,52 @@
 
 GST_DEBUG_CATEGORY_EXTERN (gst_openai_realtime_debug);
 #define GST_CAT_DEFAULT gst_openai_realtime_debug
+
+/* Every response.create of the I/O thread goes through here: until its
+ * response.created arrives, a second one would be refused
+ * (conversation_already_has_active_response) and its request lost. */
+void
+gst_openai_realtime_create_response (GstOpenAiRealtime *self, const char *instructions)
+{
+  self->response_requested = TRUE;
+  gst_openai_realtime_send (self, vg_rt_build_response_create (instructions));
+}
+
+/* At response.done (or when the connection is lost): what waited for the
+ * response to end. Function results first: the model owes their answer. */
+void
+gst_openai_realtime_next_response (GstOpenAiRealtime *self)
+{
+  g_autofree char *instructions = NULL;
+
+  if (self->response_create_pending)
+    {
+      self->response_create_pending = FALSE;
+      gst_openai_realtime_create_response (self, NULL);
+      return;
+    }
+  instructions = g_queue_pop_head (&self->pending_responds);
+  if (instructions != NULL)
+    {
+      GST_INFO_OBJECT (self, "sending the deferred respond");
+      gst_openai_realtime_create_response (self, instructions);
+    }
+}
+
+void
+gst_openai_realtime_respond (GstVgAgent *agent, const char *instructions)
+{
+  GstOpenAiRealtime *self = GST_OPENAI_REALTIME (agent);
+
+  if (self->response_active || self->response_requested || self->response_create_pending)
+    {
+      /* Not cut, unlike send-text: the answer under way was asked for too. */
+      GST_INFO_OBJECT (self, "a response is under way: respond waits for its response.done");
+      g_queue_push_tail (&self->pending_responds, g_strdup (instructions ? instructions : ""));
+      return;
+    }
+  gst_openai_realtime_create_response (self, instructions);
+}
 
 void
 gst_openai_realtime_function_result (GstVgAgent *agent, const char *call_id,
@@ -21,10 +68,10 @@ gst_openai_realtime_function_result (GstVgAgent *agent, const char *call_id,
     }
   gst_openai_realtime_send (
       self, vg_rt_build_function_output (call_id, output_json ? output_json : "{}"));
-  if (self->response_active)
+  if (self->response_active || self->response_requested)
     self->response_create_pending = TRUE;
   else
-    gst_openai_realtime_send (self, vg_rt_build_simple ("response.create"));
+    gst_openai_realtime_create_response (self, NULL);
 }
 
 void
@@ -46,7 +93,7 @@ gst_openai_realtime_handle_text (GstVgAgent *agent, const char *text)
   else
     {
       gst_openai_realtime_send (self, vg_rt_build_text_item ("user", text));
-      gst_openai_realtime_send (self, vg_rt_build_simple ("response.create"));
+      gst_openai_realtime_create_response (self, NULL);
     }
 }
 

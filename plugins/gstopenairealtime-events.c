@@ -96,6 +96,8 @@ gst_openai_realtime_reset_conversation (GstOpenAiRealtime *self)
   g_clear_pointer (&self->pending_usage, gst_structure_free);
   self->response_active = FALSE;
   self->response_create_pending = FALSE;
+  self->response_requested = FALSE;
+  g_queue_clear_full (&self->pending_responds, g_free);
   self->sessions = 0;
   self->fatal = FALSE;
   self->speech_end_us = 0;
@@ -400,6 +402,7 @@ on_response_created (GstOpenAiRealtime *self, JsonObject *event)
   JsonObject *response = vg_rt_json_get_object (event, "response");
 
   self->response_active = TRUE;
+  self->response_requested = FALSE;
   self->response_interrupted = FALSE;
   g_free (self->response_id);
   self->response_id = g_strdup (vg_rt_json_get_string (response, "id"));
@@ -440,12 +443,12 @@ on_response_done (GstOpenAiRealtime *self, JsonObject *event)
   post_usage_if_complete (self);
   self->speech_end_us = 0;
 
-  if (self->response_create_pending)
+  if (self->response_create_pending || !g_queue_is_empty (&self->pending_responds))
     {
-      /* Function results were sent while the calling response ran: only now
-       * may the model continue (else conversation_already_has_active_response). */
-      self->response_create_pending = FALSE;
-      gst_openai_realtime_send (self, vg_rt_build_simple ("response.create"));
+      /* Function results or respond requests came while this response ran:
+       * only now may the model go on (else
+       * conversation_already_has_active_response). */
+      gst_openai_realtime_next_response (self);
     }
   else if (gst_vg_agent_get_queued_bytes (AGENT (self)) == 0)
     set_state (self, "listening");
@@ -456,6 +459,15 @@ typedef void (*EventHandler) (GstOpenAiRealtime *self, JsonObject *event);
 static void
 on_speech_started (GstOpenAiRealtime *self, JsonObject *event)
 {
+  /* respond means "speak without user input": once the user speaks, the
+   * turn is theirs, and a deferred one would collide with the response
+   * their turn creates. */
+  if (!g_queue_is_empty (&self->pending_responds))
+    {
+      GST_INFO_OBJECT (self, "the user speaks: %u deferred respond dropped",
+                       self->pending_responds.length);
+      g_queue_clear_full (&self->pending_responds, g_free);
+    }
   barge_in (self);
   self->speech_end_us = 0;
   set_state (self, "listening");

@@ -110,6 +110,7 @@ client_closed (gpointer data, VgRtCloseKind kind, guint http_status, const char 
   /* Whatever was queued for playback belongs to a session that is gone. */
   self->response_active = FALSE;
   self->response_create_pending = FALSE;
+  self->response_requested = FALSE;
   if (kind == VG_RT_CLOSE_FATAL)
     {
       self->fatal = TRUE;
@@ -125,6 +126,9 @@ client_closed (gpointer data, VgRtCloseKind kind, guint http_status, const char 
     {
       GST_WARNING_OBJECT (self, "%s", reason);
       gst_vg_agent_set_state (GST_VG_AGENT (self), "connecting");
+      /* The response a respond waited for never ends now: the request goes
+       * to the next session, after its configuration and replay. */
+      gst_openai_realtime_next_response (self);
     }
 }
 
@@ -282,6 +286,33 @@ gst_openai_realtime_stop (GstVgAgent *agent)
   self->io = NULL;
 }
 
+/* ---- live session changes: I/O thread ---- */
+
+static void
+update_session (GstVgAgent *agent, gpointer data)
+{
+  GstOpenAiRealtime *self = GST_OPENAI_REALTIME (agent);
+  VgRtSessionFields fields = GPOINTER_TO_UINT (data);
+  g_autoptr (GError) error = NULL;
+  char *update;
+
+  /* Before the first session.created the whole configuration, with these
+   * values, is still to be sent; after a lost connection this update waits
+   * behind the next session's own (harmless). */
+  if (self->client == NULL || self->sessions == 0)
+    return;
+  GST_OBJECT_LOCK (self);
+  update = vg_rt_session_update_build_fields (&self->settings, fields, &error);
+  GST_OBJECT_UNLOCK (self);
+  if (update == NULL)
+    {
+      GST_WARNING_OBJECT (self, "session.update not sent: %s", error->message);
+      return;
+    }
+  GST_INFO_OBJECT (self, "session changed: sending session.update");
+  gst_openai_realtime_send (self, update);
+}
+
 /* ---- GObject ---- */
 
 /* Object lock held. */
@@ -298,6 +329,7 @@ gst_openai_realtime_set_property (GObject *object, guint prop_id, const GValue *
 {
   GstOpenAiRealtime *self = GST_OPENAI_REALTIME (object);
   VgRtSessionSettings *s = &self->settings;
+  VgRtSessionFields live = 0;
 
   /* Checked before taking the lock: the warning runs the application's log
    * handler. */
@@ -335,6 +367,7 @@ gst_openai_realtime_set_property (GObject *object, guint prop_id, const GValue *
         break;
       case PROP_INSTRUCTIONS:
         set_string (&s->instructions, value);
+        live = VG_RT_SESSION_INSTRUCTIONS;
         break;
       case PROP_TURN_DETECTION:
         s->turn_detection = g_value_get_enum (value);
@@ -362,6 +395,7 @@ gst_openai_realtime_set_property (GObject *object, guint prop_id, const GValue *
         break;
       case PROP_TOOLS:
         set_string (&s->tools_json, value);
+        live = VG_RT_SESSION_TOOLS;
         break;
       case PROP_APPEND_MS:
         self->append_ms = g_value_get_uint (value);
@@ -378,7 +412,13 @@ gst_openai_realtime_set_property (GObject *object, guint prop_id, const GValue *
       default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
+  if (self->client == NULL)
+    live = 0; /* not started: the next session is configured with the new value */
   GST_OBJECT_UNLOCK (self);
+  /* The conversation belongs to the I/O thread: the update is sent from
+   * there, built from the values current when it runs. */
+  if (live != 0)
+    gst_vg_agent_run_in_owner (GST_VG_AGENT (self), update_session, GUINT_TO_POINTER (live), NULL);
 }
 
 static void
@@ -510,6 +550,7 @@ gst_openai_realtime_init (GstOpenAiRealtime *self)
 
   self->pending_input = g_byte_array_new ();
   g_queue_init (&self->history);
+  g_queue_init (&self->pending_responds);
   self->known_items = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->user_text = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, string_free);
   self->assistant_text = g_string_new (NULL);
@@ -517,6 +558,8 @@ gst_openai_realtime_init (GstOpenAiRealtime *self)
 }
 
 #define RW (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY)
+/* Sent to the running session as a session.update when changed. */
+#define RW_LIVE (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING)
 
 static void
 gst_openai_realtime_class_init (GstOpenAiRealtimeClass *klass)
@@ -538,6 +581,7 @@ gst_openai_realtime_class_init (GstOpenAiRealtimeClass *klass)
   agent_class->interrupt = gst_openai_realtime_interrupt;
   agent_class->function_result = gst_openai_realtime_function_result;
   agent_class->played = gst_openai_realtime_played;
+  agent_class->respond = gst_openai_realtime_respond;
 
   g_object_class_install_property (
       gobject_class, PROP_URL,
@@ -559,8 +603,9 @@ gst_openai_realtime_class_init (GstOpenAiRealtimeClass *klass)
                            DEFAULT_VOICE, RW));
   g_object_class_install_property (gobject_class, PROP_INSTRUCTIONS,
                                    g_param_spec_string ("instructions", "Instructions",
-                                                        "System instructions of the session",
-                                                        DEFAULT_INSTRUCTIONS, RW));
+                                                        "System instructions of the session; "
+                                                        "changes reach a running session",
+                                                        DEFAULT_INSTRUCTIONS, RW_LIVE));
   g_object_class_install_property (
       gobject_class, PROP_TURN_DETECTION,
       g_param_spec_enum ("turn-detection", "Turn detection",
@@ -603,8 +648,9 @@ gst_openai_realtime_class_init (GstOpenAiRealtimeClass *klass)
   g_object_class_install_property (
       gobject_class, PROP_TOOLS,
       g_param_spec_string ("tools", "Tools",
-                           "Function tools as a JSON array of {type,name,description,parameters}",
-                           NULL, RW));
+                           "Function tools as a JSON array of {type,name,description,parameters} "
+                           "(invalid JSON is ignored); changes reach a running session",
+                           NULL, RW_LIVE));
   g_object_class_install_property (gobject_class, PROP_APPEND_MS,
                                    g_param_spec_uint ("append-ms", "Append size",
                                                       "Audio per input_audio_buffer.append, in ms",

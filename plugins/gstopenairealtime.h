@@ -61,6 +61,9 @@ struct _GstOpenAiRealtime
   gboolean response_interrupted; /* barge-in or cancel: its audio is not played */
   char *response_id;
   gboolean response_create_pending; /* function results waiting for response.done */
+  gboolean response_requested;      /* we sent response.create, no response.created yet */
+  GQueue pending_responds;          /* respond instructions ("" for none) waiting for
+                                       the current response's response.done */
   gboolean response_has_audio;
   char *audio_item_id;     /* assistant item whose audio is queued/playing */
   GHashTable *known_items; /* item ids announced by the server */
@@ -86,5 +89,8 @@ void gst_openai_realtime_function_result (GstVgAgent *agent, const char *call_id
                                           const char *output_json);
 void gst_openai_realtime_handle_text (GstVgAgent *agent, const char *text);
 void gst_openai_realtime_interrupt (GstVgAgent *agent);
+void gst_openai_realtime_respond (GstVgAgent *agent, const char *instructions);
+void gst_openai_realtime_create_response (GstOpenAiRealtime *self, const char *instructions);
+void gst_openai_realtime_next_response (GstOpenAiRealtime *self);
 
 G_END_DECLS

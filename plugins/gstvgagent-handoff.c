@@ -13,7 +13,7 @@ typedef struct
 {
   GstVgAgent *self; /* owned ref: the element outlives the queued call */
   guint generation;
-  GstVgAgentHandoffFunc func;
+  GstVgAgentOwnerFunc func;
   gpointer data;
   GDestroyNotify free_data;
 } Handoff;
@@ -47,14 +47,26 @@ handoff_free (gpointer data)
   g_free (h);
 }
 
-/* Any thread: runs func in the owner context (queued, even from the owner
- * thread, so that it never runs inside a half-done event handler), or at
- * once without one. Takes ownership of data. */
+/**
+ * gst_vg_agent_run_in_owner:
+ * @agent: a #GstVgAgent
+ * @func: what to run
+ * @data: (transfer full): its data, freed with @free_data afterwards
+ * @free_data: (nullable): frees @data
+ *
+ * Runs @func in the owner context, as the action signals do: queued (even
+ * from the owner thread, so that it never runs inside a half-done event
+ * handler) and only if the session it was queued for still runs; dropped
+ * while the element is not started. Without an owner context (the subclass
+ * never called gst_vg_agent_set_owner_context()) it runs at once on the
+ * calling thread. For subclasses whose properties change the conversation
+ * (openairealtime: instructions in PLAYING). Any thread.
+ */
 void
-gst_vg_agent_run_in_owner (GstVgAgent *self, GstVgAgentHandoffFunc func, gpointer data,
+gst_vg_agent_run_in_owner (GstVgAgent *agent, GstVgAgentOwnerFunc func, gpointer data,
                            GDestroyNotify free_data)
 {
-  GstVgAgentPrivate *priv = PRIV (self);
+  GstVgAgentPrivate *priv = PRIV (agent);
   Handoff *h;
   GSource *source;
 
@@ -65,15 +77,15 @@ gst_vg_agent_run_in_owner (GstVgAgent *self, GstVgAgentHandoffFunc func, gpointe
 
       g_mutex_unlock (&priv->lock);
       if (direct)
-        func (self, data);
+        func (agent, data);
       else
-        GST_DEBUG_OBJECT (self, "not started: action dropped");
+        GST_DEBUG_OBJECT (agent, "not started: action dropped");
       if (free_data != NULL)
         free_data (data);
       return;
     }
   h = g_new (Handoff, 1);
-  h->self = gst_object_ref (self);
+  h->self = gst_object_ref (agent);
   h->generation = priv->generation;
   h->func = func;
   h->data = data;

@@ -33,11 +33,6 @@ typedef struct
 GstVgAgentPrivate *gst_vg_agent_priv (gpointer agent);
 #define PRIV(agent) gst_vg_agent_priv (agent)
 
-/* gstvgagent-handoff.c */
-typedef void (*GstVgAgentHandoffFunc) (GstVgAgent *self, gpointer data);
-void gst_vg_agent_run_in_owner (GstVgAgent *self, GstVgAgentHandoffFunc func, gpointer data,
-                                GDestroyNotify free_data);
-
 /* gstvgagent-output.c */
 void gst_vg_agent_on_played (gpointer agent, const VgPlayoutPop *pop);
 void gst_vg_agent_default_played (GstVgAgent *self, const GstVgAgentPlayed *played);

@@ -15,7 +15,8 @@
  * - the owner context: a subclass whose conversation state lives on a
  *   thread of its own (openairealtime: the shared I/O thread) names that
  *   thread's GMainContext with gst_vg_agent_set_owner_context(). Action
- *   signals (send-text, send-function-result, cancel-response) and the
+ *   signals (send-text, respond, send-function-result, cancel-response),
+ *   work a subclass hands over (gst_vg_agent_run_in_owner()) and the
  *   played reports are then handed to it as idle sources, each holding a
  *   ref on the element and the session generation it belongs to, so that
  *   the conversation state is only ever touched there, one call at a time,
@@ -42,8 +43,8 @@
  * (gst_vg_agent_cut_playback(), #GstVgAgent:flush-downstream), posts the
  * realtime-state, realtime-transcript, realtime-error and
  * realtime-function-call messages of vg-agent-messages.h, and provides the
- * send-text, cancel-response, send-function-result and function-call
- * signals. tests/plugin/test-vgagent.c holds a minimal subclass.
+ * send-text, respond, cancel-response, send-function-result and
+ * function-call signals. tests/plugin/test-vgagent.c holds a minimal subclass.
  */
 
 GST_DEBUG_CATEGORY (vg_agent_debug);
@@ -65,6 +66,7 @@ enum
   SIGNAL_SEND_FUNCTION_RESULT,
   SIGNAL_SEND_TEXT,
   SIGNAL_CANCEL_RESPONSE,
+  SIGNAL_RESPOND,
   N_SIGNALS
 };
 
@@ -233,6 +235,18 @@ gst_vg_agent_send_function_result (GstVgAgent *self, const char *call_id, const 
   args[0] = g_strdup (call_id);
   args[1] = g_strdup (output);
   gst_vg_agent_run_in_owner (self, do_function_result, args, (GDestroyNotify)g_strfreev);
+}
+
+static void
+do_respond (GstVgAgent *self, gpointer instructions)
+{
+  GST_VG_AGENT_GET_CLASS (self)->respond (self, instructions);
+}
+
+static void
+gst_vg_agent_respond (GstVgAgent *self, const char *instructions)
+{
+  gst_vg_agent_run_in_owner (self, do_respond, g_strdup (instructions), g_free);
 }
 
 /* ---- pads ---- */
@@ -429,6 +443,16 @@ default_interrupt (GstVgAgent *self)
   gst_vg_agent_set_state (self, "listening");
 }
 
+/* An application that asks for a greeting waits for it: say that none
+ * comes rather than stay silent. */
+static void
+default_respond (GstVgAgent *self, const char *instructions)
+{
+  GST_WARNING_OBJECT (self, "this agent cannot speak unprompted: respond ignored");
+  gst_vg_agent_post_error (self, "respond_unsupported", "this agent cannot speak unprompted",
+                           FALSE);
+}
+
 /* flush-downstream is the only property: read at each cut, any thread. */
 static void
 gst_vg_agent_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
@@ -498,6 +522,7 @@ gst_vg_agent_class_init (GstVgAgentClass *klass)
   element_class->send_event = gst_vg_agent_send_event;
   klass->interrupt = default_interrupt;
   klass->played = gst_vg_agent_default_played;
+  klass->respond = default_respond;
 
   g_object_class_install_property (
       gobject_class, PROP_FLUSH_DOWNSTREAM,
@@ -551,6 +576,22 @@ gst_vg_agent_class_init (GstVgAgentClass *klass)
   signals[SIGNAL_CANCEL_RESPONSE] = g_signal_new_class_handler (
       "cancel-response", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,
       G_CALLBACK (gst_vg_agent_cancel_response), NULL, NULL, NULL, G_TYPE_NONE, 0);
+  /**
+   * GstVgAgent::respond:
+   * @agent: the agent
+   * @instructions: (nullable): how to answer this time (openairealtime:
+   *   response.instructions, which override the session's instructions for
+   *   this response only); %NULL or empty for the session's own
+   *
+   * Action signal: the agent speaks now, without user input (a greeting
+   * once the user's audio path is up). An answer already under way is not
+   * cut: the new one follows it. Agents that cannot speak unprompted post
+   * a non-fatal realtime-error "respond_unsupported". Any thread; the
+   * work runs in the owner context.
+   */
+  signals[SIGNAL_RESPOND] = g_signal_new_class_handler (
+      "respond", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,
+      G_CALLBACK (gst_vg_agent_respond), NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);

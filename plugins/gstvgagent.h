@@ -74,6 +74,11 @@ typedef struct
  * @played: what the paced output played (see #GstVgAgentPlayed). Owner
  *   context. The default posts "speaking" on audio (unless @cut) and
  *   "listening" once drained.
+ * @respond: the respond action signal: speak now, without user input,
+ *   following @instructions (%NULL or empty: the session's own). Owner
+ *   context. The default posts a non-fatal realtime-error
+ *   "respond_unsupported", so that an application waiting for a greeting
+ *   learns that none comes.
  *
  * Owner context: when the subclass gave one with
  * gst_vg_agent_set_owner_context(), these vfuncs run there, one at a time,
@@ -96,14 +101,26 @@ struct _GstVgAgentClass
   void (*interrupt) (GstVgAgent *agent);
   void (*function_result) (GstVgAgent *agent, const char *call_id, const char *output_json);
   void (*played) (GstVgAgent *agent, const GstVgAgentPlayed *played);
+  void (*respond) (GstVgAgent *agent, const char *instructions);
 
   /*< private >*/
-  gpointer _gst_reserved[GST_PADDING];
+  gpointer _gst_reserved[GST_PADDING - 1];
 };
 
 GstPad *gst_vg_agent_get_sink_pad (GstVgAgent *agent);
 
 void gst_vg_agent_set_owner_context (GstVgAgent *agent, GMainContext *context);
+
+/**
+ * GstVgAgentOwnerFunc:
+ * @agent: the agent
+ * @data: what was given to gst_vg_agent_run_in_owner()
+ *
+ * Work handed to the owner context.
+ */
+typedef void (*GstVgAgentOwnerFunc) (GstVgAgent *agent, gpointer data);
+void gst_vg_agent_run_in_owner (GstVgAgent *agent, GstVgAgentOwnerFunc func, gpointer data,
+                                GDestroyNotify free_data);
 
 gboolean gst_vg_agent_queue_audio (GstVgAgent *agent, const char *item_id, const guint8 *pcm,
                                    gsize len);

@@ -153,6 +153,25 @@ vg_rt_build_simple (const char *type)
 }
 
 char *
+vg_rt_build_response_create (const char *instructions)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+
+  if (instructions == NULL || instructions[0] == '\0')
+    return vg_rt_build_simple ("response.create");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "type");
+  json_builder_add_string_value (b, "response.create");
+  json_builder_set_member_name (b, "response");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "instructions");
+  json_builder_add_string_value (b, instructions);
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  return vg_rt_build_event (b);
+}
+
+char *
 vg_rt_build_text_item (const char *role, const char *text)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();

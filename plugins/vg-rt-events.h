@@ -25,6 +25,9 @@ char *vg_rt_build_event (JsonBuilder *builder);
  * this runs 10 to 50 times a second per agent. */
 char *vg_rt_build_append (const guint8 *pcm, gsize len);
 char *vg_rt_build_simple (const char *type);
+/* response.create; with non-empty instructions they override the session's
+ * for this response (response.instructions). */
+char *vg_rt_build_response_create (const char *instructions);
 char *vg_rt_build_text_item (const char *role, const char *text);
 char *vg_rt_build_function_output (const char *call_id, const char *output_json);
 char *vg_rt_build_truncate (const char *item_id, gint64 audio_end_ms);

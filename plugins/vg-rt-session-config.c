@@ -153,6 +153,51 @@ vg_rt_session_update_build (const VgRtSessionSettings *s, GError **error)
   return vg_rt_build_event (b);
 }
 
+char *
+vg_rt_session_update_build_fields (const VgRtSessionSettings *s, VgRtSessionFields fields,
+                                   GError **error)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonParser) tools = NULL;
+  gboolean has_tools = s->tools_json != NULL && s->tools_json[0] != '\0';
+
+  if ((fields & VG_RT_SESSION_TOOLS) && has_tools)
+    {
+      if (!vg_rt_tools_validate (s->tools_json, error))
+        return NULL;
+      tools = json_parser_new ();
+      json_parser_load_from_data (tools, s->tools_json, -1, NULL);
+    }
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "type");
+  json_builder_add_string_value (b, "session.update");
+  json_builder_set_member_name (b, "session");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "type");
+  json_builder_add_string_value (b, "realtime");
+  if (fields & VG_RT_SESSION_INSTRUCTIONS)
+    {
+      json_builder_set_member_name (b, "instructions");
+      json_builder_add_string_value (b, s->instructions ? s->instructions : "");
+    }
+  if (fields & VG_RT_SESSION_TOOLS)
+    {
+      json_builder_set_member_name (b, "tools");
+      if (tools != NULL)
+        json_builder_add_value (b, json_node_copy (json_parser_get_root (tools)));
+      else
+        {
+          json_builder_begin_array (b);
+          json_builder_end_array (b);
+        }
+      json_builder_set_member_name (b, "tool_choice");
+      json_builder_add_string_value (b, "auto");
+    }
+  json_builder_end_object (b); /* session */
+  json_builder_end_object (b);
+  return vg_rt_build_event (b);
+}
+
 void
 vg_rt_session_settings_clear (VgRtSessionSettings *s)
 {

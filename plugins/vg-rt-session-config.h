@@ -32,6 +32,19 @@ typedef struct
  * a JSON array of objects. */
 char *vg_rt_session_update_build (const VgRtSessionSettings *settings, GError **error);
 
+/* Fields of a partial session.update, for changes while the session runs. */
+typedef enum
+{
+  VG_RT_SESSION_INSTRUCTIONS = 1 << 0,
+  VG_RT_SESSION_TOOLS = 1 << 1,
+} VgRtSessionFields;
+
+/* A session.update carrying only these fields (and the required
+ * session.type); tools as [] when tools_json is NULL or empty, so that they
+ * are removed. NULL with error when tools_json is invalid. */
+char *vg_rt_session_update_build_fields (const VgRtSessionSettings *settings,
+                                         VgRtSessionFields fields, GError **error);
+
 /* TRUE when text parses as a JSON array whose elements are objects. */
 gboolean vg_rt_tools_validate (const char *text, GError **error);
 

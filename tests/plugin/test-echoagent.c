@@ -111,6 +111,44 @@ test_silence_when_idle (void)
   vg_test_agent_free (agent);
 }
 
+/* respond without any user audio: a short beep and an echoed transcript,
+ * speaking then listening. */
+static void
+test_respond (void)
+{
+  VgTestAgent *agent = vg_test_agent_new ("echoagent", NULL, NULL);
+  const char *expected[] = { "speaking", "listening" };
+  const GstStructure *s;
+  guint got, i, j = 0;
+
+  vg_test_drain_output (agent->h);
+  g_signal_emit_by_name (agent->h->element, "respond", "Greet the learner");
+  got = vg_test_pull_audio (agent->h, 1000, 1500, NULL, NULL);
+  g_assert_cmpuint (got, >=, 280);
+  g_assert_cmpuint (got, <=, 320);
+  s = vg_test_agent_wait (agent, "realtime-transcript", "role", "assistant", 1000, TRUE);
+  g_assert_nonnull (s);
+  g_assert_cmpstr (gst_structure_get_string (s, "text"), ==, "(echo) Greet the learner");
+  g_assert_nonnull (vg_test_agent_wait (agent, "realtime-state", "state", "listening", 1000, TRUE));
+  vg_test_agent_poll (agent);
+  for (i = 0; i < agent->messages->len; i++)
+    {
+      const GstStructure *m = gst_message_get_structure (g_ptr_array_index (agent->messages, i));
+
+      if (m && gst_structure_has_name (m, "realtime-state") && j < G_N_ELEMENTS (expected)
+          && strcmp (gst_structure_get_string (m, "state"), expected[j]) == 0)
+        j++;
+    }
+  g_assert_cmpuint (j, ==, G_N_ELEMENTS (expected));
+  /* Without instructions the transcript is the bare marker. */
+  g_signal_emit_by_name (agent->h->element, "respond", NULL);
+  g_assert_cmpuint (vg_test_pull_audio (agent->h, 1000, 1500, NULL, NULL), >=, 280);
+  g_assert_nonnull (
+      vg_test_agent_wait (agent, "realtime-transcript", "text", "(echo)", 1000, TRUE));
+  g_assert_cmpuint (vg_test_agent_errors (agent), ==, 0);
+  vg_test_agent_free (agent);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -121,5 +159,6 @@ main (int argc, char **argv)
   g_test_add_func ("/echoagent/turn-played-back", test_turn_played_back);
   g_test_add_func ("/echoagent/barge-in", test_barge_in);
   g_test_add_func ("/echoagent/barge-in-flush-downstream", test_barge_in_flush_downstream);
+  g_test_add_func ("/echoagent/respond", test_respond);
   return g_test_run ();
 }

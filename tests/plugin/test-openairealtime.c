@@ -694,6 +694,244 @@ test_manual_turn_early_audio (Fixture *f, gconstpointer data)
   g_assert_cmpuint (vg_rt_server_get_errors (f->server), ==, 0);
 }
 
+static JsonObject *
+update_session (JsonObject *update)
+{
+  return json_object_get_object_member (update, "session");
+}
+
+/* instructions and tools set while PLAYING reach the running session as a
+ * partial session.update, and a new session after a reconnect is
+ * configured with them. */
+static void
+test_live_session_update (Fixture *f, gconstpointer data)
+{
+  const char *tools = "[{\"type\":\"function\",\"name\":\"check_understanding\","
+                      "\"description\":\"Record\",\"parameters\":{\"type\":\"object\","
+                      "\"properties\":{}}}]";
+  g_autoptr (JsonObject) live = NULL;
+  g_autoptr (JsonObject) updated = NULL;
+  g_autoptr (JsonObject) live_tools = NULL;
+  g_autoptr (JsonObject) replayed = NULL;
+  g_autofree char *kept = NULL;
+  GLogLevelFlags fatal;
+  JsonObject *session;
+
+  start_agent (f, NULL);
+  g_object_set (f->agent->h->element, "instructions", "Teach common denominators.", NULL);
+  live = vg_rt_server_wait (f->server, "session.update", 1, 3000);
+  g_assert_nonnull (live);
+  session = update_session (live);
+  g_assert_cmpstr (json_object_get_string_member (session, "type"), ==, "realtime");
+  g_assert_cmpstr (json_object_get_string_member (session, "instructions"), ==,
+                   "Teach common denominators.");
+  /* Only what changed: the audio configuration (voice included, which the
+   * server refuses to change once it spoke) is not sent again. */
+  g_assert_false (json_object_has_member (session, "audio"));
+  g_assert_false (json_object_has_member (session, "tools"));
+  /* The server took it. */
+  updated = vg_rt_server_wait (f->server, "session.updated", 1, 2000);
+  g_assert_nonnull (updated);
+  g_assert_cmpstr (json_object_get_string_member (update_session (updated), "instructions"), ==,
+                   "Teach common denominators.");
+
+  g_object_set (f->agent->h->element, "tools", tools, NULL);
+  live_tools = vg_rt_server_wait (f->server, "session.update", 2, 3000);
+  g_assert_nonnull (live_tools);
+  session = update_session (live_tools);
+  g_assert_false (json_object_has_member (session, "instructions"));
+  g_assert_cmpstr (
+      json_object_get_string_member (
+          json_array_get_object_element (json_object_get_array_member (session, "tools"), 0),
+          "name"),
+      ==, "check_understanding");
+  g_assert_true (logged (f->server, "session.updated", 2, 2000));
+
+  /* Invalid tools are ignored with a warning: nothing is sent. (Structured
+   * logging: g_test_expect_message() of GLib 2.74 does not see it.) */
+  fatal = g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+  g_object_set (f->agent->h->element, "tools", "{not json", NULL);
+  g_log_set_always_fatal (fatal);
+  g_object_get (f->agent->h->element, "tools", &kept, NULL);
+  g_assert_cmpstr (kept, ==, tools);
+  g_usleep (300000);
+  g_assert_cmpuint (vg_rt_server_count (f->server, "session.update"), ==, 3);
+
+  /* A new session is configured with the latest values. */
+  vg_rt_server_drop_connections (f->server);
+  replayed = vg_rt_server_wait (f->server, "session.update", 3, 5000);
+  g_assert_nonnull (replayed);
+  session = update_session (replayed);
+  g_assert_true (json_object_has_member (session, "audio"));
+  g_assert_cmpstr (json_object_get_string_member (session, "instructions"), ==,
+                   "Teach common denominators.");
+  g_assert_cmpstr (
+      json_object_get_string_member (
+          json_array_get_object_element (json_object_get_array_member (session, "tools"), 0),
+          "name"),
+      ==, "check_understanding");
+  g_assert_cmpuint (vg_rt_server_get_sessions (f->server), ==, 2);
+  g_assert_cmpuint (vg_rt_server_get_errors (f->server), ==, 0);
+  g_assert_cmpuint (vg_test_agent_errors (f->agent), ==, 0);
+}
+
+/* Waits for the final assistant transcript. */
+static const char *
+wait_assistant_final (Fixture *f, guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64)timeout_ms * 1000;
+  guint i;
+
+  do
+    {
+      vg_test_agent_poll (f->agent);
+      for (i = 0; i < f->agent->messages->len; i++)
+        {
+          const GstStructure *m
+              = gst_message_get_structure (g_ptr_array_index (f->agent->messages, i));
+          gboolean final = FALSE;
+
+          if (m && gst_structure_has_name (m, "realtime-transcript")
+              && g_strcmp0 (gst_structure_get_string (m, "role"), "assistant") == 0
+              && gst_structure_get_boolean (m, "final", &final) && final)
+            return gst_structure_get_string (m, "text");
+        }
+      g_usleep (10000);
+    }
+  while (g_get_monotonic_time () < deadline);
+  return NULL;
+}
+
+/* The greeting: respond before any user audio, and the reply is heard. */
+static void
+test_respond (Fixture *f, gconstpointer data)
+{
+  const char *greeting = "Greet Ana by name and open common denominators.";
+  g_autoptr (JsonObject) create = NULL;
+  g_autofree char *used = NULL;
+  JsonObject *response;
+  gint64 t0, first_us = 0;
+
+  start_agent (f, NULL);
+  vg_test_drain_output (f->agent->h);
+  t0 = g_get_monotonic_time ();
+  g_signal_emit_by_name (f->agent->h->element, "respond", greeting);
+  g_assert_cmpuint (vg_test_pull_audio (f->agent->h, 200, 5000, &first_us, NULL), ==, 200);
+  g_test_message ("respond -> first audio at the src pad: %.1f ms (fake server, %u ms deltas "
+                  "every %u ms)",
+                  (first_us - t0) / 1000.0, 100, 5);
+  create = vg_rt_server_wait (f->server, "response.create", 0, 1000);
+  g_assert_nonnull (create);
+  response = json_object_get_object_member (create, "response");
+  g_assert_nonnull (response);
+  g_assert_cmpstr (json_object_get_string_member (response, "instructions"), ==, greeting);
+  used = vg_rt_server_dup_response_instructions (f->server, 0);
+  g_assert_cmpstr (used, ==, greeting);
+  /* Before any user audio: nothing was appended, the agent spoke first. */
+  g_assert_cmpuint (vg_rt_server_get_appended_bytes (f->server), ==, 0);
+  g_assert_cmpuint (vg_rt_server_count (f->server, "input_audio_buffer.append"), ==, 0);
+  g_assert_cmpstr (wait_assistant_final (f, 3000), ==, greeting);
+  g_assert_nonnull (
+      vg_test_agent_wait (f->agent, "realtime-state", "state", "speaking", 100, TRUE));
+  g_assert_cmpuint (vg_rt_server_get_errors (f->server), ==, 0);
+  g_assert_cmpuint (vg_test_agent_errors (f->agent), ==, 0);
+}
+
+/* respond as soon as the element plays, before the session exists: the
+ * request waits for the session's configuration, then is heard. */
+static void
+test_respond_before_session (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GPtrArray) log = NULL;
+  gint update_at = -1, create_at = -1;
+  guint i;
+
+  f->agent = vg_test_agent_new ("openairealtime", f->server, NULL);
+  g_signal_emit_by_name (f->agent->h->element, "respond", "Welcome.");
+  g_assert_cmpuint (vg_test_pull_audio (f->agent->h, 200, 5000, NULL, NULL), ==, 200);
+  log = vg_rt_server_get_log (f->server);
+  for (i = 0; i < log->len; i++)
+    {
+      VgRtLogEntry *e = g_ptr_array_index (log, i);
+
+      if (e->from_client && strcmp (e->type, "session.update") == 0 && update_at < 0)
+        update_at = i;
+      if (e->from_client && strcmp (e->type, "response.create") == 0 && create_at < 0)
+        create_at = i;
+    }
+  g_assert_cmpint (update_at, >=, 0);
+  g_assert_cmpint (create_at, >, update_at);
+  g_assert_cmpuint (vg_rt_server_get_errors (f->server), ==, 0);
+}
+
+/* respond while a response is under way waits for its response.done:
+ * three in a row become three responses, in order, none refused. */
+static void
+test_respond_deferred (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GPtrArray) log = NULL;
+  gint done_at[3] = { -1, -1, -1 }, create_at[3] = { -1, -1, -1 };
+  guint i, creates = 0, dones = 0;
+
+  start_agent (f, NULL);
+  g_signal_emit_by_name (f->agent->h->element, "respond", "First.");
+  g_assert_true (logged (f->server, "response.created", 0, 3000));
+  g_signal_emit_by_name (f->agent->h->element, "respond", NULL);
+  g_signal_emit_by_name (f->agent->h->element, "respond", "Third.");
+  g_assert_true (logged (f->server, "response.done", 2, 10000));
+  g_assert_cmpuint (vg_rt_server_count (f->server, "response.create"), ==, 3);
+  log = vg_rt_server_get_log (f->server);
+  for (i = 0; i < log->len; i++)
+    {
+      VgRtLogEntry *e = g_ptr_array_index (log, i);
+
+      if (e->from_client && strcmp (e->type, "response.create") == 0 && creates < 3)
+        create_at[creates++] = i;
+      if (!e->from_client && strcmp (e->type, "response.done") == 0 && dones < 3)
+        done_at[dones++] = i;
+    }
+  g_assert_cmpint (create_at[1], >, done_at[0]);
+  g_assert_cmpint (create_at[2], >, done_at[1]);
+  {
+    g_autofree char *a = vg_rt_server_dup_response_instructions (f->server, 0);
+    g_autofree char *b = vg_rt_server_dup_response_instructions (f->server, 1);
+    g_autofree char *c = vg_rt_server_dup_response_instructions (f->server, 2);
+
+    g_assert_cmpstr (a, ==, "First.");
+    g_assert_cmpstr (b, ==, ""); /* NULL: a plain response.create */
+    g_assert_cmpstr (c, ==, "Third.");
+  }
+  g_assert_false (json_object_has_member (
+      ((VgRtLogEntry *)g_ptr_array_index (log, create_at[1]))->event, "response"));
+  g_assert_cmpuint (vg_rt_server_get_errors (f->server), ==, 0);
+  g_assert_cmpuint (vg_test_agent_errors (f->agent), ==, 0);
+}
+
+/* A respond waiting behind a response is dropped when the user speaks:
+ * their turn gets the next response. */
+static void
+test_respond_dropped_on_speech (Fixture *f, gconstpointer data)
+{
+  g_autofree char *next = NULL;
+
+  /* 20 s of audio at 20x real time: still running when the user speaks. */
+  vg_rt_server_set_response_audio_ms (f->server, 20000);
+  start_agent (f, NULL);
+  g_signal_emit_by_name (f->agent->h->element, "respond", "First.");
+  g_assert_true (logged (f->server, "response.created", 0, 3000));
+  g_signal_emit_by_name (f->agent->h->element, "respond", "Second.");
+  vg_rt_server_set_response_audio_ms (f->server, 300);
+  push_turn (f);
+  g_assert_true (logged (f->server, "input_audio_buffer.speech_started", 0, 3000));
+  g_assert_true (logged (f->server, "response.created", 1, 5000));
+  g_assert_true (logged (f->server, "response.done", 1, 5000));
+  g_usleep (200000);
+  next = vg_rt_server_dup_response_instructions (f->server, 1);
+  g_assert_cmpstr (next, ==, ""); /* the user's turn, not "Second." */
+  g_assert_cmpuint (vg_rt_server_count (f->server, "response.create"), ==, 1);
+  g_assert_cmpuint (vg_rt_server_get_errors (f->server), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -713,6 +951,11 @@ main (int argc, char **argv)
   ADD ("/openairealtime/reenter-from-callbacks", test_reenter);
   ADD ("/openairealtime/send-text", test_send_text);
   ADD ("/openairealtime/manual-turn-early-audio", test_manual_turn_early_audio);
+  ADD ("/openairealtime/live-session-update", test_live_session_update);
+  ADD ("/openairealtime/respond", test_respond);
+  ADD ("/openairealtime/respond-before-session", test_respond_before_session);
+  ADD ("/openairealtime/respond-deferred", test_respond_deferred);
+  ADD ("/openairealtime/respond-dropped-on-speech", test_respond_dropped_on_speech);
   ADD ("/openairealtime/reconnect", test_reconnect);
   ADD ("/openairealtime/session-expiry", test_session_expiry);
   ADD ("/openairealtime/bad-frames", test_bad_frames);

@@ -218,6 +218,45 @@ test_response_rules (Fixture *f, gconstpointer data)
   g_assert_cmpuint (vg_rt_server_count (f->server, "conversation.item.truncate"), ==, 3);
 }
 
+/* response.create with a response object: strict keys, a string
+ * instructions, and a reply that says the instructions. */
+static void
+test_response_instructions (Fixture *f, gconstpointer data)
+{
+  g_autoptr (JsonObject) done = NULL, transcript = NULL;
+  g_autofree char *first = NULL, *second = NULL, *none = NULL;
+
+  g_assert_true (connect_with (f, "sk-test"));
+  soup_websocket_connection_send_text (
+      f->ws, "{\"type\":\"response.create\",\"response\":{\"temperature\":0.8}}");
+  expect_error (f, "unknown_parameter");
+  soup_websocket_connection_send_text (
+      f->ws, "{\"type\":\"response.create\",\"response\":{\"instructions\":42}}");
+  expect_error (f, "invalid_type");
+  soup_websocket_connection_send_text (f->ws, "{\"type\":\"response.create\",\"response\":\"hi\"}");
+  expect_error (f, "invalid_type");
+  none = vg_rt_server_dup_response_instructions (f->server, 0);
+  g_assert_null (none);
+  soup_websocket_connection_send_text (f->ws,
+                                       "{\"type\":\"response.create\",\"response\":{"
+                                       "\"instructions\":\"  Hello   Ana, welcome back \"}}");
+  transcript = next_frame (f, "response.output_audio_transcript.done");
+  g_assert_nonnull (transcript);
+  g_assert_cmpstr (json_object_get_string_member (transcript, "transcript"), ==,
+                   "Hello Ana, welcome back");
+  done = next_frame (f, "response.done");
+  g_assert_nonnull (done);
+  first = vg_rt_server_dup_response_instructions (f->server, 0);
+  g_assert_cmpstr (first, ==, "  Hello   Ana, welcome back ");
+  soup_websocket_connection_send_text (f->ws, "{\"type\":\"response.create\"}");
+  g_clear_pointer (&done, json_object_unref);
+  done = next_frame (f, "response.done");
+  g_assert_nonnull (done);
+  second = vg_rt_server_dup_response_instructions (f->server, 1);
+  g_assert_cmpstr (second, ==, "");
+  g_assert_cmpuint (vg_rt_server_get_errors (f->server), ==, 3);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -228,5 +267,7 @@ main (int argc, char **argv)
               test_session_update_validation, teardown);
   g_test_add ("/realtime-server/response-rules", Fixture, NULL, setup, test_response_rules,
               teardown);
+  g_test_add ("/realtime-server/response-instructions", Fixture, NULL, setup,
+              test_response_instructions, teardown);
   return g_test_run ();
 }

@@ -463,6 +463,22 @@ test_reenter (gconstpointer data)
   vg_test_agent_free (agent);
 }
 
+/* The test agent implements no respond: the default says so on the bus
+ * instead of leaving the application waiting for a greeting. */
+static void
+test_respond_default (gconstpointer data)
+{
+  VgTestAgent *agent = new_agent (GPOINTER_TO_INT (data), FALSE);
+  const GstStructure *s;
+
+  g_signal_emit_by_name (agent->h->element, "respond", "Say hello");
+  s = vg_test_agent_wait (agent, "realtime-error", "code", "respond_unsupported", 2000, TRUE);
+  g_assert_nonnull (s);
+  g_assert_false (g_value_get_boolean (gst_structure_get_value (s, "fatal")));
+  g_assert_cmpuint (vg_test_agent_errors (agent), ==, 0);
+  vg_test_agent_free (agent);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -481,5 +497,8 @@ main (int argc, char **argv)
   g_test_add_func ("/vgagent/state-changes", test_state_changes);
   g_test_add_data_func ("/vgagent/reenter", GINT_TO_POINTER (FALSE), test_reenter);
   g_test_add_data_func ("/vgagent/reenter-owner", GINT_TO_POINTER (TRUE), test_reenter);
+  g_test_add_data_func ("/vgagent/respond-default", GINT_TO_POINTER (FALSE), test_respond_default);
+  g_test_add_data_func ("/vgagent/respond-default-owner", GINT_TO_POINTER (TRUE),
+                        test_respond_default);
   return g_test_run ();
 }

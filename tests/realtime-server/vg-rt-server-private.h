@@ -50,6 +50,8 @@ struct _VgRtConn
   guint transcript_at; /* chunk index at which the user transcript goes out */
   gboolean close_mid;
   GString *transcript;
+  char **say;    /* words of response.instructions, spoken as the transcript */
+  guint say_pos; /* next word of say */
   GSource *burst;
   double phase;
 
@@ -78,7 +80,8 @@ struct _VgRtServer
   guint64 appended_bytes;
   guint errors;
   guint response_audio_ms;
-  GQueue scripted_calls; /* char *name, char *arguments pairs */
+  GQueue scripted_calls;            /* char *name, char *arguments pairs */
+  GPtrArray *response_instructions; /* per started response: its instructions, "" if none */
   gboolean close_mid_response;
   guint refuse_status;
   guint refuse_count;
@@ -113,5 +116,6 @@ void vg_rt_conn_apply_turn_detection (VgRtConn *conn);
 void vg_rt_conn_on_session_update (VgRtConn *conn, JsonObject *event, const char *event_id);
 
 /* vg-rt-server-response.c */
-void vg_rt_conn_start_response (VgRtConn *conn);
+/* instructions: response.instructions of the response.create, or NULL. */
+void vg_rt_conn_start_response (VgRtConn *conn, const char *instructions);
 void vg_rt_conn_finish_response (VgRtConn *conn, const char *status);

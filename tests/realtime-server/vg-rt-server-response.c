@@ -1,7 +1,10 @@
 /* vg-rt-server-response.c: the fake server's responses: a spoken reply as
  * output_audio deltas sent faster than real time (a 330 Hz tone), with a
  * transcript and the user's transcription at a random point; or a scripted
- * function call. Runs on the server thread only. */
+ * function call. A response.create with response.instructions "says" the
+ * instructions: they are its transcript, word by word, so that tests can
+ * tell which instructions a reply followed. Runs on the server thread
+ * only. */
 #include "vg-rt-server-private.h"
 
 #include <math.h>
@@ -81,6 +84,7 @@ vg_rt_conn_finish_response (VgRtConn *conn, const char *status)
   json_object_set_object_member (e, "response", resp);
   conn->active = FALSE;
   conn->response_item = NULL;
+  g_clear_pointer (&conn->say, g_strfreev);
   vg_rt_conn_send_event (conn, e);
   /* A transcription that did not fit into the response comes after it. */
   vg_rt_conn_send_user_transcript (conn);
@@ -127,7 +131,28 @@ burst_tick (gpointer data)
     {
       send_audio_delta (conn, conn->server->opt.delta_ms);
       conn->chunks_sent++;
-      if (g_rand_boolean (rand))
+      if (conn->say != NULL)
+        {
+          /* A word per delta; what is left goes with the last one. */
+          GString *delta = g_string_new (NULL);
+
+          while (conn->say[conn->say_pos] != NULL
+                 && (delta->len == 0 || conn->chunks_sent == conn->chunks_total))
+            {
+              if (conn->transcript->len > 0 || delta->len > 0)
+                g_string_append_c (delta, ' ');
+              g_string_append (delta, conn->say[conn->say_pos++]);
+            }
+          if (delta->len > 0)
+            {
+              g_string_append (conn->transcript, delta->str);
+              e = part_event (conn, "response.output_audio_transcript.delta");
+              json_object_set_string_member (e, "delta", delta->str);
+              vg_rt_conn_send_event (conn, e);
+            }
+          g_string_free (delta, TRUE);
+        }
+      else if (g_rand_boolean (rand))
         {
           const char *w = words[g_rand_int_range (rand, 0, G_N_ELEMENTS (words) - 1)];
           g_autofree char *delta = g_strdup_printf ("%s%s", conn->transcript->len ? " " : "", w);
@@ -189,8 +214,22 @@ start_function_call (VgRtConn *conn, char *name, char *arguments)
   vg_rt_conn_finish_response (conn, "completed");
 }
 
+static char **
+split_words (const char *text)
+{
+  g_auto (GStrv) parts = g_strsplit_set (text, " \t\r\n", -1);
+  GPtrArray *words = g_ptr_array_new ();
+  guint i;
+
+  for (i = 0; parts[i] != NULL; i++)
+    if (parts[i][0] != '\0')
+      g_ptr_array_add (words, g_strdup (parts[i]));
+  g_ptr_array_add (words, NULL);
+  return (char **)g_ptr_array_free (words, FALSE);
+}
+
 void
-vg_rt_conn_start_response (VgRtConn *conn)
+vg_rt_conn_start_response (VgRtConn *conn, const char *instructions)
 {
   VgRtServer *server = conn->server;
   JsonObject *e, *resp;
@@ -206,6 +245,7 @@ vg_rt_conn_start_response (VgRtConn *conn)
       call_args = g_queue_pop_head (&server->scripted_calls);
     }
   audio_ms = server->response_audio_ms;
+  g_ptr_array_add (server->response_instructions, g_strdup (instructions ? instructions : ""));
   close_mid = server->close_mid_response && call_name == NULL;
   if (close_mid)
     server->close_mid_response = FALSE;
@@ -232,6 +272,12 @@ vg_rt_conn_start_response (VgRtConn *conn)
   item_id = vg_rt_conn_next_id (conn, "item");
   conn->response_item = vg_rt_conn_add_item (conn, item_id, "message", "assistant");
   g_string_truncate (conn->transcript, 0);
+  g_clear_pointer (&conn->say, g_strfreev);
+  if (instructions != NULL && instructions[0] != '\0')
+    {
+      conn->say = split_words (instructions);
+      conn->say_pos = 0;
+    }
   e = vg_rt_event_new ("response.output_item.added");
   json_object_set_string_member (e, "response_id", conn->response_id);
   json_object_set_int_member (e, "output_index", 0);

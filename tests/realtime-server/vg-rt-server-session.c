@@ -194,7 +194,7 @@ commit_user_item (VgRtConn *conn, const char *item_id)
       "user turn of %.1f s", conn->uncommitted_samples / (double)VG_RT_SERVER_RATE);
   conn->uncommitted_samples = 0;
   if (conn->vad_enabled && conn->create_response && !conn->active)
-    vg_rt_conn_start_response (conn);
+    vg_rt_conn_start_response (conn, NULL);
   else if (conn->transcript_timer == NULL)
     {
       conn->transcript_timer = g_timeout_source_new (g_rand_int_range (conn->server->rand, 0, 30));
@@ -404,9 +404,58 @@ on_item_delete (VgRtConn *conn, JsonObject *ev, const char *event_id)
   vg_rt_conn_send_event (conn, e);
 }
 
+/* The GA response object of response.create. */
+static const char *const response_keys[] = { "conversation",
+                                             "instructions",
+                                             "input",
+                                             "metadata",
+                                             "output_modalities",
+                                             "tools",
+                                             "tool_choice",
+                                             "max_output_tokens",
+                                             "audio",
+                                             "prompt",
+                                             NULL };
+
 static void
 on_response_create (VgRtConn *conn, JsonObject *ev, const char *event_id)
 {
+  JsonNode *node = json_object_get_member (ev, "response");
+  JsonObject *response = NULL;
+  JsonNode *instructions = NULL;
+
+  if (node != NULL)
+    {
+      g_autoptr (GList) members = NULL;
+      GList *l;
+
+      if (!JSON_NODE_HOLDS_OBJECT (node))
+        {
+          vg_rt_conn_send_error (conn, "invalid_type", "'response' must be an object.", "response",
+                                 event_id);
+          return;
+        }
+      response = json_node_get_object (node);
+      members = json_object_get_members (response);
+      for (l = members; l != NULL; l = l->next)
+        if (!g_strv_contains (response_keys, l->data))
+          {
+            g_autofree char *param = g_strdup_printf ("response.%s", (const char *)l->data);
+            g_autofree char *msg = g_strdup_printf ("Unknown parameter: '%s'.", param);
+
+            vg_rt_conn_send_error (conn, "unknown_parameter", msg, param, event_id);
+            return;
+          }
+      instructions = json_object_get_member (response, "instructions");
+      if (instructions != NULL
+          && (!JSON_NODE_HOLDS_VALUE (instructions)
+              || json_node_get_value_type (instructions) != G_TYPE_STRING))
+        {
+          vg_rt_conn_send_error (conn, "invalid_type", "'response.instructions' must be a string.",
+                                 "response.instructions", event_id);
+          return;
+        }
+    }
   if (conn->active)
     {
       vg_rt_conn_send_error (conn, "conversation_already_has_active_response",
@@ -414,7 +463,7 @@ on_response_create (VgRtConn *conn, JsonObject *ev, const char *event_id)
                              event_id);
       return;
     }
-  vg_rt_conn_start_response (conn);
+  vg_rt_conn_start_response (conn, instructions ? json_node_get_string (instructions) : NULL);
 }
 
 static gboolean
@@ -604,6 +653,7 @@ vg_rt_conn_free (VgRtConn *conn)
   g_hash_table_unref (conn->items);
   g_hash_table_unref (conn->calls);
   g_string_free (conn->transcript, TRUE);
+  g_strfreev (conn->say);
   g_free (conn->last_item_id);
   g_free (conn->speech_item);
   g_free (conn->pending_transcript_item);

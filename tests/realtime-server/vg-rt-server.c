@@ -194,6 +194,7 @@ vg_rt_server_new (const VgRtServerOptions *options, GError **error)
   g_mutex_init (&server->lock);
   g_cond_init (&server->cond);
   g_queue_init (&server->scripted_calls);
+  server->response_instructions = g_ptr_array_new_with_free_func (g_free);
   server->log = g_ptr_array_new_with_free_func (log_entry_free);
   server->context = g_main_context_new ();
   server->loop = g_main_loop_new (server->context, FALSE);
@@ -230,6 +231,7 @@ vg_rt_server_free (VgRtServer *server)
   g_main_context_unref (server->context);
   g_ptr_array_unref (server->log);
   g_queue_clear_full (&server->scripted_calls, g_free);
+  g_ptr_array_unref (server->response_instructions);
   g_rand_free (server->rand);
   g_free ((char *)server->opt.api_key);
   g_mutex_clear (&server->lock);
@@ -455,4 +457,16 @@ vg_rt_server_get_errors (VgRtServer *server)
   n = server->errors;
   g_mutex_unlock (&server->lock);
   return n;
+}
+
+char *
+vg_rt_server_dup_response_instructions (VgRtServer *server, guint nth)
+{
+  char *text = NULL;
+
+  g_mutex_lock (&server->lock);
+  if (nth < server->response_instructions->len)
+    text = g_strdup (g_ptr_array_index (server->response_instructions, nth));
+  g_mutex_unlock (&server->lock);
+  return text;
 }

@@ -5,7 +5,9 @@
  * the key, session.created first, strict session.update validation, energy
  * VAD on appended audio, responses in bursts faster than real time,
  * transcription events at random points, scripted function calls, one
- * active response at a time, truncate validation, session expiry, and a log
+ * active response at a time, response.create with instructions (spoken
+ * back as the response's transcript), truncate validation, session expiry,
+ * and a log
  * of every client event (and of what it sent) for assertions. */
 #pragma once
 
@@ -72,5 +74,9 @@ GPtrArray *vg_rt_server_get_log (VgRtServer *server);
 guint64 vg_rt_server_get_appended_bytes (VgRtServer *server);
 /* Number of client events refused with an error. */
 guint vg_rt_server_get_errors (VgRtServer *server);
+/* The response.instructions of the nth (0-based, all connections) response
+ * the server started: "" when it had none (server VAD, a plain
+ * response.create); NULL when fewer responses were started. Free it. */
+char *vg_rt_server_dup_response_instructions (VgRtServer *server, guint nth);
 
 G_END_DECLS
