@@ -13,7 +13,7 @@ typedef struct
   char *name;
   char *metadata;
   char *pipeline;         /* template name, NULL = default */
-  char *subtopic_id;      /* kept for the store, NULL = none */
+  gint64 subtopic_id;     /* recorded with the room's conversations, 0 = none */
   gint64 empty_timeout;   /* < 0 = default */
   gint64 max_participants;/* < 0 = default */
 } VgRoomCreateArgs;

@@ -40,6 +40,7 @@ typedef struct
   const char *room_sid;
   const char *room_metadata;
   const char *room_pipeline; /* the agent's pipeline template, e.g. "tutor.pipeline" */
+  gint64 room_subtopic_id;   /* the subtopic taught in the room, 0 = none */
   gint64 room_created_at;    /* unix seconds */
   guint room_empty_timeout;
   guint room_max_participants;

@@ -62,6 +62,7 @@ emit (VgRoomEvents *events, VgEvent *e, const VgRoomInfo *room, const VgParticip
   e->room_sid = sid;
   e->room_metadata = room->metadata;
   e->room_pipeline = room->template_name;
+  e->room_subtopic_id = room->subtopic_id;
   e->room_created_at = room->created_at;
   e->room_empty_timeout = room->empty_timeout_s;
   e->room_max_participants = room->max_participants;
