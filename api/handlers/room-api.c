@@ -110,6 +110,31 @@ vg_room_create_args_parse (JsonObject *body, VgJsonShape shape, VgRoomCreateArgs
   return TRUE;
 }
 
+static gint64
+positive_id (const char *text)
+{
+  gint64 id = 0;
+  return text && g_ascii_string_to_signed (text, 10, 1, G_MAXINT64, &id, NULL) ? id : 0;
+}
+
+gint64
+vg_claims_subtopic_id (const char *metadata, GHashTable *attributes)
+{
+  g_autoptr (JsonNode) root
+      = metadata && *metadata == '{' ? json_from_string (metadata, NULL) : NULL;
+
+  if (root && JSON_NODE_HOLDS_OBJECT (root))
+    {
+      JsonNode *n = json_object_get_member (json_node_get_object (root), "subtopic_id");
+      GType type = n && JSON_NODE_HOLDS_VALUE (n) ? json_node_get_value_type (n) : G_TYPE_INVALID;
+      if (type == G_TYPE_INT64 && json_node_get_int (n) > 0)
+        return json_node_get_int (n);
+      if (type == G_TYPE_STRING)
+        return positive_id (json_node_get_string (n));
+    }
+  return attributes ? positive_id (g_hash_table_lookup (attributes, "subtopic_id")) : 0;
+}
+
 VgRoom *
 vg_room_api_create (VgRooms *rooms, const VgRoomCreateArgs *args, gboolean *existed, GError **error)
 {

@@ -26,6 +26,12 @@ typedef struct
 gboolean vg_room_create_args_parse (JsonObject *body, VgJsonShape shape, VgRoomCreateArgs *args, GError **error);
 void vg_room_create_args_clear (VgRoomCreateArgs *args);
 
+/* The subtopic a participant's token asks for: "subtopic_id" in its metadata
+ * (a JSON object; a positive integer, or its decimal text) or else in its
+ * attributes. 0 when there is none or it is not one: metadata belongs to the
+ * application, so what we cannot read is ignored, not refused. */
+gint64 vg_claims_subtopic_id (const char *metadata, GHashTable *attributes);
+
 /* Creates the room, or returns the existing one with *existed set. */
 VgRoom *vg_room_api_create (VgRooms *rooms, const VgRoomCreateArgs *args, gboolean *existed, GError **error);
 

@@ -51,6 +51,7 @@ typedef struct
   const char *participant_state; /* JOINING, ACTIVE, DISCONNECTED */
   gint64 participant_joined_at;  /* unix seconds */
   gboolean participant_is_publisher;
+  gint64 participant_subtopic_id; /* asked for in the participant's token, 0 = none */
   const char *track_sid;
   gboolean track_muted;
   /* Participant joined/left: connection figures. */

@@ -75,6 +75,7 @@ emit (VgRoomEvents *events, VgEvent *e, const VgRoomInfo *room, const VgParticip
       e->participant_state = vg_participant_state_to_string (p->state);
       e->participant_joined_at = p->joined_at;
       e->participant_is_publisher = p->kind == VG_PARTICIPANT_PUBLISHER;
+      e->participant_subtopic_id = p->subtopic_id;
       if (e->type == VG_EVENT_TRACK_PUBLISHED || e->type == VG_EVENT_TRACK_UNPUBLISHED)
         e->track_sid = track_sid = g_strconcat ("TR_", p->session_id, NULL);
       e->track_muted = p->muted;

@@ -140,6 +140,7 @@ typedef struct
   const char *name; /* may be NULL */
   const char *offer_sdp;
   gint64 request_time_us; /* g_get_monotonic_time () when the request came in; 0 = now */
+  gint64 subtopic_id;     /* asked for by the participant's token; <= 0 = none */
 } VgJoinRequest;
 
 /* Called once on the main context: either answer_sdp (the complete answer,

@@ -3,7 +3,8 @@
 # echo.pipeline, the C test client (vg-test-client) joins over WHIP, speaks
 # one turn (a 440 Hz tone, then silence), hears it echoed and leaves. The
 # room is created first (POST /api/rooms) with a subtopic_id, which the
-# conversation must record. The store must then hold the conversation
+# conversation must record; a second learner joins a room without one, with
+# a token (POST /api/token) whose metadata asks for a subtopic. The store must then hold the conversation
 # (completed, ended, its subtopic), its user and
 # assistant messages in order, and one session_analytics row counting the
 # turns. Run on SQLite (the embedded default) and on a PostgreSQL started by
@@ -121,6 +122,15 @@ run_conversation() { # backend
   fi
   identity=learner-$backend
 
+  # A room nobody gave a subtopic: the learner's token asks for one (3) in its metadata.
+  local token_room="store-e2e-token-$backend" ptoken
+  ptoken=$(curl -s -H 'Content-Type: application/json' \
+    -d "{\"room_name\":\"$token_room\",\"participant_identity\":\"tok-$backend\",\"participant_metadata\":\"{\\\"subtopic_id\\\":3}\"}" \
+    "http://127.0.0.1:$port/api/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["participant_token"])')
+  out=$("$client" --url "http://127.0.0.1:$port" --room "$token_room" --token "$ptoken" \
+    --tone 440 --talk-ms 300 --duration 1 2>>"$work/client-$backend.err")
+  check "$backend: a learner joins with a token asking for a subtopic" 'grep -q "\"connected\":1" <<<"$out"'
+
   # The rows are written when the participant leaves; stopping the gateway
   # drains the store, so everything must be there afterwards.
   kill -TERM "$pid"
@@ -131,6 +141,9 @@ run_conversation() { # backend
 
   local target
   if [ "$backend" = sqlite ]; then target="$work/data-$backend/voxgate.db"; else target=$VOXGATE_STORE_URL; fi
+  rows=$(dump_rows "$backend" "$token_room" "$target" 2>&1)
+  check "$backend: the conversation records the subtopic of the learner's token" \
+    'python3 -c "import json,sys; c=json.loads(sys.argv[1])[\"conversations\"]; sys.exit(not (len(c) == 1 and str(c[0][5]) == \"3\"))" "$rows"'
   rows=$(dump_rows "$backend" "$room" "$target" 2>&1)
   while read -r line; do
     case $line in

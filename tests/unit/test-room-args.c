@@ -1,5 +1,6 @@
 /* Room creation arguments (api/handlers/room-api.c), the subtopic_id in
- * both shapes: the REST and Twirp bodies come from any client. */
+ * both shapes, and in a participant token's metadata or attributes: the
+ * bodies and the tokens' contents come from any client. */
 #include "api/handlers/room-api.h"
 #include <gio/gio.h>
 
@@ -69,11 +70,36 @@ test_refused (void)
       }
 }
 
+static void
+test_token (void)
+{
+  g_autoptr (GHashTable) attrs = g_hash_table_new (g_str_hash, g_str_equal);
+
+  g_assert_cmpint (vg_claims_subtopic_id ("{\"subtopic_id\":3}", NULL), ==, 3);
+  g_assert_cmpint (vg_claims_subtopic_id ("{\"subtopic_id\":\"12\",\"x\":1}", NULL), ==, 12);
+  /* Metadata the application uses otherwise: no subtopic, no error. */
+  g_assert_cmpint (vg_claims_subtopic_id ("likes cats", NULL), ==, 0);
+  g_assert_cmpint (vg_claims_subtopic_id ("{\"subtopic_id\":0}", NULL), ==, 0);
+  g_assert_cmpint (vg_claims_subtopic_id ("{\"subtopic_id\":-4}", NULL), ==, 0);
+  g_assert_cmpint (vg_claims_subtopic_id ("{\"subtopic_id\":\"3 OR 1=1\"}", NULL), ==, 0);
+  g_assert_cmpint (vg_claims_subtopic_id ("{\"subtopic_id\":2.5}", NULL), ==, 0);
+  g_assert_cmpint (vg_claims_subtopic_id ("{\"subtopic_id\":{}}", NULL), ==, 0);
+  g_assert_cmpint (vg_claims_subtopic_id ("{\"subtopic_id\":", NULL), ==, 0);
+  g_assert_cmpint (vg_claims_subtopic_id (NULL, NULL), ==, 0);
+  /* Attributes when the metadata has none. */
+  g_hash_table_insert (attrs, "subtopic_id", "7");
+  g_assert_cmpint (vg_claims_subtopic_id (NULL, attrs), ==, 7);
+  g_assert_cmpint (vg_claims_subtopic_id ("{\"subtopic_id\":4}", attrs), ==, 4);
+  g_hash_table_insert (attrs, "subtopic_id", "seven");
+  g_assert_cmpint (vg_claims_subtopic_id ("{}", attrs), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/room-args/subtopic/accepted", test_accepted);
   g_test_add_func ("/room-args/subtopic/refused", test_refused);
+  g_test_add_func ("/room-args/subtopic/token", test_token);
   return g_test_run ();
 }
