@@ -113,6 +113,9 @@ static const VgStatement queries[VG_STORE_Q_COUNT] = {
       "WHERE subtopic_id = $1::bigint AND concept = $2::text "
       "AND ($3::text IS NULL OR difficulty = $3::text) "
       "ORDER BY CASE difficulty WHEN 'easy' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END, id" },
+  [VG_STORE_Q_SUBTOPIC_CONCEPTS]
+  = { "SELECT DISTINCT concept FROM subtopic_examples WHERE subtopic_id = $1::bigint "
+      "ORDER BY concept" },
   [VG_STORE_Q_LEARNER_SESSIONS]
   = { "SELECT id::text AS id, status, started_at, ended_at, summary FROM conversations "
       "WHERE identity = $1::text AND ($2::bigint IS NULL OR subtopic_id = $2::bigint) "

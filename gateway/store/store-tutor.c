@@ -295,6 +295,33 @@ vg_store_subtopic_examples (VgStore *store, gint64 subtopic_id, const char *conc
   return out;
 }
 
+char **
+vg_store_subtopic_concepts (VgStore *store, gint64 subtopic_id, GError **error)
+{
+  g_autofree char *subtopic = id_text (subtopic_id);
+  g_autoptr (JsonArray) rows = NULL;
+  GStrvBuilder *out;
+
+  if (!store)
+    return NULL;
+  if (subtopic)
+    {
+      const char *params[] = { subtopic };
+      if (!(rows
+            = vg_store_query_sync (store, VG_STORE_Q_SUBTOPIC_CONCEPTS, params, 1, NULL, error)))
+        return NULL;
+    }
+  out = g_strv_builder_new ();
+  for (guint i = 0; rows && i < json_array_get_length (rows); i++)
+    g_strv_builder_add (
+        out, json_object_get_string_member (json_array_get_object_element (rows, i), "concept"));
+  {
+    char **strv = g_strv_builder_end (out);
+    g_strv_builder_unref (out);
+    return strv;
+  }
+}
+
 void
 vg_learner_session_free (VgLearnerSession *s)
 {

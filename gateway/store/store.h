@@ -218,6 +218,10 @@ typedef struct
 
 void vg_subtopic_example_free (VgSubtopicExample *e);
 
+/* The concepts the subtopic has worked examples of, sorted (what to offer the
+ * model when it asks for one it does not have); NULL on error. Free with g_strfreev. */
+char **vg_store_subtopic_concepts (VgStore *store, gint64 subtopic_id, GError **error);
+
 /* The subtopic's worked examples of a concept, easiest first (then in the
  * order they were added). difficulty: "easy", "medium", "hard" or NULL for
  * any. An unknown subtopic or concept gives an empty array, not an error.
@@ -263,6 +267,7 @@ typedef enum
   VG_STORE_Q_UNDERSTANDING,      /* identity, normalized concept */
   VG_STORE_Q_LEARNER_PROGRESS,   /* identity, subtopic id|NULL */
   VG_STORE_Q_SUBTOPIC_EXAMPLES,  /* subtopic id, normalized concept, difficulty|NULL */
+  VG_STORE_Q_SUBTOPIC_CONCEPTS,  /* subtopic id */
   VG_STORE_Q_LEARNER_SESSIONS,   /* identity, subtopic id|NULL, limit */
   VG_STORE_Q_COUNT
 } VgStoreQuery;

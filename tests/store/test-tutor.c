@@ -332,6 +332,17 @@ test_examples (Fixture *f, gconstpointer data)
   g_assert_error (error, VG_STORE_ERROR, VG_STORE_ERROR_INVALID);
   g_clear_error (&error);
 
+  {
+    g_auto (GStrv) concepts = vg_store_subtopic_concepts (f->store, fractions, &error);
+    g_auto (GStrv) none = vg_store_subtopic_concepts (f->store, 999999, &error);
+    const char *expected[]
+        = { "adding fractions",     "common denominators",   "comparing fractions",
+            "equivalent fractions", "simplifying fractions", NULL };
+    g_assert_no_error (error);
+    g_assert_cmpstrv (concepts, expected);
+    g_assert_cmpuint (g_strv_length (none), ==, 0);
+  }
+
   /* A deleted subtopic takes its examples with it. */
   {
     g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, fractions);
