@@ -52,16 +52,16 @@ vg_room_create_args_clear (VgRoomCreateArgs *args)
   g_clear_pointer (&args->name, g_free);
   g_clear_pointer (&args->metadata, g_free);
   g_clear_pointer (&args->pipeline, g_free);
-  g_clear_pointer (&args->subtopic_id, g_free);
 }
 
 gboolean
 vg_room_create_args_parse (JsonObject *body, VgJsonShape shape, VgRoomCreateArgs *args, GError **error)
 {
   gboolean proto = shape == VG_JSON_PROTO;
-  const char *name, *metadata, *pipeline, *subtopic = NULL;
-  gint64 empty = -1, max = -1;
-  gboolean has_empty, has_max;
+  const char *name, *metadata, *pipeline;
+  gint64 empty = -1, max = -1, subtopic = 0;
+  gboolean has_empty, has_max, has_subtopic;
+  JsonNode *sub;
 
   memset (args, 0, sizeof *args);
   args->empty_timeout = args->max_participants = -1;
@@ -75,19 +75,20 @@ vg_room_create_args_parse (JsonObject *body, VgJsonShape shape, VgRoomCreateArgs
                    "name, metadata and pipeline must be strings; empty_timeout and max_participants integers");
       return FALSE;
     }
-  if (!proto && json_object_has_member (body, "subtopic_id"))
+  /* Our extension (LiveKit has no such field): which subtopic the room
+   * teaches. null is none; an id the store does not know is recorded as none. */
+  sub = json_object_get_member (body, "subtopic_id");
+  if (!sub && proto)
+    sub = json_object_get_member (body, "subtopicId");
+  if (sub && JSON_NODE_HOLDS_NULL (sub))
+    has_subtopic = FALSE;
+  else if (!vg_json_member_int (body, proto ? "subtopicId" : "subtopic_id", "subtopic_id",
+                                &subtopic, &has_subtopic)
+           || (has_subtopic && subtopic < 1))
     {
-      JsonNode *sub = json_object_get_member (body, "subtopic_id");
-      GType type = JSON_NODE_HOLDS_VALUE (sub) ? json_node_get_value_type (sub) : G_TYPE_INVALID;
-      if (type == G_TYPE_STRING)
-        subtopic = json_node_get_string (sub);
-      else if (type == G_TYPE_INT64)
-        args->subtopic_id = g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (sub));
-      else if (!JSON_NODE_HOLDS_NULL (sub))
-        {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "subtopic_id must be a string or an integer");
-          return FALSE;
-        }
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "subtopic_id must be a positive integer");
+      return FALSE;
     }
   if ((has_empty && (empty < 0 || empty > 86400)) || (has_max && (max < 0 || max > 10000)))
     {
@@ -103,11 +104,35 @@ vg_room_create_args_parse (JsonObject *body, VgJsonShape shape, VgRoomCreateArgs
   args->name = g_strdup (name ? name : "");
   args->metadata = g_strdup (metadata);
   args->pipeline = pipeline && *pipeline ? g_strdup (pipeline) : NULL;
-  if (subtopic)
-    args->subtopic_id = g_strdup (subtopic);
+  args->subtopic_id = has_subtopic ? subtopic : 0;
   args->empty_timeout = has_empty ? empty : -1;
   args->max_participants = has_max ? max : -1;
   return TRUE;
+}
+
+static gint64
+positive_id (const char *text)
+{
+  gint64 id = 0;
+  return text && g_ascii_string_to_signed (text, 10, 1, G_MAXINT64, &id, NULL) ? id : 0;
+}
+
+gint64
+vg_claims_subtopic_id (const char *metadata, GHashTable *attributes)
+{
+  g_autoptr (JsonNode) root
+      = metadata && *metadata == '{' ? json_from_string (metadata, NULL) : NULL;
+
+  if (root && JSON_NODE_HOLDS_OBJECT (root))
+    {
+      JsonNode *n = json_object_get_member (json_node_get_object (root), "subtopic_id");
+      GType type = n && JSON_NODE_HOLDS_VALUE (n) ? json_node_get_value_type (n) : G_TYPE_INVALID;
+      if (type == G_TYPE_INT64 && json_node_get_int (n) > 0)
+        return json_node_get_int (n);
+      if (type == G_TYPE_STRING)
+        return positive_id (json_node_get_string (n));
+    }
+  return attributes ? positive_id (g_hash_table_lookup (attributes, "subtopic_id")) : 0;
 }
 
 VgRoom *
@@ -115,9 +140,10 @@ vg_room_api_create (VgRooms *rooms, const VgRoomCreateArgs *args, gboolean *exis
 {
   VgRoomOptions options = {
     .template_name = args->pipeline,
-    .max_participants = args->max_participants > 0 ? (guint) args->max_participants : 0,
+    .max_participants = args->max_participants > 0 ? (guint)args->max_participants : 0,
     .empty_timeout_s = args->empty_timeout,
     .metadata = args->metadata,
+    .subtopic_id = args->subtopic_id,
   };
   VgRoom *room = vg_rooms_lookup (rooms, args->name);
 

@@ -13,7 +13,7 @@ typedef struct
   char *name;
   char *metadata;
   char *pipeline;         /* template name, NULL = default */
-  char *subtopic_id;      /* kept for the store, NULL = none */
+  gint64 subtopic_id;     /* recorded with the room's conversations, 0 = none */
   gint64 empty_timeout;   /* < 0 = default */
   gint64 max_participants;/* < 0 = default */
 } VgRoomCreateArgs;
@@ -25,6 +25,12 @@ typedef struct
  * rule, each API with its own error shape. */
 gboolean vg_room_create_args_parse (JsonObject *body, VgJsonShape shape, VgRoomCreateArgs *args, GError **error);
 void vg_room_create_args_clear (VgRoomCreateArgs *args);
+
+/* The subtopic a participant's token asks for: "subtopic_id" in its metadata
+ * (a JSON object; a positive integer, or its decimal text) or else in its
+ * attributes. 0 when there is none or it is not one: metadata belongs to the
+ * application, so what we cannot read is ignored, not refused. */
+gint64 vg_claims_subtopic_id (const char *metadata, GHashTable *attributes);
 
 /* Creates the room, or returns the existing one with *existed set. */
 VgRoom *vg_room_api_create (VgRooms *rooms, const VgRoomCreateArgs *args, gboolean *existed, GError **error);

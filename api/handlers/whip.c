@@ -127,11 +127,13 @@ vg_whip_answer_offer (VgRequest *req, VgParticipantKind kind, const char *room_n
   g_autofree char *identity = claims->identity && *claims->identity
                                   ? g_strdup (claims->identity)
                                   : g_strdup_printf ("listener-%.8s", uuid);
-  VgJoinRequest join = { .kind = kind,
-                         .identity = identity,
-                         .name = claims->name,
-                         .offer_sdp = offer,
-                         .request_time_us = started };
+  VgJoinRequest join
+      = { .kind = kind,
+          .identity = identity,
+          .name = claims->name,
+          .offer_sdp = offer,
+          .request_time_us = started,
+          .subtopic_id = vg_claims_subtopic_id (claims->metadata, claims->attributes) };
   vg_request_pause (req);
   vg_request_ref (req);
   if (!vg_room_join (room, &join, answered, req, &error))

@@ -40,6 +40,7 @@ typedef struct
   const char *room_sid;
   const char *room_metadata;
   const char *room_pipeline; /* the agent's pipeline template, e.g. "tutor.pipeline" */
+  gint64 room_subtopic_id;   /* the subtopic taught in the room, 0 = none */
   gint64 room_created_at;    /* unix seconds */
   guint room_empty_timeout;
   guint room_max_participants;
@@ -50,6 +51,7 @@ typedef struct
   const char *participant_state; /* JOINING, ACTIVE, DISCONNECTED */
   gint64 participant_joined_at;  /* unix seconds */
   gboolean participant_is_publisher;
+  gint64 participant_subtopic_id; /* asked for in the participant's token, 0 = none */
   const char *track_sid;
   gboolean track_muted;
   /* Participant joined/left: connection figures. */

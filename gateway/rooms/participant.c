@@ -30,6 +30,7 @@ struct _VgParticipant
   GMainContext *context;
   char *room_name, *template_name;
   char *session_id, *identity, *name, *etag, *prefix;
+  gint64 subtopic_id; /* from the join request, 0 = none */
   VgParticipantKind kind;
   VgParticipantState state;
   gint64 joined_at;
@@ -249,6 +250,7 @@ vg_participant_describe (VgParticipant *p, VgParticipantInfo *out)
     .muted = vg_participant_get_muted (p),
     .announced = p->announced,
     .connect_seconds = vg_participant_get_connect_seconds (p),
+    .subtopic_id = p->subtopic_id,
   };
 }
 
@@ -306,6 +308,7 @@ vg_participant_new (const VgParticipantSetup *setup, const VgJoinRequest *reques
   p->session_id = g_uuid_string_random ();
   p->identity = g_strdup (request->identity);
   p->name = g_strdup (request->name);
+  p->subtopic_id = MAX (request->subtopic_id, 0);
   p->kind = request->kind;
   p->state = VG_PARTICIPANT_JOINING;
   p->state_since_us = g_get_monotonic_time ();

@@ -76,6 +76,7 @@ typedef struct
   gboolean muted;
   gboolean announced;     /* participant_joined was published: left follows only then */
   double connect_seconds; /* request to ICE connected, < 0 until announced */
+  gint64 subtopic_id;     /* from the join request, 0 = none */
 } VgParticipantInfo;
 
 /* Parses the offer and builds the elements (not yet in the pipeline). */

@@ -62,6 +62,7 @@ emit (VgRoomEvents *events, VgEvent *e, const VgRoomInfo *room, const VgParticip
   e->room_sid = sid;
   e->room_metadata = room->metadata;
   e->room_pipeline = room->template_name;
+  e->room_subtopic_id = room->subtopic_id;
   e->room_created_at = room->created_at;
   e->room_empty_timeout = room->empty_timeout_s;
   e->room_max_participants = room->max_participants;
@@ -74,6 +75,7 @@ emit (VgRoomEvents *events, VgEvent *e, const VgRoomInfo *room, const VgParticip
       e->participant_state = vg_participant_state_to_string (p->state);
       e->participant_joined_at = p->joined_at;
       e->participant_is_publisher = p->kind == VG_PARTICIPANT_PUBLISHER;
+      e->participant_subtopic_id = p->subtopic_id;
       if (e->type == VG_EVENT_TRACK_PUBLISHED || e->type == VG_EVENT_TRACK_UNPUBLISHED)
         e->track_sid = track_sid = g_strconcat ("TR_", p->session_id, NULL);
       e->track_muted = p->muted;

@@ -20,7 +20,8 @@ char *vg_participant_dup_track_sid (VgParticipant *participant);
 typedef struct
 {
   const char *name, *template_name, *metadata;
-  gint64 created_at; /* unix seconds */
+  gint64 subtopic_id; /* 0 = none */
+  gint64 created_at;  /* unix seconds */
   guint empty_timeout_s, max_participants, num_participants;
 } VgRoomInfo;
 

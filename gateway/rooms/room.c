@@ -28,6 +28,7 @@ struct _VgRoom
   VgRoomEvents *events;
   GMainContext *context;
   char *name, *template_name, *metadata;
+  gint64 subtopic_id; /* 0 = none */
   gint64 created_at;
   guint max_participants, empty_timeout_s;
 
@@ -98,6 +99,12 @@ vg_room_set_metadata (VgRoom *room, const char *metadata)
 }
 
 gint64
+vg_room_get_subtopic_id (VgRoom *room)
+{
+  return room->subtopic_id;
+}
+
+gint64
 vg_room_get_created_at (VgRoom *room)
 {
   return room->created_at;
@@ -164,6 +171,7 @@ describe (VgRoom *room, VgRoomInfo *out)
     .name = room->name,
     .template_name = room->template_name,
     .metadata = room->metadata,
+    .subtopic_id = room->subtopic_id,
     .created_at = room->created_at,
     .empty_timeout_s = room->empty_timeout_s,
     .max_participants = room->max_participants,
@@ -486,6 +494,7 @@ vg_room_new (const VgRoomSetup *setup, GError **error)
   room->name = g_strdup (name);
   room->template_name = g_strdup (template_name);
   room->metadata = g_strdup (setup->metadata);
+  room->subtopic_id = MAX (setup->subtopic_id, 0);
   room->created_at = g_get_real_time () / G_USEC_PER_SEC;
   room->max_participants = setup->max_participants;
   room->empty_timeout_s = setup->empty_timeout_s;

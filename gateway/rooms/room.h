@@ -37,6 +37,7 @@ typedef struct
 typedef struct
 {
   const char *name, *template_name, *metadata;
+  gint64 subtopic_id; /* <= 0 = none */
   guint max_participants, empty_timeout_s;
   GMainContext *context;
   const VgRoomsSettings *settings;

@@ -76,6 +76,7 @@ typedef struct
   guint max_participants;    /* 0 = the configured default */
   gint empty_timeout_s;      /* < 0 = the configured default */
   const char *metadata;      /* free text kept with the room, may be NULL */
+  gint64 subtopic_id;        /* what is taught here, for the conversation record; <= 0 = none */
 } VgRoomOptions;
 
 /* Checks an offer as vg_room_join will (parses, an audio m-line with Opus),
@@ -102,6 +103,7 @@ const char *vg_room_get_name (VgRoom *room);
 const char *vg_room_get_template (VgRoom *room);
 const char *vg_room_get_metadata (VgRoom *room);
 void vg_room_set_metadata (VgRoom *room, const char *metadata);
+gint64 vg_room_get_subtopic_id (VgRoom *room); /* 0 = none */
 gint64 vg_room_get_created_at (VgRoom *room); /* unix seconds */
 guint vg_room_get_max_participants (VgRoom *room);
 guint vg_room_get_empty_timeout (VgRoom *room);
@@ -138,6 +140,7 @@ typedef struct
   const char *name; /* may be NULL */
   const char *offer_sdp;
   gint64 request_time_us; /* g_get_monotonic_time () when the request came in; 0 = now */
+  gint64 subtopic_id;     /* asked for by the participant's token; <= 0 = none */
 } VgJoinRequest;
 
 /* Called once on the main context: either answer_sdp (the complete answer,

@@ -48,6 +48,8 @@ typedef enum
   VG_STORE_OP_CONVERSATION_END,
   VG_STORE_OP_ANALYTICS,
   VG_STORE_OP_PROFILE_TOUCH,
+  VG_STORE_OP_ASSESSMENT,
+  VG_STORE_OP_CONVERSATION_SUMMARY,
   VG_STORE_OP_COUNT
 } VgStoreOp;
 
@@ -97,6 +99,15 @@ void vg_store_queue_set_limit (VgStoreQueue *q, guint limit);
 void vg_store_queue_check (VgStoreQueue *q);
 /* Drains for up to drain_us while the database answers, spools the rest, frees. */
 void vg_store_queue_close (VgStoreQueue *q, gint64 drain_us);
+
+/* ---- the front (store.c), for the calls in other files ---- */
+
+/* FALSE with VG_STORE_ERROR_INVALID unless value (NULL counts as "") is UTF-8 of min-max bytes. */
+gboolean vg_store_check_text (const char *what, const char *value, gsize min, gsize max,
+                              GError **error);
+gboolean vg_store_check_conversation (const char *id, GError **error);
+/* Queues a write (params: vg_store_op_n_params (op) strings, copied). */
+void vg_store_push_write (VgStore *store, VgStoreOp op, const char *const *params);
 
 /* ---- migrations (store-migrate.c) ---- */
 

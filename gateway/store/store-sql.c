@@ -9,8 +9,16 @@
 #define SUBTOPIC_COLUMNS "id, topic, name, description, instructions, created_at, updated_at"
 #define CONVERSATION_COLUMNS                                                                       \
   "c.id, c.room, c.identity, c.subtopic_id, c.pipeline, c.model, c.status, c.started_at, "         \
-  "c.ended_at, "                                                                                   \
+  "c.ended_at, c.summary, "                                                                        \
   "(SELECT count(*) FROM messages m WHERE m.conversation_id = c.id) AS message_count"
+/* Running understanding. The latest level breaks ties in time by id, so
+ * every read gives the same; SUBTOPIC_FILTER limits it like the aggregates. */
+#define UNDERSTANDING_COLUMNS                                                                      \
+  "a.concept, count(*) AS assessments, avg(a.level)::float8 AS mean_level, "                       \
+  "min(a.created_at) AS first_at, max(a.created_at) AS latest_at, "                                \
+  "(SELECT b.level FROM assessments b WHERE b.identity = a.identity AND b.concept = a.concept "
+#define LATEST_LEVEL_END " ORDER BY b.created_at DESC, b.id DESC LIMIT 1) AS latest_level "
+#define SUBTOPIC_FILTER(t) "($2::bigint IS NULL OR " t ".subtopic_id = $2::bigint)"
 #define PROFILE_COLUMNS                                                                            \
   "identity, display_name, preferences::text AS preferences, created_at, updated_at, last_seen_at"
 #define ANALYTICS_COLUMNS                                                                          \
@@ -93,6 +101,25 @@ static const VgStatement queries[VG_STORE_Q_COUNT] = {
       "SELECT substr(connected_at, 1, 10) AS day, " DAILY_AGGREGATES },
   [VG_STORE_Q_MIGRATIONS_LIST]
   = { "SELECT version, name, applied_at FROM schema_migrations ORDER BY version" },
+  [VG_STORE_Q_UNDERSTANDING]
+  = { "SELECT " UNDERSTANDING_COLUMNS LATEST_LEVEL_END "FROM assessments a "
+      "WHERE a.identity = $1::text AND a.concept = $2::text GROUP BY a.identity, a.concept" },
+  [VG_STORE_Q_LEARNER_PROGRESS]
+  = { "SELECT " UNDERSTANDING_COLUMNS "AND " SUBTOPIC_FILTER ("b") LATEST_LEVEL_END
+      "FROM assessments a WHERE a.identity = $1::text AND " SUBTOPIC_FILTER (
+          "a") " GROUP BY a.identity, a.concept ORDER BY a.concept" },
+  [VG_STORE_Q_SUBTOPIC_EXAMPLES]
+  = { "SELECT id, subtopic_id, concept, difficulty, problem, solution FROM subtopic_examples "
+      "WHERE subtopic_id = $1::bigint AND concept = $2::text "
+      "AND ($3::text IS NULL OR difficulty = $3::text) "
+      "ORDER BY CASE difficulty WHEN 'easy' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END, id" },
+  [VG_STORE_Q_SUBTOPIC_CONCEPTS]
+  = { "SELECT DISTINCT concept FROM subtopic_examples WHERE subtopic_id = $1::bigint "
+      "ORDER BY concept" },
+  [VG_STORE_Q_LEARNER_SESSIONS]
+  = { "SELECT id::text AS id, status, started_at, ended_at, summary FROM conversations "
+      "WHERE identity = $1::text AND ($2::bigint IS NULL OR subtopic_id = $2::bigint) "
+      "ORDER BY started_at DESC, id DESC LIMIT CAST($3 AS integer)" },
 };
 
 typedef struct
@@ -172,6 +199,22 @@ static const VgOpInfo ops[VG_STORE_OP_COUNT] = {
         "THEN excluded.last_seen_at ELSE user_profiles.last_seen_at END, "
         "display_name = CASE WHEN excluded.display_name <> '' THEN excluded.display_name "
         "ELSE user_profiles.display_name END" } },
+  [VG_STORE_OP_ASSESSMENT]
+  = { "assessment",
+      8,
+      { "INSERT INTO assessments (id, identity, conversation_id, subtopic_id, concept, level, "
+        "evidence, created_at) VALUES ($1::uuid, $2::text, "
+        "(SELECT id FROM conversations WHERE id = $3::uuid), "
+        "(SELECT id FROM subtopics WHERE id = $4::bigint), $5::text, CAST($6 AS smallint), "
+        "$7::text, $8::timestamptz) ON CONFLICT DO NOTHING",
+        "INSERT INTO assessments (id, identity, conversation_id, subtopic_id, concept, level, "
+        "evidence, created_at) VALUES ($1, $2, (SELECT id FROM conversations WHERE id = $3), "
+        "(SELECT id FROM subtopics WHERE id = $4), $5, CAST($6 AS integer), $7, $8) "
+        "ON CONFLICT DO NOTHING" } },
+  [VG_STORE_OP_CONVERSATION_SUMMARY]
+  = { "conversation_summary",
+      2,
+      { "UPDATE conversations SET summary = $2::text WHERE id = $1::uuid" } },
 };
 
 /* SQLite texts are derived once and kept for the life of the process. */

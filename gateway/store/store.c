@@ -229,8 +229,8 @@ vg_store_set_queue_limit (VgStore *store, guint limit)
 
 /* ---- writes ---- */
 
-static gboolean
-check_text (const char *what, const char *value, gsize min, gsize max, GError **error)
+gboolean
+vg_store_check_text (const char *what, const char *value, gsize min, gsize max, GError **error)
 {
   gsize len = value ? strlen (value) : 0;
 
@@ -250,8 +250,8 @@ check_text (const char *what, const char *value, gsize min, gsize max, GError **
   return TRUE;
 }
 
-static gboolean
-check_conversation (const char *id, GError **error)
+gboolean
+vg_store_check_conversation (const char *id, GError **error)
 {
   if (vg_store_is_uuid (id))
     return TRUE;
@@ -259,8 +259,8 @@ check_conversation (const char *id, GError **error)
   return FALSE;
 }
 
-static void
-push (VgStore *store, VgStoreOp op, const char *const *params)
+void
+vg_store_push_write (VgStore *store, VgStoreOp op, const char *const *params)
 {
   vg_store_queue_push (store->queue, vg_store_write_new (op, params));
 }
@@ -277,15 +277,16 @@ vg_store_conversation_start (VgStore *store, const char *room, const char *ident
 
   if (!store)
     return NULL;
-  if (!check_text ("room", room, 1, 64, error) || !check_text ("identity", identity, 1, 128, error)
-      || !check_text ("pipeline", pipeline, 0, VG_STORE_NAME_MAX, error)
-      || !check_text ("model", model, 0, VG_STORE_NAME_MAX, error))
+  if (!vg_store_check_text ("room", room, 1, 64, error)
+      || !vg_store_check_text ("identity", identity, 1, 128, error)
+      || !vg_store_check_text ("pipeline", pipeline, 0, VG_STORE_NAME_MAX, error)
+      || !vg_store_check_text ("model", model, 0, VG_STORE_NAME_MAX, error))
     return NULL;
   id = g_uuid_string_random ();
   {
     const char *params[]
         = { id, room, identity, subtopic, pipeline ? pipeline : "", model ? model : "", now };
-    push (store, VG_STORE_OP_CONVERSATION_START, params);
+    vg_store_push_write (store, VG_STORE_OP_CONVERSATION_START, params);
   }
   g_mutex_lock (&store->seq_lock);
   g_hash_table_replace (store->next_seq, g_strdup (id), g_new0 (guint64, 1));
@@ -326,7 +327,7 @@ push_message (VgStore *store, const char *conversation_id, const char *role, con
       = { id,  conversation_id,       seq,       role,           text ? text : "", item_id, start,
           end, truncated ? "1" : "0", tool_name, tool_arguments, tool_result,      now };
 
-  push (store, VG_STORE_OP_MESSAGE, params);
+  vg_store_push_write (store, VG_STORE_OP_MESSAGE, params);
 }
 
 gboolean
@@ -335,7 +336,7 @@ vg_store_message_add (VgStore *store, const char *conversation_id, const VgStore
 {
   if (!store)
     return FALSE;
-  if (!check_conversation (conversation_id, error))
+  if (!vg_store_check_conversation (conversation_id, error))
     return FALSE;
   if (!m->role
       || !(g_str_equal (m->role, "user") || g_str_equal (m->role, "assistant")
@@ -345,8 +346,8 @@ vg_store_message_add (VgStore *store, const char *conversation_id, const VgStore
                    "role must be user, assistant or system");
       return FALSE;
     }
-  if (!check_text ("text", m->text, 0, VG_STORE_TEXT_MAX, error)
-      || !check_text ("item_id", m->item_id, 0, 128, error))
+  if (!vg_store_check_text ("text", m->text, 0, VG_STORE_TEXT_MAX, error)
+      || !vg_store_check_text ("item_id", m->item_id, 0, 128, error))
     return FALSE;
   if (m->audio_start_ms >= 0 && m->audio_end_ms >= 0 && m->audio_end_ms < m->audio_start_ms)
     {
@@ -364,9 +365,10 @@ vg_store_tool_call_add (VgStore *store, const char *conversation_id, const char 
 {
   if (!store)
     return FALSE;
-  if (!check_conversation (conversation_id, error) || !check_text ("tool name", name, 1, 128, error)
-      || !check_text ("tool arguments", arguments, 0, VG_STORE_TEXT_MAX, error)
-      || !check_text ("tool result", result, 0, VG_STORE_TEXT_MAX, error))
+  if (!vg_store_check_conversation (conversation_id, error)
+      || !vg_store_check_text ("tool name", name, 1, 128, error)
+      || !vg_store_check_text ("tool arguments", arguments, 0, VG_STORE_TEXT_MAX, error)
+      || !vg_store_check_text ("tool result", result, 0, VG_STORE_TEXT_MAX, error))
     return FALSE;
   push_message (store, conversation_id, "tool", "", NULL, -1, -1, FALSE, name, arguments, result);
   return TRUE;
@@ -381,7 +383,7 @@ vg_store_conversation_end (VgStore *store, const char *conversation_id, const ch
 
   if (!store)
     return FALSE;
-  if (!check_conversation (conversation_id, error))
+  if (!vg_store_check_conversation (conversation_id, error))
     return FALSE;
   if (!status
       || !(g_str_equal (status, "completed") || g_str_equal (status, "failed")
@@ -391,7 +393,7 @@ vg_store_conversation_end (VgStore *store, const char *conversation_id, const ch
                    "status must be completed, failed or abandoned");
       return FALSE;
     }
-  push (store, VG_STORE_OP_CONVERSATION_END, params);
+  vg_store_push_write (store, VG_STORE_OP_CONVERSATION_END, params);
   g_mutex_lock (&store->seq_lock);
   g_hash_table_remove (store->next_seq, conversation_id);
   g_mutex_unlock (&store->seq_lock);
@@ -418,9 +420,9 @@ vg_store_analytics_write (VgStore *store, const VgStoreAnalytics *a, GError **er
 
   if (!store)
     return FALSE;
-  if ((a->conversation_id && !check_conversation (a->conversation_id, error))
-      || !check_text ("room", a->room, 1, 64, error)
-      || !check_text ("identity", a->identity, 1, 128, error))
+  if ((a->conversation_id && !vg_store_check_conversation (a->conversation_id, error))
+      || !vg_store_check_text ("room", a->room, 1, 64, error)
+      || !vg_store_check_text ("identity", a->identity, 1, 128, error))
     return FALSE;
   for (guint i = 0; i < G_N_ELEMENTS (numbers); i++)
     if (!isfinite (numbers[i]) || numbers[i] < 0)
@@ -458,7 +460,7 @@ vg_store_analytics_write (VgStore *store, const VgStoreAnalytics *a, GError **er
         = { id,         a->conversation_id, a->room,       a->identity, connected, duration,
             user_turns, agent_turns,        interruptions, lat_mean,    lat_p95,   tokens_in,
             tokens_out, audio_in,           audio_out,     lost,        jitter,    now };
-    push (store, VG_STORE_OP_ANALYTICS, params);
+    vg_store_push_write (store, VG_STORE_OP_ANALYTICS, params);
   }
   return TRUE;
 }
@@ -472,10 +474,10 @@ vg_store_profile_touch (VgStore *store, const char *identity, const char *displa
 
   if (!store)
     return FALSE;
-  if (!check_text ("identity", identity, 1, 128, error)
-      || !check_text ("display name", display_name, 0, 128, error))
+  if (!vg_store_check_text ("identity", identity, 1, 128, error)
+      || !vg_store_check_text ("display name", display_name, 0, 128, error))
     return FALSE;
-  push (store, VG_STORE_OP_PROFILE_TOUCH, params);
+  vg_store_push_write (store, VG_STORE_OP_PROFILE_TOUCH, params);
   return TRUE;
 }
 

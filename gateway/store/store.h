@@ -134,6 +134,118 @@ gboolean vg_store_analytics_write (VgStore *store, const VgStoreAnalytics *analy
 gboolean vg_store_profile_touch (VgStore *store, const char *identity, const char *display_name,
                                  GError **error);
 
+/* ---- the tutor: understanding, worked examples, sessions ---- */
+
+/* The fixed scale of a learner's understanding of a concept. The names are
+ * what the model and the learner see (vg_store_level_name). */
+typedef enum
+{
+  VG_LEVEL_NONE = 0, /* not yet assessed */
+  VG_LEVEL_EMERGING = 1,
+  VG_LEVEL_DEVELOPING = 2,
+  VG_LEVEL_PROFICIENT = 3,
+  VG_LEVEL_MASTERED = 4,
+} VgUnderstandingLevel;
+#define VG_LEVEL_MAX VG_LEVEL_MASTERED
+
+/* "not yet assessed", "emerging", "developing", "proficient", "mastered"; NULL out of range. */
+const char *vg_store_level_name (int level);
+/* The inverse (those names, ASCII case-insensitive); FALSE for any other text. */
+gboolean vg_store_level_from_name (const char *name, VgUnderstandingLevel *level);
+
+#define VG_STORE_CONCEPT_MAX 128   /* bytes, after normalizing */
+#define VG_STORE_EVIDENCE_MAX 2048 /* bytes */
+#define VG_STORE_SUMMARY_MAX 8192  /* bytes */
+
+/* Concepts are compared in one form: surrounding space removed, inner runs of
+ * white space made one space, lower case. Returns that form (free it), or NULL
+ * with VG_STORE_ERROR_INVALID unless it is 1-VG_STORE_CONCEPT_MAX bytes of
+ * printable UTF-8. Every call below taking a concept applies it. */
+char *vg_store_concept_normalize (const char *concept, GError **error);
+
+typedef struct
+{
+  const char *identity;        /* the learner, 1-128 bytes */
+  const char *conversation_id; /* NULL: none; an id not in the store is stored as none */
+  gint64 subtopic_id;          /* <= 0: none; an unknown id is stored as none */
+  const char *concept;
+  int level;            /* VgUnderstandingLevel */
+  const char *evidence; /* why the tutor judged so; NULL or <= VG_STORE_EVIDENCE_MAX bytes */
+} VgAssessment;
+
+/* Records an assessment, stamped now (queued like every write). */
+gboolean vg_store_assessment_add (VgStore *store, const VgAssessment *assessment, GError **error);
+/* Stores (or replaces) the session summary: NULL clears it; <= VG_STORE_SUMMARY_MAX bytes. */
+gboolean vg_store_conversation_set_summary (VgStore *store, const char *conversation_id,
+                                            const char *summary, GError **error);
+
+/* The typed reads below block the caller on a connection of the reader pool
+ * (the tools' worker threads, tests, tools), so never call them on the main
+ * context; the same queries are VG_STORE_Q_UNDERSTANDING etc. for
+ * vg_store_query. They see a write only once the writer has stored it
+ * (vg_store_flush in tests). Times are texts as vg_store_time_text makes. */
+
+typedef struct
+{
+  char *concept;     /* normalized */
+  int latest_level;  /* VG_LEVEL_NONE when never assessed */
+  guint assessments; /* how many */
+  double mean_level; /* 0 when never assessed */
+  char *first_at;    /* NULL when never assessed */
+  char *latest_at;   /* NULL when never assessed */
+} VgUnderstanding;
+
+void vg_understanding_clear (VgUnderstanding *u);
+void vg_understanding_free (VgUnderstanding *u);
+
+/* The learner's running understanding of a concept, across subtopics and
+ * sessions; a concept never assessed is not an error (assessments == 0).
+ * out is filled on TRUE (clear it with vg_understanding_clear). */
+gboolean vg_store_understanding (VgStore *store, const char *identity, const char *concept,
+                                 VgUnderstanding *out, GError **error);
+/* The same per concept, sorted by concept, counting only assessments made
+ * in subtopic_id (<= 0: in any). Elements are VgUnderstanding *; NULL on error. */
+GPtrArray *vg_store_learner_progress (VgStore *store, const char *identity, gint64 subtopic_id,
+                                      GError **error);
+
+typedef struct
+{
+  gint64 id, subtopic_id;
+  char *concept;    /* normalized */
+  char *difficulty; /* "easy", "medium" or "hard" */
+  char *problem, *solution;
+} VgSubtopicExample;
+
+void vg_subtopic_example_free (VgSubtopicExample *e);
+
+/* The concepts the subtopic has worked examples of, sorted (what to offer the
+ * model when it asks for one it does not have); NULL on error. Free with g_strfreev. */
+char **vg_store_subtopic_concepts (VgStore *store, gint64 subtopic_id, GError **error);
+
+/* The subtopic's worked examples of a concept, easiest first (then in the
+ * order they were added). difficulty: "easy", "medium", "hard" or NULL for
+ * any. An unknown subtopic or concept gives an empty array, not an error.
+ * Elements are VgSubtopicExample *; NULL on error. */
+GPtrArray *vg_store_subtopic_examples (VgStore *store, gint64 subtopic_id, const char *concept,
+                                       const char *difficulty, GError **error);
+
+typedef struct
+{
+  char *id;     /* conversation id */
+  char *status; /* "active", "completed", "failed" or "abandoned" */
+  char *started_at;
+  char *ended_at; /* NULL while active */
+  char *summary;  /* NULL when none was stored */
+} VgLearnerSession;
+
+void vg_learner_session_free (VgLearnerSession *s);
+
+/* The learner's conversations on subtopic_id (<= 0: on any), newest first,
+ * at most limit (1-100). Includes one still active, e.g. the current one.
+ * Elements are VgLearnerSession *; NULL on error. */
+GPtrArray *vg_store_learner_sessions (VgStore *store, const char *identity, gint64 subtopic_id,
+                                      guint limit, GError **error);
+
 /* ---- reads and API writes (run on the pool; result on the caller's context) ---- */
 
 typedef enum
@@ -152,6 +264,11 @@ typedef enum
   VG_STORE_Q_ANALYTICS_LIST,     /* room|NULL, identity|NULL, from|NULL, to|NULL, limit */
   VG_STORE_Q_ANALYTICS_DAILY,    /* room|NULL, from|NULL, to|NULL */
   VG_STORE_Q_MIGRATIONS_LIST,    /* (none) */
+  VG_STORE_Q_UNDERSTANDING,      /* identity, normalized concept */
+  VG_STORE_Q_LEARNER_PROGRESS,   /* identity, subtopic id|NULL */
+  VG_STORE_Q_SUBTOPIC_EXAMPLES,  /* subtopic id, normalized concept, difficulty|NULL */
+  VG_STORE_Q_SUBTOPIC_CONCEPTS,  /* subtopic id */
+  VG_STORE_Q_LEARNER_SESSIONS,   /* identity, subtopic id|NULL, limit */
   VG_STORE_Q_COUNT
 } VgStoreQuery;
 

@@ -96,8 +96,11 @@ on_joined (VgRecorder *self, const VgEvent *e)
   if (!e->participant_is_publisher || !e->identity)
     return; /* listeners (WHEP) have no conversation */
   c = g_new0 (VgConversation, 1);
-  c->id = vg_store_conversation_start (self->app->store, e->room, e->identity, 0, pipeline, model,
-                                       NULL);
+  /* The room's subtopic (set by whoever created it) wins over the learner's token. */
+  c->id = vg_store_conversation_start (self->app->store, e->room, e->identity,
+                                       e->room_subtopic_id > 0 ? e->room_subtopic_id
+                                                               : e->participant_subtopic_id,
+                                       pipeline, model, NULL);
   if (!c->id)
     {
       g_free (c);
