@@ -78,20 +78,24 @@ add_turn_detection (JsonBuilder *b, const VgRtSessionSettings *s)
   json_builder_end_object (b);
 }
 
-char *
-vg_rt_session_update_build (const VgRtSessionSettings *s, GError **error)
+/* The settings' tools, validated and parsed (*out NULL when there are none). */
+static gboolean
+load_tools (const VgRtSessionSettings *s, JsonParser **out, GError **error)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonParser) tools = NULL;
+  *out = NULL;
+  if (s->tools_json == NULL || s->tools_json[0] == '\0')
+    return TRUE;
+  if (!vg_rt_tools_validate (s->tools_json, error))
+    return FALSE;
+  *out = json_parser_new ();
+  json_parser_load_from_data (*out, s->tools_json, -1, NULL);
+  return TRUE;
+}
 
-  if (s->tools_json != NULL && s->tools_json[0] != '\0')
-    {
-      if (!vg_rt_tools_validate (s->tools_json, error))
-        return NULL;
-      tools = json_parser_new ();
-      json_parser_load_from_data (tools, s->tools_json, -1, NULL);
-    }
-
+/* {"type":"session.update","session":{"type":"realtime", ... left open. */
+static void
+begin_session_update (JsonBuilder *b)
+{
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "type");
   json_builder_add_string_value (b, "session.update");
@@ -99,6 +103,17 @@ vg_rt_session_update_build (const VgRtSessionSettings *s, GError **error)
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "type");
   json_builder_add_string_value (b, "realtime");
+}
+
+char *
+vg_rt_session_update_build (const VgRtSessionSettings *s, GError **error)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonParser) tools = NULL;
+
+  if (!load_tools (s, &tools, error))
+    return NULL;
+  begin_session_update (b);
   json_builder_set_member_name (b, "instructions");
   json_builder_add_string_value (b, s->instructions ? s->instructions : "");
   json_builder_set_member_name (b, "output_modalities");
@@ -159,22 +174,10 @@ vg_rt_session_update_build_fields (const VgRtSessionSettings *s, VgRtSessionFiel
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autoptr (JsonParser) tools = NULL;
-  gboolean has_tools = s->tools_json != NULL && s->tools_json[0] != '\0';
 
-  if ((fields & VG_RT_SESSION_TOOLS) && has_tools)
-    {
-      if (!vg_rt_tools_validate (s->tools_json, error))
-        return NULL;
-      tools = json_parser_new ();
-      json_parser_load_from_data (tools, s->tools_json, -1, NULL);
-    }
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "type");
-  json_builder_add_string_value (b, "session.update");
-  json_builder_set_member_name (b, "session");
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "type");
-  json_builder_add_string_value (b, "realtime");
+  if ((fields & VG_RT_SESSION_TOOLS) && !load_tools (s, &tools, error))
+    return NULL;
+  begin_session_update (b);
   if (fields & VG_RT_SESSION_INSTRUCTIONS)
     {
       json_builder_set_member_name (b, "instructions");
