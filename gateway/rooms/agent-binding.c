@@ -120,6 +120,13 @@ vg_agent_configure (GstElement *agent, const VgRoomsSettings *settings)
   set_string_if_present (agent, "api-key", g_getenv ("OPENAI_API_KEY"));
 }
 
+void
+vg_agent_set_tools (GstElement *agent, const char *tools_json)
+{
+  if (agent)
+    set_string_if_present (agent, "tools", tools_json);
+}
+
 static const char *
 struct_string (const GstStructure *s, const char *field)
 {
@@ -205,14 +212,43 @@ vg_agent_event_from_message (const GstStructure *s, const char **state_out)
   return builder_to_text (b);
 }
 
+gboolean
+vg_agent_send_function_result (GstElement *agent, const char *call_id, const char *output_json)
+{
+  if (!agent || !call_id || !g_signal_lookup ("send-function-result", G_OBJECT_TYPE (agent)))
+    return FALSE;
+  g_signal_emit_by_name (agent, "send-function-result", call_id, output_json);
+  return TRUE;
+}
+
 void
 vg_agent_answer_function_call (GstElement *agent, const GstStructure *s)
 {
-  const char *call_id = gst_structure_get_string (s, "call-id");
-  if (!agent || !call_id || !g_signal_lookup ("send-function-result", G_OBJECT_TYPE (agent)))
-    return;
-  g_signal_emit_by_name (agent, "send-function-result", call_id,
-                         "{\"error\":\"no such tool on this gateway\"}");
+  vg_agent_send_function_result (agent, gst_structure_get_string (s, "call-id"),
+                                 "{\"error\":\"no such tool on this gateway\"}");
+}
+
+char *
+vg_agent_tool_event (const char *name, const char *arguments, const char *output_json)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "type");
+  json_builder_add_string_value (b, "tool");
+  json_builder_set_member_name (b, "name");
+  json_builder_add_string_value (b, name ? name : "");
+  json_builder_set_member_name (b, "arguments");
+  json_builder_add_string_value (b, arguments ? arguments : "");
+  json_builder_set_member_name (b, "result");
+  if (!output_json)
+    json_builder_add_null_value (b);
+  else if (json_parser_load_from_data (parser, output_json, -1, NULL))
+    json_builder_add_value (b, json_node_copy (json_parser_get_root (parser)));
+  else
+    json_builder_add_string_value (b, output_json);
+  json_builder_end_object (b);
+  return builder_to_text (b);
 }
 
 gboolean

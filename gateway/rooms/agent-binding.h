@@ -26,6 +26,9 @@ GstElement *vg_agent_bin_get_agent (GstElement *agent_bin);
  * OPENAI_API_KEY on the agent, for each property it has and that is set. */
 void vg_agent_configure (GstElement *agent, const VgRoomsSettings *settings);
 
+/* Sets the agent's "tools" (a JSON array text) when it has that property. */
+void vg_agent_set_tools (GstElement *agent, const char *tools_json);
+
 /* The data channel JSON event for a realtime-* element message, or NULL when
  * the message is not one. *state_out receives the new agent state for
  * realtime-state messages (static string or NULL). */
@@ -34,6 +37,13 @@ char *vg_agent_event_from_message (const GstStructure *s, const char **state_out
 /* A realtime-function-call the gateway has no tool for is answered so the
  * agent does not wait forever. */
 void vg_agent_answer_function_call (GstElement *agent, const GstStructure *s);
+/* Gives the agent a tool's result (send-function-result); FALSE when it
+ * cannot take one. */
+gboolean vg_agent_send_function_result (GstElement *agent, const char *call_id,
+                                        const char *output_json);
+/* The "tool" event of the data channel: {"type":"tool","name","arguments",
+ * "result"}; result is the output as JSON (a string if it does not parse). */
+char *vg_agent_tool_event (const char *name, const char *arguments, const char *output_json);
 
 /* Applies one client event ({"type":"text","text"} → send-text,
  * {"type":"interrupt"} → cancel-response). Returns FALSE with a short error

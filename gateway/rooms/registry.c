@@ -23,6 +23,8 @@ struct _VgRooms
   guint pending_teardowns; /* rooms and participants still stopping */
   GThread *warm_up;        /* loads plugins and the DTLS certificate at start */
   VgEvents *events;        /* where lifecycle and agent events go; may be NULL */
+  const VgAgentHooks *agent_hooks; /* borrowed from the composition root; may be NULL */
+  gpointer agent_hooks_data;
 };
 
 /* ---- settings ---- */
@@ -286,7 +288,15 @@ next_participant_serial (VgRooms *rooms)
   return ++rooms->participant_serial;
 }
 
+static const VgAgentHooks *
+agent_hooks (VgRooms *rooms, gpointer *data)
+{
+  *data = rooms->agent_hooks_data;
+  return rooms->agent_hooks;
+}
+
 static const VgRoomHost room_host = {
+  .agent_hooks = agent_hooks,
   .session_added = session_added,
   .session_removed = session_removed,
   .participants_changed = participants_changed,
@@ -295,6 +305,21 @@ static const VgRoomHost room_host = {
   .empty = room_empty,
   .next_participant_serial = next_participant_serial,
 };
+
+void
+vg_rooms_set_agent_hooks (VgRooms *rooms, const VgAgentHooks *hooks, gpointer data)
+{
+  rooms->agent_hooks = hooks;
+  rooms->agent_hooks_data = hooks ? data : NULL;
+}
+
+gboolean
+vg_rooms_answer_tool_call (VgRooms *rooms, const char *room_name, const char *call_id,
+                           const char *output_json)
+{
+  VgRoom *room = vg_rooms_lookup (rooms, room_name);
+  return room && vg_room_answer_tool_call (room, call_id, output_json);
+}
 
 VgRoom *
 vg_rooms_create (VgRooms *rooms, const char *name, const VgRoomOptions *options, GError **error)

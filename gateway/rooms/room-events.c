@@ -169,3 +169,19 @@ vg_room_events_publish_agent_message (VgRoomEvents *events, const VgRoomInfo *ro
     return;
   emit (events, &e, room, NULL);
 }
+
+void
+vg_room_events_publish_tool_call (VgRoomEvents *events, const VgRoomInfo *room, const char *name,
+                                  const char *arguments, const char *result)
+{
+  VgEvent e = { .type = VG_EVENT_AGENT_TOOL_CALL,
+                .connect_seconds = -1,
+                .response_latency_ms = -1,
+                .audio_seconds = -1,
+                .tool_name = name,
+                .tool_arguments = arguments,
+                .tool_result = result };
+
+  if (events->bus)
+    emit (events, &e, room, NULL);
+}

@@ -45,4 +45,8 @@ void vg_room_events_publish_typed_text (VgRoomEvents *events, const VgRoomInfo *
 void vg_room_events_publish_agent_message (VgRoomEvents *events, const VgRoomInfo *room,
                                            const GstStructure *message);
 
+/* A tool call of the agent with the result it was given (JSON texts). */
+void vg_room_events_publish_tool_call (VgRoomEvents *events, const VgRoomInfo *room,
+                                       const char *name, const char *arguments, const char *result);
+
 G_END_DECLS

@@ -7,6 +7,11 @@
  * participant (offer, elements, negotiation, graph node) -> graph. The
  * participant answers through participant_host only.
  *
+ * Tool calls: with agent hooks set (rooms.h), a realtime-function-call is
+ * remembered in pending_calls and handed to the hook; the answer
+ * (vg_room_answer_tool_call) reaches the agent, the participants and the
+ * event bus together, so each sees the call with its real result once.
+ *
  * Threading: the main context runs everything here except
  * agent_output_probe (a streaming thread: one atomic and a metric),
  * room_stopped (a GStreamer worker: hands over to the main context) and
@@ -40,13 +45,31 @@ struct _VgRoom
   const char *agent_state; /* static string or NULL */
   gint64 user_turn_end_us; /* atomic; 0 = no turn waiting for the agent's voice */
 
-  GPtrArray *participants; /* VgParticipant*, owned refs, join order */
+  GHashTable *pending_calls; /* call id -> PendingCall*, owned: handed to the hooks, unanswered */
+  GPtrArray *participants;   /* VgParticipant*, owned refs, join order */
   GPtrArray *closing;      /* participants still in the pipeline when it closed */
   GSource *bus_source, *tick_source, *empty_source;
   GSource *latency_source; /* a pending latency recalculation */
   guint ticks;
   gboolean closed;
 };
+
+/* More unanswered calls than this means the executor is stuck: answer at once. */
+#define PENDING_CALLS_MAX 32
+
+typedef struct
+{
+  char *name, *arguments;
+} PendingCall;
+
+static void
+pending_call_free (gpointer data)
+{
+  PendingCall *c = data;
+  g_free (c->name);
+  g_free (c->arguments);
+  g_free (c);
+}
 
 static void drop_participant (VgRoom *room, VgParticipant *p, VgLeaveReason reason);
 static gboolean was_announced (VgParticipant *p);
@@ -233,6 +256,13 @@ participant_client_event (VgRoom *room, VgParticipant *participant, const char *
     }
 }
 
+static const char *
+struct_string_or_empty (const GstStructure *s, const char *field)
+{
+  const char *v = gst_structure_get_string (s, field);
+  return v ? v : "";
+}
+
 static void
 publish_agent_message (VgRoom *room, const GstStructure *s)
 {
@@ -241,6 +271,75 @@ publish_agent_message (VgRoom *room, const GstStructure *s)
     return;
   describe (room, &info);
   vg_room_events_publish_agent_message (room->events, &info, s);
+}
+
+/* The room's publishing learner (the first in join order), or NULL. */
+static const char *
+learner_identity (VgRoom *room)
+{
+  for (guint i = 0; i < room->participants->len; i++)
+    {
+      VgParticipant *p = g_ptr_array_index (room->participants, i);
+      if (vg_participant_get_kind (p) == VG_PARTICIPANT_PUBLISHER)
+        return vg_participant_get_identity (p);
+    }
+  return NULL;
+}
+
+/* TRUE when the hooks took the call (it is then pending). */
+static gboolean
+hand_to_hooks (VgRoom *room, const GstStructure *s)
+{
+  gpointer data = NULL;
+  const VgAgentHooks *hooks = room->host->agent_hooks (room->rooms, &data);
+  const char *call_id = gst_structure_get_string (s, "call-id");
+  if (!hooks || !hooks->tool_call || !call_id || !*call_id)
+    return FALSE;
+  if (g_hash_table_size (room->pending_calls) >= PENDING_CALLS_MAX
+      || g_hash_table_contains (room->pending_calls, call_id))
+    {
+      g_warning ("rooms: %s: tool call %s refused (%u calls unanswered)", room->name, call_id,
+                 g_hash_table_size (room->pending_calls));
+      return FALSE;
+    }
+  PendingCall *pending = g_new0 (PendingCall, 1);
+  pending->name = g_strdup (struct_string_or_empty (s, "name"));
+  pending->arguments = g_strdup (struct_string_or_empty (s, "arguments"));
+  g_hash_table_insert (room->pending_calls, g_strdup (call_id), pending);
+  VgAgentToolCall call = {
+    .room = room->name,
+    .template_name = room->template_name,
+    .subtopic_id = room->subtopic_id,
+    .identity = learner_identity (room),
+    .call_id = call_id,
+    .name = pending->name,
+    .arguments = pending->arguments,
+  };
+  hooks->tool_call (data, &call);
+  return TRUE;
+}
+
+gboolean
+vg_room_answer_tool_call (VgRoom *room, const char *call_id, const char *output_json)
+{
+  gpointer key = NULL, value = NULL;
+  if (room->closed || !call_id || !output_json
+      || !g_hash_table_steal_extended (room->pending_calls, call_id, &key, &value))
+    return FALSE;
+  g_autofree char *id = key;
+  PendingCall *pending = value;
+  gboolean sent = vg_agent_send_function_result (room->agent, id, output_json);
+  g_autofree char *event = vg_agent_tool_event (pending->name, pending->arguments, output_json);
+  vg_room_broadcast (room, event);
+  if (vg_room_events_enabled (room->events))
+    {
+      VgRoomInfo info;
+      describe (room, &info);
+      vg_room_events_publish_tool_call (room->events, &info, pending->name, pending->arguments,
+                                        output_json);
+    }
+  pending_call_free (pending);
+  return sent;
 }
 
 static void
@@ -267,7 +366,11 @@ handle_agent_message (VgRoom *room, GstMessage *msg)
       room->agent_state = state;
     }
   if (gst_message_has_name (msg, "realtime-function-call"))
-    vg_agent_answer_function_call (room->agent, s);
+    {
+      if (hand_to_hooks (room, s))
+        return; /* broadcast and published with the result, when answered */
+      vg_agent_answer_function_call (room->agent, s);
+    }
   vg_room_broadcast (room, event);
   publish_agent_message (room, s);
 }
@@ -449,6 +552,10 @@ build_agent (VgRoom *room, GError **error)
   gst_object_set_name (GST_OBJECT (room->agent_bin), "agent-bin");
   room->agent = vg_agent_bin_get_agent (room->agent_bin);
   vg_agent_configure (room->agent, room->settings);
+  gpointer hooks_data = NULL;
+  const VgAgentHooks *hooks = room->host->agent_hooks (room->rooms, &hooks_data);
+  if (hooks && hooks->tools)
+    vg_agent_set_tools (room->agent, hooks->tools (hooks_data, room->template_name));
 
   gst_bin_add (bin, room->agent_bin);
   GstElement *in_caps, *conv, *res, *out_caps;
@@ -500,6 +607,7 @@ vg_room_new (const VgRoomSetup *setup, GError **error)
   room->empty_timeout_s = setup->empty_timeout_s;
   room->participants = g_ptr_array_new_with_free_func ((GDestroyNotify)vg_participant_unref);
   room->closing = g_ptr_array_new_with_free_func ((GDestroyNotify)vg_participant_unref);
+  room->pending_calls = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, pending_call_free);
   g_autofree char *pipeline_name = g_strdup_printf ("room-%s", name);
   room->pipeline = GST_PIPELINE (gst_object_ref_sink (gst_pipeline_new (pipeline_name)));
   room->graph = vg_room_graph_new (GST_BIN (room->pipeline), room->context);
@@ -549,6 +657,7 @@ vg_room_unref (VgRoom *room)
     return;
   g_ptr_array_unref (room->participants);
   g_ptr_array_unref (room->closing);
+  g_hash_table_unref (room->pending_calls);
   vg_room_graph_free (room->graph);
   g_clear_object (&room->agent);
   g_clear_object (&room->agent_bin);

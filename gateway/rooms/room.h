@@ -30,6 +30,8 @@ typedef struct
   void (*empty) (VgRooms *rooms, VgRoom *room);
   /* A number for a participant's element names, unique in the registry. */
   guint (*next_participant_serial) (VgRooms *rooms);
+  /* The agent hooks set on the registry (NULL when none) and their data. */
+  const VgAgentHooks *(*agent_hooks) (VgRooms *rooms, gpointer *data);
 } VgRoomHost;
 
 /* Strings are copied; the rest is borrowed from the registry, which
@@ -53,6 +55,8 @@ VgRoom *vg_room_ref (VgRoom *room);
 void vg_room_unref (VgRoom *room);
 /* Publishes room_started: the registry calls it once the room is listed. */
 void vg_room_publish_started (VgRoom *room);
+/* Answers a pending tool call (vg_rooms_answer_tool_call). */
+gboolean vg_room_answer_tool_call (VgRoom *room, const char *call_id, const char *output_json);
 /* Removes every participant and stops the pipeline; wait = block until stopped. */
 void vg_room_close (VgRoom *room, gboolean wait);
 

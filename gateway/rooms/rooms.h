@@ -96,6 +96,37 @@ GPtrArray *vg_rooms_list (VgRooms *rooms);
 gboolean vg_rooms_delete (VgRooms *rooms, const char *name, GError **error);
 guint vg_rooms_count (VgRooms *rooms);
 
+/* A function call of a room's agent, as the tool executor sees it. Strings
+ * are borrowed for the duration of the hook call. */
+typedef struct
+{
+  const char *room, *template_name;
+  gint64 subtopic_id;   /* the room's, 0 = none */
+  const char *identity; /* the room's (first) publishing learner, NULL when none */
+  const char *call_id, *name, *arguments; /* arguments: the model's JSON text, unchecked */
+} VgAgentToolCall;
+
+/* What the composition root lends the rooms to run their agents' tools.
+ * Both run on the main context and must not block: tool_call queues the
+ * work, which answers later with vg_rooms_answer_tool_call. */
+typedef struct
+{
+  void (*tool_call) (gpointer data, const VgAgentToolCall *call);
+  /* The tools (a JSON array text, the agent's "tools" property) for a new
+   * room's agent, or NULL for none; borrowed, valid while the hooks are set. */
+  const char *(*tools) (gpointer data, const char *template_name);
+} VgAgentHooks;
+
+/* Sets (or with NULL clears) the hooks; hooks and data must outlive them.
+ * Without hooks every call is answered with a "no such tool" error. */
+void vg_rooms_set_agent_hooks (VgRooms *rooms, const VgAgentHooks *hooks, gpointer data);
+/* Answers a call handed to tool_call: the agent gets output_json as the
+ * function result, the participants a "tool" event carrying it, the event
+ * bus an agent_tool_call event with it. FALSE when the room, its agent or
+ * the call is gone (closed meanwhile, or answered already). */
+gboolean vg_rooms_answer_tool_call (VgRooms *rooms, const char *room_name, const char *call_id,
+                                    const char *output_json);
+
 /* A participant by its session id (the WHIP resource), or NULL. */
 VgParticipant *vg_rooms_lookup_session (VgRooms *rooms, const char *session_id);
 
