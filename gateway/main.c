@@ -15,6 +15,7 @@
 #include "gateway/core/log.h"
 #include "gateway/rooms/rooms.h"
 #include "gateway/store/store.h"
+#include "gateway/tutor/tutor.h"
 #include "vg-build-config.h"
 
 #include <glib-unix.h>
@@ -206,9 +207,62 @@ close_store (VgApp *app)
 /* What serving runs besides the HTTP server, in dependency order. */
 typedef struct
 {
+  VgApp *app;
   VgRecorder *recorder;
   VgWebhooks *webhooks;
+  VgTutor *tutor;
 } VgServices;
+
+/* The rooms' agents call the tutor's tools: the rooms hand a call over
+ * (main context), the tutor runs it on its workers and answers back on the
+ * main context, where the room gets it (if it is still there). */
+typedef struct
+{
+  VgServices *services;
+  char *room, *call_id;
+} VgToolAnswer;
+
+static void
+tool_answer_free (gpointer data)
+{
+  VgToolAnswer *a = data;
+  g_free (a->room);
+  g_free (a->call_id);
+  g_free (a);
+}
+
+static void
+tool_answered (const char *output_json, gpointer data)
+{
+  VgToolAnswer *a = data;
+  VgRooms *rooms = a->services->app->rooms;
+  if (!rooms || !vg_rooms_answer_tool_call (rooms, a->room, a->call_id, output_json))
+    g_debug ("tutor: the answer to %s in %s found no room or call", a->call_id, a->room);
+}
+
+static void
+agent_tool_call (gpointer data, const VgAgentToolCall *call)
+{
+  VgServices *s = data;
+  VgToolAnswer *a = g_new0 (VgToolAnswer, 1);
+  a->services = s;
+  a->room = g_strdup (call->room);
+  a->call_id = g_strdup (call->call_id);
+  VgTutorCall tutor_call = { call->identity, call->subtopic_id, call->name, call->arguments };
+  vg_tutor_call (s->tutor, &tutor_call, tool_answered, a, tool_answer_free);
+}
+
+static const char *
+agent_tools (gpointer data, const char *template_name)
+{
+  /* The gateway is a tutor: every agent that takes tools gets the tutor's. */
+  return vg_tutor_tools_json ();
+}
+
+static const VgAgentHooks agent_hooks = {
+  .tool_call = agent_tool_call,
+  .tools = agent_tools,
+};
 
 static gboolean
 start_services (VgApp *app, VgServices *s)
@@ -222,8 +276,11 @@ start_services (VgApp *app, VgServices *s)
   /* Listeners of room events before the rooms that emit them. */
   s->recorder = vg_recorder_new (app);
   s->webhooks = vg_webhooks_new (app, app->events);
+  s->app = app;
+  s->tutor = vg_tutor_new (app);
   /* Rooms before the server: WHIP/WHEP handlers find them in app->rooms. */
   app->rooms = vg_rooms_new (app);
+  vg_rooms_set_agent_hooks (app->rooms, &agent_hooks, s);
   return TRUE;
 }
 
@@ -233,6 +290,8 @@ stop_services (VgApp *app, VgServices *s)
   /* Rooms close first, so their participant_left and room_finished events
    * reach the recorder and the webhook queue (which is then dropped). */
   g_clear_pointer (&app->rooms, vg_rooms_free);
+  /* Then the tools still running: they use the store. */
+  g_clear_pointer (&s->tutor, vg_tutor_free);
   g_clear_pointer (&s->webhooks, vg_webhooks_free);
   g_clear_pointer (&s->recorder, vg_recorder_free);
   /* The last writes are queued by now: written within a short grace, or

@@ -1,0 +1,107 @@
+/* The tutor's worker pool; see tutor.h. A Job is owned by the pool while
+ * its tool runs, then by the idle source that delivers its answer. */
+#include "gateway/tutor/tutor.h"
+
+/* Two workers: a tool's time is the store's, whose reader pool is small;
+ * more would only queue there. */
+#define TUTOR_WORKERS 2
+
+struct _VgTutor
+{
+  VgStore *store; /* borrowed */
+  GThreadPool *pool;
+};
+
+typedef struct
+{
+  VgTutor *tutor; /* read on the worker only: the answer may come after vg_tutor_free */
+  char *identity, *name, *arguments;
+  gint64 subtopic_id;
+  VgTutorAnswerFunc answer;
+  gpointer user_data;
+  GDestroyNotify notify;
+  GMainContext *context;
+  gint64 queued_us;
+  char *output;
+} Job;
+
+static void
+job_free (gpointer data)
+{
+  Job *job = data;
+  if (job->notify)
+    job->notify (job->user_data);
+  g_free (job->identity);
+  g_free (job->name);
+  g_free (job->arguments);
+  g_free (job->output);
+  g_main_context_unref (job->context);
+  g_free (job);
+}
+
+/* On the caller's context. */
+static gboolean
+deliver (gpointer data)
+{
+  Job *job = data;
+  job->answer (job->output, job->user_data);
+  g_debug ("tutor: tool %s answered in %.1f ms", job->name,
+           (g_get_monotonic_time () - job->queued_us) / 1000.0);
+  return G_SOURCE_REMOVE;
+}
+
+/* On a worker thread. */
+static void
+run_job (gpointer data, gpointer pool_data)
+{
+  Job *job = data;
+  VgTutorCall call = { job->identity, job->subtopic_id, job->name, job->arguments };
+  job->output = vg_tutor_tool_run (job->tutor->store, &call);
+  GSource *source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, deliver, job, job_free);
+  g_source_attach (source, job->context);
+  g_source_unref (source);
+}
+
+VgTutor *
+vg_tutor_new_with_store (VgStore *store)
+{
+  VgTutor *tutor = g_new0 (VgTutor, 1);
+  tutor->store = store;
+  tutor->pool = g_thread_pool_new (run_job, tutor, TUTOR_WORKERS, FALSE, NULL);
+  return tutor;
+}
+
+VgTutor *
+vg_tutor_new (VgApp *app)
+{
+  return vg_tutor_new_with_store (app->store);
+}
+
+void
+vg_tutor_free (VgTutor *tutor)
+{
+  if (!tutor)
+    return;
+  g_thread_pool_free (tutor->pool, FALSE, TRUE);
+  g_free (tutor);
+}
+
+void
+vg_tutor_call (VgTutor *tutor, const VgTutorCall *call, VgTutorAnswerFunc answer,
+               gpointer user_data, GDestroyNotify notify)
+{
+  Job *job = g_new0 (Job, 1);
+  job->tutor = tutor;
+  job->identity = g_strdup (call->identity);
+  job->subtopic_id = call->subtopic_id;
+  job->name = g_strdup (call->name);
+  job->arguments = g_strdup (call->arguments);
+  job->answer = answer;
+  job->user_data = user_data;
+  job->notify = notify;
+  job->context = g_main_context_ref_thread_default ();
+  job->queued_us = g_get_monotonic_time ();
+  g_thread_pool_push (tutor->pool, job, NULL);
+}
