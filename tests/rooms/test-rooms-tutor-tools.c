@@ -1,0 +1,258 @@
+/* The tutor's tools in a room (tutor.pipeline, the fake Realtime server, a
+ * real store): the session declares the tools with their schemas, and each
+ * scripted function call, valid or not, is answered through the rooms'
+ * agent hooks and the tutor: the output reaches the server as a
+ * function_call_output item, the learner's "events" channel gets the tool
+ * event with the result, and the store holds the assessments. */
+#include "rooms-fixture.h"
+#include "store-fixture.h"
+#include "gateway/tutor/tutor.h"
+#include "vg-rt-server.h"
+#include <string.h>
+
+/* The composition root's wiring (main.c), on the fixture's registry. */
+typedef struct
+{
+  VgRooms *rooms;
+  VgTutor *tutor;
+} Wiring;
+
+typedef struct
+{
+  Wiring *wiring;
+  char *room, *call_id;
+} Answer;
+
+static void
+answer_free (gpointer data)
+{
+  Answer *a = data;
+  g_free (a->room);
+  g_free (a->call_id);
+  g_free (a);
+}
+
+static void
+answered (const char *output, gpointer data)
+{
+  Answer *a = data;
+  g_assert_true (vg_rooms_answer_tool_call (a->wiring->rooms, a->room, a->call_id, output));
+}
+
+static void
+tool_call (gpointer data, const VgAgentToolCall *call)
+{
+  Wiring *w = data;
+  Answer *a = g_new0 (Answer, 1);
+  a->wiring = w;
+  a->room = g_strdup (call->room);
+  a->call_id = g_strdup (call->call_id);
+  VgTutorCall c = { call->identity, call->subtopic_id, call->name, call->arguments };
+  vg_tutor_call (w->tutor, &c, answered, a, answer_free);
+}
+
+static const char *
+tools (gpointer data, const char *template_name)
+{
+  return vg_tutor_tools_json ();
+}
+
+static const VgAgentHooks hooks = { .tool_call = tool_call, .tools = tools };
+
+typedef struct
+{
+  VgRtServer *server;
+  const char *type;
+  guint nth;
+  JsonObject *found;
+} ServerWait;
+
+static gboolean
+server_logged (gpointer data)
+{
+  ServerWait *w = data;
+  w->found = vg_rt_server_wait (w->server, w->type, w->nth, 0);
+  return w->found != NULL;
+}
+
+/* The room lives on this thread's context: poll the server's log while
+ * iterating it. */
+static JsonObject *
+wait_server_event (VgRtServer *server, const char *type, guint nth, guint timeout_ms)
+{
+  ServerWait w = { server, type, nth, NULL };
+  vg_test_wait_until (server_logged, &w, timeout_ms);
+  return w.found;
+}
+
+static void
+dump_server_log (VgRtServer *server)
+{
+  GPtrArray *log = vg_rt_server_get_log (server);
+  for (guint i = 0; i < log->len; i++)
+    {
+      VgRtLogEntry *e = g_ptr_array_index (log, i);
+      g_test_message ("server log: %s %s", e->from_client ? "<-" : "->", e->type);
+    }
+  g_ptr_array_unref (log);
+}
+
+static gint64
+fractions_id (VgStore *store)
+{
+  g_autoptr (JsonArray) rows = vg_store_query_sync (store, VG_STORE_Q_SUBTOPICS_LIST,
+                                                    (const char *[]){ NULL }, 1, NULL, NULL);
+  for (guint i = 0; rows && i < json_array_get_length (rows); i++)
+    {
+      JsonObject *r = json_array_get_object_element (rows, i);
+      if (g_str_equal (json_object_get_string_member (r, "name"), "Fractions"))
+        return json_object_get_int_member (r, "id");
+    }
+  g_error ("no Fractions subtopic");
+}
+
+/* The "result" object of a tool event text. */
+static JsonObject *
+event_result (const char *event)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_assert_true (json_parser_load_from_data (parser, event, -1, NULL));
+  JsonObject *o = json_node_get_object (json_parser_get_root (parser));
+  JsonNode *result = json_object_get_member (o, "result");
+  g_assert_nonnull (result);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (result));
+  return json_object_ref (json_node_get_object (result));
+}
+
+static void
+test_tools (void)
+{
+  GstElementFactory *factory = gst_element_factory_find ("openairealtime");
+  if (!factory)
+    {
+      g_test_skip ("openairealtime is not built (plugins/)");
+      return;
+    }
+  gst_object_unref (factory);
+
+  g_autoptr (GError) error = NULL;
+  g_autofree char *url = vg_test_store_new_url ();
+  g_autofree char *dir = vg_test_store_new_dir ();
+  VgStore *store = vg_store_open (NULL, url, dir, &error);
+  g_assert_no_error (error);
+  g_assert_true (vg_store_migrate (store, NULL, &error));
+  gint64 fractions = fractions_id (store);
+
+  VgRtServerOptions o = { .api_key = "test-key", .response_audio_ms = 200, .quiet = TRUE };
+  VgRtServer *server = vg_rt_server_new (&o, &error);
+  g_assert_no_error (error);
+  g_autofree char *server_url = vg_rt_server_get_url (server);
+  g_setenv ("OPENAI_API_KEY", "test-key", TRUE);
+
+  VgRoomsFixture f;
+  vg_rooms_fixture_init_agent (&f, "tutor.pipeline", server_url);
+  Wiring wiring = { f.rooms, vg_tutor_new_with_store (store) };
+  vg_rooms_set_agent_hooks (f.rooms, &hooks, &wiring);
+  f.room = g_strdup ("tutor-tools");
+  VgRoomOptions ro = { .empty_timeout_s = -1, .subtopic_id = fractions };
+  g_assert_nonnull (vg_rooms_create (f.rooms, f.room, &ro, &error));
+  g_assert_no_error (error);
+  VgTestClientOptions co = { .data_channel = TRUE };
+  VgTestClient *c = vg_rooms_fixture_client (&f, "learner", &co);
+  g_assert_true (vg_test_client_start (c, &error));
+  g_assert_true (vg_test_client_wait_connected (c, 10000));
+  g_assert_true (vg_test_client_wait_channel_open (c, 5000));
+  /* The room answers client events once it has greeted the channel. */
+  g_autofree char *session = vg_test_client_wait_event (c, "session", NULL, NULL, 5000);
+  g_assert_nonnull (session);
+
+  /* The session declared the tools with their schemas. */
+  g_autoptr (JsonObject) update = wait_server_event (server, "session.update", 0, 5000);
+  g_assert_nonnull (update);
+  JsonArray *declared
+      = json_object_get_array_member (json_object_get_object_member (update, "session"), "tools");
+  g_assert_cmpuint (json_array_get_length (declared), ==, 4);
+  JsonObject *check = json_array_get_object_element (declared, 0);
+  g_assert_cmpstr (json_object_get_string_member (check, "name"), ==, "check_understanding");
+  g_assert_true (json_object_has_member (
+      json_object_get_object_member (json_object_get_object_member (check, "parameters"),
+                                     "properties"),
+      "level"));
+
+  /* Each call, then what must come of it: a fragment of the result. */
+  const char *const calls[][3] = {
+    { "check_understanding",
+      "{\"concept\":\"common denominators\",\"level\":\"developing\",\"evidence\":\"found 12\"}",
+      "\"level_name\":\"developing\"" },
+    { "check_understanding", "{\"concept\":\"common denominators\",\"level\":\"genius\"}",
+      "\"level\\\" must be" },
+    { "check_understanding", "{not json", "not JSON" },
+    { "provide_example", "{\"concept\":\"adding fractions\"}", "7/12" },
+    { "provide_example", "{\"concept\":\"percent change\"}", "known_concepts" },
+    { "get_learner_progress", "{}", "\"concept\":\"common denominators\"" },
+    { "teleport", "{}", "unknown tool" },
+  };
+  guint outputs = 0;
+  for (guint i = 0; i < G_N_ELEMENTS (calls); i++)
+    {
+      /* get_learner_progress reads what the store has written. */
+      g_assert_true (vg_store_flush (store, 20 * G_USEC_PER_SEC));
+      vg_rt_server_script_function_call (server, calls[i][0], calls[i][1]);
+      g_autofree char *text = g_strdup_printf ("{\"type\":\"text\",\"text\":\"turn %u\"}", i);
+      g_assert_true (vg_test_client_send_event (c, text));
+
+      g_autofree char *event = vg_test_client_wait_event (c, "tool", "name", calls[i][0], 10000);
+      if (!event)
+        dump_server_log (server);
+      g_assert_nonnull (event);
+      g_autoptr (JsonObject) result = event_result (event);
+      g_assert_nonnull (strstr (event, calls[i][2]));
+
+      /* The same output reached the server, for this call. */
+      JsonObject *item = NULL;
+      while (!item)
+        {
+          g_autoptr (JsonObject) created
+              = wait_server_event (server, "conversation.item.create", outputs, 5000);
+          g_assert_nonnull (created);
+          JsonObject *it = json_object_get_object_member (created, "item");
+          outputs++;
+          if (g_strcmp0 (json_object_get_string_member (it, "type"), "function_call_output") == 0)
+            item = json_object_ref (it);
+        }
+      const char *output = json_object_get_string_member (item, "output");
+      g_assert_nonnull (strstr (output, calls[i][2]) ? output : NULL);
+      g_assert_cmpuint (json_object_get_member (result, "error") != NULL, ==,
+                        strstr (output, "\"error\"") != NULL);
+      json_object_unref (item);
+    }
+  g_assert_cmpuint (vg_rt_server_get_errors (server), ==, 0);
+
+  /* One assessment: the valid call's, with the room's learner and subtopic. */
+  g_assert_true (vg_store_flush (store, 20 * G_USEC_PER_SEC));
+  g_autoptr (JsonArray) rows = vg_test_store_sql (
+      url, dir, "SELECT identity, subtopic_id, concept, level FROM assessments", NULL, 0);
+  g_assert_cmpuint (json_array_get_length (rows), ==, 1);
+  JsonObject *r = json_array_get_object_element (rows, 0);
+  g_assert_cmpstr (json_object_get_string_member (r, "identity"), ==, "learner");
+  g_assert_cmpint (json_object_get_int_member (r, "subtopic_id"), ==, fractions);
+  g_assert_cmpint (json_object_get_int_member (r, "level"), ==, 2);
+
+  vg_test_client_free (c);
+  vg_rooms_fixture_clear (&f);
+  vg_tutor_free (wiring.tutor);
+  vg_rt_server_free (server);
+  vg_store_close (store);
+}
+
+int
+main (int argc, char **argv)
+{
+  gst_init (&argc, &argv);
+  g_test_init (&argc, &argv, NULL);
+  vg_test_store_setup (VG_TEST_SQLITE);
+  g_test_add_func ("/rooms/tutor-tools/calls", test_tools);
+  int status = g_test_run ();
+  vg_test_store_teardown ();
+  return status;
+}
