@@ -3,10 +3,13 @@
  * scripted function call, valid or not, is answered through the rooms'
  * agent hooks and the tutor: the output reaches the server as a
  * function_call_output item, the learner's "events" channel gets the tool
- * event with the result, and the store holds the assessments. */
+ * event with the result, and the store holds the assessments and, through
+ * the conversation recorder, each call as a tool message with its result. */
 #include "rooms-fixture.h"
 #include "store-fixture.h"
+#include "gateway/subscribers/conversation-recorder.h"
 #include "gateway/tutor/tutor.h"
+#include "vg-build-config.h"
 #include "vg-rt-server.h"
 #include <string.h>
 
@@ -149,8 +152,23 @@ test_tools (void)
   g_autofree char *server_url = vg_rt_server_get_url (server);
   g_setenv ("OPENAI_API_KEY", "test-key", TRUE);
 
-  VgRoomsFixture f;
-  vg_rooms_fixture_init_agent (&f, "tutor.pipeline", server_url);
+  /* A registry as the gateway makes it (vg_rooms_new), so its events reach
+   * the recorder; the fixture's signaller joins through it. */
+  VgConfig *cfg = vg_config_new ();
+  const char *src = g_getenv ("VOXGATE_SOURCE_DIR");
+  g_autofree char *pipelines = g_build_filename (src ? src : VOXGATE_SOURCE_DIR, "pipelines", NULL);
+  const char *const overrides[][3] = {
+    { "agent", "pipelines_dir", pipelines },
+    { "agent", "pipeline", "tutor.pipeline" },
+    { "agent", "realtime_url", server_url },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (overrides); i++)
+    g_assert_true (
+        vg_config_set (cfg, overrides[i][0], overrides[i][1], overrides[i][2], "test", &error));
+  VgApp *app = vg_app_new (cfg);
+  app->store = store;
+  VgRecorder *recorder = vg_recorder_new (app);
+  VgRoomsFixture f = { .rooms = vg_rooms_new (app), .kind = VG_PARTICIPANT_PUBLISHER };
   Wiring wiring = { f.rooms, vg_tutor_new_with_store (store) };
   vg_rooms_set_agent_hooks (f.rooms, &hooks, &wiring);
   f.room = g_strdup ("tutor-tools");
@@ -238,9 +256,29 @@ test_tools (void)
   g_assert_cmpint (json_object_get_int_member (r, "subtopic_id"), ==, fractions);
   g_assert_cmpint (json_object_get_int_member (r, "level"), ==, 2);
 
+  /* The recorder stored each call once, with the result the agent got. */
+  g_autoptr (JsonArray) tools = vg_test_store_sql (
+      url, dir,
+      "SELECT tool_name, tool_arguments, tool_result FROM messages WHERE role = 'tool' "
+      "ORDER BY seq",
+      NULL, 0);
+  g_assert_cmpuint (json_array_get_length (tools), ==, G_N_ELEMENTS (calls));
+  for (guint i = 0; i < G_N_ELEMENTS (calls); i++)
+    {
+      JsonObject *m = json_array_get_object_element (tools, i);
+      g_assert_cmpstr (json_object_get_string_member (m, "tool_name"), ==, calls[i][0]);
+      g_assert_cmpstr (json_object_get_string_member (m, "tool_arguments"), ==, calls[i][1]);
+      const char *stored = json_object_get_string_member_with_default (m, "tool_result", "");
+      g_assert_nonnull (strstr (stored, calls[i][2]) ? stored : NULL);
+    }
+
   vg_test_client_free (c);
-  vg_rooms_fixture_clear (&f);
+  vg_rooms_free (f.rooms);
+  g_free (f.room);
   vg_tutor_free (wiring.tutor);
+  vg_recorder_free (recorder);
+  app->store = NULL;
+  vg_app_free (app);
   vg_rt_server_free (server);
   vg_store_close (store);
 }
