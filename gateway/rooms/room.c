@@ -295,17 +295,22 @@ hand_to_hooks (VgRoom *room, const GstStructure *s)
   const char *call_id = gst_structure_get_string (s, "call-id");
   if (!hooks || !hooks->tool_call || !call_id || !*call_id)
     return FALSE;
-  if (g_hash_table_size (room->pending_calls) >= PENDING_CALLS_MAX
-      || g_hash_table_contains (room->pending_calls, call_id))
-    {
-      g_warning ("rooms: %s: tool call %s refused (%u calls unanswered)", room->name, call_id,
-                 g_hash_table_size (room->pending_calls));
-      return FALSE;
-    }
+  if (g_hash_table_contains (room->pending_calls, call_id))
+    return FALSE;
+  gboolean busy = g_hash_table_size (room->pending_calls) >= PENDING_CALLS_MAX;
   PendingCall *pending = g_new0 (PendingCall, 1);
   pending->name = g_strdup (struct_string_or_empty (s, "name"));
   pending->arguments = g_strdup (struct_string_or_empty (s, "arguments"));
   g_hash_table_insert (room->pending_calls, g_strdup (call_id), pending);
+  if (busy)
+    {
+      g_warning ("rooms: %s: tool call %s refused: %u calls unanswered", room->name, call_id,
+                 PENDING_CALLS_MAX);
+      vg_room_answer_tool_call (room, call_id,
+                                "{\"error\":\"the gateway is still busy with earlier tool calls; "
+                                "try again shortly\"}");
+      return TRUE;
+    }
   VgAgentToolCall call = {
     .room = room->name,
     .template_name = room->template_name,
