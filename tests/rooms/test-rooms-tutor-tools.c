@@ -100,6 +100,49 @@ dump_server_log (VgRtServer *server)
   g_ptr_array_unref (log);
 }
 
+static int
+compare_ms (gconstpointer a, gconstpointer b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* For each call, the server's time from sending function_call_arguments.done
+ * to receiving its function_call_output: the agent, the room, the tutor and
+ * the WebSocket both ways. Sorted, in ms. */
+static GArray *
+call_round_trips (VgRtServer *server)
+{
+  GArray *ms = g_array_new (FALSE, FALSE, sizeof (double));
+  GPtrArray *log = vg_rt_server_get_log (server);
+  for (guint i = 0; i < log->len; i++)
+    {
+      VgRtLogEntry *done = g_ptr_array_index (log, i);
+      if (done->from_client || strcmp (done->type, "response.function_call_arguments.done") != 0)
+        continue;
+      const char *call_id = json_object_get_string_member (done->event, "call_id");
+      for (guint j = i + 1; j < log->len; j++)
+        {
+          VgRtLogEntry *e = g_ptr_array_index (log, j);
+          JsonObject *item = e->from_client && strcmp (e->type, "conversation.item.create") == 0
+                                 ? json_object_get_object_member (e->event, "item")
+                                 : NULL;
+          if (item
+              && g_strcmp0 (json_object_get_string_member_with_default (item, "call_id", NULL),
+                            call_id)
+                     == 0)
+            {
+              double d = (e->time_us - done->time_us) / 1000.0;
+              g_array_append_val (ms, d);
+              break;
+            }
+        }
+    }
+  g_ptr_array_unref (log);
+  g_array_sort (ms, compare_ms);
+  return ms;
+}
+
 static gint64
 fractions_id (VgStore *store)
 {
@@ -245,6 +288,13 @@ test_tools (void)
       json_object_unref (item);
     }
   g_assert_cmpuint (vg_rt_server_get_errors (server), ==, 0);
+  GArray *trips = call_round_trips (server);
+  g_assert_cmpuint (trips->len, ==, G_N_ELEMENTS (calls));
+  g_test_message ("tool calls at the server, arguments.done to function_call_output: "
+                  "p50 %.1f ms, max %.1f ms",
+                  g_array_index (trips, double, trips->len / 2),
+                  g_array_index (trips, double, trips->len - 1));
+  g_array_unref (trips);
 
   /* One assessment: the valid call's, with the room's learner and subtopic. */
   g_assert_true (vg_store_flush (store, 20 * G_USEC_PER_SEC));
