@@ -3,7 +3,8 @@
  * scripted function call, valid or not, is answered through the rooms'
  * agent hooks and the tutor: the output reaches the server as a
  * function_call_output item, the learner's "events" channel gets the tool
- * event with the result, and the store holds the assessments and, through
+ * event with the result, and the store holds the assessment (in the session
+ * end_session summarized) and, through
  * the conversation recorder, each call as a tool message with its result. */
 #include "rooms-fixture.h"
 #include "store-fixture.h"
@@ -252,6 +253,7 @@ test_tools (void)
     { "provide_example", "{\"concept\":\"percent change\"}", "known_concepts" },
     { "get_learner_progress", "{}", "\"concept\":\"common denominators\"" },
     { "teleport", "{}", "unknown tool" },
+    { "end_session", "{\"summary\":\"Common denominators: developing.\"}", "\"ok\":true" },
   };
   guint outputs = 0;
   for (guint i = 0; i < G_N_ELEMENTS (calls); i++)
@@ -299,12 +301,18 @@ test_tools (void)
   /* One assessment: the valid call's, with the room's learner and subtopic. */
   g_assert_true (vg_store_flush (store, 20 * G_USEC_PER_SEC));
   g_autoptr (JsonArray) rows = vg_test_store_sql (
-      url, dir, "SELECT identity, subtopic_id, concept, level FROM assessments", NULL, 0);
+      url, dir,
+      "SELECT a.identity, a.subtopic_id, a.concept, a.level, c.summary FROM assessments a "
+      "JOIN conversations c ON c.id = a.conversation_id",
+      NULL, 0);
   g_assert_cmpuint (json_array_get_length (rows), ==, 1);
   JsonObject *r = json_array_get_object_element (rows, 0);
   g_assert_cmpstr (json_object_get_string_member (r, "identity"), ==, "learner");
   g_assert_cmpint (json_object_get_int_member (r, "subtopic_id"), ==, fractions);
   g_assert_cmpint (json_object_get_int_member (r, "level"), ==, 2);
+  /* The assessment belongs to the session that end_session summarized. */
+  g_assert_cmpstr (json_object_get_string_member (r, "summary"), ==,
+                   "Common denominators: developing.");
 
   /* The recorder stored each call once, with the result the agent got. */
   g_autoptr (JsonArray) tools = vg_test_store_sql (
