@@ -4,8 +4,8 @@
  * agent hooks and the tutor: the output reaches the server as a
  * function_call_output item, the learner's "events" channel gets the tool
  * event with the result, and the store holds the assessment (in the session
- * end_session summarized) and, through
- * the conversation recorder, each call as a tool message with its result. */
+ * end_session summarized) and, through the conversation recorder, each call
+ * as a tool message with its result. */
 #include "rooms-fixture.h"
 #include "store-fixture.h"
 #include "gateway/subscribers/conversation-recorder.h"
