@@ -341,6 +341,66 @@ test_tools (void)
   vg_store_close (store);
 }
 
+/* Without hooks (a gateway without the tutor) a call still gets an answer
+ * at once, the "no such tool" error, and the tool event shows no result. */
+static void
+test_without_hooks (void)
+{
+  GstElementFactory *factory = gst_element_factory_find ("openairealtime");
+  if (!factory)
+    {
+      g_test_skip ("openairealtime is not built (plugins/)");
+      return;
+    }
+  gst_object_unref (factory);
+  g_autoptr (GError) error = NULL;
+  VgRtServerOptions o = { .api_key = "test-key", .response_audio_ms = 200, .quiet = TRUE };
+  VgRtServer *server = vg_rt_server_new (&o, &error);
+  g_assert_no_error (error);
+  g_autofree char *server_url = vg_rt_server_get_url (server);
+  g_setenv ("OPENAI_API_KEY", "test-key", TRUE);
+  VgRoomsFixture f;
+  vg_rooms_fixture_init_agent (&f, "tutor.pipeline", server_url);
+  f.room = g_strdup ("no-tools");
+  VgTestClientOptions co = { .data_channel = TRUE };
+  VgTestClient *c = vg_rooms_fixture_client (&f, "learner", &co);
+  g_assert_true (vg_test_client_start (c, &error));
+  g_assert_true (vg_test_client_wait_connected (c, 10000));
+  g_assert_true (vg_test_client_wait_channel_open (c, 5000));
+  g_autofree char *session = vg_test_client_wait_event (c, "session", NULL, NULL, 5000);
+  g_assert_nonnull (session);
+
+  g_autoptr (JsonObject) update = wait_server_event (server, "session.update", 0, 5000);
+  g_assert_nonnull (update);
+  JsonNode *declared
+      = json_object_get_member (json_object_get_object_member (update, "session"), "tools");
+  g_assert_true (!declared || json_array_get_length (json_node_get_array (declared)) == 0);
+
+  vg_rt_server_script_function_call (server, "check_understanding", "{}");
+  g_assert_true (vg_test_client_send_event (c, "{\"type\":\"text\",\"text\":\"hi\"}"));
+  g_autofree char *event
+      = vg_test_client_wait_event (c, "tool", "name", "check_understanding", 10000);
+  g_assert_nonnull (event);
+  g_assert_nonnull (strstr (event, "\"result\":null"));
+  JsonObject *item = NULL;
+  for (guint n = 0; !item; n++)
+    {
+      g_autoptr (JsonObject) created
+          = wait_server_event (server, "conversation.item.create", n, 5000);
+      g_assert_nonnull (created);
+      JsonObject *it = json_object_get_object_member (created, "item");
+      if (g_strcmp0 (json_object_get_string_member (it, "type"), "function_call_output") == 0)
+        item = json_object_ref (it);
+    }
+  g_assert_cmpstr (json_object_get_string_member (item, "output"), ==,
+                   "{\"error\":\"no such tool on this gateway\"}");
+  json_object_unref (item);
+
+  vg_test_client_free (c);
+  vg_rooms_fixture_clear (&f);
+  vg_rt_server_free (server);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -348,6 +408,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   vg_test_store_setup (VG_TEST_SQLITE);
   g_test_add_func ("/rooms/tutor-tools/calls", test_tools);
+  g_test_add_func ("/rooms/tutor-tools/without-hooks", test_without_hooks);
   int status = g_test_run ();
   vg_test_store_teardown ();
   return status;
