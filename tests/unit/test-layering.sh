@@ -13,10 +13,11 @@ declare -A allowed=(
   [gateway/store]="gateway/core"
   [gateway/rooms]="gateway/core"
   [gateway/subscribers]="gateway/core gateway/store"
+  [gateway/tutor]="gateway/core gateway/store"
   [gateway/workarounds]=""
   [plugins]=""
 )
-for pkg in gateway/core gateway/store gateway/rooms gateway/subscribers gateway/workarounds plugins; do
+for pkg in gateway/core gateway/store gateway/rooms gateway/subscribers gateway/tutor gateway/workarounds plugins; do
   bad=""
   while IFS= read -r line; do
     file=${line%%:*}
