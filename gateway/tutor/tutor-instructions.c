@@ -339,9 +339,10 @@ append_learner (GString *out, const VgTutorContext *ctx)
 char *
 vg_tutor_compose_instructions (const VgTutorContext *ctx)
 {
-  GString *out = g_string_sized_new (4096);
+  GString *out;
 
   g_return_val_if_fail (ctx != NULL, g_strdup (""));
+  out = g_string_sized_new (4096);
 
   if (!is_blank (ctx->base_instructions))
     {
@@ -356,11 +357,12 @@ vg_tutor_compose_instructions (const VgTutorContext *ctx)
 char *
 vg_tutor_compose_greeting (const VgTutorContext *ctx)
 {
-  GString *out = g_string_sized_new (1024);
+  GString *out;
   const VgLearnerSession *last;
   const VgUnderstanding *weak;
 
   g_return_val_if_fail (ctx != NULL, g_strdup (""));
+  out = g_string_sized_new (1024);
 
   last = is_returning (ctx) ? last_summarized (ctx) : NULL;
   weak = is_returning (ctx) ? weakest (ctx) : NULL;
