@@ -72,8 +72,9 @@ load_history (VgStore *store, VgTutorContext *ctx, GError **error)
   for (guint i = 0; i < all->len && ctx->sessions->len < VG_TUTOR_SESSIONS_MAX; i++)
     {
       VgLearnerSession *s = all->pdata[i];
+      /* all frees what is left in it; vg_learner_session_free (NULL) is a no-op. */
       if (g_strcmp0 (s->status, "active") != 0)
-        g_ptr_array_add (ctx->sessions, g_ptr_array_steal_index (all, i--));
+        g_ptr_array_add (ctx->sessions, g_steal_pointer (&all->pdata[i]));
     }
   ctx->understanding = vg_store_learner_progress (store, ctx->identity, ctx->subtopic_id, error);
   return ctx->understanding != NULL;
