@@ -6,18 +6,67 @@
 
 #include <string.h>
 
+/* LiveKit scopes roomAdmin to the token's room claim, so a roomAdmin token
+ * for one room must not read another room's conversations. Reading across
+ * rooms takes what no room-scoped token has: roomAdmin with roomList (the
+ * grant LiveKit gives for seeing every room) and no room claim, which is
+ * what `voxgate token --admin` mints without --room. */
+static gboolean
+is_data_admin (const VgClaims *claims)
+{
+  return claims->video.room_admin && claims->video.room_list && !claims->video.room;
+}
+
+static VgStore *
+store_or_reply (VgRequest *req)
+{
+  VgStore *store = vg_request_app (req)->store;
+
+  if (!store)
+    vg_reply_error (req, SOUP_STATUS_SERVICE_UNAVAILABLE, "unavailable",
+                    "the store is not available on this node");
+  return store;
+}
+
 VgStore *
 vg_data_begin (VgRequest *req)
 {
   g_auto (VgClaims) claims = { 0 };
-  VgStore *store;
 
-  if (!vg_auth_require (req, VG_GRANT_ROOM_ADMIN, NULL, &claims))
+  if (!vg_auth_require (req, VG_GRANT_NONE, NULL, &claims))
     return NULL;
-  if (!(store = vg_request_app (req)->store))
-    vg_reply_error (req, SOUP_STATUS_SERVICE_UNAVAILABLE, "unavailable",
-                    "the store is not available on this node");
-  return store;
+  if (!is_data_admin (&claims))
+    {
+      vg_reply_error (req, SOUP_STATUS_FORBIDDEN, "permission_denied",
+                      "the data API needs an admin token: roomAdmin and roomList, no room");
+      return NULL;
+    }
+  return store_or_reply (req);
+}
+
+VgStore *
+vg_data_begin_learner (VgRequest *req, const char *identity, char **learner)
+{
+  g_auto (VgClaims) claims = { 0 };
+
+  *learner = NULL;
+  if (!vg_auth_require (req, VG_GRANT_NONE, NULL, &claims))
+    return NULL;
+  if (!is_data_admin (&claims))
+    {
+      /* A participant token (roomJoin) speaks for its subject; identity NULL
+       * means the resource's owner is not known yet, and the caller compares
+       * it with *learner once it is. */
+      if (!claims.video.room_join || !claims.identity
+          || (identity && !g_str_equal (identity, claims.identity)))
+        {
+          vg_reply_error (req, SOUP_STATUS_FORBIDDEN, "permission_denied",
+                          "a participant token reads only its own identity's data");
+          return NULL;
+        }
+      *learner = g_strdup (claims.identity);
+    }
+  return store_or_reply (req);
 }
 
 void
@@ -173,6 +222,25 @@ vg_data_query_limit (VgRequest *req, guint *limit)
       return FALSE;
     }
   *limit = n;
+  return TRUE;
+}
+
+gboolean
+vg_data_query_id (VgRequest *req, const char *name, char **out)
+{
+  const char *v = vg_request_query (req, name);
+  guint64 n;
+
+  *out = NULL;
+  if (!v)
+    return TRUE;
+  if (!parse_uint (v, G_MAXINT64, &n))
+    {
+      vg_reply_error (req, SOUP_STATUS_BAD_REQUEST, "invalid_argument",
+                      "%s must be a positive integer", name);
+      return FALSE;
+    }
+  *out = g_strdup_printf ("%" G_GUINT64_FORMAT, n);
   return TRUE;
 }
 

@@ -10,8 +10,14 @@ G_BEGIN_DECLS
 #define VG_DATA_LIMIT_DEFAULT 50
 #define VG_DATA_LIMIT_MAX 200
 
-/* Checks the admin token and that a store is open; replies and returns NULL otherwise. */
+/* Checks for an admin token (roomAdmin and roomList, no room claim) and that
+ * a store is open; replies and returns NULL otherwise. */
 VgStore *vg_data_begin (VgRequest *req);
+/* The same for a learner's own data: an admin token, or a participant token
+ * (roomJoin) whose subject is identity. identity NULL admits any participant
+ * token; then the caller checks the resource's owner against *learner.
+ * *learner is the participant's identity, NULL for an admin (caller frees). */
+VgStore *vg_data_begin_learner (VgRequest *req, const char *identity, char **learner);
 
 /* Replies with the HTTP form of a store error (400, 409, 503, 500). */
 void vg_data_reply_store_error (VgRequest *req, const GError *error);
@@ -40,6 +46,8 @@ gboolean vg_data_query_identity (VgRequest *req, char **out);
 gboolean vg_data_query_time (VgRequest *req, const char *name, char **out);
 gboolean vg_data_query_limit (VgRequest *req, guint *limit);
 
+/* ?<name>=: absent, or a positive integer (else 400). */
+gboolean vg_data_query_id (VgRequest *req, const char *name, char **out);
 /* A positive integer id from a path parameter; replies 400 otherwise. */
 gboolean vg_data_param_id (VgRequest *req, const char *name, char **out);
 

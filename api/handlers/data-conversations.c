@@ -1,7 +1,8 @@
 /* The data API: conversations and their transcripts.
  *   GET /api/conversations?room=&identity=&from=&to=&limit=&cursor=
  *       {"conversations":[...], "next_cursor": "..." | null}, newest first
- *   GET /api/conversations/{id}   the conversation with "messages" in order */
+ *   GET /api/conversations/{id}   the conversation with "messages" in order; an admin's,
+ *                                 or the participant's whose identity it records */
 #include "api/handlers/data-common.h"
 
 #include <string.h>
@@ -111,6 +112,7 @@ reply_messages (VgRequest *req, JsonArray *rows, gint64 changes, gpointer data)
 static void
 reply_conversation (VgRequest *req, JsonArray *rows, gint64 changes, gpointer data)
 {
+  const char *learner = data;
   VgStore *store = vg_request_app (req)->store;
   JsonObject *conversation;
   const char *id;
@@ -125,7 +127,17 @@ reply_conversation (VgRequest *req, JsonArray *rows, gint64 changes, gpointer da
       vg_reply_error (req, SOUP_STATUS_NOT_FOUND, "not_found", "no such conversation");
       return;
     }
-  conversation = json_object_ref (json_array_get_object_element (rows, 0));
+  conversation = json_array_get_object_element (rows, 0);
+  if (learner
+      && g_strcmp0 (json_object_get_string_member_with_default (conversation, "identity", NULL),
+                    learner)
+             != 0)
+    {
+      vg_reply_error (req, SOUP_STATUS_FORBIDDEN, "permission_denied",
+                      "a participant token reads only its own conversations");
+      return;
+    }
+  conversation = json_object_ref (conversation);
   id = json_object_get_string_member (conversation, "id");
   vg_data_query_full (req, store, VG_STORE_Q_MESSAGES_LIST, (const char *const[]){ id }, 1,
                       reply_messages, conversation, (GDestroyNotify)json_object_unref);
@@ -135,9 +147,10 @@ static void
 handle_get (VgRequest *req, gpointer user_data)
 {
   const char *id = vg_request_param (req, "id");
+  g_autofree char *learner = NULL;
   VgStore *store;
 
-  if (!(store = vg_data_begin (req)))
+  if (!(store = vg_data_begin_learner (req, NULL, &learner)))
     return;
   if (!vg_store_is_uuid (id))
     {
@@ -145,8 +158,8 @@ handle_get (VgRequest *req, gpointer user_data)
                       "no such conversation (ids are lower-case UUIDs)");
       return;
     }
-  vg_data_query (req, store, VG_STORE_Q_CONVERSATION_GET, (const char *const[]){ id }, 1,
-                 reply_conversation);
+  vg_data_query_full (req, store, VG_STORE_Q_CONVERSATION_GET, (const char *const[]){ id }, 1,
+                      reply_conversation, g_steal_pointer (&learner), g_free);
 }
 
 void

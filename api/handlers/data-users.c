@@ -1,7 +1,10 @@
-/* The data API: user profiles.
+/* The data API: user profiles and a learner's progress and sessions.
  *   GET /api/users/{identity}   {identity, display_name, preferences{}, created_at, updated_at,
- * last_seen_at} PUT /api/users/{identity}   {preferences: {...} (at most 16 KiB as JSON),
- * display_name?} */
+ *                               last_seen_at}
+ *   PUT /api/users/{identity}   {preferences: {...} (at most 16 KiB as JSON), display_name?}
+ *   GET /api/users/{identity}/progress?subtopic_id=         {"progress": [per concept]}
+ *   GET /api/users/{identity}/sessions?subtopic_id=&limit=  {"sessions": [newest first]}
+ * The GETs admit the learner's own participant token as well as an admin's. */
 #include "api/handlers/data-common.h"
 #include "gateway/core/validate.h"
 
@@ -50,9 +53,10 @@ static void
 handle_get (VgRequest *req, gpointer user_data)
 {
   const char *identity = vg_request_param (req, "identity");
+  g_autofree char *learner = NULL;
   VgStore *store;
 
-  if (!(store = vg_data_begin (req)) || !check_identity (req, identity))
+  if (!(store = vg_data_begin_learner (req, identity, &learner)) || !check_identity (req, identity))
     return;
   vg_data_query (req, store, VG_STORE_Q_PROFILE_GET, (const char *const[]){ identity }, 1,
                  reply_profile);
@@ -92,9 +96,53 @@ handle_put (VgRequest *req, gpointer user_data)
                  reply_profile);
 }
 
+static void
+reply_progress (VgRequest *req, JsonArray *rows, gint64 changes, gpointer data)
+{
+  vg_data_reply_rows (req, SOUP_STATUS_OK, "progress", rows);
+}
+
+static void
+handle_progress (VgRequest *req, gpointer user_data)
+{
+  const char *identity = vg_request_param (req, "identity");
+  g_autofree char *learner = NULL, *subtopic = NULL;
+  VgStore *store;
+
+  if (!(store = vg_data_begin_learner (req, identity, &learner)) || !check_identity (req, identity)
+      || !vg_data_query_id (req, "subtopic_id", &subtopic))
+    return;
+  vg_data_query (req, store, VG_STORE_Q_LEARNER_PROGRESS,
+                 (const char *const[]){ identity, subtopic }, 2, reply_progress);
+}
+
+static void
+reply_sessions (VgRequest *req, JsonArray *rows, gint64 changes, gpointer data)
+{
+  vg_data_reply_rows (req, SOUP_STATUS_OK, "sessions", rows);
+}
+
+static void
+handle_sessions (VgRequest *req, gpointer user_data)
+{
+  const char *identity = vg_request_param (req, "identity");
+  g_autofree char *learner = NULL, *subtopic = NULL, *limit_text = NULL;
+  guint limit;
+  VgStore *store;
+
+  if (!(store = vg_data_begin_learner (req, identity, &learner)) || !check_identity (req, identity)
+      || !vg_data_query_id (req, "subtopic_id", &subtopic) || !vg_data_query_limit (req, &limit))
+    return;
+  limit_text = g_strdup_printf ("%u", limit);
+  vg_data_query (req, store, VG_STORE_Q_LEARNER_SESSIONS,
+                 (const char *const[]){ identity, subtopic, limit_text }, 3, reply_sessions);
+}
+
 void
 vg_data_users_register (VgRouter *router)
 {
   vg_router_add (router, "GET", "/api/users/{identity}", handle_get, NULL);
   vg_router_add (router, "PUT", "/api/users/{identity}", handle_put, NULL);
+  vg_router_add (router, "GET", "/api/users/{identity}/progress", handle_progress, NULL);
+  vg_router_add (router, "GET", "/api/users/{identity}/sessions", handle_sessions, NULL);
 }

@@ -100,7 +100,7 @@ run_conversation() { # backend
 
   # The room teaches a subtopic (2: Percentages, seeded by the migrations).
   local token code
-  token=$("$bin" token --admin --room any --identity admin 2>/dev/null)
+  token=$("$bin" token --admin --identity admin 2>/dev/null)
   code=$(curl -s -o "$work/bad-$backend.json" -w '%{http_code}' -H "Authorization: Bearer $token" \
     -H 'Content-Type: application/json' -d "{\"name\":\"$room\",\"subtopic_id\":\"fractions\"}" \
     "http://127.0.0.1:$port/api/rooms")

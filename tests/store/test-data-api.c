@@ -323,6 +323,158 @@ test_users (void)
   reply_clear (&r);
 }
 
+static char *
+mint_claims (const char *identity, const char *room, gboolean join, gboolean admin, gboolean list)
+{
+  VgClaims c = { 0 };
+
+  c.identity = (char *)identity;
+  c.expires_at = g_get_real_time () / G_USEC_PER_SEC + 600;
+  c.video.room = (char *)room;
+  c.video.room_join = join;
+  c.video.room_admin = admin;
+  c.video.room_list = list;
+  return vg_jwt_mint (&c, "devkey", "secret");
+}
+
+typedef struct
+{
+  gint64 subtopic;
+  char *lena, *mark;
+} Learners;
+
+static void
+write_learners (VgApp *app, gpointer data)
+{
+  Learners *l = data;
+  VgAssessment a = { "lena", NULL, l->subtopic, "fractions", VG_LEVEL_DEVELOPING, "said so" };
+
+  l->lena = vg_store_conversation_start (app->store, "lena-room", "lena", l->subtopic,
+                                         "echo.pipeline", "echo", NULL);
+  l->mark = vg_store_conversation_start (app->store, "mark-room", "mark", l->subtopic,
+                                         "echo.pipeline", "echo", NULL);
+  a.conversation_id = l->lena;
+  g_assert_true (vg_store_assessment_add (app->store, &a, NULL));
+  a.level = VG_LEVEL_MASTERED;
+  g_assert_true (vg_store_assessment_add (app->store, &a, NULL));
+  g_assert_true (
+      vg_store_conversation_set_summary (app->store, l->lena, "halves and thirds", NULL));
+  g_assert_true (vg_store_conversation_end (app->store, l->lena, "completed", NULL));
+  g_assert_true (vg_store_profile_touch (app->store, "lena", "Lena", NULL));
+  g_assert_true (vg_store_profile_touch (app->store, "mark", "Mark", NULL));
+  g_assert_true (vg_store_flush (app->store, 20 * G_USEC_PER_SEC));
+}
+
+static guint
+status_of (const char *path, const char *token)
+{
+  Reply r = http ("GET", path, NULL, token);
+  guint status = r.status;
+
+  reply_clear (&r);
+  return status;
+}
+
+/* A learner reads their own profile, progress and sessions; an admin reads
+ * everyone's; a room-scoped roomAdmin (of any room) reads nothing. */
+static void
+test_learner_access (void)
+{
+  g_autofree char *lena = mint_claims ("lena", "lena-room", TRUE, FALSE, FALSE);
+  g_autofree char *lena_elsewhere = mint_claims ("lena", "other-room", TRUE, FALSE, FALSE);
+  g_autofree char *lena_no_join = mint_claims ("lena", NULL, FALSE, FALSE, TRUE);
+  g_autofree char *room_admin = mint_claims ("ops", "lena-room", TRUE, TRUE, TRUE);
+  g_autofree char *admin_no_list = mint_claims ("ops", NULL, FALSE, TRUE, FALSE);
+  g_autofree char *lena_conv = NULL, *mark_conv = NULL, *progress = NULL;
+  Learners l = { 0 };
+  Reply r = admin ("GET", "/api/subtopics", NULL);
+  JsonArray *rows;
+  JsonObject *row;
+
+  g_assert_cmpuint (r.status, ==, 200);
+  l.subtopic = json_object_get_int_member (
+      json_array_get_object_element (json_object_get_array_member (obj (&r), "subtopics"), 0),
+      "id");
+  reply_clear (&r);
+  vg_test_gateway_run (gw, write_learners, &l);
+  lena_conv = g_strdup_printf ("/api/conversations/%s", l.lena);
+  mark_conv = g_strdup_printf ("/api/conversations/%s", l.mark);
+
+  /* Own data, with a participant token of any room. */
+  g_assert_cmpuint (status_of ("/api/users/lena", lena), ==, 200);
+  g_assert_cmpuint (status_of ("/api/users/lena", lena_elsewhere), ==, 200);
+  g_assert_cmpuint (status_of (lena_conv, lena), ==, 200);
+  r = http ("GET", "/api/users/lena/progress", NULL, lena);
+  g_assert_cmpuint (r.status, ==, 200);
+  rows = json_object_get_array_member (obj (&r), "progress");
+  g_assert_cmpuint (json_array_get_length (rows), ==, 1);
+  row = json_array_get_object_element (rows, 0);
+  g_assert_cmpstr (json_object_get_string_member (row, "concept"), ==, "fractions");
+  g_assert_cmpint (json_object_get_int_member (row, "assessments"), ==, 2);
+  g_assert_cmpint (json_object_get_int_member (row, "latest_level"), ==, VG_LEVEL_MASTERED);
+  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (row, "mean_level"), 3.0, 1e-9);
+  reply_clear (&r);
+  progress = g_strdup_printf ("/api/users/lena/progress?subtopic_id=%" G_GINT64_FORMAT, l.subtopic);
+  r = http ("GET", progress, NULL, lena);
+  g_assert_cmpuint (r.status, ==, 200);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "progress")), ==,
+                    1);
+  reply_clear (&r);
+  r = http ("GET", "/api/users/lena/progress?subtopic_id=99999999", NULL, lena);
+  g_assert_cmpuint (r.status, ==, 200);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "progress")), ==,
+                    0);
+  reply_clear (&r);
+  r = http ("GET", "/api/users/lena/sessions?limit=5", NULL, lena);
+  g_assert_cmpuint (r.status, ==, 200);
+  rows = json_object_get_array_member (obj (&r), "sessions");
+  g_assert_cmpuint (json_array_get_length (rows), ==, 1);
+  row = json_array_get_object_element (rows, 0);
+  g_assert_cmpstr (json_object_get_string_member (row, "id"), ==, l.lena);
+  g_assert_cmpstr (json_object_get_string_member (row, "summary"), ==, "halves and thirds");
+  g_assert_cmpstr (json_object_get_string_member (row, "status"), ==, "completed");
+  reply_clear (&r);
+
+  /* Nobody else's. */
+  r = http ("GET", "/api/users/mark", NULL, lena);
+  assert_error (&r, 403, "permission_denied");
+  r = http ("GET", "/api/users/mark/progress", NULL, lena);
+  assert_error (&r, 403, "permission_denied");
+  r = http ("GET", "/api/users/mark/sessions", NULL, lena);
+  assert_error (&r, 403, "permission_denied");
+  r = http ("GET", mark_conv, NULL, lena);
+  assert_error (&r, 403, "permission_denied");
+  g_assert_cmpuint (status_of ("/api/conversations", lena), ==, 403);
+  g_assert_cmpuint (status_of ("/api/analytics", lena), ==, 403);
+  g_assert_cmpuint (status_of ("/api/users/lena", lena_no_join), ==, 403);
+  g_assert_cmpuint (status_of ("/api/users/lena/progress", NULL), ==, 401);
+
+  /* roomAdmin scoped to a room administers that room, not the data of every room. */
+  g_assert_cmpuint (status_of ("/api/conversations", room_admin), ==, 403);
+  g_assert_cmpuint (status_of (mark_conv, room_admin), ==, 403);
+  g_assert_cmpuint (status_of ("/api/users/mark", room_admin), ==, 403);
+  g_assert_cmpuint (status_of ("/api/subtopics", room_admin), ==, 403);
+  g_assert_cmpuint (status_of ("/api/analytics", admin_no_list), ==, 403);
+
+  /* The admin reads everyone's. */
+  g_assert_cmpuint (status_of (mark_conv, admin_token), ==, 200);
+  g_assert_cmpuint (status_of ("/api/users/mark", admin_token), ==, 200);
+  g_assert_cmpuint (status_of ("/api/users/lena/progress", admin_token), ==, 200);
+  g_assert_cmpuint (status_of ("/api/users/mark/sessions", admin_token), ==, 200);
+
+  /* Inputs are validated. */
+  r = http ("GET", "/api/users/lena/progress?subtopic_id=x", NULL, lena);
+  assert_error (&r, 400, "invalid_argument");
+  r = http ("GET", "/api/users/lena/sessions?subtopic_id=-1", NULL, lena);
+  assert_error (&r, 400, "invalid_argument");
+  r = http ("GET", "/api/users/lena/sessions?limit=0", NULL, lena);
+  assert_error (&r, 400, "invalid_argument");
+  r = admin ("GET", "/api/users/a%0Ab/sessions", NULL);
+  assert_error (&r, 400, "invalid_argument");
+  g_free (l.lena);
+  g_free (l.mark);
+}
+
 typedef struct
 {
   char *url;
@@ -385,6 +537,7 @@ main (int argc, char **argv)
   g_test_add_func ("/data-api/subtopics", test_subtopics);
   g_test_add_func ("/data-api/conversations-analytics", test_conversations);
   g_test_add_func ("/data-api/users", test_users);
+  g_test_add_func ("/data-api/learner-access", test_learner_access);
   status = g_test_run ();
 
   vg_test_gateway_run (gw, close_store, NULL);

@@ -41,7 +41,7 @@ pid=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
 status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 check "serve: ready with the store up" '[ "$(status "http://127.0.0.1:$port/readyz")" = 200 ]'
-token=$("$bin" token --admin --room any --identity admin 2>/dev/null)
+token=$("$bin" token --admin --identity admin 2>/dev/null)
 body=$(curl -s -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/subtopics?topic=languages")
 check "serve: data API lists the seeded subtopics" '[[ "$body" == *"Spanish greetings"* ]]'
 
