@@ -24,7 +24,8 @@
 #define ANALYTICS_COLUMNS                                                                          \
   "id, conversation_id, room, identity, connected_at, duration_seconds, user_turns, agent_turns, " \
   "interruptions, response_latency_mean_ms, response_latency_p95_ms, tokens_in, tokens_out, "      \
-  "audio_seconds_in, audio_seconds_out, packets_lost, jitter_ms, created_at"
+  "audio_seconds_in, audio_seconds_out, packets_lost, jitter_ms, created_at, tool_calls, "         \
+  "response_latency_p50_ms, understanding_start, understanding_end"
 #define ANALYTICS_FILTER                                                                           \
   "($1::text IS NULL OR room = $1::text) AND ($2::text IS NULL OR identity = $2::text) "           \
   "AND ($3::timestamptz IS NULL OR connected_at >= $3::timestamptz) "                              \
@@ -37,7 +38,8 @@
   "max(response_latency_p95_ms) AS response_latency_p95_max_ms, sum(tokens_in)::bigint AS "        \
   "tokens_in, "                                                                                    \
   "sum(tokens_out)::bigint AS tokens_out, sum(audio_seconds_in) AS audio_seconds_in, "             \
-  "sum(audio_seconds_out) AS audio_seconds_out, sum(packets_lost)::bigint AS packets_lost "        \
+  "sum(audio_seconds_out) AS audio_seconds_out, sum(packets_lost)::bigint AS packets_lost, "       \
+  "sum(tool_calls)::bigint AS tool_calls "                                                         \
   "FROM session_analytics WHERE ($1::text IS NULL OR room = $1::text) "                            \
   "AND ($2::timestamptz IS NULL OR connected_at >= $2::timestamptz) "                              \
   "AND ($3::timestamptz IS NULL OR connected_at < $3::timestamptz) GROUP BY 1 ORDER BY 1"
@@ -215,6 +217,47 @@ static const VgOpInfo ops[VG_STORE_OP_COUNT] = {
   = { "conversation_summary",
       2,
       { "UPDATE conversations SET summary = $2::text WHERE id = $1::uuid" } },
+  /* "analytics" stays for writes spooled before migration 004. The
+   * understanding is the mean level of the learner's assessments in the
+   * conversation's subtopic (the last it switched to) made before the
+   * learner connected, and made by now (the end). */
+  [VG_STORE_OP_SESSION_ANALYTICS]
+  = { "session_analytics",
+      20,
+      { "INSERT INTO session_analytics (id, conversation_id, room, identity, connected_at, "
+        "duration_seconds, user_turns, agent_turns, interruptions, response_latency_mean_ms, "
+        "response_latency_p95_ms, tokens_in, tokens_out, audio_seconds_in, audio_seconds_out, "
+        "packets_lost, jitter_ms, created_at, tool_calls, response_latency_p50_ms, "
+        "understanding_start, understanding_end) "
+        "VALUES ($1::uuid, (SELECT id FROM conversations WHERE id = $2::uuid), $3::text, "
+        "$4::text, $5::timestamptz, CAST($6 AS double precision), CAST($7 AS integer), "
+        "CAST($8 AS integer), CAST($9 AS integer), CAST($10 AS double precision), "
+        "CAST($11 AS double precision), CAST($12 AS bigint), CAST($13 AS bigint), "
+        "CAST($14 AS double precision), CAST($15 AS double precision), CAST($16 AS bigint), "
+        "CAST($17 AS double precision), $18::timestamptz, CAST($19 AS integer), "
+        "CAST($20 AS double precision), "
+        "(SELECT CAST(avg(x.level) AS double precision) FROM assessments x "
+        "WHERE x.identity = $4::text AND x.created_at < $5::timestamptz "
+        "AND x.subtopic_id = (SELECT subtopic_id FROM conversations WHERE id = $2::uuid)), "
+        "(SELECT CAST(avg(x.level) AS double precision) FROM assessments x "
+        "WHERE x.identity = $4::text AND x.created_at <= $18::timestamptz "
+        "AND x.subtopic_id = (SELECT subtopic_id FROM conversations WHERE id = $2::uuid))) "
+        "ON CONFLICT DO NOTHING",
+        "INSERT INTO session_analytics (id, conversation_id, room, identity, connected_at, "
+        "duration_seconds, user_turns, agent_turns, interruptions, response_latency_mean_ms, "
+        "response_latency_p95_ms, tokens_in, tokens_out, audio_seconds_in, audio_seconds_out, "
+        "packets_lost, jitter_ms, created_at, tool_calls, response_latency_p50_ms, "
+        "understanding_start, understanding_end) "
+        "VALUES ($1, (SELECT id FROM conversations WHERE id = $2), $3, $4, $5, CAST($6 AS real), "
+        "CAST($7 AS integer), CAST($8 AS integer), CAST($9 AS integer), CAST($10 AS real), "
+        "CAST($11 AS real), CAST($12 AS integer), CAST($13 AS integer), CAST($14 AS real), "
+        "CAST($15 AS real), CAST($16 AS integer), CAST($17 AS real), $18, CAST($19 AS integer), "
+        "CAST($20 AS real), "
+        "(SELECT avg(x.level) FROM assessments x WHERE x.identity = $4 AND x.created_at < $5 "
+        "AND x.subtopic_id = (SELECT subtopic_id FROM conversations WHERE id = $2)), "
+        "(SELECT avg(x.level) FROM assessments x WHERE x.identity = $4 AND x.created_at <= $18 "
+        "AND x.subtopic_id = (SELECT subtopic_id FROM conversations WHERE id = $2))) "
+        "ON CONFLICT DO NOTHING" } },
 };
 
 /* SQLite texts are derived once and kept for the life of the process. */

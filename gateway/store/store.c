@@ -414,7 +414,7 @@ vg_store_analytics_write (VgStore *store, const VgStoreAnalytics *a, GError **er
                   *lat_p95 = NULL;
   g_autofree char *user_turns = NULL, *agent_turns = NULL, *interruptions = NULL, *tokens_in = NULL;
   g_autofree char *tokens_out = NULL, *audio_in = NULL, *audio_out = NULL, *lost = NULL,
-                  *jitter = NULL;
+                  *jitter = NULL, *tool_calls = NULL, *lat_p50 = NULL;
   double numbers[]
       = { a->duration_seconds, a->audio_seconds_in, a->audio_seconds_out, a->jitter_ms };
 
@@ -446,6 +446,10 @@ vg_store_analytics_write (VgStore *store, const VgStoreAnalytics *a, GError **er
   lat_p95 = a->response_latency_p95_ms >= 0 && isfinite (a->response_latency_p95_ms)
                 ? number_text (a->response_latency_p95_ms)
                 : NULL;
+  lat_p50 = a->response_latency_p50_ms >= 0 && isfinite (a->response_latency_p50_ms)
+                ? number_text (a->response_latency_p50_ms)
+                : NULL;
+  tool_calls = g_strdup_printf ("%u", a->tool_calls);
   user_turns = g_strdup_printf ("%u", a->user_turns);
   agent_turns = g_strdup_printf ("%u", a->agent_turns);
   interruptions = g_strdup_printf ("%u", a->interruptions);
@@ -456,11 +460,27 @@ vg_store_analytics_write (VgStore *store, const VgStoreAnalytics *a, GError **er
   lost = g_strdup_printf ("%" G_GUINT64_FORMAT, a->packets_lost);
   jitter = number_text (a->jitter_ms);
   {
-    const char *params[]
-        = { id,         a->conversation_id, a->room,       a->identity, connected, duration,
-            user_turns, agent_turns,        interruptions, lat_mean,    lat_p95,   tokens_in,
-            tokens_out, audio_in,           audio_out,     lost,        jitter,    now };
-    vg_store_push_write (store, VG_STORE_OP_ANALYTICS, params);
+    const char *params[] = { id,
+                             a->conversation_id,
+                             a->room,
+                             a->identity,
+                             connected,
+                             duration,
+                             user_turns,
+                             agent_turns,
+                             interruptions,
+                             lat_mean,
+                             lat_p95,
+                             tokens_in,
+                             tokens_out,
+                             audio_in,
+                             audio_out,
+                             lost,
+                             jitter,
+                             now,
+                             tool_calls,
+                             lat_p50 };
+    vg_store_push_write (store, VG_STORE_OP_SESSION_ANALYTICS, params);
   }
   return TRUE;
 }

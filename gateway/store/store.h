@@ -126,6 +126,11 @@ typedef struct
   double audio_seconds_in, audio_seconds_out;
   guint64 packets_lost;
   double jitter_ms;
+  guint tool_calls;
+  double response_latency_p50_ms; /* < 0: none measured */
+  /* The store adds understanding_start and understanding_end: the mean level
+   * of the learner's assessments in the conversation's subtopic made before
+   * connected_at and by the time of the write. */
 } VgStoreAnalytics;
 
 gboolean vg_store_analytics_write (VgStore *store, const VgStoreAnalytics *analytics,

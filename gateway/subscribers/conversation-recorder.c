@@ -11,7 +11,7 @@ typedef struct
   char *identity;
   gint64 connected_at_us;
   double connect_seconds;
-  guint user_turns, agent_turns, interruptions;
+  guint user_turns, agent_turns, interruptions, tool_calls;
   GArray *latencies_ms;
   guint64 tokens_in, tokens_out;
   double audio_in_s, audio_out_s;
@@ -68,6 +68,8 @@ finish (VgRecorder *self, VgConversation *c, const char *status, guint64 packets
     .audio_seconds_out = c->audio_out_s,
     .packets_lost = packets_lost,
     .jitter_ms = jitter_ms,
+    .tool_calls = c->tool_calls,
+    .response_latency_p50_ms = -1,
   };
   if (c->latencies_ms->len > 0)
     {
@@ -76,6 +78,9 @@ finish (VgRecorder *self, VgConversation *c, const char *status, guint64 packets
       for (guint i = 0; i < c->latencies_ms->len; i++)
         sum += g_array_index (c->latencies_ms, double, i);
       a.response_latency_mean_ms = sum / c->latencies_ms->len;
+      /* Nearest rank, as for p95. */
+      a.response_latency_p50_ms
+          = g_array_index (c->latencies_ms, double, (guint)ceil (0.5 * c->latencies_ms->len) - 1);
       a.response_latency_p95_ms
           = g_array_index (c->latencies_ms, double, (guint)ceil (0.95 * c->latencies_ms->len) - 1);
     }
@@ -159,6 +164,7 @@ on_agent (VgRecorder *self, const VgEvent *e)
           case VG_EVENT_AGENT_TOOL_CALL:
             vg_store_tool_call_add (self->app->store, c->id, e->tool_name, e->tool_arguments,
                                     e->tool_result, NULL);
+            c->tool_calls++;
             break;
           case VG_EVENT_AGENT_USAGE:
             c->tokens_in += e->tokens_in;

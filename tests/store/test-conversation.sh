@@ -37,7 +37,7 @@ backend, room = sys.argv[1], sys.argv[2]
 queries = {
   "conversations": "SELECT id, identity, status, pipeline, ended_at IS NOT NULL, subtopic_id FROM conversations WHERE room = ROOM",
   "messages": "SELECT m.seq, m.role, m.text FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.room = ROOM ORDER BY m.seq",
-  "analytics": "SELECT identity, duration_seconds, user_turns, agent_turns, conversation_id IS NOT NULL FROM session_analytics WHERE room = ROOM",
+  "analytics": "SELECT identity, duration_seconds, user_turns, agent_turns, conversation_id IS NOT NULL, tool_calls, understanding_start IS NULL, understanding_end IS NULL, audio_seconds_in FROM session_analytics WHERE room = ROOM",
 }
 out = {}
 if backend == "sqlite":
@@ -79,6 +79,9 @@ an = rows["analytics"]
 results.append(("%s: one analytics row linked to the conversation, counting the turns" % label,
     len(an) == 1 and an[0][0] == identity and float(an[0][1]) > 1.0
     and int(an[0][2]) >= 1 and int(an[0][3]) >= 1 and truthy(an[0][4])))
+# The echo pipeline calls no tools and nobody assessed the learner.
+results.append(("%s: the analytics row counts no tool calls and no understanding" % label,
+    len(an) == 1 and int(an[0][5]) == 0 and truthy(an[0][6]) and truthy(an[0][7])))
 for name, good in results:
     print(("ok" if good else "not ok") + " - " + name)
 if not all(g for _, g in results):

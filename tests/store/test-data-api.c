@@ -365,6 +365,28 @@ write_learners (VgApp *app, gpointer data)
   g_assert_true (vg_store_flush (app->store, 20 * G_USEC_PER_SEC));
 }
 
+static void
+write_session_analytics (VgApp *app, gpointer data)
+{
+  Learners *l = data;
+  gint64 connected = g_get_real_time ();
+  VgAssessment later = { "lena", l->lena, l->subtopic, "fractions", VG_LEVEL_EMERGING, NULL };
+  VgStoreAnalytics a = { l->lena, "lena-room", "lena", connected, 30.0, 3, 3, 2, 300, 900 };
+  VgStoreAnalytics m = { l->mark, "mark-room", "mark", connected, 5.0 };
+
+  a.audio_seconds_in = 12.5;
+  a.audio_seconds_out = 14.0;
+  a.tool_calls = 4;
+  a.response_latency_p50_ms = 310;
+  m.response_latency_mean_ms = m.response_latency_p95_ms = m.response_latency_p50_ms = -1;
+  /* Stamps are in microseconds: the next assessment is after connected. */
+  g_usleep (2000);
+  g_assert_true (vg_store_assessment_add (app->store, &later, NULL));
+  g_assert_true (vg_store_analytics_write (app->store, &a, NULL));
+  g_assert_true (vg_store_analytics_write (app->store, &m, NULL));
+  g_assert_true (vg_store_flush (app->store, 20 * G_USEC_PER_SEC));
+}
+
 static guint
 status_of (const char *path, const char *token)
 {
@@ -471,6 +493,38 @@ test_learner_access (void)
   assert_error (&r, 400, "invalid_argument");
   r = admin ("GET", "/api/users/a%0Ab/sessions", NULL);
   assert_error (&r, 400, "invalid_argument");
+
+  /* Analytics: the understanding of the subtopic before the learner connected
+   * (levels 2 and 4) and at the end (one more, level 1, during the session). */
+  vg_test_gateway_run (gw, write_session_analytics, &l);
+  r = admin ("GET", "/api/analytics?identity=lena", NULL);
+  g_assert_cmpuint (r.status, ==, 200);
+  rows = json_object_get_array_member (obj (&r), "sessions");
+  g_assert_cmpuint (json_array_get_length (rows), ==, 1);
+  row = json_array_get_object_element (rows, 0);
+  g_assert_cmpint (json_object_get_int_member (row, "tool_calls"), ==, 4);
+  g_assert_cmpint (json_object_get_int_member (row, "interruptions"), ==, 2);
+  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (row, "response_latency_p50_ms"),
+                                  310.0, 1e-9);
+  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (row, "understanding_start"), 3.0,
+                                  1e-9);
+  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (row, "understanding_end"),
+                                  7.0 / 3.0, 1e-9);
+  reply_clear (&r);
+  r = admin ("GET", "/api/analytics?identity=mark", NULL);
+  row = json_array_get_object_element (json_object_get_array_member (obj (&r), "sessions"), 0);
+  g_assert_cmpint (json_object_get_int_member (row, "tool_calls"), ==, 0);
+  g_assert_true (json_object_get_null_member (row, "understanding_start"));
+  g_assert_true (json_object_get_null_member (row, "understanding_end"));
+  g_assert_true (json_object_get_null_member (row, "response_latency_p50_ms"));
+  reply_clear (&r);
+  r = admin ("GET", "/api/analytics/daily?room=lena-room", NULL);
+  g_assert_cmpint (
+      json_object_get_int_member (
+          json_array_get_object_element (json_object_get_array_member (obj (&r), "days"), 0),
+          "tool_calls"),
+      ==, 4);
+  reply_clear (&r);
   g_free (l.lena);
   g_free (l.mark);
 }
