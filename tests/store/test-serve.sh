@@ -44,6 +44,9 @@ check "serve: ready with the store up" '[ "$(status "http://127.0.0.1:$port/read
 token=$("$bin" token --admin --identity admin 2>/dev/null)
 body=$(curl -s -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/subtopics?topic=languages")
 check "serve: data API lists the seeded subtopics" '[[ "$body" == *"Spanish greetings"* ]]'
+room_admin=$("$bin" token --admin --room any --identity admin 2>/dev/null)
+check "serve: a room's admin token (token --admin --room) reads no data API" \
+  '[ "$(status -H "Authorization: Bearer $room_admin" "http://127.0.0.1:$port/api/conversations")" = 403 ]'
 
 "$harness" stop "$tmp/pg"
 down=0
