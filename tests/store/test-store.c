@@ -644,6 +644,37 @@ test_kill_replay (Fixture *f, gconstpointer data)
     }
 }
 
+/* A spool an older gateway left has analytics in the form before migration
+ * 004 (op "analytics", 18 parameters): it still replays, with no tool calls
+ * and no understanding. */
+static void
+test_old_analytics_spool (Fixture *f, gconstpointer data)
+{
+  g_autofree char *spool = g_build_filename (f->dir, "store-spool.jsonl", NULL);
+  g_autofree char *id = g_uuid_string_random ();
+  g_autofree char *now = vg_store_time_text (g_get_real_time ());
+  g_autofree char *line = g_strdup_printf (
+      "[\"analytics\",\"%s\",null,\"old-room\",\"olga\",\"%s\",\"12.5\",\"2\",\"2\","
+      "\"1\",null,null,\"10\",\"20\",\"3.5\",\"4\",\"0\",\"0.5\",\"%s\"]\n",
+      id, now, now);
+  g_autoptr (JsonArray) rows = NULL;
+  JsonObject *o;
+
+  vg_store_close (f->store);
+  g_assert_true (g_file_set_contents (spool, line, -1, NULL));
+  fixture_open (f);
+  flush (f);
+  g_assert_false (g_file_test (spool, G_FILE_TEST_EXISTS));
+  rows = query_ok (f, VG_STORE_Q_ANALYTICS_LIST,
+                   (const char *[]){ "old-room", NULL, NULL, NULL, "10" }, 5);
+  g_assert_cmpuint (json_array_get_length (rows), ==, 1);
+  o = json_array_get_object_element (rows, 0);
+  g_assert_cmpint (json_object_get_int_member (o, "user_turns"), ==, 2);
+  g_assert_cmpint (json_object_get_int_member (o, "tool_calls"), ==, 0);
+  g_assert_true (json_object_get_null_member (o, "understanding_start"));
+  g_assert_true (json_object_get_null_member (o, "response_latency_p50_ms"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -680,6 +711,7 @@ main (int argc, char **argv)
   if (vg_test_store_backend () == VG_TEST_POSTGRES)
     ADD ("outage", test_outage);
   ADD ("kill-replay", test_kill_replay);
+  ADD ("old-analytics-spool", test_old_analytics_spool);
   {
     g_autofree char *p
         = g_strdup_printf ("/store/%s/before-migrations", vg_test_store_backend_name ());
