@@ -467,6 +467,8 @@ test_learner_access (void)
   r = http ("GET", mark_conv, NULL, lena);
   assert_error (&r, 403, "permission_denied");
   g_assert_cmpuint (status_of ("/api/conversations", lena), ==, 403);
+  r = http ("PUT", "/api/users/lena", "{\"preferences\":{}}", lena);
+  assert_error (&r, 403, "permission_denied"); /* reading only: profiles are written by admins */
   g_assert_cmpuint (status_of ("/api/analytics", lena), ==, 403);
   g_assert_cmpuint (status_of ("/api/users/lena", lena_no_join), ==, 403);
   g_assert_cmpuint (status_of ("/api/users/lena/progress", NULL), ==, 401);
