@@ -14,6 +14,7 @@
 #include <glib.h>
 #include "gateway/core/app.h"
 #include "gateway/tutor/tutor-tools.h"
+#include "gateway/tutor/tutor-instructions.h"
 
 G_BEGIN_DECLS
 
@@ -34,5 +35,29 @@ void vg_tutor_free (VgTutor *tutor);
  * here to the answer is logged at debug level ("tutor: tool ... ms"). */
 void vg_tutor_call (VgTutor *tutor, const VgTutorCall *call, VgTutorAnswerFunc answer,
                     gpointer user_data, GDestroyNotify notify);
+
+/* The learner to greet: strings copied by vg_tutor_greet. */
+typedef struct
+{
+  const char *identity;
+  gint64 subtopic_id;            /* 0 = none */
+  const char *display_name;      /* from the token, overrides the profile's; NULL = the profile's */
+  const char *base_instructions; /* the tutor's ([agent] instructions); NULL = none */
+} VgTutorGreeting;
+
+/* instructions: the session's (vg_tutor_compose_instructions); response:
+ * the greeting response's, the session's instructions followed by the
+ * greeting (vg_tutor_compose_greeting), so the first response keeps the
+ * persona (at most VG_TUTOR_INSTRUCTIONS_MAX + VG_TUTOR_GREETING_MAX + 2
+ * bytes). Both borrowed for the call. */
+typedef void (*VgTutorGreetFunc) (const char *instructions, const char *response,
+                                  gpointer user_data);
+
+/* Loads the learner's context (vg_tutor_context_load) on a worker and
+ * composes the session's instructions and the greeting; a load that fails
+ * composes from what it got (no history), so answer always runs: once, on
+ * the caller's thread default context, then notify frees user_data. */
+void vg_tutor_greet (VgTutor *tutor, const VgTutorGreeting *greeting, VgTutorGreetFunc answer,
+                     gpointer user_data, GDestroyNotify notify);
 
 G_END_DECLS
