@@ -416,6 +416,64 @@ test_echo_greeting (void)
   vg_tutor_free (wiring.tutor);
 }
 
+typedef struct
+{
+  char *instructions, *response;
+  gboolean freed;
+} Composed;
+
+static void
+composed (const char *instructions, const char *response, gpointer data)
+{
+  Composed *c = data;
+  c->instructions = g_strdup (instructions);
+  c->response = g_strdup (response);
+}
+
+static void
+composed_done (gpointer data)
+{
+  ((Composed *)data)->freed = TRUE;
+}
+
+static gboolean
+composed_freed (gpointer data)
+{
+  return ((Composed *)data)->freed;
+}
+
+/* A load that fails (here an identity the store refuses) still greets, from
+ * what there is: the base instructions, the token's name, no history. */
+static void
+test_failed_load (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *url = vg_test_store_new_url ();
+  g_autofree char *dir = vg_test_store_new_dir ();
+  VgStore *store = vg_store_open (NULL, url, dir, &error);
+  g_assert_no_error (error);
+  g_assert_true (vg_store_migrate (store, NULL, &error));
+  VgTutor *tutor = vg_tutor_new_with_store (store);
+  g_autofree char *identity = g_strnfill (200, 'x');
+  VgTutorGreeting greeting = { identity, fractions_id (store), "Grace", BASE_INSTRUCTIONS };
+  Composed c = { 0 };
+  /* The failed load is logged as a warning (structured logging, which
+   * g_test_expect_message does not see): not fatal here. */
+  GLogLevelFlags fatal = g_log_set_always_fatal (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL);
+  vg_tutor_greet (tutor, &greeting, composed, &c, composed_done);
+  g_assert_true (vg_test_wait_until (composed_freed, &c, 5000));
+  g_log_set_always_fatal (fatal);
+  g_assert_nonnull (strstr (c.instructions, BASE_INSTRUCTIONS));
+  g_assert_nonnull (strstr (c.instructions, "Grace"));
+  g_assert_true (g_str_has_prefix (c.response, c.instructions));
+  g_assert_nonnull (strstr (c.response, "Speak first"));
+  g_assert_null (strstr (c.response, "Welcome them back"));
+  g_free (c.instructions);
+  g_free (c.response);
+  vg_tutor_free (tutor);
+  vg_store_close (store);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -425,6 +483,7 @@ main (int argc, char **argv)
   g_test_add_func ("/rooms/tutor-greet/greeting", test_greeting);
   g_test_add_func ("/rooms/tutor-greet/returning-learner", test_returning_learner);
   g_test_add_func ("/rooms/tutor-greet/echo", test_echo_greeting);
+  g_test_add_func ("/rooms/tutor-greet/failed-load", test_failed_load);
   int status = g_test_run ();
   vg_test_store_teardown ();
   return status;
