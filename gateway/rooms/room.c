@@ -12,6 +12,10 @@
  * (vg_room_answer_tool_call) reaches the agent, the participants and the
  * event bus together, so each sees the call with its real result once.
  *
+ * Greeting: when a publisher connects, the learner_ready hook gets it; the
+ * composed session comes back through vg_room_set_agent_instructions and
+ * vg_room_agent_respond (the agent's property and action signal).
+ *
  * Threading: the main context runs everything here except
  * agent_output_probe (a streaming thread: one atomic and a metric),
  * room_stopped (a GStreamer worker: hands over to the main context) and

@@ -1,12 +1,14 @@
-/* The tutor: runs the teaching tools (tutor-tools.h) the model calls, off
- * the main context and off streaming threads, and answers on the context
- * the call came from. It knows nothing of rooms: the composition root
+/* The tutor: runs the teaching tools (tutor-tools.h) the model calls, and
+ * composes each learner's session and greeting (vg_tutor_greet), off the
+ * main context and off streaming threads, and answers on the context the
+ * request came from. It knows nothing of rooms: the composition root
  * (main.c) hands it the calls of the rooms' agent hooks and gives the
  * answers back to the rooms.
  *
- * Threading: vg_tutor_call on any thread with a thread-default main context
- * (the main context, in the gateway); a tool runs on one of the tutor's
- * worker threads (a GThreadPool), which block on the store's reader pool;
+ * Threading: vg_tutor_call and vg_tutor_greet on any thread with a
+ * thread-default main context (the main context, in the gateway); a tool or
+ * a greeting runs on one of the tutor's worker threads (a GThreadPool),
+ * which block on the store's reader pool;
  * the answer callback runs on the caller's context. Owns its pool; borrows
  * the store, which must outlive it. */
 #pragma once
