@@ -259,9 +259,63 @@ agent_tools (gpointer data, const char *template_name)
   return vg_tutor_tools_json ();
 }
 
+/* A learner's audio path is up: the tutor composes the session on its
+ * workers (store reads), then, back on the main context, the room's agent
+ * gets the session's instructions and speaks first. A room gone by then
+ * drops it. */
+typedef struct
+{
+  VgServices *services;
+  char *room;
+  gint64 ready_us;
+} VgGreeting;
+
+static void
+greeting_free (gpointer data)
+{
+  VgGreeting *g = data;
+  g_free (g->room);
+  g_free (g);
+}
+
+static void
+greeting_composed (const char *instructions, const char *response, gpointer data)
+{
+  VgGreeting *g = data;
+  VgRooms *rooms = g->services->app->rooms;
+  if (!rooms)
+    return;
+  /* The instructions first: the greeting response then runs in the session
+   * they configure (both go out on the agent's one ordered connection). */
+  vg_rooms_set_agent_instructions (rooms, g->room, instructions);
+  if (!vg_rooms_agent_respond (rooms, g->room, response))
+    g_debug ("tutor: the greeting for %s found no room or agent", g->room);
+  else
+    g_debug ("tutor: greeting %s %.1f ms after the learner was ready", g->room,
+             (g_get_monotonic_time () - g->ready_us) / 1000.0);
+}
+
+static void
+agent_learner_ready (gpointer data, const VgAgentLearner *learner)
+{
+  VgServices *s = data;
+  VgGreeting *g = g_new0 (VgGreeting, 1);
+  g->services = s;
+  g->room = g_strdup (learner->room);
+  g->ready_us = g_get_monotonic_time ();
+  VgTutorGreeting greeting = {
+    .identity = learner->identity,
+    .subtopic_id = learner->subtopic_id,
+    .display_name = learner->display_name,
+    .base_instructions = vg_rooms_get_settings (s->app->rooms)->agent_instructions,
+  };
+  vg_tutor_greet (s->tutor, &greeting, greeting_composed, g, greeting_free);
+}
+
 static const VgAgentHooks agent_hooks = {
   .tool_call = agent_tool_call,
   .tools = agent_tools,
+  .learner_ready = agent_learner_ready,
 };
 
 static gboolean

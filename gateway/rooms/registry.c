@@ -321,6 +321,20 @@ vg_rooms_answer_tool_call (VgRooms *rooms, const char *room_name, const char *ca
   return room && vg_room_answer_tool_call (room, call_id, output_json);
 }
 
+gboolean
+vg_rooms_set_agent_instructions (VgRooms *rooms, const char *room_name, const char *instructions)
+{
+  VgRoom *room = vg_rooms_lookup (rooms, room_name);
+  return room && vg_room_set_agent_instructions (room, instructions);
+}
+
+gboolean
+vg_rooms_agent_respond (VgRooms *rooms, const char *room_name, const char *instructions)
+{
+  VgRoom *room = vg_rooms_lookup (rooms, room_name);
+  return room && vg_room_agent_respond (room, instructions);
+}
+
 VgRoom *
 vg_rooms_create (VgRooms *rooms, const char *name, const VgRoomOptions *options, GError **error)
 {

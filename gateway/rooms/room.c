@@ -12,6 +12,10 @@
  * (vg_room_answer_tool_call) reaches the agent, the participants and the
  * event bus together, so each sees the call with its real result once.
  *
+ * Greeting: when a publisher connects, the learner_ready hook gets it; the
+ * composed session comes back through vg_room_set_agent_instructions and
+ * vg_room_agent_respond (the agent's property and action signal).
+ *
  * Threading: the main context runs everything here except
  * agent_output_probe (a streaming thread: one atomic and a metric),
  * room_stopped (a GStreamer worker: hands over to the main context) and
@@ -345,6 +349,25 @@ vg_room_answer_tool_call (VgRoom *room, const char *call_id, const char *output_
     }
   pending_call_free (pending);
   return sent;
+}
+
+gboolean
+vg_room_set_agent_instructions (VgRoom *room, const char *instructions)
+{
+  if (room->closed || !room->agent || !instructions
+      || !g_object_class_find_property (G_OBJECT_GET_CLASS (room->agent), "instructions"))
+    return FALSE;
+  g_object_set (room->agent, "instructions", instructions, NULL);
+  return TRUE;
+}
+
+gboolean
+vg_room_agent_respond (VgRoom *room, const char *instructions)
+{
+  if (room->closed || !room->agent || !g_signal_lookup ("respond", G_OBJECT_TYPE (room->agent)))
+    return FALSE;
+  g_signal_emit_by_name (room->agent, "respond", instructions);
+  return TRUE;
 }
 
 static void
@@ -794,10 +817,33 @@ drop_participant (VgRoom *room, VgParticipant *p, VgLeaveReason reason)
 
 /* What a participant may tell its room (participant.h). */
 
+/* A publisher's audio path is up: the hooks may open the session (the
+ * tutor's greeting). Listeners only hear the room, so they are not greeted. */
+static void
+learner_ready (VgRoom *room, VgParticipant *p)
+{
+  gpointer data = NULL;
+  const VgAgentHooks *hooks = room->host->agent_hooks (room->rooms, &data);
+  if (!hooks || !hooks->learner_ready || room->closed || !room->agent
+      || vg_participant_get_kind (p) != VG_PARTICIPANT_PUBLISHER)
+    return;
+  VgParticipantInfo info;
+  vg_participant_describe (p, &info);
+  VgAgentLearner learner = {
+    .room = room->name,
+    .template_name = room->template_name,
+    .subtopic_id = info.subtopic_id > 0 ? info.subtopic_id : room->subtopic_id,
+    .identity = info.identity,
+    .display_name = info.name,
+  };
+  hooks->learner_ready (data, &learner);
+}
+
 static void
 participant_connected (VgRoom *room, VgParticipant *p)
 {
   publish (room, VG_EVENT_PARTICIPANT_JOINED, p);
+  learner_ready (room, p);
 }
 
 static const char *

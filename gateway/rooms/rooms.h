@@ -106,15 +106,34 @@ typedef struct
   const char *call_id, *name, *arguments; /* arguments: the model's JSON text, unchecked */
 } VgAgentToolCall;
 
-/* What the composition root lends the rooms to run their agents' tools.
- * Both run on the main context and must not block: tool_call queues the
- * work, which answers later with vg_rooms_answer_tool_call. */
+/* A publishing participant whose audio path just came up (ICE and DTLS
+ * connected), as the tutor sees it. Strings are borrowed for the duration
+ * of the hook call. */
+typedef struct
+{
+  const char *room, *template_name;
+  /* The participant's token's subtopic when it asked for one, else the
+   * room's; 0 = none. */
+  gint64 subtopic_id;
+  const char *identity;
+  const char *display_name; /* from the token, NULL when none */
+} VgAgentLearner;
+
+/* What the composition root lends the rooms to run their agents' tools and
+ * open their sessions. All run on the main context and must not block:
+ * tool_call queues the work, which answers later with
+ * vg_rooms_answer_tool_call; learner_ready queues the greeting, which comes
+ * back through vg_rooms_set_agent_instructions and vg_rooms_agent_respond. */
 typedef struct
 {
   void (*tool_call) (gpointer data, const VgAgentToolCall *call);
   /* The tools (a JSON array text, the agent's "tools" property) for a new
    * room's agent, or NULL for none; borrowed, valid while the hooks are set. */
   const char *(*tools) (gpointer data, const char *template_name);
+  /* Once per publishing participant, when its audio path is up: every
+   * publisher of a room is greeted as it arrives (a rejoin under the same
+   * identity is a new participant, greeted again). May be NULL. */
+  void (*learner_ready) (gpointer data, const VgAgentLearner *learner);
 } VgAgentHooks;
 
 /* Sets (or with NULL clears) the hooks; hooks and data must outlive them.
@@ -126,6 +145,16 @@ void vg_rooms_set_agent_hooks (VgRooms *rooms, const VgAgentHooks *hooks, gpoint
  * the call is gone (closed meanwhile, or answered already). */
 gboolean vg_rooms_answer_tool_call (VgRooms *rooms, const char *room_name, const char *call_id,
                                     const char *output_json);
+
+/* Sets the room's agent's "instructions" (a live agent updates its session).
+ * FALSE when the room or its agent is gone, or the agent has no such
+ * property. */
+gboolean vg_rooms_set_agent_instructions (VgRooms *rooms, const char *room_name,
+                                          const char *instructions);
+/* Asks the room's agent to speak now (its "respond" action signal) with
+ * these instructions for that one response. FALSE when the room or its
+ * agent is gone, or the agent has no such signal. */
+gboolean vg_rooms_agent_respond (VgRooms *rooms, const char *room_name, const char *instructions);
 
 /* A participant by its session id (the WHIP resource), or NULL. */
 VgParticipant *vg_rooms_lookup_session (VgRooms *rooms, const char *session_id);

@@ -1,6 +1,7 @@
 /* The tutor's worker pool; see tutor.h. A Job is owned by the pool while
  * its tool runs, then by the idle source that delivers its answer. */
 #include "gateway/tutor/tutor.h"
+#include "gateway/tutor/tutor-context.h"
 
 /* Two workers: a tool's time is the store's, whose reader pool is small;
  * more would only queue there. */
@@ -18,6 +19,9 @@ typedef struct
   char *identity, *name, *arguments;
   gint64 subtopic_id;
   VgTutorAnswerFunc answer;
+  /* A greeting instead of a tool (name NULL): its inputs and second output. */
+  VgTutorGreetFunc greet;
+  char *display_name, *base_instructions, *response;
   gpointer user_data;
   GDestroyNotify notify;
   GMainContext *context;
@@ -35,6 +39,9 @@ job_free (gpointer data)
   g_free (job->name);
   g_free (job->arguments);
   g_free (job->output);
+  g_free (job->display_name);
+  g_free (job->base_instructions);
+  g_free (job->response);
   g_main_context_unref (job->context);
   g_free (job);
 }
@@ -44,10 +51,44 @@ static gboolean
 deliver (gpointer data)
 {
   Job *job = data;
+  if (job->greet)
+    {
+      job->greet (job->output, job->response, job->user_data);
+      g_debug ("tutor: greeting composed in %.1f ms",
+               (g_get_monotonic_time () - job->queued_us) / 1000.0);
+      return G_SOURCE_REMOVE;
+    }
   job->answer (job->output, job->user_data);
   g_debug ("tutor: tool %s answered in %.1f ms", job->name,
            (g_get_monotonic_time () - job->queued_us) / 1000.0);
   return G_SOURCE_REMOVE;
+}
+
+/* On a worker thread: blocks on the store's reads. */
+static void
+compose_greeting (Job *job)
+{
+  VgTutorContext ctx = { 0 };
+  g_autoptr (GError) error = NULL;
+  if (job->tutor->store
+      && !vg_tutor_context_load (job->tutor->store, job->identity, job->subtopic_id,
+                                 job->base_instructions, &ctx, &error))
+    g_warning ("tutor: greeting %s with what loaded (no history): %s", job->identity,
+               error ? error->message : "?");
+  /* Without a store (or a load that stopped early) greet from what there is. */
+  if (!ctx.base_instructions)
+    ctx.base_instructions = g_strdup (job->base_instructions);
+  if (!ctx.identity)
+    ctx.identity = g_strdup (job->identity);
+  if (job->display_name && *job->display_name)
+    {
+      g_free (ctx.display_name);
+      ctx.display_name = g_strdup (job->display_name);
+    }
+  job->output = vg_tutor_compose_instructions (&ctx);
+  g_autofree char *greeting = vg_tutor_compose_greeting (&ctx);
+  job->response = g_strconcat (job->output, "\n\n", greeting, NULL);
+  vg_tutor_context_clear (&ctx);
 }
 
 /* On a worker thread. */
@@ -55,8 +96,13 @@ static void
 run_job (gpointer data, gpointer pool_data)
 {
   Job *job = data;
-  VgTutorCall call = { job->identity, job->subtopic_id, job->name, job->arguments };
-  job->output = vg_tutor_tool_run (job->tutor->store, &call);
+  if (job->greet)
+    compose_greeting (job);
+  else
+    {
+      VgTutorCall call = { job->identity, job->subtopic_id, job->name, job->arguments };
+      job->output = vg_tutor_tool_run (job->tutor->store, &call);
+    }
   GSource *source = g_idle_source_new ();
   g_source_set_priority (source, G_PRIORITY_DEFAULT);
   g_source_set_callback (source, deliver, job, job_free);
@@ -99,6 +145,24 @@ vg_tutor_call (VgTutor *tutor, const VgTutorCall *call, VgTutorAnswerFunc answer
   job->name = g_strdup (call->name);
   job->arguments = g_strdup (call->arguments);
   job->answer = answer;
+  job->user_data = user_data;
+  job->notify = notify;
+  job->context = g_main_context_ref_thread_default ();
+  job->queued_us = g_get_monotonic_time ();
+  g_thread_pool_push (tutor->pool, job, NULL);
+}
+
+void
+vg_tutor_greet (VgTutor *tutor, const VgTutorGreeting *greeting, VgTutorGreetFunc answer,
+                gpointer user_data, GDestroyNotify notify)
+{
+  Job *job = g_new0 (Job, 1);
+  job->tutor = tutor;
+  job->identity = g_strdup (greeting->identity);
+  job->subtopic_id = greeting->subtopic_id;
+  job->display_name = g_strdup (greeting->display_name);
+  job->base_instructions = g_strdup (greeting->base_instructions);
+  job->greet = answer;
   job->user_data = user_data;
   job->notify = notify;
   job->context = g_main_context_ref_thread_default ();

@@ -1,12 +1,14 @@
-/* The tutor: runs the teaching tools (tutor-tools.h) the model calls, off
- * the main context and off streaming threads, and answers on the context
- * the call came from. It knows nothing of rooms: the composition root
+/* The tutor: runs the teaching tools (tutor-tools.h) the model calls, and
+ * composes each learner's session and greeting (vg_tutor_greet), off the
+ * main context and off streaming threads, and answers on the context the
+ * request came from. It knows nothing of rooms: the composition root
  * (main.c) hands it the calls of the rooms' agent hooks and gives the
  * answers back to the rooms.
  *
- * Threading: vg_tutor_call on any thread with a thread-default main context
- * (the main context, in the gateway); a tool runs on one of the tutor's
- * worker threads (a GThreadPool), which block on the store's reader pool;
+ * Threading: vg_tutor_call and vg_tutor_greet on any thread with a
+ * thread-default main context (the main context, in the gateway); a tool or
+ * a greeting runs on one of the tutor's worker threads (a GThreadPool),
+ * which block on the store's reader pool;
  * the answer callback runs on the caller's context. Owns its pool; borrows
  * the store, which must outlive it. */
 #pragma once
@@ -14,6 +16,7 @@
 #include <glib.h>
 #include "gateway/core/app.h"
 #include "gateway/tutor/tutor-tools.h"
+#include "gateway/tutor/tutor-instructions.h"
 
 G_BEGIN_DECLS
 
@@ -34,5 +37,29 @@ void vg_tutor_free (VgTutor *tutor);
  * here to the answer is logged at debug level ("tutor: tool ... ms"). */
 void vg_tutor_call (VgTutor *tutor, const VgTutorCall *call, VgTutorAnswerFunc answer,
                     gpointer user_data, GDestroyNotify notify);
+
+/* The learner to greet: strings copied by vg_tutor_greet. */
+typedef struct
+{
+  const char *identity;
+  gint64 subtopic_id;            /* 0 = none */
+  const char *display_name;      /* from the token, overrides the profile's; NULL = the profile's */
+  const char *base_instructions; /* the tutor's ([agent] instructions); NULL = none */
+} VgTutorGreeting;
+
+/* instructions: the session's (vg_tutor_compose_instructions); response:
+ * the greeting response's, the session's instructions followed by the
+ * greeting (vg_tutor_compose_greeting), so the first response keeps the
+ * persona (at most VG_TUTOR_INSTRUCTIONS_MAX + VG_TUTOR_GREETING_MAX + 2
+ * bytes). Both borrowed for the call. */
+typedef void (*VgTutorGreetFunc) (const char *instructions, const char *response,
+                                  gpointer user_data);
+
+/* Loads the learner's context (vg_tutor_context_load) on a worker and
+ * composes the session's instructions and the greeting; a load that fails
+ * composes from what it got (no history), so answer always runs: once, on
+ * the caller's thread default context, then notify frees user_data. */
+void vg_tutor_greet (VgTutor *tutor, const VgTutorGreeting *greeting, VgTutorGreetFunc answer,
+                     gpointer user_data, GDestroyNotify notify);
 
 G_END_DECLS

@@ -71,8 +71,11 @@ results.append(("%s: the conversation records the room's subtopic" % label,
 msgs = rows["messages"]
 roles = [m[1] for m in msgs]
 seqs = [int(m[0]) for m in msgs]
-results.append(("%s: a user message and the agent's answer, in order" % label,
-    "user" in roles and "assistant" in roles and roles.index("user") < roles.index("assistant")
+# The agent speaks first (its greeting: echoagent's respond), then the turn.
+results.append(("%s: the agent's greeting, then a user message and the agent's answer, in order"
+    % label,
+    roles[:1] == ["assistant"] and "user" in roles
+    and "assistant" in roles[roles.index("user"):]
     and seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
     and all(m[2] for m in msgs)))
 an = rows["analytics"]
