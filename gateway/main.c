@@ -462,7 +462,7 @@ main (int argc, char **argv)
     { "room", 0, 0, G_OPTION_ARG_STRING, &o.room, "Room the token joins", "ROOM" },
     { "identity", 0, 0, G_OPTION_ARG_STRING, &o.identity, "Participant identity (generated if absent)", "ID" },
     { "name", 0, 0, G_OPTION_ARG_STRING, &o.name, "Display name", "NAME" },
-    { "admin", 0, 0, G_OPTION_ARG_NONE, &o.admin, "Add the room admin grants", NULL },
+    { "admin", 0, 0, G_OPTION_ARG_NONE, &o.admin, "Add the admin grants (roomAdmin, roomList, roomCreate…); without --room the token is unscoped, which the data API requires", NULL },
     { "ttl", 0, 0, G_OPTION_ARG_INT64, &o.ttl, "Lifetime in seconds ([auth] token_ttl)", "S" },
     { NULL },
   };

@@ -280,7 +280,9 @@ gst_echo_agent_send_text (GstVgAgent *agent, const char *text)
 }
 
 /* The respond action: no model to follow the instructions, so the reply
- * is a beep, with the instructions echoed as its transcript; the base's
+ * is a beep. Its transcript names only the instructions' length: they hold
+ * the composed session prompt (learner data included), which must not reach
+ * the learner's page or the store as words the tutor said. The base's
  * played reports post speaking, then listening. Queued behind an answer
  * still playing. Any thread (no owner context). */
 static void
@@ -299,10 +301,8 @@ gst_echo_agent_respond (GstVgAgent *agent, const char *instructions)
 
       pcm[i] = (gint16)(8000 * ramp * sin (2 * G_PI * RESPOND_HZ * i / RATE));
     }
-  if (instructions != NULL && instructions[0] != '\0' && g_utf8_validate (instructions, -1, NULL))
-    text = g_strdup_printf ("(echo) %s", instructions);
-  else
-    text = g_strdup ("(echo)");
+  text = g_strdup_printf ("(echo) a reply without input (%u characters of instructions)",
+                          instructions ? (guint)g_utf8_strlen (instructions, -1) : 0);
   if (!gst_vg_agent_queue_audio (agent, item, (const guint8 *)pcm, samples * 2))
     GST_WARNING_OBJECT (self, "playout queue full, respond dropped");
   gst_vg_agent_post_transcript (agent, "assistant", item, text, TRUE);

@@ -128,7 +128,9 @@ test_respond (void)
   g_assert_cmpuint (got, <=, 320);
   s = vg_test_agent_wait (agent, "realtime-transcript", "role", "assistant", 1000, TRUE);
   g_assert_nonnull (s);
-  g_assert_cmpstr (gst_structure_get_string (s, "text"), ==, "(echo) Greet the learner");
+  /* The instructions themselves (a composed prompt) are not repeated. */
+  g_assert_cmpstr (gst_structure_get_string (s, "text"), ==,
+                   "(echo) a reply without input (17 characters of instructions)");
   g_assert_nonnull (vg_test_agent_wait (agent, "realtime-state", "state", "listening", 1000, TRUE));
   vg_test_agent_poll (agent);
   for (i = 0; i < agent->messages->len; i++)
@@ -140,11 +142,12 @@ test_respond (void)
         j++;
     }
   g_assert_cmpuint (j, ==, G_N_ELEMENTS (expected));
-  /* Without instructions the transcript is the bare marker. */
+  /* Without instructions the reply is the same beep. */
   g_signal_emit_by_name (agent->h->element, "respond", NULL);
   g_assert_cmpuint (vg_test_pull_audio (agent->h, 1000, 1500, NULL, NULL), >=, 280);
-  g_assert_nonnull (
-      vg_test_agent_wait (agent, "realtime-transcript", "text", "(echo)", 1000, TRUE));
+  g_assert_nonnull (vg_test_agent_wait (agent, "realtime-transcript", "text",
+                                        "(echo) a reply without input (0 characters of instructions)",
+                                        1000, TRUE));
   g_assert_cmpuint (vg_test_agent_errors (agent), ==, 0);
   vg_test_agent_free (agent);
 }
