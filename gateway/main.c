@@ -219,8 +219,12 @@ typedef struct
 typedef struct
 {
   VgServices *services;
-  char *room, *call_id;
+  char *room, *call_id, *identity;
 } VgToolAnswer;
+
+/* How long the tutor's goodbye may take before the learner is removed anyway
+ * (a reply that never plays must not keep the session open). */
+#define END_SESSION_TIMEOUT_MS (15 * 1000)
 
 static void
 tool_answer_free (gpointer data)
@@ -228,16 +232,31 @@ tool_answer_free (gpointer data)
   VgToolAnswer *a = data;
   g_free (a->room);
   g_free (a->call_id);
+  g_free (a->identity);
   g_free (a);
 }
 
 static void
-tool_answered (const char *output_json, gpointer data)
+tool_answered (const VgTutorOutcome *outcome, gpointer data)
 {
   VgToolAnswer *a = data;
   VgRooms *rooms = a->services->app->rooms;
-  if (!rooms || !vg_rooms_answer_tool_call (rooms, a->room, a->call_id, output_json))
-    g_debug ("tutor: the answer to %s in %s found no room or call", a->call_id, a->room);
+  if (!rooms)
+    return;
+  /* The new instructions before the result: the model's reply to the
+   * result (opening the new subtopic) then runs under them. */
+  if (outcome->instructions
+      && !vg_rooms_set_agent_instructions (rooms, a->room, outcome->instructions))
+    g_debug ("tutor: the switched subtopic's instructions for %s found no agent", a->room);
+  if (!vg_rooms_answer_tool_call (rooms, a->room, a->call_id, outcome->output_json))
+    {
+      g_debug ("tutor: the answer to %s in %s found no room or call", a->call_id, a->room);
+      return;
+    }
+  /* Answered: the model now says goodbye; the learner leaves once it played. */
+  if (outcome->end_session
+      && !vg_rooms_leave_after_reply (rooms, a->room, a->identity, END_SESSION_TIMEOUT_MS))
+    g_debug ("tutor: end_session in %s found no learner to remove", a->room);
 }
 
 static void
@@ -248,7 +267,9 @@ agent_tool_call (gpointer data, const VgAgentToolCall *call)
   a->services = s;
   a->room = g_strdup (call->room);
   a->call_id = g_strdup (call->call_id);
-  VgTutorCall tutor_call = { call->identity, call->subtopic_id, call->name, call->arguments };
+  a->identity = g_strdup (call->identity);
+  VgTutorCall tutor_call = { call->identity, call->subtopic_id, call->name, call->arguments,
+                             vg_rooms_get_settings (s->app->rooms)->agent_instructions };
   vg_tutor_call (s->tutor, &tutor_call, tool_answered, a, tool_answer_free);
 }
 

@@ -335,6 +335,14 @@ vg_rooms_agent_respond (VgRooms *rooms, const char *room_name, const char *instr
   return room && vg_room_agent_respond (room, instructions);
 }
 
+gboolean
+vg_rooms_leave_after_reply (VgRooms *rooms, const char *room_name, const char *identity,
+                            guint timeout_ms)
+{
+  VgRoom *room = vg_rooms_lookup (rooms, room_name);
+  return room && identity && vg_room_leave_after_reply (room, identity, timeout_ms);
+}
+
 VgRoom *
 vg_rooms_create (VgRooms *rooms, const char *name, const VgRoomOptions *options, GError **error)
 {

@@ -56,6 +56,12 @@ struct _VgRoom
   GSource *latency_source; /* a pending latency recalculation */
   guint ticks;
   gboolean closed;
+
+  /* vg_room_leave_after_reply: who leaves once the agent's reply has
+   * played (speaking, then listening), or at leave_source's timeout. */
+  char *leave_identity;
+  gboolean leave_heard_speaking;
+  GSource *leave_source;
 };
 
 /* More unanswered calls than this means the executor is stuck: answer at once. */
@@ -76,6 +82,7 @@ pending_call_free (gpointer data)
 }
 
 static void drop_participant (VgRoom *room, VgParticipant *p, VgLeaveReason reason);
+static void leave_on_state (VgRoom *room, const char *state);
 static gboolean was_announced (VgParticipant *p);
 
 static GSource *
@@ -392,6 +399,7 @@ handle_agent_message (VgRoom *room, GstMessage *msg)
       if (g_str_equal (state, "thinking"))
         __atomic_store_n (&room->user_turn_end_us, g_get_monotonic_time (), __ATOMIC_RELAXED);
       room->agent_state = state;
+      leave_on_state (room, state);
     }
   if (gst_message_has_name (msg, "realtime-function-call"))
     {
@@ -693,6 +701,7 @@ vg_room_unref (VgRoom *room)
   g_free (room->name);
   g_free (room->template_name);
   g_free (room->metadata);
+  g_free (room->leave_identity);
   vg_room_events_free (room->events);
   g_main_context_unref (room->context);
   g_free (room);
@@ -742,6 +751,7 @@ vg_room_close (VgRoom *room, gboolean wait)
   clear_source (&room->tick_source);
   clear_source (&room->empty_source);
   clear_source (&room->latency_source);
+  clear_source (&room->leave_source);
   for (guint i = 0; i < room->participants->len; i++)
     {
       VgParticipant *p = g_ptr_array_index (room->participants, i);
@@ -813,6 +823,54 @@ drop_participant (VgRoom *room, VgParticipant *p, VgLeaveReason reason)
 
   room->host->teardown_started (room->rooms);
   vg_participant_teardown (p, participant_stopped, p);
+}
+
+/* ---- leaving after the agent's reply ---- */
+
+static void
+leave_now (VgRoom *room, const char *why)
+{
+  g_autofree char *identity = g_steal_pointer (&room->leave_identity);
+  clear_source (&room->leave_source);
+  VgParticipant *p = identity ? vg_room_lookup_participant (room, identity) : NULL;
+  if (!p)
+    return; /* left meanwhile */
+  g_message ("rooms: %s/%s leaves after the agent's reply (%s)", room->name, identity, why);
+  vg_participant_ref (p);
+  drop_participant (room, p, VG_LEAVE_CLIENT);
+  vg_participant_unref (p);
+}
+
+static gboolean
+leave_timeout (gpointer data)
+{
+  leave_now (data, "timeout");
+  return G_SOURCE_REMOVE;
+}
+
+static void
+leave_on_state (VgRoom *room, const char *state)
+{
+  if (!room->leave_identity)
+    return;
+  if (g_str_equal (state, "speaking"))
+    room->leave_heard_speaking = TRUE;
+  /* listening after speaking: the reply's audio has been played out. */
+  else if (room->leave_heard_speaking && g_str_equal (state, "listening"))
+    leave_now (room, "reply played");
+}
+
+gboolean
+vg_room_leave_after_reply (VgRoom *room, const char *identity, guint timeout_ms)
+{
+  if (room->closed || !vg_room_lookup_participant (room, identity))
+    return FALSE;
+  g_free (room->leave_identity);
+  room->leave_identity = g_strdup (identity);
+  room->leave_heard_speaking = FALSE;
+  clear_source (&room->leave_source);
+  room->leave_source = attach_timeout (room, timeout_ms, leave_timeout);
+  return TRUE;
 }
 
 /* What a participant may tell its room (participant.h). */

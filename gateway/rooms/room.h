@@ -60,6 +60,7 @@ gboolean vg_room_answer_tool_call (VgRoom *room, const char *call_id, const char
 /* vg_rooms_set_agent_instructions and vg_rooms_agent_respond. */
 gboolean vg_room_set_agent_instructions (VgRoom *room, const char *instructions);
 gboolean vg_room_agent_respond (VgRoom *room, const char *instructions);
+gboolean vg_room_leave_after_reply (VgRoom *room, const char *identity, guint timeout_ms);
 /* Removes every participant and stops the pipeline; wait = block until stopped. */
 void vg_room_close (VgRoom *room, gboolean wait);
 

@@ -155,6 +155,14 @@ gboolean vg_rooms_set_agent_instructions (VgRooms *rooms, const char *room_name,
  * these instructions for that one response. FALSE when the room or its
  * agent is gone, or the agent has no such signal. */
 gboolean vg_rooms_agent_respond (VgRooms *rooms, const char *room_name, const char *instructions);
+/* Removes the participant (as a DELETE would: reason "client", its
+ * conversation completed) once the agent's next reply has been played: on
+ * its next "listening" state after "speaking", so the learner hears the
+ * tutor's goodbye; or after timeout_ms if that never comes. One pending
+ * leave per room; a second call replaces it. FALSE when the room or the
+ * participant is gone. */
+gboolean vg_rooms_leave_after_reply (VgRooms *rooms, const char *room_name, const char *identity,
+                                     guint timeout_ms);
 
 /* A participant by its session id (the WHIP resource), or NULL. */
 VgParticipant *vg_rooms_lookup_session (VgRooms *rooms, const char *session_id);

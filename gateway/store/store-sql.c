@@ -217,6 +217,12 @@ static const VgOpInfo ops[VG_STORE_OP_COUNT] = {
   = { "conversation_summary",
       2,
       { "UPDATE conversations SET summary = $2::text WHERE id = $1::uuid" } },
+  /* An unknown subtopic is stored as none, as vg_store_conversation_start does. */
+  [VG_STORE_OP_CONVERSATION_SUBTOPIC]
+  = { "conversation_subtopic",
+      2,
+      { "UPDATE conversations SET subtopic_id = (SELECT id FROM subtopics WHERE id = "
+        "CAST($2 AS bigint)) WHERE id = $1::uuid" } },
   /* "analytics" stays for writes spooled before migration 004. The
    * understanding is the mean level of the learner's assessments in the
    * conversation's subtopic (the last it switched to) made before the

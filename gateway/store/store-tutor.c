@@ -144,6 +144,24 @@ vg_store_conversation_set_summary (VgStore *store, const char *conversation_id, 
   return TRUE;
 }
 
+gboolean
+vg_store_conversation_set_subtopic (VgStore *store, const char *conversation_id, gint64 subtopic_id,
+                                    GError **error)
+{
+  g_autofree char *subtopic = NULL;
+
+  if (!store)
+    return FALSE;
+  if (!vg_store_check_conversation (conversation_id, error))
+    return FALSE;
+  subtopic = id_text (subtopic_id);
+  {
+    const char *params[] = { conversation_id, subtopic };
+    vg_store_push_write (store, VG_STORE_OP_CONVERSATION_SUBTOPIC, params);
+  }
+  return TRUE;
+}
+
 /* ---- reads ---- */
 
 static char *

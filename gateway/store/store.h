@@ -183,6 +183,10 @@ gboolean vg_store_assessment_add (VgStore *store, const VgAssessment *assessment
 /* Stores (or replaces) the session summary: NULL clears it; <= VG_STORE_SUMMARY_MAX bytes. */
 gboolean vg_store_conversation_set_summary (VgStore *store, const char *conversation_id,
                                             const char *summary, GError **error);
+/* Moves the conversation to another subtopic (switch_subtopic); subtopic_id
+ * <= 0 or unknown is stored as none. Queued like every write. */
+gboolean vg_store_conversation_set_subtopic (VgStore *store, const char *conversation_id,
+                                             gint64 subtopic_id, GError **error);
 
 /* The typed reads below block the caller on a connection of the reader pool
  * (the tools' worker threads, tests, tools), so never call them on the main

@@ -5,6 +5,7 @@
 #include "gateway/tutor/tutor-args.h"
 #include <json-glib/json-glib.h>
 #include <math.h>
+#include <string.h>
 
 /* The schemas repeat the limits the checks below enforce, so a model that
  * follows them is never refused. */
@@ -38,6 +39,14 @@ static const char tools_json[]
       "\"description\":\"Get the learner's understanding of every concept assessed so far, "
       "across all their sessions: the latest level, how many assessments, the mean level.\","
       "\"parameters\":{\"type\":\"object\",\"properties\":{},\"additionalProperties\":false}},"
+      "{\"type\":\"function\",\"name\":\"switch_subtopic\","
+      "\"description\":\"Move this session to another subtopic when the learner asks to learn "
+      "something else; returns its description. An unknown subtopic answers with the names "
+      "there are.\","
+      "\"parameters\":{\"type\":\"object\",\"properties\":{"
+      "\"subtopic\":{\"type\":[\"integer\",\"string\"],\"maxLength\":256,"
+      "\"description\":\"The subtopic's id or its name, e.g. 'Fractions'.\"}},"
+      "\"required\":[\"subtopic\"],\"additionalProperties\":false}},"
       "{\"type\":\"function\",\"name\":\"end_session\","
       "\"description\":\"Store a summary of this session (what was covered, what the learner "
       "understood, what to do next time) when the learner wants to stop; then say goodbye.\","
@@ -48,7 +57,8 @@ static const char tools_json[]
       "]";
 
 static const char *const tool_names[]
-    = { "check_understanding", "provide_example", "get_learner_progress", "end_session", NULL };
+    = { "check_understanding", "provide_example", "get_learner_progress",
+        "end_session",         "switch_subtopic", NULL };
 
 const char *
 vg_tutor_tools_json (void)
@@ -114,12 +124,13 @@ store_error_result (const GError *error)
   return error_result ("the learner's records are not available right now; go on teaching");
 }
 
-/* The learner's conversation in progress (the newest active one), or NULL. */
+/* The learner's conversation in progress (the newest active one), or NULL.
+ * On any subtopic: switch_subtopic moves it off the room's. */
 static char *
 active_conversation (VgStore *store, const char *identity, gint64 subtopic_id)
 {
-  g_autoptr (GPtrArray) sessions
-      = vg_store_learner_sessions (store, identity, subtopic_id, 5, NULL);
+  (void)subtopic_id;
+  g_autoptr (GPtrArray) sessions = vg_store_learner_sessions (store, identity, 0, 5, NULL);
   for (guint i = 0; sessions && i < sessions->len; i++)
     {
       VgLearnerSession *s = g_ptr_array_index (sessions, i);
@@ -130,7 +141,8 @@ active_conversation (VgStore *store, const char *identity, gint64 subtopic_id)
 }
 
 static char *
-check_understanding (VgStore *store, const VgTutorCall *call, JsonObject *args)
+check_understanding (VgStore *store, const VgTutorCall *call, JsonObject *args,
+                     VgTutorEffects *effects)
 {
   static const char *const allowed[] = { "concept", "level", "evidence", NULL };
   char *message = NULL;
@@ -201,7 +213,7 @@ unknown_concept (VgStore *store, gint64 subtopic_id, const char *concept, const 
 }
 
 static char *
-provide_example (VgStore *store, const VgTutorCall *call, JsonObject *args)
+provide_example (VgStore *store, const VgTutorCall *call, JsonObject *args, VgTutorEffects *effects)
 {
   static const char *const allowed[] = { "concept", "difficulty", NULL };
   static const char *const difficulties[] = { "easy", "medium", "hard", NULL };
@@ -240,7 +252,8 @@ provide_example (VgStore *store, const VgTutorCall *call, JsonObject *args)
 }
 
 static char *
-get_learner_progress (VgStore *store, const VgTutorCall *call, JsonObject *args)
+get_learner_progress (VgStore *store, const VgTutorCall *call, JsonObject *args,
+                      VgTutorEffects *effects)
 {
   static const char *const allowed[] = { NULL };
   char *message = NULL;
@@ -272,7 +285,7 @@ get_learner_progress (VgStore *store, const VgTutorCall *call, JsonObject *args)
 }
 
 static char *
-end_session (VgStore *store, const VgTutorCall *call, JsonObject *args)
+end_session (VgStore *store, const VgTutorCall *call, JsonObject *args, VgTutorEffects *effects)
 {
   static const char *const allowed[] = { "summary", NULL };
   char *message = NULL;
@@ -286,16 +299,93 @@ end_session (VgStore *store, const VgTutorCall *call, JsonObject *args)
   g_autoptr (GError) error = NULL;
   if (!vg_store_conversation_set_summary (store, conversation, summary, &error))
     return store_error_result (error);
+  effects->end_session = TRUE;
   return g_strdup ("{\"ok\":true}");
 }
 
-typedef char *(*ToolFunc) (VgStore *store, const VgTutorCall *call, JsonObject *args);
+/* The model names a subtopic by id or by name (names are what the learner
+ * says); the whole list is small, so match it here rather than per backend. */
+static char *
+switch_subtopic (VgStore *store, const VgTutorCall *call, JsonObject *args, VgTutorEffects *effects)
+{
+  static const char *const allowed[] = { "subtopic", NULL };
+  char *message = NULL;
+  if (!vg_tutor_args_only (args, allowed, &message))
+    return error_result_take (message);
+  JsonNode *arg = json_object_get_member (args, "subtopic");
+  gint64 want_id = 0;
+  const char *want_name = NULL;
+  if (arg && JSON_NODE_HOLDS_VALUE (arg) && json_node_get_value_type (arg) == G_TYPE_INT64)
+    want_id = json_node_get_int (arg);
+  else if (arg && JSON_NODE_HOLDS_VALUE (arg) && json_node_get_value_type (arg) == G_TYPE_STRING
+           && *json_node_get_string (arg) && strlen (json_node_get_string (arg)) <= 256)
+    want_name = json_node_get_string (arg);
+  else
+    return error_result ("\"subtopic\" is required: a subtopic's id (a number) or its name "
+                         "(a string of at most 256 bytes)");
+
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonArray) rows = vg_store_query_sync (store, VG_STORE_Q_SUBTOPICS_LIST,
+                                                    (const char *[]){ NULL }, 1, NULL, &error);
+  if (!rows)
+    return store_error_result (error);
+  JsonObject *found = NULL;
+  /* What a model passes on from speech may differ in case and spacing. */
+  g_autofree char *want_trim = g_strstrip (g_strdup (want_name ? want_name : ""));
+  g_autofree char *want_fold = g_utf8_casefold (want_trim, -1);
+  for (guint i = 0; !found && i < json_array_get_length (rows); i++)
+    {
+      JsonObject *r = json_array_get_object_element (rows, i);
+      const char *name = json_object_get_string_member_with_default (r, "name", "");
+      g_autofree char *fold = g_utf8_casefold (name, -1);
+      if (want_name ? g_str_equal (g_strstrip (fold), want_fold)
+                    : json_object_get_int_member_with_default (r, "id", 0) == want_id)
+        found = r;
+    }
+  if (!found)
+    {
+      g_autoptr (JsonBuilder) b = json_builder_new ();
+      json_builder_begin_object (b);
+      add_string (b, "error", "unknown subtopic; the subtopics are known_subtopics");
+      json_builder_set_member_name (b, "known_subtopics");
+      json_builder_begin_array (b);
+      for (guint i = 0; i < json_array_get_length (rows); i++)
+        json_builder_add_string_value (b, json_object_get_string_member_with_default (
+                                              json_array_get_object_element (rows, i), "name", ""));
+      json_builder_end_array (b);
+      json_builder_end_object (b);
+      return builder_text (b);
+    }
+  gint64 id = json_object_get_int_member (found, "id");
+  g_autofree char *conversation = active_conversation (store, call->identity, call->subtopic_id);
+  if (!conversation)
+    return error_result ("no session of this learner is being recorded; the subtopic is unchanged");
+  if (!vg_store_conversation_set_subtopic (store, conversation, id, &error))
+    return store_error_result (error);
+  effects->subtopic_id = id;
+
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "subtopic");
+  json_builder_begin_object (b);
+  add_int (b, "id", id);
+  add_string (b, "topic", json_object_get_string_member_with_default (found, "topic", ""));
+  add_string (b, "name", json_object_get_string_member_with_default (found, "name", ""));
+  add_string (b, "description",
+              json_object_get_string_member_with_default (found, "description", ""));
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  return builder_text (b);
+}
+
+typedef char *(*ToolFunc) (VgStore *store, const VgTutorCall *call, JsonObject *args,
+                           VgTutorEffects *effects);
 
 static ToolFunc
 lookup_tool (const char *name)
 {
-  static const ToolFunc funcs[]
-      = { check_understanding, provide_example, get_learner_progress, end_session };
+  static const ToolFunc funcs[] = { check_understanding, provide_example, get_learner_progress,
+                                    end_session, switch_subtopic };
   for (guint i = 0; name && tool_names[i]; i++)
     if (g_str_equal (name, tool_names[i]))
       return funcs[i];
@@ -305,6 +395,14 @@ lookup_tool (const char *name)
 char *
 vg_tutor_tool_run (VgStore *store, const VgTutorCall *call)
 {
+  VgTutorEffects effects;
+  return vg_tutor_tool_run_effects (store, call, &effects);
+}
+
+char *
+vg_tutor_tool_run_effects (VgStore *store, const VgTutorCall *call, VgTutorEffects *effects)
+{
+  *effects = (VgTutorEffects){ 0 };
   ToolFunc tool = lookup_tool (call->name);
   if (!tool)
     {
@@ -320,5 +418,5 @@ vg_tutor_tool_run (VgStore *store, const VgTutorCall *call)
     return error_result ("the learner's records are not available on this gateway");
   if (!call->identity || !*call->identity)
     return error_result ("no learner is in this session");
-  return tool (store, call, args);
+  return tool (store, call, args, effects);
 }

@@ -18,6 +18,9 @@ typedef struct
   gint64 subtopic_id;    /* <= 0: none */
   const char *name;      /* the tool */
   const char *arguments; /* the model's JSON text, unchecked */
+  /* The tutor's ([agent] instructions), to recompose the session when
+   * switch_subtopic moves it (vg_tutor_call); NULL = none. */
+  const char *base_instructions;
 } VgTutorCall;
 
 /* The tools as the agent's "tools" property takes them: a JSON array of
@@ -29,5 +32,16 @@ const char *vg_tutor_tools_json (void);
  * types, missing or unknown arguments, unknown tool, oversized strings) and
  * for store failures. store may be NULL (every tool then answers an error). */
 char *vg_tutor_tool_run (VgStore *store, const VgTutorCall *call);
+
+/* What a call did besides its result, for the gateway to act on; never sent
+ * to the model. */
+typedef struct
+{
+  gint64 subtopic_id;   /* > 0: switch_subtopic moved the session to this subtopic */
+  gboolean end_session; /* end_session stored the summary: close after the goodbye */
+} VgTutorEffects;
+
+/* vg_tutor_tool_run, also filling effects (zeroed first). */
+char *vg_tutor_tool_run_effects (VgStore *store, const VgTutorCall *call, VgTutorEffects *effects);
 
 G_END_DECLS

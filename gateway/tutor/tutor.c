@@ -27,6 +27,8 @@ typedef struct
   GMainContext *context;
   gint64 queued_us;
   char *output;
+  VgTutorEffects effects;
+  char *instructions; /* recomposed after a switch_subtopic */
 } Job;
 
 static void
@@ -39,6 +41,7 @@ job_free (gpointer data)
   g_free (job->name);
   g_free (job->arguments);
   g_free (job->output);
+  g_free (job->instructions);
   g_free (job->display_name);
   g_free (job->base_instructions);
   g_free (job->response);
@@ -58,7 +61,9 @@ deliver (gpointer data)
                (g_get_monotonic_time () - job->queued_us) / 1000.0);
       return G_SOURCE_REMOVE;
     }
-  job->answer (job->output, job->user_data);
+  VgTutorOutcome outcome
+      = { job->output, job->instructions, job->effects.subtopic_id, job->effects.end_session };
+  job->answer (&outcome, job->user_data);
   g_debug ("tutor: tool %s answered in %.1f ms", job->name,
            (g_get_monotonic_time () - job->queued_us) / 1000.0);
   return G_SOURCE_REMOVE;
@@ -91,6 +96,24 @@ compose_greeting (Job *job)
   vg_tutor_context_clear (&ctx);
 }
 
+/* On a worker thread: the session's instructions for the subtopic
+ * switch_subtopic moved it to, composed as the greeting's are (a load that
+ * fails composes from what it got). */
+static void
+recompose (Job *job)
+{
+  VgTutorContext ctx = { 0 };
+  g_autoptr (GError) error = NULL;
+  if (!vg_tutor_context_load (job->tutor->store, job->identity, job->effects.subtopic_id,
+                              job->base_instructions, &ctx, &error))
+    g_warning ("tutor: recomposing %s with what loaded: %s", job->identity,
+               error ? error->message : "?");
+  if (!ctx.base_instructions)
+    ctx.base_instructions = g_strdup (job->base_instructions);
+  job->instructions = vg_tutor_compose_instructions (&ctx);
+  vg_tutor_context_clear (&ctx);
+}
+
 /* On a worker thread. */
 static void
 run_job (gpointer data, gpointer pool_data)
@@ -101,7 +124,9 @@ run_job (gpointer data, gpointer pool_data)
   else
     {
       VgTutorCall call = { job->identity, job->subtopic_id, job->name, job->arguments };
-      job->output = vg_tutor_tool_run (job->tutor->store, &call);
+      job->output = vg_tutor_tool_run_effects (job->tutor->store, &call, &job->effects);
+      if (job->effects.subtopic_id > 0)
+        recompose (job);
     }
   GSource *source = g_idle_source_new ();
   g_source_set_priority (source, G_PRIORITY_DEFAULT);
@@ -144,6 +169,7 @@ vg_tutor_call (VgTutor *tutor, const VgTutorCall *call, VgTutorAnswerFunc answer
   job->subtopic_id = call->subtopic_id;
   job->name = g_strdup (call->name);
   job->arguments = g_strdup (call->arguments);
+  job->base_instructions = g_strdup (call->base_instructions);
   job->answer = answer;
   job->user_data = user_data;
   job->notify = notify;

@@ -22,8 +22,21 @@ G_BEGIN_DECLS
 
 typedef struct _VgTutor VgTutor;
 
-/* output_json: the tool's result (borrowed for the call). */
-typedef void (*VgTutorAnswerFunc) (const char *output_json, gpointer user_data);
+/* A call's answer; everything borrowed for the answer callback. */
+typedef struct
+{
+  const char *output_json; /* the tool's result, for the model */
+  /* Set when switch_subtopic moved the session: the session's instructions
+   * recomposed for the new subtopic (vg_tutor_compose_instructions), for the
+   * caller to apply to the live session. Out of band: never in the result. */
+  const char *instructions;
+  gint64 subtopic_id; /* > 0: the subtopic the session moved to */
+  /* end_session stored the summary: the caller closes the learner's
+   * session once the tutor's goodbye (its reply to the result) has played. */
+  gboolean end_session;
+} VgTutorOutcome;
+
+typedef void (*VgTutorAnswerFunc) (const VgTutorOutcome *outcome, gpointer user_data);
 
 /* A tutor on app->store (NULL store: every tool answers an error). */
 VgTutor *vg_tutor_new (VgApp *app);

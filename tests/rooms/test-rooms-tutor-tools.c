@@ -5,7 +5,10 @@
  * function_call_output item, the learner's "events" channel gets the tool
  * event with the result, and the store holds the assessment (in the session
  * end_session summarized) and, through the conversation recorder, each call
- * as a tool message with its result. */
+ * as a tool message with its result. switch_subtopic sends the instructions
+ * recomposed for the new subtopic and moves the conversation; after
+ * end_session the goodbye plays, then the learner leaves and its
+ * conversation is completed. */
 #include "rooms-fixture.h"
 #include "store-fixture.h"
 #include "gateway/subscribers/conversation-recorder.h"
@@ -24,7 +27,7 @@ typedef struct
 typedef struct
 {
   Wiring *wiring;
-  char *room, *call_id;
+  char *room, *call_id, *identity;
 } Answer;
 
 static void
@@ -33,14 +36,23 @@ answer_free (gpointer data)
   Answer *a = data;
   g_free (a->room);
   g_free (a->call_id);
+  g_free (a->identity);
   g_free (a);
 }
 
+/* As main.c's tool_answered: a switch's instructions go live before the
+ * result; after end_session the learner leaves once the goodbye played. */
 static void
-answered (const char *output, gpointer data)
+answered (const VgTutorOutcome *outcome, gpointer data)
 {
   Answer *a = data;
-  g_assert_true (vg_rooms_answer_tool_call (a->wiring->rooms, a->room, a->call_id, output));
+  if (outcome->instructions)
+    g_assert_true (
+        vg_rooms_set_agent_instructions (a->wiring->rooms, a->room, outcome->instructions));
+  g_assert_true (
+      vg_rooms_answer_tool_call (a->wiring->rooms, a->room, a->call_id, outcome->output_json));
+  if (outcome->end_session)
+    g_assert_true (vg_rooms_leave_after_reply (a->wiring->rooms, a->room, a->identity, 15000));
 }
 
 static void
@@ -51,7 +63,9 @@ tool_call (gpointer data, const VgAgentToolCall *call)
   a->wiring = w;
   a->room = g_strdup (call->room);
   a->call_id = g_strdup (call->call_id);
-  VgTutorCall c = { call->identity, call->subtopic_id, call->name, call->arguments };
+  a->identity = g_strdup (call->identity);
+  VgTutorCall c = { call->identity, call->subtopic_id, call->name, call->arguments,
+                    "You are a patient tutor." };
   vg_tutor_call (w->tutor, &c, answered, a, answer_free);
 }
 
@@ -146,6 +160,45 @@ call_round_trips (VgRtServer *server)
   return ms;
 }
 
+static JsonObject *
+wait_server_event_now (VgRtServer *server, const char *type, guint nth)
+{
+  return vg_rt_server_wait (server, type, nth, 0);
+}
+
+static gboolean
+learner_gone (gpointer data)
+{
+  VgRoomsFixture *f = data;
+  VgRoom *room = vg_rooms_lookup (f->rooms, f->room);
+  return room && !vg_room_lookup_participant (room, "learner");
+}
+
+/* The recorder ends the conversation when the participant leaves. */
+static gboolean
+conversation_completed (gpointer data)
+{
+  VgStore *store = data;
+  vg_store_flush (store, G_USEC_PER_SEC);
+  g_autoptr (GPtrArray) sessions = vg_store_learner_sessions (store, "learner", 0, 5, NULL);
+  return sessions && sessions->len == 1
+         && g_strcmp0 (((VgLearnerSession *)sessions->pdata[0])->status, "completed") == 0;
+}
+
+static gint64
+subtopic_named (VgStore *store, const char *name)
+{
+  g_autoptr (JsonArray) rows = vg_store_query_sync (store, VG_STORE_Q_SUBTOPICS_LIST,
+                                                    (const char *[]){ NULL }, 1, NULL, NULL);
+  for (guint i = 0; rows && i < json_array_get_length (rows); i++)
+    {
+      JsonObject *r = json_array_get_object_element (rows, i);
+      if (g_str_equal (json_object_get_string_member (r, "name"), name))
+        return json_object_get_int_member (r, "id");
+    }
+  g_error ("no subtopic %s", name);
+}
+
 static gint64
 fractions_id (VgStore *store)
 {
@@ -235,7 +288,7 @@ test_tools (void)
   g_assert_nonnull (update);
   JsonArray *declared
       = json_object_get_array_member (json_object_get_object_member (update, "session"), "tools");
-  g_assert_cmpuint (json_array_get_length (declared), ==, 4);
+  g_assert_cmpuint (json_array_get_length (declared), ==, 5);
   JsonObject *check = json_array_get_object_element (declared, 0);
   g_assert_cmpstr (json_object_get_string_member (check, "name"), ==, "check_understanding");
   g_assert_true (json_object_has_member (
@@ -255,11 +308,22 @@ test_tools (void)
     { "provide_example", "{\"concept\":\"percent change\"}", "known_concepts" },
     { "get_learner_progress", "{}", "\"concept\":\"common denominators\"" },
     { "teleport", "{}", "unknown tool" },
+    { "switch_subtopic", "{\"subtopic\":\"Astrology\"}", "known_subtopics" },
+    { "switch_subtopic", "{\"subtopic\":\"Percentages\"}", "\"name\":\"Percentages\"" },
     { "end_session", "{\"summary\":\"Common denominators: developing.\"}", "\"ok\":true" },
   };
   guint outputs = 0;
+  guint updates_before_switch = 0;
   for (guint i = 0; i < G_N_ELEMENTS (calls); i++)
     {
+      /* Skip the session.updates before the switch (the greeting's, the first). */
+      for (gboolean more = g_str_equal (calls[i][0], "switch_subtopic"); more;)
+        {
+          g_autoptr (JsonObject) u
+              = wait_server_event_now (server, "session.update", updates_before_switch);
+          if ((more = u != NULL))
+            updates_before_switch++;
+        }
       /* get_learner_progress reads what the store has written. */
       g_assert_true (vg_store_flush (store, 20 * G_USEC_PER_SEC));
       vg_rt_server_script_function_call (server, calls[i][0], calls[i][1]);
@@ -303,6 +367,33 @@ test_tools (void)
                   g_array_index (trips, double, trips->len / 2),
                   g_array_index (trips, double, trips->len - 1));
   g_array_unref (trips);
+
+  /* The switch went live: a session.update after it carries instructions
+   * composed for Percentages. */
+  gboolean switched = FALSE;
+  for (guint n = updates_before_switch; !switched; n++)
+    {
+      g_autoptr (JsonObject) u = wait_server_event (server, "session.update", n, 5000);
+      g_assert_nonnull (u);
+      const char *instructions = json_object_get_string_member_with_default (
+          json_object_get_object_member (u, "session"), "instructions", "");
+      switched = strstr (instructions, "Percentages") != NULL;
+    }
+
+  /* After end_session the goodbye plays, then the learner is removed (well
+   * before the 15 s fallback) and its conversation completed. */
+  g_assert_true (vg_test_wait_until (learner_gone, &f, 10000));
+  g_assert_true (vg_test_wait_until (conversation_completed, store, 10000));
+  g_assert_true (vg_store_flush (store, 20 * G_USEC_PER_SEC));
+  g_autoptr (JsonArray) conv = vg_test_store_sql (
+      url, dir, "SELECT subtopic_id, status, summary FROM conversations", NULL, 0);
+  g_assert_cmpuint (json_array_get_length (conv), ==, 1);
+  JsonObject *cr = json_array_get_object_element (conv, 0);
+  g_assert_cmpint (json_object_get_int_member (cr, "subtopic_id"), ==,
+                   subtopic_named (store, "Percentages"));
+  g_assert_cmpstr (json_object_get_string_member (cr, "status"), ==, "completed");
+  g_assert_cmpstr (json_object_get_string_member (cr, "summary"), ==,
+                   "Common denominators: developing.");
 
   /* One assessment: the valid call's, with the room's learner and subtopic. */
   g_assert_true (vg_store_flush (store, 20 * G_USEC_PER_SEC));

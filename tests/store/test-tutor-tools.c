@@ -102,8 +102,8 @@ test_declaration (void)
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_assert_true (json_parser_load_from_data (parser, vg_tutor_tools_json (), -1, NULL));
   JsonArray *tools = json_node_get_array (json_parser_get_root (parser));
-  const char *names[]
-      = { "check_understanding", "provide_example", "get_learner_progress", "end_session" };
+  const char *names[] = { "check_understanding", "provide_example", "get_learner_progress",
+                          "switch_subtopic", "end_session" };
   g_assert_cmpuint (json_array_get_length (tools), ==, G_N_ELEMENTS (names));
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
     {
@@ -273,6 +273,65 @@ test_progress_and_end (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (json_object_get_string_member (none, "error"), "no session"));
 }
 
+static gint64
+conversation_subtopic (Fixture *f)
+{
+  g_assert_true (vg_store_flush (f->store, FLUSH_US));
+  const char *params[] = { f->conversation };
+  g_autoptr (JsonArray) rows = vg_test_store_sql (
+      f->url, f->dir, "SELECT subtopic_id FROM conversations WHERE id = $1::uuid", params, 1);
+  g_assert_cmpuint (json_array_get_length (rows), ==, 1);
+  JsonObject *r = json_array_get_object_element (rows, 0);
+  return json_object_get_null_member (r, "subtopic_id")
+             ? 0
+             : json_object_get_int_member (r, "subtopic_id");
+}
+
+/* switch_subtopic moves ana's active conversation, by name or by id, and
+ * answers the subtopic; anything else leaves it where it was. */
+static void
+test_switch_subtopic (Fixture *f, gconstpointer data)
+{
+  gint64 percentages = subtopic_id (f, "Percentages");
+  g_autoptr (JsonObject) r = run (f, "switch_subtopic", "{\"subtopic\":\" percentages \"}");
+  g_assert_false (json_object_has_member (r, "error"));
+  JsonObject *st = json_object_get_object_member (r, "subtopic");
+  g_assert_cmpint (json_object_get_int_member (st, "id"), ==, percentages);
+  g_assert_cmpstr (json_object_get_string_member (st, "name"), ==, "Percentages");
+  g_assert_cmpstr (json_object_get_string_member (st, "topic"), ==, "mathematics");
+  g_assert_true (strlen (json_object_get_string_member (st, "description")) > 0);
+  g_assert_cmpint (conversation_subtopic (f), ==, percentages);
+
+  /* The store write on its own, and back by id through the tool. */
+  g_autoptr (GError) error = NULL;
+  g_assert_true (vg_store_conversation_set_subtopic (f->store, f->conversation, 0, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (conversation_subtopic (f), ==, 0);
+  g_assert_false (vg_store_conversation_set_subtopic (f->store, "not-a-uuid", 1, &error));
+  g_assert_error (error, VG_STORE_ERROR, VG_STORE_ERROR_INVALID);
+  g_autofree char *by_id = g_strdup_printf ("{\"subtopic\":%" G_GINT64_FORMAT "}", f->fractions);
+  g_autoptr (JsonObject) back = run (f, "switch_subtopic", by_id);
+  g_assert_false (json_object_has_member (back, "error"));
+  g_assert_cmpint (conversation_subtopic (f), ==, f->fractions);
+
+  /* Unknown: an error naming the subtopics there are; nothing moves. */
+  g_autoptr (JsonObject) unknown = run (f, "switch_subtopic", "{\"subtopic\":\"Astrology\"}");
+  g_assert_nonnull (strstr (json_object_get_string_member (unknown, "error"), "unknown subtopic"));
+  JsonArray *known = json_object_get_array_member (unknown, "known_subtopics");
+  gboolean listed = FALSE;
+  for (guint i = 0; i < json_array_get_length (known); i++)
+    listed |= g_str_equal (json_array_get_string_element (known, i), "Photosynthesis");
+  g_assert_true (listed);
+  assert_error (f, "switch_subtopic", "{\"subtopic\":999999}", "unknown subtopic");
+  assert_error (f, "switch_subtopic", "{}", "\"subtopic\" is required");
+  assert_error (f, "switch_subtopic", "{\"subtopic\":true}", "\"subtopic\" is required");
+  assert_error (f, "switch_subtopic", "{\"subtopic\":\"Fractions\",\"x\":1}", "unknown argument");
+  g_autoptr (JsonObject) none
+      = run_as (f, "bob", f->fractions, "switch_subtopic", "{\"subtopic\":\"Fractions\"}");
+  g_assert_nonnull (strstr (json_object_get_string_member (none, "error"), "no session"));
+  g_assert_cmpint (conversation_subtopic (f), ==, f->fractions);
+}
+
 static void
 test_unknown_tool (Fixture *f, gconstpointer data)
 {
@@ -295,8 +354,9 @@ typedef struct
 } Timing;
 
 static void
-answered (const char *output, gpointer data)
+answered (const VgTutorOutcome *outcome, gpointer data)
 {
+  const char *output = outcome->output_json;
   Timing *t = data;
   double ms = (g_get_monotonic_time () - t->start_us) / 1000.0;
   g_array_append_val (t->ms, ms);
@@ -376,6 +436,7 @@ main (int argc, char **argv)
   ADD ("check-understanding", test_check_understanding);
   ADD ("provide-example", test_provide_example);
   ADD ("progress-and-end", test_progress_and_end);
+  ADD ("switch-subtopic", test_switch_subtopic);
   ADD ("unknown-tool", test_unknown_tool);
   ADD ("latency", test_latency);
   int status = g_test_run ();
