@@ -367,6 +367,9 @@ vg_tutor_http_tools_run (VgTutorHttpTools *tools, const VgTutorCall *call)
     {
       g_autofree char *token = sign_body (tools, arguments, call->identity);
       g_autofree char *auth = g_strconcat ("Bearer ", token, NULL);
+      /* No redirects: the signed request goes to the URL the operator wrote,
+       * never on to wherever a response points (a 3xx is a failure). */
+      soup_message_add_flags (r.msg, SOUP_MESSAGE_NO_REDIRECT);
       SoupMessageHeaders *h = soup_message_get_request_headers (r.msg);
       soup_message_headers_replace (h, "Authorization", auth);
       if (call->identity && strlen (call->identity) < HEADER_MAX)

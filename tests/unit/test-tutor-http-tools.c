@@ -149,6 +149,11 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
       soup_server_message_set_status (msg, 500, NULL);
       return;
     }
+  else if (g_str_equal (path, "/redirect"))
+    {
+      soup_server_message_set_redirect (msg, 302, "/ok");
+      return;
+    }
   else if (g_str_equal (path, "/text"))
     soup_server_message_set_response (msg, "text/plain", SOUP_MEMORY_COPY, "hello", 5);
   else if (g_str_equal (path, "/scalar"))
@@ -299,6 +304,7 @@ static void
 test_call_failures (Fixture *f, gconstpointer unused)
 {
   expect_error (f, "/fail", 2000, "{}", "HTTP status 500");
+  expect_error (f, "/redirect", 2000, "{}", "HTTP status 302");
   expect_error (f, "/text", 2000, "{}", "the response is not a JSON object or array");
   expect_error (f, "/scalar", 2000, "{}", "the response is not a JSON object or array");
   expect_error (f, "/big", 2000, "{}", "the response is larger than 64 KiB");
