@@ -16,6 +16,7 @@
 #include "gateway/rooms/rooms.h"
 #include "gateway/store/store.h"
 #include "gateway/tutor/tutor.h"
+#include "gateway/tutor/tutor-http-tools.h"
 #include "vg-build-config.h"
 
 #include <glib-unix.h>
@@ -211,6 +212,7 @@ typedef struct
   VgRecorder *recorder;
   VgWebhooks *webhooks;
   VgTutor *tutor;
+  VgTutorHttpTools *http_tools; /* [agent] tools_file, NULL: none */
 } VgServices;
 
 /* The rooms' agents call the tutor's tools: the rooms hand a call over
@@ -277,7 +279,8 @@ static const char *
 agent_tools (gpointer data, const char *template_name)
 {
   /* The gateway is a tutor: every agent that takes tools gets the tutor's. */
-  return vg_tutor_tools_json ();
+  VgServices *s = data;
+  return vg_tutor_http_tools_json (s->http_tools);
 }
 
 /* A learner's audio path is up: the tutor composes the session on its
@@ -353,6 +356,7 @@ start_services (VgApp *app, VgServices *s)
   s->webhooks = vg_webhooks_new (app, app->events);
   s->app = app;
   s->tutor = vg_tutor_new (app);
+  vg_tutor_set_http_tools (s->tutor, s->http_tools);
   /* Rooms before the server: WHIP/WHEP handlers find them in app->rooms. */
   app->rooms = vg_rooms_new (app);
   vg_rooms_set_agent_hooks (app->rooms, &agent_hooks, s);
@@ -367,11 +371,28 @@ stop_services (VgApp *app, VgServices *s)
   g_clear_pointer (&app->rooms, vg_rooms_free);
   /* Then the tools still running: they use the store. */
   g_clear_pointer (&s->tutor, vg_tutor_free);
+  g_clear_pointer (&s->http_tools, vg_tutor_http_tools_free);
   g_clear_pointer (&s->webhooks, vg_webhooks_free);
   g_clear_pointer (&s->recorder, vg_recorder_free);
   /* The last writes are queued by now: written within a short grace, or
    * spooled for the next start. */
   close_store (app);
+}
+
+/* [agent] tools_file: a bad file is a configuration error, found at start
+ * rather than at the model's first call. */
+static gboolean
+load_http_tools (VgConfig *cfg, VgTutorHttpTools **out, GError **error)
+{
+  const char *path = vg_config_get_string (cfg, "agent", "tools_file");
+  *out = NULL;
+  if (!path || !*path)
+    return TRUE;
+  if (!(*out = vg_tutor_http_tools_load (path, error)))
+    return FALSE;
+  vg_tutor_http_tools_set_signer (*out, vg_config_get_string (cfg, "auth", "api_key"),
+                                  vg_config_get_string (cfg, "auth", "api_secret"));
+  return TRUE;
 }
 
 static int
@@ -395,9 +416,16 @@ run_serve (VgOptions *o)
     g_warning ("*** using the DEVELOPMENT credentials devkey/secret: anyone can mint tokens. "
                "Set [auth] api_key and api_secret (or VOXGATE_AUTH_API_KEY / VOXGATE_AUTH_API_SECRET) "
                "before exposing this gateway. ***");
+  if (!load_http_tools (cfg, &services.http_tools, &error))
+    {
+      g_printerr ("voxgate: [agent] %s\n", error->message);
+      vg_config_free (cfg);
+      return 2;
+    }
   if (!(data_dir = prepare_data_dir (cfg, &error)))
     {
       g_printerr ("voxgate: %s\n", error->message);
+      g_clear_pointer (&services.http_tools, vg_tutor_http_tools_free);
       vg_config_free (cfg);
       return 2;
     }
@@ -447,6 +475,13 @@ run_check_config (VgOptions *o)
 
   if (!cfg)
     return 2;
+  g_autoptr (VgTutorHttpTools) tools = NULL;
+  g_autoptr (GError) error = NULL;
+  if (!load_http_tools (cfg, &tools, &error))
+    {
+      g_printerr ("voxgate: [agent] %s\n", error->message);
+      return 2;
+    }
   dump = vg_config_dump (cfg);
   printf ("%s", dump);
   if (vg_config_uses_dev_credentials (cfg))

@@ -163,6 +163,8 @@ static const VgConfigKey schema[] = {
   { "agent", "instructions", VG_KEY_STRING,
     "You are a patient, encouraging tutor. Keep answers short and check understanding.",
     "system instructions of the agent" },
+  { "agent", "tools_file", VG_KEY_STRING, "",
+    "JSON file of operator tools called over HTTP (empty = none; see README)" },
   { "recording", "enabled", VG_KEY_BOOL, "false",
     "not yet used (accepted, ignored): record each room mix" },
   { "recording", "dir", VG_KEY_STRING, "",

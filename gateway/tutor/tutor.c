@@ -2,6 +2,7 @@
  * its tool runs, then by the idle source that delivers its answer. */
 #include "gateway/tutor/tutor.h"
 #include "gateway/tutor/tutor-context.h"
+#include "gateway/tutor/tutor-http-tools.h"
 
 /* Two workers: a tool's time is the store's, whose reader pool is small;
  * more would only queue there. */
@@ -9,7 +10,8 @@
 
 struct _VgTutor
 {
-  VgStore *store; /* borrowed */
+  VgStore *store;               /* borrowed */
+  VgTutorHttpTools *http_tools; /* borrowed, NULL: none; set before the first call */
   GThreadPool *pool;
 };
 
@@ -124,9 +126,16 @@ run_job (gpointer data, gpointer pool_data)
   else
     {
       VgTutorCall call = { job->identity, job->subtopic_id, job->name, job->arguments };
-      job->output = vg_tutor_tool_run_effects (job->tutor->store, &call, &job->effects);
-      if (job->effects.subtopic_id > 0)
-        recompose (job);
+      /* An operator's tool waits on its server for up to its timeout,
+       * holding this worker; the pool's bound keeps that bounded too. */
+      if (vg_tutor_http_tools_has (job->tutor->http_tools, call.name))
+        job->output = vg_tutor_http_tools_run (job->tutor->http_tools, &call);
+      else
+        {
+          job->output = vg_tutor_tool_run_effects (job->tutor->store, &call, &job->effects);
+          if (job->effects.subtopic_id > 0)
+            recompose (job);
+        }
     }
   GSource *source = g_idle_source_new ();
   g_source_set_priority (source, G_PRIORITY_DEFAULT);
@@ -148,6 +157,12 @@ VgTutor *
 vg_tutor_new (VgApp *app)
 {
   return vg_tutor_new_with_store (app->store);
+}
+
+void
+vg_tutor_set_http_tools (VgTutor *tutor, VgTutorHttpTools *tools)
+{
+  tutor->http_tools = tools;
 }
 
 void

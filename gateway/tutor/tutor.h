@@ -44,6 +44,10 @@ VgTutor *vg_tutor_new_with_store (VgStore *store);
 /* Waits for the tools running or queued; answers not yet delivered are
  * delivered when their context next runs, or dropped with it. */
 void vg_tutor_free (VgTutor *tutor);
+/* Operators' HTTP tools (borrowed; NULL: none), called by name before the
+ * built-ins. Set before the first call; outlives the tutor. */
+typedef struct _VgTutorHttpTools VgTutorHttpTools;
+void vg_tutor_set_http_tools (VgTutor *tutor, VgTutorHttpTools *tools);
 
 /* Queues the call (strings copied). answer runs once on the caller's thread
  * default context, then notify (may be NULL) frees user_data. The time from
