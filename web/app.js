@@ -1,5 +1,5 @@
 // The voxgate web client: join a room, talk with the tutor, read along.
-import { fetchToken, HttpError, WhipSession } from './whip.js';
+import { fetchToken, getJson, HttpError, WhipSession } from './whip.js';
 import { LevelMeter } from './meters.js';
 import { Transcript } from './transcript.js';
 
@@ -9,6 +9,7 @@ const ui = {
   mute: $('mute'), state: $('state'), alert: $('alert'), alertText: $('alert-text'), retry: $('retry'),
   micLevel: $('mic-level'), tutorLevel: $('tutor-level'), audio: $('tutor-audio'),
   say: $('say'), message: $('message'), send: $('send'),
+  subtopic: $('subtopic'), progress: $('progress'), progressEmpty: $('progress-empty'), sessions: $('sessions'),
   rtt: $('stat-rtt'), jitter: $('stat-jitter'), lost: $('stat-lost'),
 };
 const STATE_LABELS = {
@@ -17,7 +18,7 @@ const STATE_LABELS = {
 };
 
 const transcript = new Transcript($('transcript'));
-let session = null, mic = null, audioContext = null, meters = [], ticker = 0, retryTimer = 0;
+let session = null, learnerToken = null, mic = null, audioContext = null, meters = [], ticker = 0, retryTimer = 0;
 
 function setState(state) {
   ui.state.dataset.state = state;
@@ -43,7 +44,7 @@ function setConnected(connected) {
   ui.mute.disabled = !connected;
   ui.message.disabled = !connected;
   ui.send.disabled = !connected;
-  ui.name.disabled = ui.room.disabled = connected;
+  ui.name.disabled = ui.room.disabled = ui.subtopic.disabled = connected;
 }
 
 // Counts down a rate limit's wait, then lets the person try again.
@@ -97,10 +98,99 @@ function onAgentEvent(event) {
       if (event.state === 'error') showAlert('The tutor ran into a problem. You can keep typing or reconnect.', { kind: 'error', retry: true });
       break;
     case 'transcript': transcript.show(event); break;
-    case 'tool': transcript.tool(event); break;
+    case 'tool': transcript.tool(event); refreshLearner(); break;
     case 'error': showAlert(`Tutor: ${event.message ?? event.code}`, { kind: 'error' }); break;
     case 'session': break;
   }
+}
+
+// The learner keeps one identity across visits, so progress and past sessions follow them.
+function learnerIdentity() {
+  let identity = localStorage.getItem('voxgate.identity');
+  if (!identity) {
+    identity = `learner-${crypto.randomUUID()}`;
+    localStorage.setItem('voxgate.identity', identity);
+  }
+  return identity;
+}
+
+// The subtopic picker: the public catalogue, grouped by topic.
+async function loadSubtopics() {
+  try {
+    const { subtopics } = await getJson('/api/subtopics');
+    const groups = new Map();
+    for (const s of subtopics) {
+      if (!groups.has(s.topic)) groups.set(s.topic, []);
+      groups.get(s.topic).push(s);
+    }
+    for (const [topic, items] of groups) {
+      const group = document.createElement('optgroup');
+      group.label = topic;
+      for (const s of items) {
+        const option = new Option(s.name, String(s.id));
+        if (s.description) option.title = s.description;
+        group.append(option);
+      }
+      ui.subtopic.append(group);
+    }
+    const saved = localStorage.getItem('voxgate.subtopic');
+    if (saved && ui.subtopic.querySelector(`option[value="${CSS.escape(saved)}"]`)) ui.subtopic.value = saved;
+  } catch { /* no catalogue (no store): free conversation only */ }
+}
+
+function renderProgress(rows) {
+  ui.progress.replaceChildren(...rows.map((r) => {
+    const li = document.createElement('li');
+    const level = r.latest_level ?? Math.round(r.mean_level ?? 0);
+    li.textContent = `${r.concept}: level ${level}/4 (${r.assessments} check${r.assessments === 1 ? '' : 's'})`;
+    return li;
+  }));
+  ui.progressEmpty.hidden = rows.length > 0;
+}
+
+const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+function renderSessions(rows) {
+  ui.sessions.replaceChildren(...rows.map((r) => {
+    const li = document.createElement('li');
+    const when = new Date(String(r.started_at ?? '').replace(' ', 'T'));
+    const started = Number.isNaN(when.getTime()) ? (r.started_at ?? '') : dateFormat.format(when);
+    li.textContent = `${started} — ${r.status}${r.summary ? `: ${r.summary}` : ''}`;
+    return li;
+  }));
+  $('sessions-empty').hidden = rows.length > 0;
+}
+
+// Progress and past sessions, read with the learner's own token.
+async function refreshLearner() {
+  if (!learnerToken) return;
+  const base = `/api/users/${encodeURIComponent(learnerIdentity())}`;
+  const subtopic = ui.subtopic.value ? `subtopic_id=${ui.subtopic.value}&` : '';
+  try {
+    const [progress, sessions] = await Promise.all([
+      getJson(`${base}/progress?${subtopic}`, learnerToken), getJson(`${base}/sessions?limit=10`, learnerToken)]);
+    renderProgress(progress.progress);
+    renderSessions(sessions.sessions);
+  } catch (error) { console.warn('progress:', error); /* the panel keeps what it had */ }
+}
+
+// The tutor greets as soon as the audio path is up, which can be before the
+// events channel opens: catch up from the stored transcript of this session
+// (entries already shown are matched by item id).
+async function catchUp(attempt = 0) {
+  if (!learnerToken || !session) return;
+  try {
+    const base = `/api/users/${encodeURIComponent(learnerIdentity())}`;
+    const { sessions } = await getJson(`${base}/sessions?limit=1`, learnerToken);
+    // The conversation row is written as the session starts: wait for it a little.
+    if (sessions[0]?.status !== 'active') {
+      if (attempt < 10) setTimeout(() => catchUp(attempt + 1), 500);
+      return;
+    }
+    refreshLearner();
+    const { messages } = await getJson(`/api/conversations/${encodeURIComponent(sessions[0].id)}`, learnerToken);
+    for (const m of messages ?? [])
+      if (m.role === 'assistant' && m.text && m.item_id) transcript.show({ role: 'assistant', item_id: m.item_id, text: m.text, final: true });
+  } catch (error) { console.warn('catch-up:', error); }
 }
 
 async function connect() {
@@ -115,9 +205,13 @@ async function connect() {
     audioContext ??= new AudioContext();
     await audioContext.resume();
     mic = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true } });
-    const token = await fetchToken(name, room);
+    const subtopicId = Number(ui.subtopic.value) || 0;
+    localStorage.setItem('voxgate.subtopic', ui.subtopic.value);
+    const token = await fetchToken(name, room, { identity: learnerIdentity(), subtopicId });
+    learnerToken = token.token;
     session = new WhipSession({ url: token.url || location.origin, room, token: token.token, stream: mic });
     session.addEventListener('agent-event', (e) => onAgentEvent(e.detail));
+    session.addEventListener('events-open', () => { catchUp(); refreshLearner(); });
     session.addEventListener('track', (e) => {
       ui.audio.srcObject = e.detail;
       meters.push(new LevelMeter(audioContext, e.detail, ui.tutorLevel));
@@ -132,6 +226,7 @@ async function connect() {
     meters.push(new LevelMeter(audioContext, mic, ui.micLevel));
     ticker = setInterval(updateStats, 250);
     await session.start();
+    refreshLearner();
   } catch (error) {
     await disconnect({ keepAlert: true });
     explain(error);
@@ -176,5 +271,6 @@ window.addEventListener('pagehide', () => session?.stop());
 
 ui.room.value = new URLSearchParams(location.search).get('room') ?? 'tutor';
 ui.name.value = localStorage.getItem('voxgate.name') ?? '';
+loadSubtopics();
 // For diagnostics (and the end-to-end tests): the live session, read-only.
 Object.defineProperty(window, 'voxgate', { value: Object.freeze({ get session() { return session; } }) });

@@ -35,12 +35,38 @@ export class Transcript {
 
   tool({ name, arguments: args, result }) {
     const li = this.#entry(`tool-${this.items.size}`, 'tool');
-    li.lastChild.textContent = `${name}(${args ?? ''}) → ${typeof result === 'string' ? result : JSON.stringify(result)}`;
+    li.dataset.tool = name ?? '';
+    li.lastChild.textContent = describeTool(name, args, result);
+    li.scrollIntoView({ block: 'nearest' });
   }
 
   typed(text) {
     const li = this.#entry(`typed-${this.items.size}`, 'user');
     li.dataset.final = 'true';
     li.lastChild.textContent = text;
+  }
+}
+
+function parse(value) {
+  if (typeof value !== 'string') return value ?? {};
+  try { return JSON.parse(value); } catch { return value; }
+}
+
+// A tool call as the learner would put it.
+export function describeTool(name, args, result) {
+  args = parse(args);
+  result = parse(result);
+  if (result?.error) return `The tutor tried ${name.replaceAll('_', ' ')}: ${result.error}`;
+  switch (name) {
+    case 'check_understanding':
+      return `Understanding of ${result.concept ?? args.concept}: ${result.level_name ?? '?'} (${result.level ?? '?'}/4)`;
+    case 'provide_example':
+      return result.problem ? `Example (${result.difficulty ?? 'worked'}): ${result.problem}` : 'No stored example for that yet.';
+    case 'get_learner_progress': {
+      const n = result.concepts?.length ?? 0;
+      return `The tutor looked at your progress (${n} concept${n === 1 ? '' : 's'})`;
+    }
+    case 'end_session': return 'The tutor wrapped up the session.';
+    default: return `The tutor used ${String(name).replaceAll('_', ' ')}.`;
   }
 }

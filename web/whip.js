@@ -22,9 +22,23 @@ async function errorFrom(response) {
   return new HttpError(response.status, code, message, Number(response.headers.get('Retry-After')) || 0);
 }
 
-export async function fetchToken(name, room) {
-  const query = new URLSearchParams({ name, room });
-  const response = await fetch('/api/getToken?' + query);
+// LiveKit's token-source request: the learner's identity (kept across
+// visits) and the chosen subtopic as participant metadata.
+export async function fetchToken(name, room, { identity, subtopicId } = {}) {
+  const body = { room_name: room, participant_name: name };
+  if (identity) body.participant_identity = identity;
+  if (subtopicId) body.participant_metadata = JSON.stringify({ subtopic_id: subtopicId });
+  const response = await fetch('/api/token', {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+  });
+  if (!response.ok) throw await errorFrom(response);
+  const json = await response.json();
+  return { token: json.participant_token, url: json.server_url };
+}
+
+// A GET of the data API with the learner's token.
+export async function getJson(path, token) {
+  const response = await fetch(path, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
   if (!response.ok) throw await errorFrom(response);
   return response.json();
 }

@@ -45,6 +45,13 @@ vg_data_begin (VgRequest *req)
 }
 
 VgStore *
+vg_data_begin_public (VgRequest *req, gboolean *admin)
+{
+  *admin = vg_request_header (req, "Authorization") != NULL;
+  return *admin ? vg_data_begin (req) : store_or_reply (req);
+}
+
+VgStore *
 vg_data_begin_learner (VgRequest *req, const char *identity, char **learner)
 {
   g_auto (VgClaims) claims = { 0 };

@@ -10,6 +10,11 @@ G_BEGIN_DECLS
 #define VG_DATA_LIMIT_DEFAULT 50
 #define VG_DATA_LIMIT_MAX 200
 
+/* A catalogue read anyone may make: without an Authorization header *admin
+ * is FALSE (the caller withholds private fields); with one it is
+ * vg_data_begin's admin check. */
+VgStore *vg_data_begin_public (VgRequest *req, gboolean *admin);
+
 /* Checks for an admin token (roomAdmin and roomList, no room claim) and that
  * a store is open; replies and returns NULL otherwise. */
 VgStore *vg_data_begin (VgRequest *req);

@@ -1,5 +1,6 @@
 /* The data API: subtopics.
- *   GET /api/subtopics[?topic=]       {"subtopics":[...]}
+ *   GET /api/subtopics[?topic=]       {"subtopics":[...]}; without a token (the web
+ *                                     page's picker) each without its instructions
  *   POST /api/subtopics               {topic, name, description?, instructions?} -> 201
  *   GET/PUT/DELETE /api/subtopics/{id} (PUT: any of the same fields) */
 #include "api/handlers/data-common.h"
@@ -12,16 +13,31 @@ reply_list (VgRequest *req, JsonArray *rows, gint64 changes, gpointer data)
   vg_data_reply_rows (req, SOUP_STATUS_OK, "subtopics", rows);
 }
 
+/* The tutor's instructions are the operator's, not the learner's to read. */
+static void
+reply_public_list (VgRequest *req, JsonArray *rows, gint64 changes, gpointer data)
+{
+  for (guint i = 0; i < json_array_get_length (rows); i++)
+    {
+      JsonObject *row = json_array_get_object_element (rows, i);
+      if (json_object_has_member (row, "instructions"))
+        json_object_remove_member (row, "instructions");
+    }
+  vg_data_reply_rows (req, SOUP_STATUS_OK, "subtopics", rows);
+}
+
 static void
 handle_list (VgRequest *req, gpointer user_data)
 {
   g_autofree char *topic = NULL;
+  gboolean admin = FALSE;
   VgStore *store;
 
-  if (!(store = vg_data_begin (req)) || !vg_data_query_text (req, "topic", 100, &topic))
+  if (!(store = vg_data_begin_public (req, &admin))
+      || !vg_data_query_text (req, "topic", 100, &topic))
     return;
   vg_data_query (req, store, VG_STORE_Q_SUBTOPICS_LIST, (const char *const[]){ topic }, 1,
-                 reply_list);
+                 admin ? reply_list : reply_public_list);
 }
 
 static void

@@ -81,9 +81,25 @@ assert_error (Reply *r, guint status, const char *code)
 static void
 test_auth (void)
 {
+  /* The catalogue is public for the web page's picker, without instructions;
+   * a token that is not an admin's still may not read it. */
   Reply r = http ("GET", "/api/subtopics", NULL, NULL);
+  g_assert_cmpuint (r.status, ==, 200);
+  JsonArray *rows = json_object_get_array_member (obj (&r), "subtopics");
+  g_assert_cmpuint (json_array_get_length (rows), >, 0);
+  for (guint i = 0; i < json_array_get_length (rows); i++)
+    {
+      JsonObject *row = json_array_get_object_element (rows, i);
+      g_assert_true (json_object_has_member (row, "name"));
+      g_assert_false (json_object_has_member (row, "instructions"));
+    }
+  reply_clear (&r);
+  r = http ("POST", "/api/subtopics", "{\"topic\":\"x\",\"name\":\"y\"}", NULL);
   g_assert_cmpuint (r.status, ==, 401);
   g_assert_nonnull (json_object_get_object_member (obj (&r), "error"));
+  reply_clear (&r);
+  r = http ("GET", "/api/subtopics", NULL, user_token);
+  g_assert_cmpuint (r.status, ==, 403);
   reply_clear (&r);
   r = http ("GET", "/api/conversations", NULL, user_token);
   g_assert_cmpuint (r.status, ==, 403);
