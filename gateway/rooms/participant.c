@@ -41,6 +41,7 @@ struct _VgParticipant
   VgParticipantMedia media;
   VgGraphNode *node;
   GstWebRTCDataChannel *events; /* main context only */
+  GQueue pending_events;        /* main context: sent before the channel opened */
 
   VgJoinCallback join_callback;
   gpointer join_data;
@@ -70,6 +71,7 @@ vg_participant_unref (VgParticipant *p)
     return;
   vg_participant_media_clear (&p->media);
   g_clear_object (&p->events);
+  g_queue_clear_full (&p->pending_events, g_free);
   vg_offer_clear (&p->offer);
   g_free (p->session_id);
   g_free (p->identity);
@@ -450,10 +452,22 @@ send_session_event (VgParticipant *p)
   vg_participant_send_event (p, text);
 }
 
+/* The agent speaks first as soon as the audio path is up, which is before
+ * the client's "events" channel opens: what the room sends meanwhile (the
+ * greeting's transcript, states) waits here, bounded, and follows the
+ * session message in order. */
+#define PENDING_EVENTS_MAX 32
+
 static void
 handle_channel_open (VgParticipant *p, gpointer arg)
 {
   send_session_event (p);
+  char *json;
+  while ((json = g_queue_pop_head (&p->pending_events)))
+    {
+      vg_participant_send_event (p, json);
+      g_free (json);
+    }
 }
 
 static void
@@ -491,7 +505,7 @@ handle_data_channel (VgParticipant *p, gpointer arg)
   GstWebRTCDataChannelState ready;
   g_object_get (channel, "ready-state", &ready, NULL);
   if (ready == GST_WEBRTC_DATA_CHANNEL_STATE_OPEN)
-    send_session_event (p);
+    handle_channel_open (p, NULL);
 }
 
 static void
@@ -503,10 +517,18 @@ on_data_channel (GstElement *webrtc, GstWebRTCDataChannel *channel, gpointer dat
 void
 vg_participant_send_event (VgParticipant *p, const char *json)
 {
-  if (p->closed || !p->events)
+  if (p->closed)
     return;
-  GstWebRTCDataChannelState ready;
-  g_object_get (p->events, "ready-state", &ready, NULL);
+  GstWebRTCDataChannelState ready = GST_WEBRTC_DATA_CHANNEL_STATE_CONNECTING;
+  if (p->events)
+    g_object_get (p->events, "ready-state", &ready, NULL);
+  if (ready == GST_WEBRTC_DATA_CHANNEL_STATE_CONNECTING)
+    {
+      if (g_queue_get_length (&p->pending_events) == PENDING_EVENTS_MAX)
+        g_free (g_queue_pop_head (&p->pending_events));
+      g_queue_push_tail (&p->pending_events, g_strdup (json));
+      return;
+    }
   if (ready != GST_WEBRTC_DATA_CHANNEL_STATE_OPEN)
     return;
   g_signal_emit_by_name (p->events, "send-string", json);

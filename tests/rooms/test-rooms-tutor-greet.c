@@ -409,6 +409,12 @@ test_echo_greeting (void)
   g_assert_true (vg_test_client_wait_connected (c, 10000));
   g_assert_true (vg_test_wait_until (heard_first_audio, c, 5000));
   g_assert_cmpuint (wiring.greeted, ==, 1);
+  /* The greeting's transcript was published before the events channel
+   * opened: it still arrives, after the session message. */
+  g_assert_true (vg_test_client_wait_channel_open (c, 5000));
+  g_autofree char *greeting
+      = vg_test_client_wait_event (c, "transcript", "role", "assistant", 5000);
+  g_assert_nonnull (greeting);
   g_test_message ("echo greeting heard %.0f ms after the offer",
                   vg_test_client_get_first_audio_seconds (c) * 1000);
   vg_test_client_free (c);
