@@ -148,3 +148,32 @@ vg_test_store_sql (const char *url, const char *data_dir, const char *sql,
   b->disconnect (conn);
   return rows;
 }
+
+VgStore *
+vg_test_store_open_new (VgApp *app, char **url, char **dir)
+{
+  g_autoptr (GError) error = NULL;
+  *url = vg_test_store_new_url ();
+  *dir = vg_test_store_new_dir ();
+  VgStore *store = vg_store_open (app, *url, *dir, &error);
+  g_assert_no_error (error);
+  g_assert_true (vg_store_migrate (store, NULL, &error));
+  g_assert_no_error (error);
+  return store;
+}
+
+gint64
+vg_test_store_subtopic_id (VgStore *store, const char *name)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonArray) rows = vg_store_query_sync (store, VG_STORE_Q_SUBTOPICS_LIST,
+                                                    (const char *[]){ NULL }, 1, NULL, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < json_array_get_length (rows); i++)
+    {
+      JsonObject *r = json_array_get_object_element (rows, i);
+      if (g_str_equal (json_object_get_string_member (r, "name"), name))
+        return json_object_get_int_member (r, "id");
+    }
+  g_error ("no subtopic %s", name);
+}

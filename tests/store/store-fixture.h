@@ -31,3 +31,9 @@ void vg_test_store_pg_start (void);
 /* Runs a statement directly (not through the store), for assertions. */
 JsonArray *vg_test_store_sql (const char *url, const char *data_dir, const char *sql,
                               const char *const *params, guint n_params);
+
+/* A new, empty, migrated store on the backend under test; *url and *dir
+ * (caller frees) are where it lives. app may be NULL. */
+VgStore *vg_test_store_open_new (VgApp *app, char **url, char **dir);
+/* The id of a seeded subtopic by name; aborts the test when there is none. */
+gint64 vg_test_store_subtopic_id (VgStore *store, const char *name);

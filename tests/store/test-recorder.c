@@ -103,19 +103,13 @@ int
 main (int argc, char **argv)
 {
   g_autofree char *url = NULL, *dir = NULL;
-  g_autoptr (GError) error = NULL;
   int status;
 
   g_test_init (&argc, &argv, NULL);
   vg_test_store_setup (argc > 1 && g_str_equal (argv[1], "postgres") ? VG_TEST_POSTGRES
                                                                      : VG_TEST_SQLITE);
-  url = vg_test_store_new_url ();
-  dir = vg_test_store_new_dir ();
   app = vg_app_new (vg_config_new ());
-  app->store = vg_store_open (app, url, dir, &error);
-  g_assert_no_error (error);
-  g_assert_true (vg_store_migrate (app->store, NULL, &error));
-  g_assert_no_error (error);
+  app->store = vg_test_store_open_new (app, &url, &dir);
 
   g_test_add_func ("/recorder/session-analytics", test_session);
   status = g_test_run ();

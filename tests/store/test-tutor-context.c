@@ -22,14 +22,7 @@ typedef struct
 static void
 setup (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GError) error = NULL;
-
-  f->url = vg_test_store_new_url ();
-  f->dir = vg_test_store_new_dir ();
-  f->store = vg_store_open (NULL, f->url, f->dir, &error);
-  g_assert_no_error (error);
-  g_assert_true (vg_store_migrate (f->store, NULL, &error));
-  g_assert_no_error (error);
+  f->store = vg_test_store_open_new (NULL, &f->url, &f->dir);
 }
 
 static void
@@ -38,23 +31,6 @@ teardown (Fixture *f, gconstpointer data)
   vg_store_close (f->store);
   g_free (f->url);
   g_free (f->dir);
-}
-
-static gint64
-subtopic_id (Fixture *f, const char *name)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (JsonArray) rows = vg_store_query_sync (f->store, VG_STORE_Q_SUBTOPICS_LIST,
-                                                    (const char *[]){ NULL }, 1, NULL, &error);
-
-  g_assert_no_error (error);
-  for (guint i = 0; i < json_array_get_length (rows); i++)
-    {
-      JsonObject *r = json_array_get_object_element (rows, i);
-      if (g_str_equal (json_object_get_string_member (r, "name"), name))
-        return json_object_get_int_member (r, "id");
-    }
-  g_error ("no subtopic %s", name);
 }
 
 /* A conversation; ended ("completed") unless status is NULL. */
@@ -119,8 +95,8 @@ static void
 test_returning (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  gint64 fractions = subtopic_id (f, "Fractions");
-  gint64 percentages = subtopic_id (f, "Percentages");
+  gint64 fractions = vg_test_store_subtopic_id (f->store, "Fractions");
+  gint64 percentages = vg_test_store_subtopic_id (f->store, "Percentages");
   g_autofree char *first = NULL, *other = NULL, *current = NULL;
   g_autofree char *text = NULL, *greeting = NULL;
   VgTutorContext ctx;
@@ -181,7 +157,7 @@ static void
 test_first_session (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  gint64 photosynthesis = subtopic_id (f, "Photosynthesis");
+  gint64 photosynthesis = vg_test_store_subtopic_id (f->store, "Photosynthesis");
   g_autofree char *text = NULL, *greeting = NULL;
   VgTutorContext ctx;
 
@@ -212,7 +188,7 @@ static void
 test_sessions_capped (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  gint64 cycle = subtopic_id (f, "The water cycle");
+  gint64 cycle = vg_test_store_subtopic_id (f->store, "The water cycle");
   g_autoptr (GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
   VgTutorContext ctx;
 
@@ -287,7 +263,7 @@ static void
 test_hostile_summary (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  gint64 spanish = subtopic_id (f, "Spanish greetings");
+  gint64 spanish = vg_test_store_subtopic_id (f->store, "Spanish greetings");
   g_autofree char *id = NULL, *text = NULL;
   const char *open, *close, *at;
   VgTutorContext ctx;

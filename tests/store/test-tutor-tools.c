@@ -17,30 +17,12 @@ typedef struct
   char *conversation; /* ana's, active, on fractions */
 } Fixture;
 
-static gint64
-subtopic_id (Fixture *f, const char *name)
-{
-  g_autoptr (JsonArray) rows = vg_store_query_sync (f->store, VG_STORE_Q_SUBTOPICS_LIST,
-                                                    (const char *[]){ NULL }, 1, NULL, NULL);
-  for (guint i = 0; rows && i < json_array_get_length (rows); i++)
-    {
-      JsonObject *r = json_array_get_object_element (rows, i);
-      if (g_str_equal (json_object_get_string_member (r, "name"), name))
-        return json_object_get_int_member (r, "id");
-    }
-  g_error ("no subtopic %s", name);
-}
-
 static void
 setup (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  f->url = vg_test_store_new_url ();
-  f->dir = vg_test_store_new_dir ();
-  f->store = vg_store_open (NULL, f->url, f->dir, &error);
-  g_assert_no_error (error);
-  g_assert_true (vg_store_migrate (f->store, NULL, &error));
-  f->fractions = subtopic_id (f, "Fractions");
+  f->store = vg_test_store_open_new (NULL, &f->url, &f->dir);
+  f->fractions = vg_test_store_subtopic_id (f->store, "Fractions");
   f->conversation = vg_store_conversation_start (f->store, "room-1", "ana", f->fractions,
                                                  "tutor.pipeline", NULL, &error);
   g_assert_no_error (error);
@@ -292,7 +274,7 @@ conversation_subtopic (Fixture *f)
 static void
 test_switch_subtopic (Fixture *f, gconstpointer data)
 {
-  gint64 percentages = subtopic_id (f, "Percentages");
+  gint64 percentages = vg_test_store_subtopic_id (f->store, "Percentages");
   g_autoptr (JsonObject) r = run (f, "switch_subtopic", "{\"subtopic\":\" percentages \"}");
   g_assert_false (json_object_has_member (r, "error"));
   JsonObject *st = json_object_get_object_member (r, "subtopic");

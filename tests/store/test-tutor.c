@@ -18,14 +18,7 @@ typedef struct
 static void
 setup (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GError) error = NULL;
-
-  f->url = vg_test_store_new_url ();
-  f->dir = vg_test_store_new_dir ();
-  f->store = vg_store_open (NULL, f->url, f->dir, &error);
-  g_assert_no_error (error);
-  g_assert_true (vg_store_migrate (f->store, NULL, &error));
-  g_assert_no_error (error);
+  f->store = vg_test_store_open_new (NULL, &f->url, &f->dir);
 }
 
 static void
@@ -40,23 +33,6 @@ static void
 flush (Fixture *f)
 {
   g_assert_true (vg_store_flush (f->store, FLUSH_US));
-}
-
-static gint64
-subtopic_id (Fixture *f, const char *name)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (JsonArray) rows = vg_store_query_sync (f->store, VG_STORE_Q_SUBTOPICS_LIST,
-                                                    (const char *[]){ NULL }, 1, NULL, &error);
-
-  g_assert_no_error (error);
-  for (guint i = 0; i < json_array_get_length (rows); i++)
-    {
-      JsonObject *r = json_array_get_object_element (rows, i);
-      if (g_str_equal (json_object_get_string_member (r, "name"), name))
-        return json_object_get_int_member (r, "id");
-    }
-  g_error ("no subtopic %s", name);
 }
 
 static void
@@ -120,7 +96,7 @@ static void
 test_understanding (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  gint64 fractions = subtopic_id (f, "Fractions");
+  gint64 fractions = vg_test_store_subtopic_id (f->store, "Fractions");
   g_autofree char *conv = vg_store_conversation_start (f->store, "room-1", "ana", fractions,
                                                        "echo.pipeline", "", &error);
   g_autofree char *fractions_text = g_strdup_printf ("%" G_GINT64_FORMAT, fractions);
@@ -176,8 +152,8 @@ static void
 test_progress (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  gint64 fractions = subtopic_id (f, "Fractions");
-  gint64 percentages = subtopic_id (f, "Percentages");
+  gint64 fractions = vg_test_store_subtopic_id (f->store, "Fractions");
+  gint64 percentages = vg_test_store_subtopic_id (f->store, "Percentages");
   g_autoptr (GPtrArray) all = NULL, in_fractions = NULL, none = NULL;
   VgUnderstanding *u;
 
@@ -296,7 +272,7 @@ static void
 test_examples (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  gint64 fractions = subtopic_id (f, "Fractions");
+  gint64 fractions = vg_test_store_subtopic_id (f->store, "Fractions");
   g_autoptr (GPtrArray) adding = NULL, hard = NULL, unknown = NULL, no_subtopic = NULL, gone = NULL;
   VgSubtopicExample *e;
 
@@ -382,8 +358,8 @@ static void
 test_sessions (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  gint64 fractions = subtopic_id (f, "Fractions");
-  gint64 percentages = subtopic_id (f, "Percentages");
+  gint64 fractions = vg_test_store_subtopic_id (f->store, "Fractions");
+  gint64 percentages = vg_test_store_subtopic_id (f->store, "Percentages");
   g_autofree char *first = session (f, "ana", fractions, "Met halves and quarters.");
   g_autofree char *other = session (f, "ana", percentages, "Discounts.");
   g_autofree char *second = session (f, "ana", fractions, NULL);
