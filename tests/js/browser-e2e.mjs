@@ -7,7 +7,7 @@
 import { chromium } from 'playwright-core';
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
+import { assert, done, eventually, freePort, test } from './tap.mjs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -17,28 +17,6 @@ const shots = join(process.env.VOXGATE_BUILD_DIR ?? '.', 'meson-logs', 'browser'
 mkdirSync(shots, { recursive: true });
 const work = mkdtempSync(join(tmpdir(), 'vg-browser-'));
 
-let n = 0, failed = 0;
-async function test(name, fn) {
-  n++;
-  try { await fn(); console.log(`ok ${n} - ${name}`); }
-  catch (e) { failed++; console.log(`not ok ${n} - ${name}`); console.log(`# ${String(e.stack || e).replaceAll('\n', '\n# ')}`); }
-}
-const assert = (cond, msg) => { if (!cond) throw new Error(msg); };
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function eventually(fn, what, ms = 15000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-async function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
-  });
-}
 
 // Speech, then silence, so a voice-activity detector sees a whole turn.
 const wav = join(work, 'speech.wav');
@@ -187,5 +165,4 @@ try {
   await main.stop();
   rmSync(work, { recursive: true, force: true });
 }
-console.log(`1..${n}`);
-process.exit(failed ? 1 : 0);
+done();
