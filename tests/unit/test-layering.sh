@@ -10,6 +10,7 @@ cd "$src"
 # package: the packages its files may include (besides its own)
 declare -A allowed=(
   [gateway/core]=""
+  [gateway/cache]="gateway/core"
   [gateway/store]="gateway/core"
   [gateway/rooms]="gateway/core"
   [gateway/subscribers]="gateway/core gateway/store"
@@ -17,7 +18,7 @@ declare -A allowed=(
   [gateway/workarounds]=""
   [plugins]=""
 )
-for pkg in gateway/core gateway/store gateway/rooms gateway/subscribers gateway/tutor gateway/workarounds plugins; do
+for pkg in gateway/core gateway/cache gateway/store gateway/rooms gateway/subscribers gateway/tutor gateway/workarounds plugins; do
   bad=""
   while IFS= read -r line; do
     file=${line%%:*}
