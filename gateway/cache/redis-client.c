@@ -59,6 +59,8 @@ struct _VgRedis
   gboolean was_up; /* the state handlers have seen "up" since the last "down" */
   redisAsyncContext *ac;
   GCancellable *resolve_cancel;
+  GPtrArray *addrs; /* the host's resolved addresses (strings), tried in turn */
+  guint addr_index; /* the one being tried, or to try next */
   GSource *connect_timer;
   GSource *reconnect_timer;
   guint attempts; /* failed connects since the last success (backoff) */
@@ -456,6 +458,11 @@ drop_connection (VgRedis *redis, const char *why)
   redisAsyncContext *ac = redis->ac;
   gboolean was_up = redis->state == STATE_UP;
 
+  /* A connect that failed moves on to the host's next address (a name like
+   * localhost may resolve to ::1 first while Redis listens on 127.0.0.1);
+   * after the last one, the name is resolved again. */
+  if (!was_up && redis->addrs && ++redis->addr_index >= redis->addrs->len)
+    g_clear_pointer (&redis->addrs, g_ptr_array_unref);
   redis->ac = NULL;
   redis->state = STATE_DOWN;
   stop_connect_timer (redis);
@@ -665,9 +672,12 @@ resolved_cb (GObject *source, GAsyncResult *res, gpointer data)
       drop_connection (redis, why);
       return;
     }
-  g_autofree char *ip = g_inet_address_to_string (addrs->data);
+  redis->addrs = g_ptr_array_new_with_free_func (g_free);
+  for (GList *l = addrs; l; l = l->next)
+    g_ptr_array_add (redis->addrs, g_inet_address_to_string (l->data));
   g_resolver_free_addresses (addrs);
-  start_connection (redis, ip);
+  redis->addr_index = 0;
+  start_connection (redis, redis->addrs->pdata[0]);
 }
 
 static void
@@ -681,6 +691,8 @@ connect_now (VgRedis *redis)
     start_connection (redis, NULL);
   else if (g_hostname_is_ip_address (redis->host))
     start_connection (redis, redis->host);
+  else if (redis->addrs)
+    start_connection (redis, redis->addrs->pdata[redis->addr_index]);
   else
     {
       /* hiredis would call getaddrinfo on this thread. */
@@ -876,6 +888,7 @@ vg_redis_free (VgRedis *redis)
   g_clear_pointer (&redis->pending, g_hash_table_unref);
   if (redis->ctx)
     g_main_context_unref (redis->ctx);
+  g_clear_pointer (&redis->addrs, g_ptr_array_unref);
   g_free (redis->host);
   g_free (redis->socket_path);
   g_free (redis->user);
