@@ -9,6 +9,7 @@
  * line or configuration, 1 for a failure at run time. */
 #include "api/cli.h"
 #include "api/server.h"
+#include "gateway/cache/cache.h"
 #include "gateway/subscribers/webhooks.h"
 #include "gateway/core/app.h"
 #include "gateway/subscribers/conversation-recorder.h"
@@ -345,7 +346,14 @@ static const VgAgentHooks agent_hooks = {
 static gboolean
 start_services (VgApp *app, VgServices *s)
 {
-  app->rate_limiter = vg_rate_limiter_new_local (100000);
+  g_autoptr (GError) error = NULL;
+
+  /* Redis (with a [cache] url) and the rate limiter counting in it. */
+  if (!vg_cache_start (app, &error))
+    {
+      g_printerr ("voxgate: %s\n", error->message);
+      return FALSE;
+    }
   /* The store before rooms: participants' conversations are written through it. */
   app->store = open_store (app, app->config, app->data_dir,
                            vg_config_get_bool (app->config, "store", "migrate_on_start"));
@@ -377,6 +385,7 @@ stop_services (VgApp *app, VgServices *s)
   /* The last writes are queued by now: written within a short grace, or
    * spooled for the next start. */
   close_store (app);
+  vg_cache_stop (app);
 }
 
 /* [agent] tools_file: a bad file is a configuration error, found at start
@@ -434,6 +443,7 @@ run_serve (VgOptions *o)
   app->data_dir = data_dir;
   if (!start_services (app, &services))
     {
+      stop_services (app, &services);
       vg_app_free (app);
       return 1;
     }
@@ -460,6 +470,9 @@ run_serve (VgOptions *o)
 
   g_source_remove (sigint);
   g_source_remove (sigterm);
+  /* Before the server: rate-limit hits waiting on Redis are answered while
+   * their requests can still be. */
+  vg_cache_stop (app);
   vg_server_free (server);
   stop_services (app, &services);
   vg_app_free (app);

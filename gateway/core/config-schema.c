@@ -36,8 +36,10 @@ check_store_url (const char *value, const char **allowed)
 static gboolean
 check_cache_url (const char *value, const char **allowed)
 {
-  static const char *const schemes[] = { "redis://", "rediss://", "unix://", NULL };
-  *allowed = "empty (in-process), redis://HOST[:PORT][/DB], or unix://PATH";
+  static const char *const schemes[] = { "redis://", "unix://", "unix:/", NULL };
+  /* rediss:// is refused: Debian 12's hiredis 0.14 has no TLS. */
+  *allowed = "empty (in-process), redis://[:PASSWORD@]HOST[:PORT][/DB], or unix:///PATH[?db=N] "
+             "(rediss:// is not supported: hiredis 0.14 has no TLS)";
   return check_url_scheme (value, schemes, TRUE);
 }
 
@@ -136,8 +138,11 @@ static const VgConfigKey schema[] = {
   { "store", "migrate_on_start", VG_KEY_BOOL, "true",
     "apply pending migrations when serving starts" },
   { "cache", "url", VG_KEY_STRING, "",
-    "not yet used (accepted, ignored): redis://... (empty = in-process)", .secret = TRUE,
-    .check = check_cache_url },
+    "redis://[:password@]host[:port][/db] or unix:///path[?db=N]: rate limits shared by all "
+    "nodes (empty = in-process; rediss:// is not supported)",
+    .secret = TRUE, .check = check_cache_url },
+  { "cache", "timeout_ms", VG_KEY_INT, "500",
+    "Redis command and connect timeout (ms); slower counts as down (local fallback)", 10, 60000 },
   { "rooms", "auto_create", VG_KEY_BOOL, "true", "create a room on its first join" },
   { "rooms", "empty_timeout", VG_KEY_INT, "300", "seconds an empty room lives", 0, 86400 },
   { "rooms", "max_participants", VG_KEY_INT, "16", "participants per room (0 = no limit)", 0,
