@@ -4,6 +4,7 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/prctl.h>
 
 /* In the child: a test that crashes does not leave its server behind. */
@@ -155,11 +156,31 @@ vg_test_redis_restart (VgTestRedis *r)
   spawn (r);
 }
 
+/* The state letter of /proc/PID/stat ('T' when stopped). */
+static char
+proc_state (const char *pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%s/stat", pid);
+  g_autofree char *stat = NULL;
+  const char *close_paren;
+
+  if (!g_file_get_contents (path, &stat, NULL, NULL) || !(close_paren = strrchr (stat, ')')))
+    return '?';
+  return close_paren[1] == ' ' ? close_paren[2] : '?';
+}
+
 void
 vg_test_redis_pause (VgTestRedis *r, gboolean paused)
 {
-  if (r->proc)
-    g_subprocess_send_signal (r->proc, paused ? SIGSTOP : SIGCONT);
+  const char *pid;
+
+  if (!r->proc)
+    return;
+  pid = g_subprocess_get_identifier (r->proc);
+  g_subprocess_send_signal (r->proc, paused ? SIGSTOP : SIGCONT);
+  /* The signal takes effect asynchronously: wait until it has. */
+  for (int i = 0; i < 500 && (proc_state (pid) == 'T') != paused; i++)
+    g_usleep (1000);
 }
 
 void
