@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# voxgate serve with [cache] url on a real redis-server (tests/harness/redis.sh):
+# two nodes share one rate-limit budget; Redis stopped and restarted while a
+# node serves (local fallback, /readyz names cache, back to shared); Redis
+# unreachable at start. TAP output.
+set -uo pipefail
+src=${VOXGATE_SOURCE_DIR:?}
+bin=${VOXGATE_BIN:?}
+. "$src/tests/harness/tap.sh"
+check() { local name=$1; shift; if "$@"; then ok "$name"; else not_ok "$name"; fi; }
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
+  wait 2>/dev/null
+  "$src/tests/harness/redis.sh" destroy "$work/redis" >/dev/null 2>&1
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# start NAME URL: a node with its own data dir and logs; sets port_NAME, pid_NAME.
+start() {
+  local name=$1 url=$2 port
+  port=$(free_port)
+  VOXGATE_CACHE_URL="$url" VOXGATE_RATE_LIMIT_TOKEN_PER_MINUTE=10 VOXGATE_CACHE_TIMEOUT_MS=300 \
+    "$bin" serve --port "$port" --data-dir "$work/$name" >"$work/$name.out" 2>"$work/$name.err" &
+  pids+=($!)
+  printf -v "pid_$name" %s $!
+  printf -v "port_$name" %s "$port"
+  for _ in $(seq 100); do
+    curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && return 0
+    sleep 0.05
+  done
+  return 1
+}
+status() { curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$1$2"; }
+# wait_status PORT PATH CODE: up to 10 s.
+wait_status() {
+  for _ in $(seq 200); do [ "$(status "$1" "$2")" = "$3" ] && return 0; sleep 0.05; done
+  return 1
+}
+metric() { curl -s "http://127.0.0.1:$1/metrics" | awk -v m="$2" '$1 == m { print $2 }'; }
+
+redis_url=$("$src/tests/harness/redis.sh" start "$work/redis") || { not_ok "redis-server starts"; tap_done; exit; }
+
+# --- two nodes, one budget ----------------------------------------------------
+check "node a serves with Redis" start a "$redis_url"
+check "node b serves with Redis" start b "$redis_url"
+check "readyz is ready with Redis up" wait_status "$port_a" /readyz 200
+codes=""
+for i in $(seq 20); do
+  port=$port_a; [ $((i % 2)) = 0 ] && port=$port_b
+  codes+="$(status "$port" "/api/getToken?room=r$i") "
+done
+allowed=$(grep -o 200 <<<"$codes" | wc -l)
+limited=$(grep -o 429 <<<"$codes" | wc -l)
+check "10 per minute across two nodes means 10 ($allowed allowed, $limited refused)" \
+  test "$allowed" -eq 10 -a "$limited" -eq 10
+check "a refusal carries Retry-After" \
+  grep -qi '^Retry-After: [1-9]' <(curl -s -D - -o /dev/null "http://127.0.0.1:$port_b/api/getToken?room=x")
+check "metrics: voxgate_redis_up 1" test "$(metric "$port_a" voxgate_redis_up)" = 1
+ok_cmds=$(metric "$port_a" 'voxgate_redis_commands_total{result="ok"}')
+check "metrics: Redis commands counted ($ok_cmds ok)" test "${ok_cmds:-0}" -ge 10
+
+# --- Redis stops while the nodes serve ----------------------------------------
+"$src/tests/harness/redis.sh" stop "$work/redis"
+check "readyz names cache when Redis is down" wait_status "$port_a" /readyz 503
+check "readyz body lists cache" grep -q '"cache"' <(curl -s "http://127.0.0.1:$port_a/readyz")
+# The local limiter answers: a fresh budget of 10 on this node.
+codes=""
+for i in $(seq 12); do codes+="$(status "$port_a" "/api/getToken?room=d$i") "; done
+check "requests are answered from the local limiter (10 of 12 allowed: $codes)" \
+  test "$(grep -o 200 <<<"$codes" | wc -l)" -eq 10
+fallback=$(metric "$port_a" voxgate_rate_limit_fallback_total)
+check "metrics: fallback counted ($fallback)" test "${fallback:-0}" -ge 12
+check "metrics: voxgate_rate_limit_shared 0" test "$(metric "$port_a" voxgate_rate_limit_shared)" = 0
+check "metrics: voxgate_redis_up 0" test "$(metric "$port_a" voxgate_redis_up)" = 0
+logged=$(grep -c "counting in this process" "$work/a.err")
+check "the fallback is logged once, not per request ($logged)" test "$logged" -eq 1
+
+# --- Redis returns -------------------------------------------------------------
+"$src/tests/harness/redis.sh" start "$work/redis" >/dev/null
+check "readyz is ready again once Redis returns" wait_status "$port_a" /readyz 200
+status "$port_a" "/api/getToken?room=back" >/dev/null
+check "rate limits are shared again (logged)" grep -q "counting in Redis again" "$work/a.err"
+check "metrics: voxgate_rate_limit_shared 1" test "$(metric "$port_a" voxgate_rate_limit_shared)" = 1
+check "node a still alive" kill -0 "$pid_a"
+check "node b still alive" kill -0 "$pid_b"
+check "no criticals in the logs" test -z "$(grep -e CRITICAL "$work/a.err" "$work/b.err")"
+
+# --- Redis unreachable at start -------------------------------------------------
+dead_port=$(free_port)
+t0=$(date +%s%N)
+check "a node starts with Redis unreachable" start c "redis://127.0.0.1:$dead_port/0"
+t1=$(date +%s%N)
+check "and is serving within 3 s ($(((t1 - t0) / 1000000)) ms)" test $(((t1 - t0) / 1000000)) -lt 3000
+check "it issues tokens (local limits)" test "$(status "$port_c" "/api/getToken?room=c")" = 200
+check "its readyz names cache" grep -q '"cache"' <(curl -s "http://127.0.0.1:$port_c/readyz")
+check "its health says why" grep -q 'refused' <(curl -s "http://127.0.0.1:$port_c/api/health")
+
+# --- configuration ---------------------------------------------------------------
+out=$(VOXGATE_CACHE_URL=rediss://h:6380 "$bin" check-config 2>&1); rc=$?
+check "rediss:// is refused (no TLS in hiredis 0.14)" test $rc -eq 2 -a -n "$(grep -F TLS <<<"$out")"
+out=$(VOXGATE_CACHE_URL='redis://:hunter2@127.0.0.1:1/0' "$bin" check-config 2>&1)
+check "check-config masks the cache password" test -z "$(grep -F hunter2 <<<"$out")"
+
+# --- clean stop -------------------------------------------------------------------
+for name in a b c; do
+  pid_var=pid_$name
+  kill -TERM "${!pid_var}"
+  wait "${!pid_var}"
+  rc=$?
+  check "node $name exits 0 on SIGTERM" test $rc -eq 0
+done
+pids=()
+tap_done
