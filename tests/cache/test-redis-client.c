@@ -335,8 +335,8 @@ test_auth_select (void)
   Result r = { 0 };
 
   g_assert_null (strstr (vg_redis_display_url (redis), "s3cret"));
-  g_assert_cmpstr (vg_redis_display_url (redis), ==,
-                   g_strdup_printf ("redis://***@localhost:%u/3", srv->port));
+  g_autofree char *shown = g_strdup_printf ("redis://***@localhost:%u/3", srv->port);
+  g_assert_cmpstr (vg_redis_display_url (redis), ==, shown);
   run (redis, &r, "SET", "where", "db3", NULL);
   run (other, &r, "GET", "where", NULL);
   g_assert_cmpint (r.type, ==, REDIS_REPLY_NIL);
