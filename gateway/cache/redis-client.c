@@ -101,8 +101,10 @@ count_result (VgRedis *redis, Pending *p, const char *result)
     return;
   const char *labels[] = { result, NULL };
   vg_metric_add (redis->m_commands, labels, 1);
-  vg_metric_observe (redis->m_seconds, NULL,
-                     (g_get_monotonic_time () - p->start_us) / (double)G_USEC_PER_SEC);
+  /* Round trips only: a failure's time is the timeout or nothing. */
+  if (g_str_equal (result, "ok") || g_str_equal (result, "reply_error"))
+    vg_metric_observe (redis->m_seconds, NULL,
+                       (g_get_monotonic_time () - p->start_us) / (double)G_USEC_PER_SEC);
 }
 
 static void
@@ -304,9 +306,10 @@ void
 vg_redis_command (VgRedis *redis, VgRedisReplyFunc callback, gpointer user_data,
                   GDestroyNotify notify, int argc, const char *const *argv, const size_t *argvlen)
 {
-  Pending *p = pending_new (redis, callback, user_data, notify);
+  Pending *p;
 
   g_return_if_fail (argc > 0);
+  p = pending_new (redis, callback, user_data, notify);
   if (redis->state != STATE_UP)
     fail_down_later (redis, p);
   else
@@ -401,13 +404,20 @@ notify_state (VgRedis *redis, gboolean up)
 {
   if (redis->m_up)
     vg_metric_set (redis->m_up, NULL, up ? 1 : 0);
-  /* A copy: a handler may add or remove handlers. */
-  g_autoptr (GArray) copy = g_array_copy (redis->handlers);
-  for (guint i = 0; i < copy->len; i++)
-    {
-      StateHandler *h = &g_array_index (copy, StateHandler, i);
-      h->func (redis, up, h->user_data);
-    }
+  /* By id: a handler may add or remove handlers (its own included). */
+  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (guint));
+  for (guint i = 0; i < redis->handlers->len; i++)
+    g_array_append_val (ids, g_array_index (redis->handlers, StateHandler, i).id);
+  for (guint i = 0; i < ids->len; i++)
+    for (guint j = 0; j < redis->handlers->len; j++)
+      {
+        StateHandler h = g_array_index (redis->handlers, StateHandler, j);
+        if (h.id == g_array_index (ids, guint, i))
+          {
+            h.func (redis, up, h.user_data);
+            break;
+          }
+      }
 }
 
 static gboolean

@@ -91,6 +91,23 @@ check "node a still alive" kill -0 "$pid_a"
 check "node b still alive" kill -0 "$pid_b"
 check "no criticals in the logs" test -z "$(grep -e CRITICAL "$work/a.err" "$work/b.err")"
 
+# --- Redis hangs (SIGSTOP: connection open, no answers) ----------------------------
+redis_pid=$(cat "$work/redis/redis.pid")
+kill -STOP "$redis_pid"
+curl -s -o "$work/slow.out" -w '%{http_code} %{time_total}' "http://127.0.0.1:$port_b/api/getToken?room=slow" \
+  >"$work/slow.code" &
+slow=$!
+sleep 0.05
+hz=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' "http://127.0.0.1:$port_b/healthz")
+check "the main loop is not blocked while a hit waits on Redis (healthz: $hz)" \
+  awk '$1 == 200 && $2 < 0.2 { ok = 1 } END { exit !ok }' <<<"$hz"
+wait "$slow"
+check "the waiting request is answered after the 300 ms timeout ($(cat "$work/slow.code"))" \
+  awk '$1 == 200 && $2 >= 0.2 && $2 < 2 { ok = 1 } END { exit !ok }' "$work/slow.code"
+check "readyz names cache while Redis hangs" wait_status "$port_b" /readyz 503
+kill -CONT "$redis_pid"
+check "readyz is ready once Redis answers again" wait_status "$port_b" /readyz 200
+
 # --- Redis unreachable at start -------------------------------------------------
 dead_port=$(free_port)
 t0=$(date +%s%N)
