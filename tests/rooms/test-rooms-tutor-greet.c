@@ -1,8 +1,9 @@
 /* The tutor speaks first (tutor.pipeline, the fake Realtime server, a real
- * SQLite store, the composition root's greeting wiring): when a learner's
+ * SQLite store, the agents bound to the tutor): when a learner's
  * audio path is up, the session gets the composed instructions (subtopic
  * and name) and a greeting response is asked for before any user audio is
- * committed, and the learner hears it. The time from the offer leaving the
+ * committed, and the learner hears it. The rooms' agents are bound to the
+ * tutor as the gateway binds them (gateway/tutor-rooms). The time from the offer leaving the
  * client (the WHIP POST) to the first greeting audio it hears is measured
  * over fresh rooms and printed as a TAP comment. A returning learner's
  * greeting recalls the last session's summary; echo.pipeline (no model)
@@ -10,57 +11,12 @@
 #include "rooms-fixture.h"
 #include "store-fixture.h"
 #include "gateway/tutor/tutor.h"
+#include "gateway/tutor-rooms/tutor-rooms.h"
 #include "vg-build-config.h"
 #include "vg-rt-server.h"
 #include <string.h>
 
 #define BASE_INSTRUCTIONS "You are Professor Quill, a patient tutor."
-
-/* The composition root's wiring (main.c's agent_learner_ready), on the
- * test's registry. */
-typedef struct
-{
-  VgRooms *rooms;
-  VgTutor *tutor;
-  guint greeted; /* greetings that reached a room's agent */
-} Wiring;
-
-typedef struct
-{
-  Wiring *wiring;
-  char *room;
-} Greeting;
-
-static void
-greeting_free (gpointer data)
-{
-  Greeting *g = data;
-  g_free (g->room);
-  g_free (g);
-}
-
-static void
-greeting_composed (const char *instructions, const char *response, gpointer data)
-{
-  Greeting *g = data;
-  vg_rooms_set_agent_instructions (g->wiring->rooms, g->room, instructions);
-  if (vg_rooms_agent_respond (g->wiring->rooms, g->room, response))
-    g->wiring->greeted++;
-}
-
-static void
-learner_ready (gpointer data, const VgAgentLearner *learner)
-{
-  Wiring *w = data;
-  Greeting *g = g_new0 (Greeting, 1);
-  g->wiring = w;
-  g->room = g_strdup (learner->room);
-  VgTutorGreeting greeting
-      = { learner->identity, learner->subtopic_id, learner->display_name, BASE_INSTRUCTIONS };
-  vg_tutor_greet (w->tutor, &greeting, greeting_composed, g, greeting_free);
-}
-
-static const VgAgentHooks hooks = { .learner_ready = learner_ready };
 
 /* A signaller that joins like a WHIP POST whose token names the learner and
  * asks for a subtopic. */
@@ -202,7 +158,8 @@ typedef struct
   VgRtServer *server;
   VgApp *app;
   VgRooms *rooms;
-  Wiring wiring;
+  VgTutor *tutor;
+  VgTutorRooms *binding;
 } Greeter;
 
 static void
@@ -238,15 +195,16 @@ greeter_init (Greeter *g)
   g->app = vg_app_new (cfg);
   g->app->store = g->store;
   g->rooms = vg_rooms_new (g->app);
-  g->wiring = (Wiring){ g->rooms, vg_tutor_new_with_store (g->store), 0 };
-  vg_rooms_set_agent_hooks (g->rooms, &hooks, &g->wiring);
+  g->tutor = vg_tutor_new_with_store (g->store);
+  g->binding = vg_tutor_rooms_new (g->rooms, g->tutor, NULL);
 }
 
 static void
 greeter_clear (Greeter *g)
 {
+  vg_tutor_rooms_free (g->binding);
   vg_rooms_free (g->rooms);
-  vg_tutor_free (g->wiring.tutor);
+  vg_tutor_free (g->tutor);
   g->app->store = NULL;
   vg_app_free (g->app);
   vg_rt_server_free (g->server);
@@ -344,7 +302,7 @@ test_greeting (void)
       g_assert_nonnull (strstr (seen.response_instructions, BASE_INSTRUCTIONS));
       session_seen_clear (&seen);
     }
-  g_assert_cmpuint (g.wiring.greeted, ==, LEARNERS);
+  g_assert_cmpuint (vg_tutor_rooms_get_greetings (g.binding), ==, LEARNERS);
   qsort (seconds, LEARNERS, sizeof seconds[0], compare_seconds);
   /* p95 of 5 is the slowest. */
   g_test_message ("greeting: offer (WHIP POST) to first greeting audio at the client: "
@@ -399,8 +357,8 @@ test_echo_greeting (void)
     }
   VgRoomsFixture f;
   vg_rooms_fixture_init (&f, NULL, "echo.pipeline", 15000);
-  Wiring wiring = { f.rooms, vg_tutor_new_with_store (NULL), 0 };
-  vg_rooms_set_agent_hooks (f.rooms, &hooks, &wiring);
+  VgTutor *tutor = vg_tutor_new_with_store (NULL);
+  VgTutorRooms *binding = vg_tutor_rooms_new (f.rooms, tutor, NULL);
   f.room = g_strdup ("echo-greet");
   g_autoptr (GError) error = NULL;
   VgTestClientOptions co = { .data_channel = TRUE };
@@ -408,7 +366,7 @@ test_echo_greeting (void)
   g_assert_true (vg_test_client_start (c, &error));
   g_assert_true (vg_test_client_wait_connected (c, 10000));
   g_assert_true (vg_test_wait_until (heard_first_audio, c, 5000));
-  g_assert_cmpuint (wiring.greeted, ==, 1);
+  g_assert_cmpuint (vg_tutor_rooms_get_greetings (binding), ==, 1);
   /* The greeting's transcript was published before the events channel
    * opened: it still arrives, after the session message. */
   g_assert_true (vg_test_client_wait_channel_open (c, 5000));
@@ -418,8 +376,9 @@ test_echo_greeting (void)
   g_test_message ("echo greeting heard %.0f ms after the offer",
                   vg_test_client_get_first_audio_seconds (c) * 1000);
   vg_test_client_free (c);
+  vg_tutor_rooms_free (binding);
   vg_rooms_fixture_clear (&f);
-  vg_tutor_free (wiring.tutor);
+  vg_tutor_free (tutor);
 }
 
 typedef struct

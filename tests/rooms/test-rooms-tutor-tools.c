@@ -13,69 +13,10 @@
 #include "store-fixture.h"
 #include "gateway/subscribers/conversation-recorder.h"
 #include "gateway/tutor/tutor.h"
+#include "gateway/tutor-rooms/tutor-rooms.h"
 #include "vg-build-config.h"
 #include "vg-rt-server.h"
 #include <string.h>
-
-/* The composition root's wiring (main.c), on the fixture's registry. */
-typedef struct
-{
-  VgRooms *rooms;
-  VgTutor *tutor;
-} Wiring;
-
-typedef struct
-{
-  Wiring *wiring;
-  char *room, *call_id, *identity;
-} Answer;
-
-static void
-answer_free (gpointer data)
-{
-  Answer *a = data;
-  g_free (a->room);
-  g_free (a->call_id);
-  g_free (a->identity);
-  g_free (a);
-}
-
-/* As main.c's tool_answered: a switch's instructions go live before the
- * result; after end_session the learner leaves once the goodbye played. */
-static void
-answered (const VgTutorOutcome *outcome, gpointer data)
-{
-  Answer *a = data;
-  if (outcome->instructions)
-    g_assert_true (
-        vg_rooms_set_agent_instructions (a->wiring->rooms, a->room, outcome->instructions));
-  g_assert_true (
-      vg_rooms_answer_tool_call (a->wiring->rooms, a->room, a->call_id, outcome->output_json));
-  if (outcome->end_session)
-    g_assert_true (vg_rooms_leave_after_reply (a->wiring->rooms, a->room, a->identity, 15000));
-}
-
-static void
-tool_call (gpointer data, const VgAgentToolCall *call)
-{
-  Wiring *w = data;
-  Answer *a = g_new0 (Answer, 1);
-  a->wiring = w;
-  a->room = g_strdup (call->room);
-  a->call_id = g_strdup (call->call_id);
-  a->identity = g_strdup (call->identity);
-  VgTutorCall c = { call->identity, call->subtopic_id, call->name, call->arguments,
-                    "You are a patient tutor." };
-  vg_tutor_call (w->tutor, &c, answered, a, answer_free);
-}
-
-static const char *
-tools (gpointer data, const char *template_name)
-{
-  return vg_tutor_tools_json ();
-}
-
-static const VgAgentHooks hooks = { .tool_call = tool_call, .tools = tools };
 
 typedef struct
 {
@@ -202,15 +143,7 @@ subtopic_named (VgStore *store, const char *name)
 static gint64
 fractions_id (VgStore *store)
 {
-  g_autoptr (JsonArray) rows = vg_store_query_sync (store, VG_STORE_Q_SUBTOPICS_LIST,
-                                                    (const char *[]){ NULL }, 1, NULL, NULL);
-  for (guint i = 0; rows && i < json_array_get_length (rows); i++)
-    {
-      JsonObject *r = json_array_get_object_element (rows, i);
-      if (g_str_equal (json_object_get_string_member (r, "name"), "Fractions"))
-        return json_object_get_int_member (r, "id");
-    }
-  g_error ("no Fractions subtopic");
+  return subtopic_named (store, "Fractions");
 }
 
 /* The "result" object of a tool event text. */
@@ -226,33 +159,56 @@ event_result (const char *event)
   return json_object_ref (json_node_get_object (result));
 }
 
-static void
-test_tools (void)
+#define BASE_INSTRUCTIONS "You are a patient tutor."
+#define TOKEN_NAME "Ada Token"
+#define PROFILE_NAME "Profile Name"
+
+/* A room as the gateway runs it: tutor.pipeline on the fake Realtime
+ * server, a registry made by vg_rooms_new (so its events reach the
+ * conversation recorder), its agents bound to the tutor (gateway/
+ * tutor-rooms) with the HTTP tools given, one learner whose token names it
+ * TOKEN_NAME, connected with its events channel open. */
+typedef struct
+{
+  char *url, *dir;
+  VgStore *store;
+  gint64 fractions;
+  VgRtServer *server;
+  VgApp *app;
+  VgRecorder *recorder;
+  VgRoomsFixture f;
+  VgTutor *tutor;
+  VgTutorRooms *binding;
+  VgTestClient *client;
+} TutorRoom;
+
+static gboolean
+have_openairealtime (void)
 {
   GstElementFactory *factory = gst_element_factory_find ("openairealtime");
   if (!factory)
-    {
-      g_test_skip ("openairealtime is not built (plugins/)");
-      return;
-    }
+    return FALSE;
   gst_object_unref (factory);
+  return TRUE;
+}
 
+static void
+tutor_room_init (TutorRoom *t, const VgRtServerOptions *server_options,
+                 VgTutorHttpTools *http_tools, const VgTestClientOptions *client_options)
+{
   g_autoptr (GError) error = NULL;
-  g_autofree char *url = vg_test_store_new_url ();
-  g_autofree char *dir = vg_test_store_new_dir ();
-  VgStore *store = vg_store_open (NULL, url, dir, &error);
+  t->url = vg_test_store_new_url ();
+  t->dir = vg_test_store_new_dir ();
+  t->store = vg_store_open (NULL, t->url, t->dir, &error);
   g_assert_no_error (error);
-  g_assert_true (vg_store_migrate (store, NULL, &error));
-  gint64 fractions = fractions_id (store);
+  g_assert_true (vg_store_migrate (t->store, NULL, &error));
+  t->fractions = fractions_id (t->store);
 
-  VgRtServerOptions o = { .api_key = "test-key", .response_audio_ms = 200, .quiet = TRUE };
-  VgRtServer *server = vg_rt_server_new (&o, &error);
+  t->server = vg_rt_server_new (server_options, &error);
   g_assert_no_error (error);
-  g_autofree char *server_url = vg_rt_server_get_url (server);
+  g_autofree char *server_url = vg_rt_server_get_url (t->server);
   g_setenv ("OPENAI_API_KEY", "test-key", TRUE);
 
-  /* A registry as the gateway makes it (vg_rooms_new), so its events reach
-   * the recorder; the fixture's signaller joins through it. */
   VgConfig *cfg = vg_config_new ();
   const char *src = g_getenv ("VOXGATE_SOURCE_DIR");
   g_autofree char *pipelines = g_build_filename (src ? src : VOXGATE_SOURCE_DIR, "pipelines", NULL);
@@ -260,28 +216,76 @@ test_tools (void)
     { "agent", "pipelines_dir", pipelines },
     { "agent", "pipeline", "tutor.pipeline" },
     { "agent", "realtime_url", server_url },
+    { "agent", "instructions", BASE_INSTRUCTIONS },
   };
   for (guint i = 0; i < G_N_ELEMENTS (overrides); i++)
     g_assert_true (
         vg_config_set (cfg, overrides[i][0], overrides[i][1], overrides[i][2], "test", &error));
-  VgApp *app = vg_app_new (cfg);
-  app->store = store;
-  VgRecorder *recorder = vg_recorder_new (app);
-  VgRoomsFixture f = { .rooms = vg_rooms_new (app), .kind = VG_PARTICIPANT_PUBLISHER };
-  Wiring wiring = { f.rooms, vg_tutor_new_with_store (store) };
-  vg_rooms_set_agent_hooks (f.rooms, &hooks, &wiring);
-  f.room = g_strdup ("tutor-tools");
-  VgRoomOptions ro = { .empty_timeout_s = -1, .subtopic_id = fractions };
-  g_assert_nonnull (vg_rooms_create (f.rooms, f.room, &ro, &error));
+  t->app = vg_app_new (cfg);
+  t->app->store = t->store;
+  t->recorder = vg_recorder_new (t->app);
+  t->f = (VgRoomsFixture){ .rooms = vg_rooms_new (t->app),
+                           .kind = VG_PARTICIPANT_PUBLISHER,
+                           .display_name = TOKEN_NAME };
+  t->tutor = vg_tutor_new_with_store (t->store);
+  vg_tutor_set_http_tools (t->tutor, http_tools);
+  t->binding = vg_tutor_rooms_new (t->f.rooms, t->tutor, http_tools);
+  t->f.room = g_strdup ("tutor-tools");
+  VgRoomOptions ro = { .empty_timeout_s = -1, .subtopic_id = t->fractions };
+  g_assert_nonnull (vg_rooms_create (t->f.rooms, t->f.room, &ro, &error));
   g_assert_no_error (error);
-  VgTestClientOptions co = { .data_channel = TRUE };
-  VgTestClient *c = vg_rooms_fixture_client (&f, "learner", &co);
-  g_assert_true (vg_test_client_start (c, &error));
-  g_assert_true (vg_test_client_wait_connected (c, 10000));
-  g_assert_true (vg_test_client_wait_channel_open (c, 5000));
+  t->client = vg_rooms_fixture_client (&t->f, "learner", client_options);
+  g_assert_true (vg_test_client_start (t->client, &error));
+  g_assert_true (vg_test_client_wait_connected (t->client, 10000));
+  g_assert_true (vg_test_client_wait_channel_open (t->client, 5000));
   /* The room answers client events once it has greeted the channel. */
-  g_autofree char *session = vg_test_client_wait_event (c, "session", NULL, NULL, 5000);
+  g_autofree char *session = vg_test_client_wait_event (t->client, "session", NULL, NULL, 5000);
   g_assert_nonnull (session);
+}
+
+static void
+tutor_room_clear (TutorRoom *t)
+{
+  vg_test_client_free (t->client);
+  vg_tutor_rooms_free (t->binding);
+  vg_rooms_free (t->f.rooms);
+  g_free (t->f.room);
+  vg_tutor_free (t->tutor);
+  vg_recorder_free (t->recorder);
+  t->app->store = NULL;
+  vg_app_free (t->app);
+  vg_rt_server_free (t->server);
+  vg_store_close (t->store);
+  g_free (t->url);
+  g_free (t->dir);
+}
+
+/* The agent's response to the next scripted call: respond, not typed text:
+ * text would cancel the spoken answer to the previous call, and a cancel
+ * can cross that answer's end. */
+static void
+agent_respond (TutorRoom *t, const char *instructions)
+{
+  g_signal_emit_by_name (vg_room_get_agent (vg_rooms_lookup (t->f.rooms, t->f.room)), "respond",
+                         instructions);
+}
+
+static void
+test_tools (void)
+{
+  if (!have_openairealtime ())
+    {
+      g_test_skip ("openairealtime is not built (plugins/)");
+      return;
+    }
+  TutorRoom t;
+  VgRtServerOptions o = { .api_key = "test-key", .response_audio_ms = 200, .quiet = TRUE };
+  VgTestClientOptions co = { .data_channel = TRUE };
+  tutor_room_init (&t, &o, NULL, &co);
+  VgRtServer *server = t.server;
+  VgStore *store = t.store;
+  VgTestClient *c = t.client;
+  gint64 fractions = t.fractions, percentages = subtopic_named (store, "Percentages");
 
   /* The session declared the tools with their schemas. */
   g_autoptr (JsonObject) update = wait_server_event (server, "session.update", 0, 5000);
@@ -296,7 +300,13 @@ test_tools (void)
                                      "properties"),
       "level"));
 
-  /* Each call, then what must come of it: a fragment of the result. */
+  /* The learner renamed themself in their profile since joining (the data
+   * API can): the session keeps the name the token gave it. */
+  g_assert_true (vg_store_flush (store, 20 * G_USEC_PER_SEC));
+  g_assert_true (vg_store_profile_touch (store, "learner", PROFILE_NAME, NULL));
+
+  /* Each call, then what must come of it: a fragment of the result. Until
+   * the switch the room teaches Fractions, then Percentages. */
   const char *const calls[][3] = {
     { "check_understanding",
       "{\"concept\":\"common denominators\",\"level\":\"developing\",\"evidence\":\"found 12\"}",
@@ -310,6 +320,12 @@ test_tools (void)
     { "teleport", "{}", "unknown tool" },
     { "switch_subtopic", "{\"subtopic\":\"Astrology\"}", "known_subtopics" },
     { "switch_subtopic", "{\"subtopic\":\"Percentages\"}", "\"name\":\"Percentages\"" },
+    { "provide_example", "{\"concept\":\"percent change\",\"difficulty\":\"hard\"}",
+      "\"concept\":\"percent change\"" },
+    { "provide_example", "{\"concept\":\"adding fractions\"}", "known_concepts" },
+    { "check_understanding",
+      "{\"concept\":\"percent change\",\"level\":\"emerging\",\"evidence\":\"divided by 65\"}",
+      "\"level_name\":\"emerging\"" },
     { "end_session", "{\"summary\":\"Common denominators: developing.\"}", "\"ok\":true" },
   };
   guint outputs = 0;
@@ -327,10 +343,7 @@ test_tools (void)
       /* get_learner_progress reads what the store has written. */
       g_assert_true (vg_store_flush (store, 20 * G_USEC_PER_SEC));
       vg_rt_server_script_function_call (server, calls[i][0], calls[i][1]);
-      /* respond, not typed text: text would cancel the spoken answer to the
-       * previous call, and a cancel can cross that answer's end. */
-      g_signal_emit_by_name (vg_room_get_agent (vg_rooms_lookup (f.rooms, f.room)), "respond",
-                             "go on");
+      agent_respond (&t, "go on");
 
       g_autofree char *event = vg_test_client_wait_event (c, "tool", "name", calls[i][0], 10000);
       if (!event)
@@ -369,7 +382,7 @@ test_tools (void)
   g_array_unref (trips);
 
   /* The switch went live: a session.update after it carries instructions
-   * composed for Percentages. */
+   * composed for Percentages, naming the learner as their token did. */
   gboolean switched = FALSE;
   for (guint n = updates_before_switch; !switched; n++)
     {
@@ -378,42 +391,60 @@ test_tools (void)
       const char *instructions = json_object_get_string_member_with_default (
           json_object_get_object_member (u, "session"), "instructions", "");
       switched = strstr (instructions, "Percentages") != NULL;
+      if (switched)
+        {
+          g_assert_nonnull (strstr (instructions, BASE_INSTRUCTIONS));
+          g_assert_nonnull (strstr (instructions, TOKEN_NAME));
+          g_assert_null (strstr (instructions, PROFILE_NAME));
+        }
     }
+  /* The room moved too: its events and a rejoin's conversation carry it. */
+  g_assert_cmpint (vg_room_get_subtopic_id (vg_rooms_lookup (t.f.rooms, t.f.room)), ==,
+                   percentages);
 
   /* After end_session the goodbye plays, then the learner is removed (well
    * before the 15 s fallback) and its conversation completed. */
-  g_assert_true (vg_test_wait_until (learner_gone, &f, 10000));
+  g_assert_true (vg_test_wait_until (learner_gone, &t.f, 10000));
   g_assert_true (vg_test_wait_until (conversation_completed, store, 10000));
   g_assert_true (vg_store_flush (store, 20 * G_USEC_PER_SEC));
   g_autoptr (JsonArray) conv = vg_test_store_sql (
-      url, dir, "SELECT subtopic_id, status, summary FROM conversations", NULL, 0);
+      t.url, t.dir, "SELECT subtopic_id, status, summary FROM conversations", NULL, 0);
   g_assert_cmpuint (json_array_get_length (conv), ==, 1);
   JsonObject *cr = json_array_get_object_element (conv, 0);
-  g_assert_cmpint (json_object_get_int_member (cr, "subtopic_id"), ==,
-                   subtopic_named (store, "Percentages"));
+  g_assert_cmpint (json_object_get_int_member (cr, "subtopic_id"), ==, percentages);
   g_assert_cmpstr (json_object_get_string_member (cr, "status"), ==, "completed");
   g_assert_cmpstr (json_object_get_string_member (cr, "summary"), ==,
                    "Common denominators: developing.");
 
-  /* One assessment: the valid call's, with the room's learner and subtopic. */
-  g_assert_true (vg_store_flush (store, 20 * G_USEC_PER_SEC));
+  /* Two assessments, the valid calls', with the room's learner and the
+   * subtopic taught when each was made. */
   g_autoptr (JsonArray) rows = vg_test_store_sql (
-      url, dir,
+      t.url, t.dir,
       "SELECT a.identity, a.subtopic_id, a.concept, a.level, c.summary FROM assessments a "
-      "JOIN conversations c ON c.id = a.conversation_id",
+      "JOIN conversations c ON c.id = a.conversation_id ORDER BY a.concept",
       NULL, 0);
-  g_assert_cmpuint (json_array_get_length (rows), ==, 1);
-  JsonObject *r = json_array_get_object_element (rows, 0);
-  g_assert_cmpstr (json_object_get_string_member (r, "identity"), ==, "learner");
-  g_assert_cmpint (json_object_get_int_member (r, "subtopic_id"), ==, fractions);
-  g_assert_cmpint (json_object_get_int_member (r, "level"), ==, 2);
-  /* The assessment belongs to the session that end_session summarized. */
-  g_assert_cmpstr (json_object_get_string_member (r, "summary"), ==,
-                   "Common denominators: developing.");
+  g_assert_cmpuint (json_array_get_length (rows), ==, 2);
+  const struct
+  {
+    gint64 subtopic;
+    const char *concept;
+    gint64 level;
+  } expect[] = { { fractions, "common denominators", 2 }, { percentages, "percent change", 1 } };
+  for (guint i = 0; i < G_N_ELEMENTS (expect); i++)
+    {
+      JsonObject *r = json_array_get_object_element (rows, i);
+      g_assert_cmpstr (json_object_get_string_member (r, "identity"), ==, "learner");
+      g_assert_cmpint (json_object_get_int_member (r, "subtopic_id"), ==, expect[i].subtopic);
+      g_assert_cmpstr (json_object_get_string_member (r, "concept"), ==, expect[i].concept);
+      g_assert_cmpint (json_object_get_int_member (r, "level"), ==, expect[i].level);
+      /* The assessment belongs to the session that end_session summarized. */
+      g_assert_cmpstr (json_object_get_string_member (r, "summary"), ==,
+                       "Common denominators: developing.");
+    }
 
   /* The recorder stored each call once, with the result the agent got. */
   g_autoptr (JsonArray) tools = vg_test_store_sql (
-      url, dir,
+      t.url, t.dir,
       "SELECT tool_name, tool_arguments, tool_result FROM messages WHERE role = 'tool' "
       "ORDER BY seq",
       NULL, 0);
@@ -426,16 +457,7 @@ test_tools (void)
       const char *stored = json_object_get_string_member_with_default (m, "tool_result", "");
       g_assert_nonnull (strstr (stored, calls[i][2]) ? stored : NULL);
     }
-
-  vg_test_client_free (c);
-  vg_rooms_free (f.rooms);
-  g_free (f.room);
-  vg_tutor_free (wiring.tutor);
-  vg_recorder_free (recorder);
-  app->store = NULL;
-  vg_app_free (app);
-  vg_rt_server_free (server);
-  vg_store_close (store);
+  tutor_room_clear (&t);
 }
 
 /* Without hooks (a gateway without the tutor) a call still gets an answer
