@@ -247,6 +247,54 @@ greet_one (Greeter *g, const char *room, const char *identity, const char *displ
   return seconds;
 }
 
+static gboolean have_openairealtime (void);
+
+/* The tutor greets first even when the learner speaks from the moment the
+ * audio path is up: the greeting's response.create reaches the server before
+ * the learner's first turn is committed (which here it is, by server VAD
+ * after 400 ms of speech), so the greeting is not an answer to it. */
+static void
+test_learner_speaks_first (void)
+{
+  if (!have_openairealtime ())
+    {
+      g_test_skip ("openairealtime is not built (plugins/)");
+      return;
+    }
+  Greeter g;
+  greeter_init (&g);
+  g_autoptr (GError) error = NULL;
+  Signaller s = { g.rooms, "talkative", "Ada", g.fractions };
+  VgTestClientOptions co = { .tone_hz = 440 };
+  VgTestClient *c = vg_test_client_new ("ada", &co);
+  vg_test_client_use_signaller (c, signal_join, &s);
+  g_assert_true (vg_test_client_start (c, &error));
+  g_assert_true (vg_test_client_wait_connected (c, 10000));
+  vg_test_run_for (400);
+  vg_test_client_send_tone (c, 0);
+  /* The learner's turn was committed... */
+  JsonObject *committed = NULL;
+  for (gint64 end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+       !committed && g_get_monotonic_time () < end;)
+    {
+      vg_test_run_for (20);
+      committed = vg_rt_server_wait (g.server, "input_audio_buffer.committed", 0, 0);
+    }
+  if (!committed)
+    dump_server_log (g.server, 0);
+  g_assert_nonnull (committed);
+  json_object_unref (committed);
+  /* ...after the greeting was asked for. */
+  SessionSeen seen;
+  session_seen (g.server, 0, &seen);
+  g_assert_nonnull (seen.response_instructions);
+  g_assert_nonnull (strstr (seen.response_instructions, "Speak first"));
+  g_assert_false (seen.committed_before_response);
+  session_seen_clear (&seen);
+  vg_test_client_free (c);
+  greeter_clear (&g);
+}
+
 static gboolean
 have_openairealtime (void)
 {
@@ -447,6 +495,7 @@ main (int argc, char **argv)
   vg_test_store_setup (VG_TEST_SQLITE);
   g_test_add_func ("/rooms/tutor-greet/greeting", test_greeting);
   g_test_add_func ("/rooms/tutor-greet/returning-learner", test_returning_learner);
+  g_test_add_func ("/rooms/tutor-greet/learner-speaks-first", test_learner_speaks_first);
   g_test_add_func ("/rooms/tutor-greet/echo", test_echo_greeting);
   g_test_add_func ("/rooms/tutor-greet/failed-load", test_failed_load);
   int status = g_test_run ();

@@ -292,11 +292,16 @@ test_tools (void)
   VgTestClient *c = t.client;
   gint64 fractions = t.fractions, percentages = subtopic_named (store, "Percentages");
 
-  /* The session declared the tools with their schemas. */
+  /* The session declared the tools with their schemas: exactly the tutor's
+   * declaration. */
   g_autoptr (JsonObject) update = wait_server_event (server, "session.update", 0, 5000);
   g_assert_nonnull (update);
-  JsonArray *declared
-      = json_object_get_array_member (json_object_get_object_member (update, "session"), "tools");
+  JsonNode *declared_node
+      = json_object_get_member (json_object_get_object_member (update, "session"), "tools");
+  g_assert_nonnull (declared_node);
+  g_autoptr (JsonNode) tutor_tools = json_from_string (vg_tutor_tools_json (), NULL);
+  g_assert_true (json_node_equal (declared_node, tutor_tools));
+  JsonArray *declared = json_node_get_array (declared_node);
   g_assert_cmpuint (json_array_get_length (declared), ==, 5);
   JsonObject *check = json_array_get_object_element (declared, 0);
   g_assert_cmpstr (json_object_get_string_member (check, "name"), ==, "check_understanding");
@@ -321,9 +326,14 @@ test_tools (void)
     { "check_understanding", "{not json", "not JSON" },
     { "provide_example", "{\"concept\":\"adding fractions\"}", "7/12" },
     { "provide_example", "{\"concept\":\"percent change\"}", "known_concepts" },
+    { "provide_example", "{\"concept\":\"adding fractions\",\"difficulty\":\"impossible\"}",
+      "\"difficulty\\\" must be" },
     { "get_learner_progress", "{}", "\"concept\":\"common denominators\"" },
+    /* Nobody reads another learner's progress through the model. */
+    { "get_learner_progress", "{\"identity\":\"someone-else\"}", "unknown argument" },
     { "teleport", "{}", "unknown tool" },
     { "switch_subtopic", "{\"subtopic\":\"Astrology\"}", "known_subtopics" },
+    { "switch_subtopic", "{\"subtopic\":true}", "\"subtopic\\\" is required" },
     { "switch_subtopic", "{\"subtopic\":\"Percentages\"}", "\"name\":\"Percentages\"" },
     { "provide_example", "{\"concept\":\"percent change\",\"difficulty\":\"hard\"}",
       "\"concept\":\"percent change\"" },
@@ -331,6 +341,7 @@ test_tools (void)
     { "check_understanding",
       "{\"concept\":\"percent change\",\"level\":\"emerging\",\"evidence\":\"divided by 65\"}",
       "\"level_name\":\"emerging\"" },
+    { "end_session", "{\"summary\":42}", "\"summary\\\" must be a string" },
     { "end_session", "{\"summary\":\"Common denominators: developing.\"}", "\"ok\":true" },
   };
   guint outputs = 0;
@@ -664,6 +675,18 @@ test_slow_http_tool (void)
   VgTestClientOptions co = { .data_channel = TRUE, .tone_hz = 440 };
   tutor_room_init (&t, &o, http_tools, &co);
   VgRtServer *server = t.server;
+
+  /* The session declares the operator's tool after the built-in ones, with
+   * its schema and without its URL. */
+  g_autoptr (JsonObject) update = wait_server_event (server, "session.update", 0, 5000);
+  g_assert_nonnull (update);
+  JsonArray *declared
+      = json_object_get_array_member (json_object_get_object_member (update, "session"), "tools");
+  g_assert_cmpuint (json_array_get_length (declared), ==, 6);
+  JsonObject *slow = json_array_get_object_element (declared, 5);
+  g_assert_cmpstr (json_object_get_string_member (slow, "name"), ==, "slow_lookup");
+  g_assert_true (json_object_has_member (slow, "parameters"));
+  g_assert_false (json_object_has_member (slow, "url"));
 
   /* The greeting (200 ms) first. About a second after the agent's first
    * output the learner's audio into the agent pauses once for ~0.5 s
