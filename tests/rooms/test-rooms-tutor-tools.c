@@ -480,6 +480,7 @@ test_tools (void)
 
 #define SLOW_TOOL_MS 2000
 #define SETTLE_MS 3000
+#define STALL_BOUND_MS (SLOW_TOOL_MS / 4)
 /* What the learner sends (the agent appends it at 24 kHz, 16 bit mono). */
 #define APPEND_BYTES_PER_S 48000.0
 
@@ -744,18 +745,22 @@ test_slow_http_tool (void)
       heard.longest_interval_ms, pulse.longest_us / 1000.0);
   /* The tool really was slow... */
   g_assert_cmpfloat (call_ms, >=, SLOW_TOOL_MS - 50);
-  /* ...and the learner's audio kept flowing, 100 ms appends on time (a
-   * stalled room or agent would show a gap of the call's length)... */
-  g_assert_cmpfloat (rate, >, 0.85);
-  g_assert_cmpfloat (append_gap_ms, <, 300);
+  /* ...and the learner's audio kept flowing, 100 ms appends on time. A
+   * stall would show a gap of the call's length (2 s) and a rate near 0;
+   * the bounds (STALL_BOUND_MS, a quarter of the call) leave room for a
+   * loaded 2-core machine, where threads alone wait a few hundred ms (idle:
+   * gaps of ~100 ms, main context pauses of ~15 ms; under ASan at load 20:
+   * 342 ms and 397 ms)... */
+  g_assert_cmpfloat (rate, >, 0.75);
+  g_assert_cmpfloat (append_gap_ms, <, STALL_BOUND_MS);
   /* ...and so did the tutor's voice, without a quiet 20 ms frame over the
    * call's time... */
   g_assert_cmpfloat (heard.buffers * 20.0, >, 0.9 * call_ms);
   g_assert_cmpfloat (heard.longest_quiet_ms, <, 100);
-  g_assert_cmpfloat (heard.longest_interval_ms, <, 300);
+  g_assert_cmpfloat (heard.longest_interval_ms, <, STALL_BOUND_MS);
   /* ...and the main context ran on (media does not need it, but the room's
    * events, other rooms' tool answers and joins do). */
-  g_assert_cmpfloat (pulse.longest_us / 1000.0, <, 300);
+  g_assert_cmpfloat (pulse.longest_us / 1000.0, <, STALL_BOUND_MS);
   g_assert_cmpuint (vg_rt_server_get_errors (server), ==, 0);
 
   tutor_room_clear (&t);
