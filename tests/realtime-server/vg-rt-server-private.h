@@ -11,6 +11,14 @@
 
 typedef struct _VgRtConn VgRtConn;
 
+/* One step of a script (vg_rt_server_set_script): a function call, or (name
+ * NULL) a spoken reply. */
+typedef struct
+{
+  char *name;
+  char *arguments;
+} VgRtScriptStep;
+
 typedef struct
 {
   char *id;
@@ -55,6 +63,7 @@ struct _VgRtConn
   GSource *burst;
   double phase;
 
+  guint responses; /* responses started on this connection: the script's position */
   GSource *expiry;
   GSource *transcript_timer;
   GSource *cancel_timer; /* a delayed response.cancel (cancel_delay_ms) */
@@ -82,6 +91,7 @@ struct _VgRtServer
   guint response_audio_ms;
   GQueue scripted_calls;            /* char *name, char *arguments pairs */
   GPtrArray *response_instructions; /* per started response: its instructions, "" if none */
+  GPtrArray *script;                /* VgRtScriptStep per response of a connection, or NULL */
   gboolean close_mid_response;
   guint refuse_status;
   guint refuse_count;
@@ -91,6 +101,11 @@ struct _VgRtServer
 /* vg-rt-server.c */
 void vg_rt_server_log_event (VgRtServer *server, guint connection, gboolean from_client,
                              const char *type, JsonObject *event);
+
+/* vg-rt-server-script.c */
+void vg_rt_script_step_free (gpointer step);
+/* A GPtrArray of VgRtScriptStep, or NULL with error set. */
+GPtrArray *vg_rt_script_parse (const char *json, GError **error);
 
 /* vg-rt-server-session.c */
 VgRtConn *vg_rt_conn_new (VgRtServer *server, SoupWebsocketConnection *ws, guint number);

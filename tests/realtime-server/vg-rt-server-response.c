@@ -244,6 +244,14 @@ vg_rt_conn_start_response (VgRtConn *conn, const char *instructions)
       call_name = g_queue_pop_head (&server->scripted_calls);
       call_args = g_queue_pop_head (&server->scripted_calls);
     }
+  else if (server->script != NULL && conn->responses < server->script->len)
+    {
+      VgRtScriptStep *step = g_ptr_array_index (server->script, conn->responses);
+
+      call_name = g_strdup (step->name);
+      call_args = g_strdup (step->arguments);
+    }
+  conn->responses++;
   audio_ms = server->response_audio_ms;
   g_ptr_array_add (server->response_instructions, g_strdup (instructions ? instructions : ""));
   close_mid = server->close_mid_response && call_name == NULL;
