@@ -11,10 +11,14 @@
 
 typedef struct _VgRtConn VgRtConn;
 
-/* One step of a script (vg_rt_server_set_script): a function call, or (name
- * NULL) a spoken reply. */
+/* One step of a script (vg_rt_server_set_script): the function call a
+ * response makes when it is the connection's response number `response`
+ * or, user_says set (case-folded), when the user's last typed message
+ * contains it. */
 typedef struct
 {
+  guint response;
+  char *user_says;
   char *name;
   char *arguments;
 } VgRtScriptStep;
@@ -63,7 +67,8 @@ struct _VgRtConn
   GSource *burst;
   double phase;
 
-  guint responses; /* responses started on this connection: the script's position */
+  guint responses; /* responses started on this connection */
+  char *user_text; /* the user's typed message not yet answered by a response */
   GSource *expiry;
   GSource *transcript_timer;
   GSource *cancel_timer; /* a delayed response.cancel (cancel_delay_ms) */
@@ -91,7 +96,7 @@ struct _VgRtServer
   guint response_audio_ms;
   GQueue scripted_calls;            /* char *name, char *arguments pairs */
   GPtrArray *response_instructions; /* per started response: its instructions, "" if none */
-  GPtrArray *script;                /* VgRtScriptStep per response of a connection, or NULL */
+  GPtrArray *script;                /* VgRtScriptStep, or NULL */
   gboolean close_mid_response;
   guint refuse_status;
   guint refuse_count;
@@ -106,6 +111,9 @@ void vg_rt_server_log_event (VgRtServer *server, guint connection, gboolean from
 void vg_rt_script_step_free (gpointer step);
 /* A GPtrArray of VgRtScriptStep, or NULL with error set. */
 GPtrArray *vg_rt_script_parse (const char *json, GError **error);
+/* The first step matching the connection's response number `response`, or
+ * the user's unanswered typed text (may be NULL); NULL when none does. */
+const VgRtScriptStep *vg_rt_script_match (GPtrArray *script, guint response, const char *user_text);
 
 /* vg-rt-server-session.c */
 VgRtConn *vg_rt_conn_new (VgRtServer *server, SoupWebsocketConnection *ws, guint number);

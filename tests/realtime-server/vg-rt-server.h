@@ -56,11 +56,14 @@ void vg_rt_server_set_response_audio_ms (VgRtServer *server, guint ms);
 /* The next response calls this function instead of speaking. */
 void vg_rt_server_script_function_call (VgRtServer *server, const char *name,
                                         const char *arguments);
-/* A scenario for every connection, a JSON array of steps: the nth response a
- * connection starts (0-based, the greeting included) follows step n.
- * {"call": NAME, "arguments": OBJECT or STRING} makes it a function call
- * ("arguments" sent as JSON text, a string as it is, default {}); {} makes
- * it speak. Responses past the last step speak; a call scripted with
+/* A scenario for every connection, a JSON array of steps that make a
+ * response a function call: {"response": N, "call": NAME, "arguments": A}
+ * for the connection's response number N (0-based, a greeting counts), or
+ * {"user_says": TEXT, "call": ..., "arguments": ...} for the first response
+ * after a typed user message (conversation.item.create, input_text)
+ * containing TEXT (case-insensitive). The first matching step wins; "arguments"
+ * is an object sent as JSON text, or a string sent as it is (default {}).
+ * A response no step matches speaks; a call scripted with
  * vg_rt_server_script_function_call comes first. Replaces the previous
  * script; FALSE (and no change) when the JSON is not a valid script. */
 gboolean vg_rt_server_set_script (VgRtServer *server, const char *json, GError **error);
