@@ -114,6 +114,7 @@ function onAgentEvent(event) {
     case 'tool':
       transcript.tool(event);
       if (learner.applyTool(event) !== null) { ending = true; heardGoodbye = false; }
+      if (event.name === 'switch_subtopic') followSubtopic(event.result);
       refreshLearner();
       break;
     case 'error': showAlert(`Tutor: ${event.message ?? event.code}`, { kind: 'error' }); break;
@@ -152,18 +153,39 @@ async function loadSubtopics() {
     }
     const saved = localStorage.getItem('voxgate.subtopic');
     if (saved && ui.subtopic.querySelector(`option[value="${CSS.escape(saved)}"]`)) ui.subtopic.value = saved;
+    showSubtopicTitle();
   } catch { /* no catalogue (no store): free conversation only */ }
+}
+
+// The progress panel is about the chosen subtopic; its title says which.
+function showSubtopicTitle() {
+  const option = ui.subtopic.selectedOptions[0];
+  $('progress-title').textContent = ui.subtopic.value && option ? `Your progress in ${option.textContent}` : 'Your progress';
+}
+
+// The tutor moved the session to another subtopic: the picker, the next
+// visit and the progress panel follow it.
+function followSubtopic(result) {
+  let id;
+  try { id = (typeof result === 'string' ? JSON.parse(result) : result)?.subtopic?.id; } catch { return; }
+  if (!id || !ui.subtopic.querySelector(`option[value="${CSS.escape(String(id))}"]`)) return;
+  ui.subtopic.value = String(id);
+  localStorage.setItem('voxgate.subtopic', ui.subtopic.value);
+  learner.changeSubtopic();
+  showSubtopicTitle();
 }
 
 // Progress and past sessions, read with the learner's own token.
 async function refreshLearner() {
   if (!learnerToken) return;
   const base = `/api/users/${encodeURIComponent(learnerIdentity())}`;
-  const subtopic = ui.subtopic.value ? `subtopic_id=${ui.subtopic.value}&` : '';
+  const chosen = ui.subtopic.value;
+  const subtopic = chosen ? `subtopic_id=${chosen}&` : '';
   try {
     const [progress, sessions] = await Promise.all([
       getJson(`${base}/progress?${subtopic}`, learnerToken), getJson(`${base}/sessions?limit=10`, learnerToken)]);
-    learner.render({ progress: progress.progress, sessions: sessions.sessions });
+    // Progress read for a subtopic the panel no longer shows is dropped.
+    learner.render({ progress: ui.subtopic.value === chosen ? progress.progress : null, sessions: sessions.sessions });
     return sessions.sessions;
   } catch (error) { console.warn('progress:', error); /* the panel keeps what it had */ }
   return null;
@@ -278,6 +300,7 @@ async function disconnect({ keepAlert = false, ended = false } = {}) {
 }
 
 ui.form.addEventListener('submit', (e) => { e.preventDefault(); connect(); });
+ui.subtopic.addEventListener('change', () => { learner.changeSubtopic(); showSubtopicTitle(); refreshLearner(); });
 ui.disconnect.addEventListener('click', () => disconnect());
 ui.retry.addEventListener('click', async () => { await disconnect(); connect(); });
 ui.mute.addEventListener('click', () => {

@@ -29,15 +29,24 @@ export class LearnerPanel {
   constructor({ progress, progressEmpty, sessions, sessionsEmpty, summary, summaryText, summaryChecks }) {
     Object.assign(this, { progress, progressEmpty, sessions, sessionsEmpty, summary, summaryText, summaryChecks });
     this.stored = [];
-    this.live = new Map(); // normalized concept -> row, from this session's check_understanding results
+    this.live = new Map(); // normalized concept -> row, from check_understanding results in this subtopic
+    this.checked = new Map(); // the same for the whole session, for its summary
   }
 
   // A new live session: its summary card goes, what it learns is new.
   startSession() {
     this.live.clear();
+    this.checked.clear();
     this.summary.hidden = true;
     this.summaryText.textContent = '';
     this.summaryChecks.replaceChildren();
+  }
+
+  // The panel now shows another subtopic: what it showed is not about it.
+  changeSubtopic() {
+    this.live.clear();
+    this.stored = [];
+    this.#renderProgress();
   }
 
   // A `tool` event of the events channel. Returns the session summary when
@@ -47,10 +56,12 @@ export class LearnerPanel {
     result = parse(result);
     if (result.error) return null;
     if (name === 'check_understanding' && result.concept) {
-      this.live.set(normalize(result.concept), {
+      const row = {
         concept: result.concept, latest_level: result.level, mean_level: result.mean_level,
         assessments: result.assessments,
-      });
+      };
+      this.live.set(normalize(result.concept), row);
+      this.checked.set(normalize(result.concept), row);
       this.#renderProgress();
       return null;
     }
@@ -64,7 +75,7 @@ export class LearnerPanel {
   // What the tutor wrote at the end, and what it checked in this session.
   showSummary(text) {
     this.summaryText.textContent = text;
-    this.summaryChecks.replaceChildren(...[...this.live.values()].map((r) => {
+    this.summaryChecks.replaceChildren(...[...this.checked.values()].map((r) => {
       const li = document.createElement('li');
       const { n, name } = levelWords(r.latest_level);
       li.textContent = `${r.concept}: ${name} (${n}/4)`;

@@ -66,6 +66,10 @@ export function describeTool(name, args, result) {
       const n = result.concepts?.length ?? 0;
       return `The tutor looked at your progress (${n} concept${n === 1 ? '' : 's'})`;
     }
+    case 'switch_subtopic': {
+      const to = result.subtopic ?? {};
+      return `Moved on to ${to.name ?? 'another subtopic'}${to.topic ? ` (${to.topic})` : ''}${to.description ? `: ${to.description}` : ''}`;
+    }
     case 'end_session': return 'The tutor wrapped up the session.';
     default: return `The tutor used ${String(name).replaceAll('_', ' ')}.`;
   }
