@@ -1,11 +1,12 @@
 // The tutor end to end in Debian's Chromium: the gateway runs tutor.pipeline
 // (openairealtime) against the fake Realtime server (vg-realtime-server), whose
-// script (tutor-script.json) makes the model call check_understanding and then
-// end_session. The learner picks a subtopic, connects, hears the greeting,
+// script (tutor-script.json) makes the model call check_understanding,
+// end_session and switch_subtopic when the learner types given words. The learner picks a subtopic, connects, hears the greeting,
 // types two answers, sees the assessment in words and the progress panel
 // update live, hears the goodbye, and sees the summary when the session
 // closes. A reload (same remembered identity) shows the history before
-// joining, and the second greeting is a returning learner's welcome. The
+// joining, the second greeting is a returning learner's welcome, and the
+// learner asks for another subtopic (switch_subtopic). The
 // fake server's log (--log) shows what the gateway sent it. Screenshots go to
 // $VOXGATE_BUILD_DIR/meson-logs/browser/. Prints TAP.
 import { chromium } from 'playwright-core';
@@ -219,6 +220,27 @@ try {
     const rows = (await adminGet(`/api/conversations?identity=${encodeURIComponent(identity)}`)).conversations;
     assert(rows.length === 2 && rows[1].id === firstConversation.id, 'a second conversation of the same learner');
     await page.screenshot({ path: join(shots, 'tutor-e2e-05-welcome-back.png') });
+  });
+
+  await test('the tutor switches the subtopic: shown in words, the picker and the panel follow', async () => {
+    const percentages = await page.$eval('#subtopic', (sel) => [...sel.options].find((o) => o.textContent === 'Percentages')?.value);
+    const sent = clientEvents().length;
+    await say(page, 'Could we do percentages instead?');
+    const line = await eventually(async () => {
+      const li = page.locator('#transcript li[data-tool="switch_subtopic"] span');
+      return (await li.count()) > 0 && li.first().textContent();
+    }, 'the switch in the conversation');
+    console.log(`# tool activity: ${line}`);
+    assert(line === 'Moved on to Percentages (mathematics): Percent as a fraction of one hundred', line);
+    await eventually(async () => await page.inputValue('#subtopic') === percentages, 'the picker on Percentages', 5000);
+    assert(await page.textContent('#progress-title') === 'Your progress in Percentages', 'the panel\'s title');
+    await eventually(async () => await page.isVisible('#progress-empty'), 'no progress yet in Percentages', 5000);
+    assert(await page.evaluate(() => localStorage.getItem('voxgate.subtopic')) === percentages, 'the next visit starts there');
+    // The live session runs under the new subtopic's instructions.
+    await eventually(() => clientEvents().slice(sent).some((e) => e.event.type === 'session.update'
+      && /Explain percentages through discounts/.test(e.event.session?.instructions ?? '')), 'the new instructions at the fake server', 5000);
+    await replyDone(page, 2, 'the tutor opening the new subtopic');
+    await page.screenshot({ path: join(shots, 'tutor-e2e-06-switched.png') });
     await page.click('#disconnect');
     await eventually(async () => await state(page) === 'idle', 'idle', 5000);
   });
