@@ -239,6 +239,8 @@ try {
     // The live session runs under the new subtopic's instructions.
     await eventually(() => clientEvents().slice(sent).some((e) => e.event.type === 'session.update'
       && /Explain percentages through discounts/.test(e.event.session?.instructions ?? '')), 'the new instructions at the fake server', 5000);
+    const rows = (await adminGet(`/api/conversations?identity=${encodeURIComponent(identity)}`)).conversations;
+    assert(String(rows[0].subtopic_id) === percentages, `the conversation moved: ${rows[0].subtopic_id}`);
     await replyDone(page, 2, 'the tutor opening the new subtopic');
     await page.screenshot({ path: join(shots, 'tutor-e2e-06-switched.png') });
     await page.click('#disconnect');
