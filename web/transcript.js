@@ -17,7 +17,7 @@ export class Transcript {
       const time = document.createElement('time');
       const now = new Date();
       time.dateTime = now.toISOString();
-      time.textContent = `${role === 'user' ? 'You' : role === 'tool' ? 'Tool' : 'Tutor'} · ${timeFormat.format(now)}`;
+      time.textContent = `${role === 'user' ? 'You' : role === 'tool' ? 'Tutor\'s note' : 'Tutor'} · ${timeFormat.format(now)}`;
       li.append(time, document.createElement('span'));
       this.list.append(li);
       this.items.set(key, li);
