@@ -58,7 +58,7 @@ add_ice_server_links (VgRequest *req, const VgRoomsSettings *settings)
 {
   g_autoptr (GPtrArray) links = vg_whip_ice_server_links (settings);
   for (guint i = 0; i < links->len; i++)
-    vg_reply_header (req, "Link", g_ptr_array_index (links, i));
+    vg_reply_header_append (req, "Link", g_ptr_array_index (links, i));
 }
 
 static void
