@@ -83,8 +83,11 @@ request (VgTestGateway *gw, const char *method, const char *path, const char *be
   g_autofree char *url = vg_test_gateway_url (gw, path);
   g_autoptr (SoupMessage) msg = soup_message_new (method, url);
   SoupMessageHeaders *h = soup_message_get_request_headers (msg);
-  g_autofree char *auth = g_strdup_printf ("Bearer %s", bearer);
-  soup_message_headers_replace (h, "Authorization", auth);
+  if (bearer)
+    {
+      g_autofree char *auth = g_strdup_printf ("Bearer %s", bearer);
+      soup_message_headers_replace (h, "Authorization", auth);
+    }
   if (body)
     {
       g_autoptr (GBytes) b = g_bytes_new (body, strlen (body));
@@ -474,6 +477,22 @@ test_link_headers (void)
 
   Reply gone = request (gw, "DELETE", r.location, tok, NULL);
   reply_clear (&gone);
+
+  /* The same before the offer, for clients that gather first (the page). */
+  Reply before = request (gw, "OPTIONS", "/api/rooms/linked/whip", tok, NULL);
+  g_assert_cmpuint (before.status, ==, 204);
+  g_assert_cmpuint (g_strv_length (before.links), ==, 2);
+  for (guint i = 0; i < 2; i++)
+    g_assert_true (g_strv_contains ((const char *const *)before.links, r.links[i]));
+  Reply anonymous = request (gw, "OPTIONS", "/api/rooms/linked/whep", NULL, NULL);
+  g_assert_cmpuint (anonymous.status, ==, 401);
+  g_assert_cmpuint (g_strv_length (anonymous.links), ==, 0);
+  g_autofree char *other = publisher_token ("elsewhere", "probe");
+  Reply wrong_room = request (gw, "OPTIONS", "/api/rooms/linked/whep", other, NULL);
+  g_assert_cmpuint (wrong_room.status, ==, 403);
+  reply_clear (&before);
+  reply_clear (&anonymous);
+  reply_clear (&wrong_room);
   reply_clear (&r);
   stop_gateway (gw);
 }
