@@ -11,7 +11,9 @@
 #include "vg-build-config.h"
 #include <gio/gio.h>
 #include <gst/sdp/sdp.h>
+#include <glib/gstdio.h>
 #include <math.h>
+#include <signal.h>
 #include <string.h>
 
 /* TEST-NET-3 (RFC 5737): never a local address, so every candidate that
@@ -497,6 +499,98 @@ test_link_headers (void)
   stop_gateway (gw);
 }
 
+/* A free local port for a TCP and UDP server (coturn listens on both). */
+static guint
+free_port (void)
+{
+  g_autoptr (GSocketListener) l = g_socket_listener_new ();
+  guint16 port = g_socket_listener_add_any_inet_port (l, NULL, NULL);
+  g_socket_listener_close (l);
+  return port;
+}
+
+static gboolean
+tcp_open (guint port)
+{
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketConnection) conn
+      = g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL, NULL);
+  return conn != NULL;
+}
+
+/* With a real TURN server (Debian's coturn on loopback) in the settings, the
+ * answer carries a relay candidate the server allocated, and a session
+ * still connects. ICE gathers on loopback only, where coturn listens. */
+static void
+test_turn_relay_candidate (void)
+{
+  if (!g_find_program_in_path ("turnserver"))
+    g_error ("turnserver (Debian's coturn, tools/install-deps.sh test) is not installed");
+  g_autofree char *dir = g_dir_make_tmp ("vg-turn-XXXXXX", NULL);
+  g_autofree char *db = g_build_filename (dir, "turndb", NULL);
+  guint turn_port = free_port ();
+  guint relay_min = free_port_range ();
+  g_autofree char *listening = g_strdup_printf ("--listening-port=%u", turn_port);
+  g_autofree char *min = g_strdup_printf ("--min-port=%u", relay_min);
+  g_autofree char *max = g_strdup_printf ("--max-port=%u", relay_min + RANGE - 1);
+  g_autofree char *userdb = g_strdup_printf ("--userdb=%s", db);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSubprocess) turn = g_subprocess_new (
+      G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error, "turnserver",
+      "-n", "--no-cli", "--no-tls", "--no-dtls", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1",
+      listening, min, max, "--lt-cred-mech", "--user=vg:s3cret", "--realm=voxgate.test",
+      "--allow-loopback-peers", userdb, "--no-stdout-log", NULL);
+  g_assert_no_error (error);
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (!tcp_open (turn_port) && g_get_monotonic_time () < deadline)
+    g_usleep (50000);
+  g_assert_true (tcp_open (turn_port));
+
+  guint port = free_port_range ();
+  g_autofree char *stun = g_strdup_printf ("webrtc.stun_server=stun:127.0.0.1:%u", turn_port);
+  g_autofree char *turn_url
+      = g_strdup_printf ("webrtc.turn_server=turn://vg:s3cret@127.0.0.1:%u", turn_port);
+  const char *more[] = { "webrtc.ice_addresses=127.0.0.1", stun, turn_url, NULL };
+  VgTestGateway *gw = start_gateway (port, port + RANGE - 1, more);
+
+  g_autofree char *answer = answer_for (gw, "relayed");
+  g_autoptr (GArray) cands = answer_candidates (answer);
+  guint relays = 0;
+  for (guint i = 0; i < cands->len; i++)
+    {
+      Candidate *c = &g_array_index (cands, Candidate, i);
+      g_test_message ("answer candidate: %s %s %u typ %s", c->transport, c->address, c->port,
+                      c->type);
+      if (g_str_equal (c->type, "relay"))
+        {
+          g_assert_cmpstr (c->address, ==, "127.0.0.1");
+          g_assert_cmpuint (c->port, >=, relay_min);
+          g_assert_cmpuint (c->port, <=, relay_min + RANGE - 1);
+          relays++;
+        }
+    }
+  g_assert_cmpuint (relays, >=, 1);
+  assert_session_works (gw, "relayed");
+
+  /* A participant still in the room when the gateway stops: the room's
+   * stopping job releases its allocation too (libnice warns otherwise,
+   * which this test makes fatal). */
+  g_autofree char *tok = publisher_token ("relayed", "stayer");
+  VgTestClient *stayer = vg_test_client_new ("stayer", NULL);
+  g_autofree char *url = vg_test_gateway_url (gw, "/api/rooms/relayed/whip");
+  vg_test_client_use_http (stayer, url, tok);
+  g_assert_true (vg_test_client_start (stayer, &error));
+  g_assert_true (vg_test_client_wait_connected (stayer, 10000));
+  stop_gateway (gw);
+  vg_test_client_stop (stayer, FALSE);
+  vg_test_client_free (stayer);
+
+  g_subprocess_send_signal (turn, SIGTERM);
+  g_subprocess_wait (turn, NULL, NULL);
+  g_unlink (db);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -508,6 +602,7 @@ main (int argc, char **argv)
   g_test_add_func ("/rooms/ice-network/bound-addresses", test_bound_addresses);
   g_test_add_func ("/rooms/ice-network/range-exhausted", test_range_exhausted);
   g_test_add_func ("/rooms/ice-network/link-headers", test_link_headers);
+  g_test_add_func ("/rooms/ice-network/turn-relay-candidate", test_turn_relay_candidate);
   int rc = g_test_run ();
   g_object_unref (http);
   return rc;
