@@ -13,7 +13,11 @@ Environment (set by meson): VOXGATE_SOURCE_DIR, VOXGATE_BUILD_DIR, VOXGATE_BIN.
 """
 import glob
 import ipaddress
+import json
 import os
+import socket
+import time
+import urllib.request
 import re
 import shutil
 import subprocess
@@ -64,6 +68,12 @@ def read(*parts):
 
 def load_yaml(*parts):
     return [d for d in yaml.safe_load_all(read(*parts)) if d is not None]
+
+
+def free_tcp_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def check_config(config_text, env, config_name="voxgate.ini"):
@@ -251,6 +261,65 @@ def _():
         if owner not in closure:
             missing.append(f"element {factory} ({owner or m.group(1)})")
     check(not missing, f"not installed by the runtime profile: {missing}")
+
+
+@test("the image's layout works: meson install, its ENV and CMD serve /readyz and build an echo room")
+def _():
+    stage = dockerfile_stages()[1][1]
+    image_env = {}
+    for i in stage:
+        if i.startswith("ENV "):
+            image_env.update(dict(kv.split("=", 1) for kv in i[4:].split()))
+    cmd = next(i for i in stage if i.startswith("CMD "))
+    argv = yaml.safe_load(cmd[4:])  # a JSON array
+    health = next(i for i in stage if i.startswith("HEALTHCHECK "))
+    probe = health.split(" CMD ", 1)[1]
+    with tempfile.TemporaryDirectory() as root:
+        subprocess.run(["meson", "install", "-C", BUILD, "--no-rebuild", "--destdir", root, "--quiet"],
+                       check=True, capture_output=True, timeout=120)
+        # The image's RUN ln -s and COPY lines, under root.
+        plugin = glob.glob(os.path.join(root, "usr/local/lib/*/gstreamer-1.0/libgstvoxgate.so"))
+        check(len(plugin) == 1, f"installed plugin: {plugin}")
+        os.symlink(os.path.dirname(plugin[0]), os.path.join(root, "usr/local/lib/voxgate-gstreamer"))
+        shutil.copytree(os.path.join(SRC, "pipelines"), os.path.join(root, "usr/local/share/voxgate/pipelines"))
+        os.makedirs(os.path.join(root, "etc/voxgate"))
+        shutil.copy(os.path.join(DEPLOY, "container", "voxgate.ini"), os.path.join(root, "etc/voxgate/voxgate.ini"))
+        data = os.path.join(root, "var/lib/voxgate")
+        os.makedirs(data)
+        port = free_tcp_port()
+
+        def rooted(v):
+            return re.sub(r"(^|=)/(usr/local|etc/voxgate|var/lib/voxgate|tmp)", lambda m: m.group(1) + root + "/" + m.group(2), v)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("VOXGATE_", "GST_")) and k != "OPENAI_API_KEY"}
+        env.update({k: rooted(v) for k, v in image_env.items()})
+        env.update({"VOXGATE_AUTH_API_KEY": "image-key", "VOXGATE_AUTH_API_SECRET": "i" * 32,
+                    "VOXGATE_SERVER_PORT": str(port), "VOXGATE_SERVER_LISTEN": "127.0.0.1"})
+        check(os.access(os.path.join(root, "usr/local/bin/voxgate"), os.X_OK), "installed binary")
+        proc = subprocess.Popen([os.path.join(root, "usr/local/bin/voxgate"), *[rooted(a) for a in argv]], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=data)
+        try:
+            probe_cmd = probe.replace("127.0.0.1:8080", f"127.0.0.1:{port}")
+            ok = False
+            for _ in range(100):
+                if subprocess.run(["sh", "-c", probe_cmd], capture_output=True).returncode == 0:
+                    ok = True
+                    break
+                if proc.poll() is not None:
+                    break
+                time.sleep(0.1)
+            check(ok, f"the HEALTHCHECK never passed: {proc.stderr.read() if proc.poll() is not None else ''}")
+            token = subprocess.run([os.path.join(root, "usr/local/bin/voxgate"), "token", "--admin"], env=env,
+                                   capture_output=True, text=True, check=True).stdout.strip()
+            req = urllib.request.Request(f"http://127.0.0.1:{port}/api/rooms", method="POST",
+                                         data=json.dumps({"name": "image-room"}).encode(),
+                                         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+            with urllib.request.urlopen(req, timeout=20) as r:
+                room = json.load(r)
+            check(r.status in (200, 201) and room.get("name") == "image-room", room)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+        check(proc.returncode == 0, f"SIGTERM exit {proc.returncode}")
 
 
 # ---- Compose ----
