@@ -14,6 +14,7 @@
 #include <glib/gstdio.h>
 #include <math.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <string.h>
 
 /* TEST-NET-3 (RFC 5737): never a local address, so every candidate that
@@ -524,6 +525,13 @@ tcp_open (guint port)
   return conn != NULL;
 }
 
+/* In the child before exec: a test that aborts takes its TURN server along. */
+static void
+die_with_parent (gpointer unused)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
 /* With a real TURN server (Debian's coturn on loopback) in the settings, the
  * answer carries a relay candidate the server allocated, and a session
  * still connects. ICE gathers on loopback only, where coturn listens. */
@@ -542,11 +550,14 @@ test_turn_relay_candidate (void)
   g_autofree char *max = g_strdup_printf ("--max-port=%u", relay_min + RANGE - 1);
   g_autofree char *userdb = g_strdup_printf ("--userdb=%s", db);
   g_autoptr (GError) error = NULL;
-  g_autoptr (GSubprocess) turn = g_subprocess_new (
-      G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error, turnserver,
-      "-n", "--no-cli", "--no-tls", "--no-dtls", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1",
-      listening, min, max, "--lt-cred-mech", "--user=vg:s3cret", "--realm=voxgate.test",
-      "--allow-loopback-peers", userdb, "--no-stdout-log", NULL);
+  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (
+      G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  g_autoptr (GSubprocess) turn = g_subprocess_launcher_spawn (
+      launcher, &error, turnserver, "-n", "--no-cli", "--no-tls", "--no-dtls",
+      "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1", listening, min, max, "--lt-cred-mech",
+      "--user=vg:s3cret", "--realm=voxgate.test", "--allow-loopback-peers", userdb,
+      "--no-stdout-log", NULL);
   g_assert_no_error (error);
   gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
   while (!tcp_open (turn_port) && g_get_monotonic_time () < deadline)
