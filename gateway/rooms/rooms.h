@@ -21,16 +21,17 @@ GQuark vg_rooms_error_quark (void);
 
 typedef enum
 {
-  VG_ROOMS_ERROR_NOT_FOUND,   /* no such room or session */
-  VG_ROOMS_ERROR_EXISTS,      /* a room with that name exists */
-  VG_ROOMS_ERROR_INVALID,     /* a bad name, template name or argument */
-  VG_ROOMS_ERROR_FULL,        /* max_participants reached */
-  VG_ROOMS_ERROR_BAD_SDP,     /* the offer does not parse */
-  VG_ROOMS_ERROR_NO_AUDIO,    /* the offer has no usable audio m-line */
-  VG_ROOMS_ERROR_NO_OPUS,     /* the audio m-line does not offer Opus */
-  VG_ROOMS_ERROR_PIPELINE,    /* an element is missing or the template fails */
-  VG_ROOMS_ERROR_NEGOTIATION, /* webrtcbin refused the offer */
-  VG_ROOMS_ERROR_CLOSED,      /* the room or participant went away meanwhile */
+  VG_ROOMS_ERROR_NOT_FOUND,     /* no such room or session */
+  VG_ROOMS_ERROR_EXISTS,        /* a room with that name exists */
+  VG_ROOMS_ERROR_INVALID,       /* a bad name, template name or argument */
+  VG_ROOMS_ERROR_FULL,          /* max_participants reached */
+  VG_ROOMS_ERROR_BAD_SDP,       /* the offer does not parse */
+  VG_ROOMS_ERROR_NO_AUDIO,      /* the offer has no usable audio m-line */
+  VG_ROOMS_ERROR_NO_OPUS,       /* the audio m-line does not offer Opus */
+  VG_ROOMS_ERROR_PIPELINE,      /* an element is missing or the template fails */
+  VG_ROOMS_ERROR_NEGOTIATION,   /* webrtcbin refused the offer */
+  VG_ROOMS_ERROR_CLOSED,        /* the room or participant went away meanwhile */
+  VG_ROOMS_ERROR_NO_CANDIDATES, /* ICE gathered nothing (e.g. the port range is in use) */
 } VgRoomsError;
 
 /* What the registry reads from [rooms] [webrtc] [agent]; see
@@ -42,6 +43,11 @@ typedef struct
   guint max_participants;      /* 0 = unlimited */
   char *stun_server;           /* "stun://host:port" or NULL */
   char *turn_server;           /* "turn(s)://user:pass@host:port" or NULL */
+  guint ice_port_min;          /* local UDP ports for ICE; both 0 = any */
+  guint ice_port_max;
+  char *nat_address;           /* public address of a 1:1 NAT, or NULL */
+  gboolean keep_private_host;  /* with nat_address: advertise the private ones too */
+  char **ice_addresses;        /* local addresses ICE gathers on; NULL = all */
   guint jitter_latency_ms;     /* webrtcbin jitterbuffer latency */
   guint disconnect_timeout_ms; /* disconnected (or silent) this long = removed */
   guint ice_gather_timeout_ms; /* longest wait for ICE gathering before answering */
