@@ -10,6 +10,7 @@
 #include "api/cli.h"
 #include "api/server.h"
 #include "gateway/cache/cache.h"
+#include "gateway/cache/redis-client.h"
 #include "gateway/subscribers/webhooks.h"
 #include "gateway/core/app.h"
 #include "gateway/subscribers/conversation-recorder.h"
@@ -81,6 +82,9 @@ load_config (VgOptions *o)
   if (ok && o->log_format)
     ok = vg_config_set (cfg, "log", "format", o->log_format, "flag --log-format", &error);
   ok = ok && vg_config_validate (cfg, &error);
+  /* The schema checks the scheme; the cache package the rest of the URL. */
+  if (ok && *vg_config_get_string (cfg, "cache", "url"))
+    ok = vg_redis_check_url (vg_config_get_string (cfg, "cache", "url"), &error);
   if (!ok)
     {
       g_printerr ("voxgate: %s\n", error->message);

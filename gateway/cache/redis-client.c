@@ -727,7 +727,7 @@ parse_db (const char *text, guint *db, GError **error)
   if (!g_ascii_string_to_unsigned (text, 10, 0, 1000000, &v, NULL))
     {
       g_set_error (error, VG_REDIS_ERROR, VG_REDIS_ERROR_URL,
-                   "cache url: database must be a number, not \"%s\"", text);
+                   "[cache] url: database must be a number, not \"%s\"", text);
       return FALSE;
     }
   *db = (guint)v;
@@ -743,7 +743,7 @@ parse_url (VgRedis *redis, const char *url, GError **error)
   if (g_str_has_prefix (url, "rediss://"))
     {
       g_set_error (error, VG_REDIS_ERROR, VG_REDIS_ERROR_URL,
-                   "cache url: rediss:// (TLS) is not supported: hiredis 0.14 has no TLS; "
+                   "[cache] url: rediss:// (TLS) is not supported: hiredis 0.14 has no TLS; "
                    "use redis:// on a private network or a TLS tunnel (stunnel, spiped)");
       return FALSE;
     }
@@ -761,7 +761,7 @@ parse_url (VgRedis *redis, const char *url, GError **error)
   uri = g_uri_parse (url, G_URI_FLAGS_HAS_PASSWORD, &uri_error);
   if (!uri)
     {
-      g_set_error (error, VG_REDIS_ERROR, VG_REDIS_ERROR_URL, "cache url: not a valid URL");
+      g_set_error (error, VG_REDIS_ERROR, VG_REDIS_ERROR_URL, "[cache] url: not a valid URL");
       return FALSE;
     }
   if (g_strcmp0 (g_uri_get_scheme (uri), "unix") == 0)
@@ -772,7 +772,7 @@ parse_url (VgRedis *redis, const char *url, GError **error)
                                         g_uri_get_path (uri), NULL);
       if (!*redis->socket_path)
         {
-          g_set_error (error, VG_REDIS_ERROR, VG_REDIS_ERROR_URL, "cache url: no socket path");
+          g_set_error (error, VG_REDIS_ERROR, VG_REDIS_ERROR_URL, "[cache] url: no socket path");
           return FALSE;
         }
       if (query && g_str_has_prefix (query, "db=") && !parse_db (query + 3, &redis->db, error))
@@ -783,12 +783,12 @@ parse_url (VgRedis *redis, const char *url, GError **error)
   if (g_strcmp0 (g_uri_get_scheme (uri), "redis") != 0)
     {
       g_set_error (error, VG_REDIS_ERROR, VG_REDIS_ERROR_URL,
-                   "cache url: scheme must be redis:// or unix://");
+                   "[cache] url: scheme must be redis:// or unix://");
       return FALSE;
     }
   if (!g_uri_get_host (uri) || !*g_uri_get_host (uri))
     {
-      g_set_error (error, VG_REDIS_ERROR, VG_REDIS_ERROR_URL, "cache url: no host");
+      g_set_error (error, VG_REDIS_ERROR, VG_REDIS_ERROR_URL, "[cache] url: no host");
       return FALSE;
     }
   redis->host = g_strdup (g_uri_get_host (uri));
@@ -810,6 +810,21 @@ parse_url (VgRedis *redis, const char *url, GError **error)
 }
 
 /* ---------- life cycle ---------- */
+
+gboolean
+vg_redis_check_url (const char *url, GError **error)
+{
+  VgRedis *redis = g_new0 (VgRedis, 1);
+  gboolean ok;
+
+  redis->pending = g_hash_table_new (NULL, NULL);
+  redis->handlers = g_array_new (FALSE, FALSE, sizeof (StateHandler));
+  ok = parse_url (redis, url, error);
+  if (!ok && error && !*error)
+    g_set_error (error, VG_REDIS_ERROR, VG_REDIS_ERROR_URL, "[cache] url: not a valid URL");
+  vg_redis_free (redis);
+  return ok;
+}
 
 VgRedis *
 vg_redis_new (const char *url, GMainContext *ctx, GError **error)
@@ -842,7 +857,7 @@ vg_redis_new_full (const char *url, GMainContext *ctx, const VgRedisOptions *opt
   if (!url || !parse_url (redis, url, error))
     {
       if (error && !*error)
-        g_set_error (error, VG_REDIS_ERROR, VG_REDIS_ERROR_URL, "cache url: not a valid URL");
+        g_set_error (error, VG_REDIS_ERROR, VG_REDIS_ERROR_URL, "[cache] url: not a valid URL");
       vg_redis_free (redis);
       return NULL;
     }

@@ -130,16 +130,23 @@ check "it answers at once while Redis connects ($hz)" \
   awk '$1 == 200 && $2 < 0.5 { ok = 1 } END { exit !ok }' <<<"$hz"
 check "it issues tokens (local limits)" test "$(status "$port_c" "/api/getToken?room=c")" = 200
 check "its readyz names cache" grep -q '"cache"' <(curl -s "http://127.0.0.1:$port_c/readyz")
-check "its health says why" grep -q 'connect timeout' <(curl -s "http://127.0.0.1:$port_c/api/health")
+# wait_body PORT PATH TEXT: up to 10 s until the body holds TEXT.
+wait_body() {
+  for _ in $(seq 200); do curl -s "http://127.0.0.1:$1$2" | grep -q "$3" && return 0; sleep 0.05; done
+  return 1
+}
+check "its health says why (after the first attempt)" wait_body "$port_c" /api/health 'connect timeout' 
 kill "$hole"
 dead_port=$(free_port)
 check "a node starts with Redis refusing connections" start d "redis://127.0.0.1:$dead_port/0"
 check "its readyz names cache" grep -q '"cache"' <(curl -s "http://127.0.0.1:$port_d/readyz")
-check "its health says why" grep -q 'refused' <(curl -s "http://127.0.0.1:$port_d/api/health")
+check "its health says why" wait_body "$port_d" /api/health refused
 
 # --- configuration ---------------------------------------------------------------
 out=$(VOXGATE_CACHE_URL=rediss://h:6380 "$bin" check-config 2>&1); rc=$?
 check "rediss:// is refused (no TLS in hiredis 0.14)" test $rc -eq 2 -a -n "$(grep -F TLS <<<"$out")"
+out=$(VOXGATE_CACHE_URL='redis://127.0.0.1:6379/zero' "$bin" serve --port 0 --data-dir "$work/e" 2>&1); rc=$?
+check "a bad database in the URL exits 2 naming the key" test $rc -eq 2 -a -n "$(grep -F '[cache] url' <<<"$out")"
 out=$(VOXGATE_CACHE_URL='redis://:hunter2@127.0.0.1:1/0' "$bin" check-config 2>&1)
 check "check-config masks the cache password" test -z "$(grep -F hunter2 <<<"$out")"
 
