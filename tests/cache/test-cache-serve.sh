@@ -135,7 +135,7 @@ wait_body() {
   for _ in $(seq 200); do curl -s "http://127.0.0.1:$1$2" | grep -q "$3" && return 0; sleep 0.05; done
   return 1
 }
-check "its health says why (after the first attempt)" wait_body "$port_c" /api/health 'connect timeout' 
+check "its health says why (after the first attempt)" wait_body "$port_c" /api/health 'connect timeout'
 kill "$hole"
 dead_port=$(free_port)
 check "a node starts with Redis refusing connections" start d "redis://127.0.0.1:$dead_port/0"
