@@ -370,6 +370,9 @@ test_urls (void)
       VgRedis *redis = vg_redis_new (bad[i], NULL, &error);
       g_assert_null (redis);
       g_assert_error (error, VG_REDIS_ERROR, VG_REDIS_ERROR_URL);
+      g_clear_error (&error);
+      g_assert_false (vg_redis_check_url (bad[i], &error));
+      g_assert_error (error, VG_REDIS_ERROR, VG_REDIS_ERROR_URL);
       if (g_str_has_prefix (bad[i], "rediss"))
         g_assert_nonnull (strstr (error->message, "TLS"));
     }
@@ -385,6 +388,7 @@ test_urls (void)
   for (guint i = 0; i < G_N_ELEMENTS (good); i++)
     {
       g_autoptr (GError) error = NULL;
+      g_assert_true (vg_redis_check_url (good[i].url, &error));
       VgRedis *redis = vg_redis_new (good[i].url, NULL, &error);
       g_assert_no_error (error);
       g_assert_cmpstr (vg_redis_display_url (redis), ==, good[i].display);
@@ -467,6 +471,54 @@ test_reply_validation (void)
   g_clear_error (&error);
   result_clear (&r);
   vg_redis_free (redis);
+  vg_test_redis_free (srv);
+}
+
+/* A state handler may remove another (its notify runs then, once) and itself. */
+typedef struct
+{
+  VgRedis *redis;
+  guint other_id, self_id;
+  guint calls, other_calls, notified;
+} HandlerCase;
+
+static void
+other_handler (VgRedis *redis, gboolean up, gpointer data)
+{
+  ((HandlerCase *)data)->other_calls++;
+}
+
+static void
+handler_notify (gpointer data)
+{
+  ((HandlerCase *)data)->notified++;
+}
+
+static void
+removing_handler (VgRedis *redis, gboolean up, gpointer data)
+{
+  HandlerCase *c = data;
+  c->calls++;
+  vg_redis_remove_state_handler (redis, c->other_id);
+  vg_redis_remove_state_handler (redis, c->self_id);
+}
+
+static void
+test_state_handler_removal (void)
+{
+  VgTestRedis *srv = vg_test_redis_start (NULL);
+  g_autoptr (GError) error = NULL;
+  HandlerCase c = { 0 };
+  VgRedis *redis = vg_redis_new (srv->url, NULL, &error);
+
+  c.self_id = vg_redis_add_state_handler (redis, removing_handler, &c, NULL);
+  c.other_id = vg_redis_add_state_handler (redis, other_handler, &c, handler_notify);
+  g_assert_true (wait_until (is_up_now, redis, 5000));
+  g_assert_cmpuint (c.calls, ==, 1);
+  g_assert_cmpuint (c.other_calls, ==, 0); /* removed before its turn */
+  g_assert_cmpuint (c.notified, ==, 1);
+  vg_redis_free (redis);
+  g_assert_cmpuint (c.notified, ==, 1);
   vg_test_redis_free (srv);
 }
 
@@ -660,6 +712,7 @@ main (int argc, char **argv)
   g_test_add_func ("/redis/unix-socket", test_unix_socket);
   g_test_add_func ("/redis/reply-validation", test_reply_validation);
   g_test_add_func ("/redis/free-with-pending", test_free_with_pending);
+  g_test_add_func ("/redis/state-handler-removal", test_state_handler_removal);
   g_test_add_func ("/redis/hostile-replies", test_hostile_replies);
   return g_test_run ();
 }
