@@ -935,9 +935,13 @@ vg_redis_set_metrics (VgRedis *redis, VgMetrics *metrics)
   redis->m_commands = vg_metrics_register (
       metrics, VG_METRIC_COUNTER, "voxgate_redis_commands_total",
       "Redis commands by result (ok, reply_error, timeout, lost, down, closed)", result, NULL);
+  /* Finer than the default latency buckets at the low end: a Redis on the
+   * same network answers in a fraction of a millisecond. */
+  static const double buckets[] = { 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                    0.05,   0.1,     0.25,   0.5,   1,      2.5,   -1 };
   redis->m_seconds
       = vg_metrics_register (metrics, VG_METRIC_HISTOGRAM, "voxgate_redis_command_seconds",
-                             "Redis command round trip, seconds", NULL, NULL);
+                             "Redis command round trip, seconds", NULL, buckets);
   redis->m_connects
       = vg_metrics_register (metrics, VG_METRIC_COUNTER, "voxgate_redis_connects_total",
                              "Redis connection attempts by result (ok, failed)", result, NULL);
