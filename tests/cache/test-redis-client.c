@@ -202,7 +202,6 @@ test_eval_noscript (void)
   vg_test_redis_free (srv);
 }
 
-
 /* Down at start: commands fail with DOWN (from an idle, not inside the
  * call), the client keeps retrying and comes up once the server starts. */
 static void
@@ -295,8 +294,10 @@ static void
 test_timeout (void)
 {
   VgTestRedis *srv = vg_test_redis_start (NULL);
-  VgRedisOptions opts = { .command_timeout_ms = 300, .connect_timeout_ms = 300,
-                          .backoff_min_ms = 20, .backoff_max_ms = 100 };
+  VgRedisOptions opts = { .command_timeout_ms = 300,
+                          .connect_timeout_ms = 300,
+                          .backoff_min_ms = 20,
+                          .backoff_max_ms = 100 };
   VgRedis *redis = connect_up (srv->url, &opts);
   Result r = { 0 };
 
@@ -363,7 +364,7 @@ static void
 test_urls (void)
 {
   static const char *const bad[] = { "rediss://h:6379", "http://h", "redis://", "redis://h/x",
-                                     "redis://h/-1", "unix://", "nonsense", NULL };
+                                     "redis://h/-1",    "unix://",  "nonsense", NULL };
   for (int i = 0; bad[i]; i++)
     {
       g_autoptr (GError) error = NULL;
@@ -635,8 +636,8 @@ hostile_case (GBytes *payload, int expected_code)
   g_socket_service_start (h.service);
 
   g_autofree char *url = g_strdup_printf ("redis://127.0.0.1:%u", h.port);
-  VgRedisOptions opts = { .max_reply_bytes = 1024 * 1024, .backoff_min_ms = 20,
-                          .command_timeout_ms = 3000 };
+  VgRedisOptions opts
+      = { .max_reply_bytes = 1024 * 1024, .backoff_min_ms = 20, .command_timeout_ms = 3000 };
   VgRedis *redis = connect_up (url, &opts);
   Result r = { 0 };
   run (redis, &r, "GET", "k", NULL);
@@ -684,7 +685,8 @@ test_hostile_replies (void)
   hostile_case (array, VG_REDIS_ERROR_LOST);
 
   /* Nesting deeper than hiredis's reader allows. */
-  g_autoptr (GBytes) deep = g_bytes_new_static ("*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n:1\r\n", 44);
+  g_autoptr (GBytes) deep = g_bytes_new_static (
+      "*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n:1\r\n", 44);
   hostile_case (deep, VG_REDIS_ERROR_LOST);
 
   /* Not the protocol at all. */
