@@ -84,6 +84,7 @@ struct _Pending
   gboolean done;
   gboolean internal;    /* AUTH/SELECT/PING of the handshake: not counted in metrics */
   gboolean queued_down; /* waiting on an idle to fail as DOWN (not in hiredis's hands) */
+  gboolean refused;     /* a push command (SUBSCRIBE...): fails as REPLY, never sent */
   /* EVALSHA: what is needed to resend as EVAL on NOSCRIPT. */
   const VgRedisScript *script;
   GPtrArray *eval_args; /* keys count, keys, args (owned strings) */
@@ -285,9 +286,26 @@ fail_down_idle (gpointer data)
   VgRedis *redis = p->redis;
 
   g_hash_table_remove (redis->pending, p);
-  complete_error (p, VG_REDIS_ERROR_DOWN, "down", FALSE, "Redis is down%s%s",
-                  redis->last_error ? ": " : "", redis->last_error ? redis->last_error : "");
+  if (p->refused)
+    complete_error (p, VG_REDIS_ERROR_REPLY, "refused", FALSE,
+                    "subscriptions and MONITOR are not supported by this client");
+  else
+    complete_error (p, VG_REDIS_ERROR_DOWN, "down", FALSE, "Redis is down%s%s",
+                    redis->last_error ? ": " : "", redis->last_error ? redis->last_error : "");
   return G_SOURCE_REMOVE;
+}
+
+/* Commands answered more than once (pushes), which the one-callback model
+ * (and hiredis's reuse of the callback) cannot serve. */
+static gboolean
+is_push_command (const char *name, size_t len)
+{
+  static const char *const push[] = { "subscribe",    "psubscribe",   "ssubscribe", "unsubscribe",
+                                      "punsubscribe", "sunsubscribe", "monitor",    NULL };
+  for (guint i = 0; push[i]; i++)
+    if (strlen (push[i]) == len && g_ascii_strncasecmp (name, push[i], len) == 0)
+      return TRUE;
+  return FALSE;
 }
 
 /* While down, the error is delivered from an idle so the callback never runs
@@ -310,7 +328,8 @@ vg_redis_command (VgRedis *redis, VgRedisReplyFunc callback, gpointer user_data,
 
   g_return_if_fail (argc > 0);
   p = pending_new (redis, callback, user_data, notify);
-  if (redis->state != STATE_UP)
+  p->refused = is_push_command (argv[0], argvlen ? argvlen[0] : strlen (argv[0]));
+  if (redis->state != STATE_UP || p->refused)
     fail_down_later (redis, p);
   else
     send_pending (redis, p, argc, (const char **)argv, argvlen);

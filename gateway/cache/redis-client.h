@@ -107,7 +107,9 @@ void vg_redis_remove_state_handler (VgRedis *redis, guint id);
 
 /* Sends one command: argc arguments argv[i] of argvlen[i] bytes (argvlen NULL
  * = NUL-terminated strings). callback may be NULL (fire and forget); notify
- * (may be NULL) runs on user_data after the callback. */
+ * (may be NULL) runs on user_data after the callback. Commands answered more
+ * than once (SUBSCRIBE and friends, MONITOR) are not supported: they fail
+ * with VG_REDIS_ERROR_REPLY without being sent. */
 void vg_redis_command (VgRedis *redis, VgRedisReplyFunc callback, gpointer user_data,
                        GDestroyNotify notify, int argc, const char *const *argv,
                        const size_t *argvlen);

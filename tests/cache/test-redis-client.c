@@ -140,6 +140,13 @@ test_commands (void)
   g_assert_true (g_str_has_prefix (r.error->message, "WRONGTYPE"));
   g_assert_cmpuint (r.calls, ==, 1);
 
+  /* Push commands (answered many times) are refused, not sent. */
+  run (redis, &r, "subscribe", "chan", NULL);
+  g_assert_error (r.error, VG_REDIS_ERROR, VG_REDIS_ERROR_REPLY);
+  g_assert_cmpuint (r.calls, ==, 1);
+  run (redis, &r, "PING", NULL);
+  g_assert_cmpstr (r.str, ==, "PONG");
+
   /* The inline form, and many commands in flight at once, answered in order. */
   Result many[50] = { 0 };
   for (int i = 0; i < 50; i++)
