@@ -22,6 +22,7 @@ main (int argc, char **argv)
   double vad = 0.02;
   g_autofree char *api_key = NULL;
   gboolean quiet = FALSE;
+  g_auto (GStrv) calls = NULL;
   GOptionEntry entries[] = {
     { "port", 'p', 0, G_OPTION_ARG_INT, &port, "TCP port on 127.0.0.1 (0: any)", "N" },
     { "api-key", 'k', 0, G_OPTION_ARG_STRING, &api_key,
@@ -35,6 +36,10 @@ main (int argc, char **argv)
     { "vad-threshold", 0, 0, G_OPTION_ARG_DOUBLE, &vad, "Energy VAD RMS threshold (0..1)", "X" },
     { "seed", 0, 0, G_OPTION_ARG_INT, &seed, "Random seed for event interleaving", "N" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Do not keep a log of audio events", NULL },
+    { "function-call", 0, 0, G_OPTION_ARG_STRING_ARRAY, &calls,
+      "The next response calls this function (NAME or NAME=ARGUMENTS_JSON) instead of "
+      "speaking; repeat for the responses after",
+      "CALL" },
     { NULL },
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("- fake OpenAI Realtime API server");
@@ -71,6 +76,11 @@ main (int argc, char **argv)
     {
       g_printerr ("cannot listen: %s\n", error->message);
       return 1;
+    }
+  for (guint i = 0; calls && calls[i]; i++)
+    {
+      g_auto (GStrv) parts = g_strsplit (calls[i], "=", 2);
+      vg_rt_server_script_function_call (server, parts[0], parts[0] ? parts[1] : NULL);
     }
   url = vg_rt_server_get_url (server);
   printf ("%s\n", url);
