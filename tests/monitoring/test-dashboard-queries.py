@@ -19,7 +19,9 @@ The recorder's families (voxgate_recording*) come from another branch: until
 this binary exports them, their expressions are reported as TODO (TAP), which
 meson counts as expected failures, not passes.
 
-Needs VOXGATE_BIN, VOXGATE_SOURCE_DIR and VOXGATE_BUILD_DIR (set by meson)."""
+Needs VOXGATE_BIN, VOXGATE_SOURCE_DIR and VOXGATE_BUILD_DIR (set by meson).
+VG_MONITORING_RENDER=FILE.html also draws the dashboard from this run
+(tools/render-dashboard.py); VG_MONITORING_KEEP=1 keeps the logs."""
 
 import asyncio
 import json
@@ -555,6 +557,13 @@ def check(procs, gateway, prometheus, media, admin, clean, lossy, brief):
     status, _, text = gateway.request("GET", "/metrics")
     leaks = [w for w in ("quality-", "-learner", "PA_") if w in text]
     report(not leaks, f"no per-session label in /metrics: {leaks or 'none'}")
+
+    # The dashboard drawn from this run, when asked (the README's picture).
+    if os.environ.get("VG_MONITORING_RENDER"):
+        sys.path.insert(0, os.path.join(SRC, "tools"))
+        renderer = __import__("render-dashboard")
+        renderer.render(prometheus.base, os.environ["VG_MONITORING_RENDER"], minutes=2)
+        log(f"dashboard rendered to {os.environ['VG_MONITORING_RENDER']}")
 
     for learner in (clean, lossy):
         assert media.run(learner.leave()) == 200

@@ -4,7 +4,9 @@
  * room shows none; round trip, jitter and bitrate are sampled (every second
  * here, rooms-fixture.c). */
 #include "rooms-fixture.h"
+#include "gateway/rooms/participant.h"
 #include <string.h>
+#include <sys/resource.h>
 
 #define CONNECT_TIMEOUT_MS 10000
 
@@ -113,6 +115,72 @@ test_loss_is_sampled_and_exported (void)
   vg_rooms_fixture_clear (&f);
 }
 
+static double
+cpu_seconds (void)
+{
+  struct rusage u;
+  getrusage (RUSAGE_SELF, &u);
+  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+typedef struct
+{
+  VgParticipant *p;
+  guint until;
+} SampleWait;
+
+static gboolean
+sampled (gpointer data)
+{
+  SampleWait *w = data;
+  return vg_participant_get_media_stats (w->p)->samples >= w->until;
+}
+
+/* What sampling costs: the process's CPU time (webrtcbin's statistics walk
+ * on its thread, the reply read on the main context) for back-to-back
+ * samples of one connected publisher, less the CPU the running room uses
+ * meanwhile anyway (measured just before, for as long). */
+static void
+test_sampling_cost (void)
+{
+  enum
+  {
+    SAMPLES = 200
+  };
+  VgRoomsFixture f;
+  vg_rooms_fixture_init (&f, NULL, "loopback.pipeline", 15000);
+  f.room = g_strdup ("cost");
+  VgTestClient *c = join (&f, "speaker", 0);
+  VgParticipant *p = vg_room_lookup_participant (vg_rooms_lookup (f.rooms, "cost"), "speaker");
+  SampleWait w = { p, 1 };
+  g_assert_true (vg_test_wait_until (sampled, &w, 10000));
+
+  gint64 t0 = g_get_monotonic_time ();
+  double c0 = cpu_seconds ();
+  vg_test_run_for (2000);
+  double idle_rate = (cpu_seconds () - c0) / ((g_get_monotonic_time () - t0) / 1e6);
+
+  t0 = g_get_monotonic_time ();
+  c0 = cpu_seconds ();
+  for (guint i = 0; i < SAMPLES; i++)
+    {
+      w.until = vg_participant_get_media_stats (p)->samples + 1;
+      vg_participant_tick (p, g_get_monotonic_time (), TRUE);
+      g_assert_true (vg_test_wait_until (sampled, &w, 5000));
+    }
+  double wall = (g_get_monotonic_time () - t0) / 1e6;
+  double cost = (cpu_seconds () - c0 - idle_rate * wall) / SAMPLES;
+  g_test_message ("stats sampling: %.0f us of CPU per sample (%u samples in %.2f s; the room "
+                  "alone uses %.1f %% of a core); at one sample per 5 s a session costs %.4f %% "
+                  "of a core",
+                  cost * 1e6, SAMPLES, wall, idle_rate * 100, cost / 5 * 100);
+  /* A sample is a statistics walk, not a busy loop: well under 10 ms. */
+  g_assert_cmpfloat (cost, <, 0.01);
+
+  vg_test_client_free (c);
+  vg_rooms_fixture_clear (&f);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -120,5 +188,6 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/rooms/media-stats/loss-sampled-and-exported",
                    test_loss_is_sampled_and_exported);
+  g_test_add_func ("/rooms/media-stats/sampling-cost", test_sampling_cost);
   return g_test_run ();
 }
