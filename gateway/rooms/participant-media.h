@@ -37,6 +37,7 @@ typedef struct
   gint connected;    /* atomic: webrtcbin is connected; RTP is dropped before */
   VgMediaStats stats; /* main context: webrtcbin's statistics at the last sample */
   char *prefix;
+  gboolean uses_turn; /* a TURN server is set: its allocations are released at stop */
 } VgParticipantMedia;
 
 /* Opus for speech: see the comment at encoder creation in participant-media.c. */
@@ -66,7 +67,9 @@ char *vg_participant_media_peer_certificate (VgParticipantMedia *m);
  * bin, then runs done on context. */
 void vg_participant_media_stop_async (VgParticipantMedia *m, GMainContext *context,
                                       GSourceFunc done, gpointer user_data);
-/* The same on the calling thread (not a streaming thread). */
+/* The same on the calling thread: a worker, neither a streaming thread nor
+ * the main context (with a TURN server it waits up to 300 ms for the
+ * allocations to be released). */
 void vg_participant_media_stop (VgParticipantMedia *m);
 void vg_participant_media_clear (VgParticipantMedia *m);
 
