@@ -93,7 +93,9 @@ handle_get (VgRequest *req, gpointer user_data)
       || !vg_auth_require (req, VG_GRANT_ROOM_LIST, NULL, &claims) || !(rooms = rooms_of (req))
       || !(room = find_room (req, rooms)))
     return;
-  reply_room (req, SOUP_STATUS_OK, room);
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  vg_room_detail_json (b, room);
+  vg_reply_json (req, SOUP_STATUS_OK, json_builder_get_root (b));
 }
 
 static void

@@ -1,8 +1,9 @@
 /* Elements of one participant; see participant-media.h. Owns a reference
  * to each element (m->elements) until vg_participant_media_clear().
  * Threads: built, added and stopped synchronously on the caller's (the main
- * context, or the room's stopping thread); pad-added linking, statistics and
- * the connected flag on webrtcbin's threads (m->lock, atomics); the
+ * context, or the room's stopping thread); statistics on the main context;
+ * pad-added linking and the connected flag on webrtcbin's threads (m->lock,
+ * atomics); the
  * asynchronous stop on a GStreamer worker, its done on the main context. */
 #define GST_USE_UNSTABLE_API /* webrtcbin's library: stable in practice since 1.16 */
 #include "gateway/rooms/participant-media.h"
@@ -142,6 +143,7 @@ vg_participant_media_build (VgParticipantMedia *m, const char *prefix, gboolean 
                             guint opus_pt, const VgRoomsSettings *settings, GError **error)
 {
   g_mutex_init (&m->lock);
+  vg_media_stats_init (&m->stats);
   m->elements = g_ptr_array_new_with_free_func (gst_object_unref);
   m->prefix = g_strdup (prefix);
   m->opus_pt = opus_pt;
@@ -327,33 +329,9 @@ void
 vg_participant_media_record_stats (VgParticipantMedia *media, const GstStructure *reply,
                                    const VgRoomsMetrics *m)
 {
-  gint64 lost = 0;
-  gboolean any = FALSE;
-  for (gint i = 0; reply && i < gst_structure_n_fields (reply); i++)
-    {
-      const GValue *v = gst_structure_get_value (reply, gst_structure_nth_field_name (reply, i));
-      if (!GST_VALUE_HOLDS_STRUCTURE (v))
-        continue;
-      const GstStructure *s = gst_value_get_structure (v);
-      GstWebRTCStatsType type;
-      if (!gst_structure_get (s, "type", GST_TYPE_WEBRTC_STATS_TYPE, &type, NULL)
-          || type != GST_WEBRTC_STATS_INBOUND_RTP)
-        continue;
-      gint64 l = 0;
-      double jitter = 0;
-      if (gst_structure_get_int64 (s, "packets-lost", &l))
-        {
-          lost += MAX (l, 0);
-          any = TRUE;
-        }
-      if (gst_structure_get_double (s, "jitter", &jitter) && m->jitter_seconds)
-        vg_metric_observe (m->jitter_seconds, NULL, jitter);
-    }
-  /* Promises of one participant resolve one after another on webrtcbin's thread. */
-  if (any && lost > media->last_packets_lost && m->packets_lost)
-    vg_metric_add (m->packets_lost, NULL, (double)(lost - media->last_packets_lost));
-  if (any)
-    media->last_packets_lost = lost;
+  VgMediaSample sample;
+  vg_media_sample_parse (reply, &sample);
+  vg_media_stats_update (&media->stats, &sample, g_get_monotonic_time (), m);
 }
 
 gint64

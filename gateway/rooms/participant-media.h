@@ -12,6 +12,7 @@
 #include <gst/webrtc/webrtc.h>
 #include "gateway/rooms/rooms.h"
 #include "gateway/rooms/rooms-metrics.h"
+#include "gateway/rooms/media-stats.h"
 
 G_BEGIN_DECLS
 
@@ -34,7 +35,7 @@ typedef struct
   gint64 last_rx_us; /* atomic: monotonic time of the last RTP packet in */
   gint muted;        /* atomic: the room hears silence from this publisher */
   gint connected;    /* atomic: webrtcbin is connected; RTP is dropped before */
-  gint64 last_packets_lost; /* webrtcbin's thread: the loss at the last statistics */
+  VgMediaStats stats; /* main context: webrtcbin's statistics at the last sample */
   char *prefix;
   gboolean uses_turn; /* a TURN server is set: its allocations are released at stop */
 } VgParticipantMedia;
@@ -51,8 +52,8 @@ gboolean vg_participant_media_add_to (VgParticipantMedia *m, GstBin *bin, GError
 /* pad-added of webrtcbin (streaming thread): links the remote audio. */
 void vg_participant_media_link_incoming (VgParticipantMedia *m, GstPad *pad);
 gint64 vg_participant_media_last_rx_us (VgParticipantMedia *m);
-/* webrtcbin's thread, with the reply of its "get-stats": observes the
- * inbound audio's jitter and adds the packets lost since the last reply. */
+/* Main context, with the reply of webrtcbin's "get-stats": folds it into
+ * m->stats and the metrics (media-stats.h). */
 void vg_participant_media_record_stats (VgParticipantMedia *m, const GstStructure *reply,
                                         const VgRoomsMetrics *metrics);
 /* Any thread: whether webrtcbin's peer connection is connected. Until it is,

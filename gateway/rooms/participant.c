@@ -254,7 +254,14 @@ vg_participant_describe (VgParticipant *p, VgParticipantInfo *out)
     .announced = p->announced,
     .connect_seconds = vg_participant_get_connect_seconds (p),
     .subtopic_id = p->subtopic_id,
+    .media = &p->media.stats,
   };
+}
+
+const VgMediaStats *
+vg_participant_get_media_stats (VgParticipant *p)
+{
+  return &p->media.stats;
 }
 
 const char *
@@ -354,6 +361,12 @@ handle_connection_state (VgParticipant *p, gpointer arg)
             p->connect_seconds = (g_get_monotonic_time () - p->request_time_us) / 1e6;
             if (p->metrics->connect_seconds)
               vg_metric_observe (p->metrics->connect_seconds, NULL, p->connect_seconds);
+            if (p->metrics->participants_joined)
+              vg_metric_add (
+                  p->metrics->participants_joined,
+                  (const char *const[]){
+                      p->kind == VG_PARTICIPANT_PUBLISHER ? "publisher" : "listener", NULL },
+                  1);
           }
         set_state (p, VG_PARTICIPANT_ACTIVE);
         if (!p->announced && !p->closed)
@@ -746,12 +759,19 @@ vg_participant_add_ice_sdpfrag (VgParticipant *p, const char *sdpfrag, GError **
 
 /* ---- statistics, timeouts ---- */
 
-/* webrtcbin's thread. */
+static void
+handle_stats (VgParticipant *p, gpointer arg)
+{
+  vg_participant_media_record_stats (&p->media, gst_promise_get_reply (arg), p->metrics);
+}
+
+/* webrtcbin's thread: the reply goes to the main context, where the room
+ * API reads the participant's statistics. */
 static void
 on_stats (GstPromise *promise, gpointer data)
 {
-  VgParticipant *p = data;
-  vg_participant_media_record_stats (&p->media, gst_promise_get_reply (promise), p->metrics);
+  participant_invoke (data, handle_stats, gst_promise_ref (promise),
+                      (GDestroyNotify)gst_promise_unref);
 }
 
 void

@@ -13,6 +13,8 @@
 #include <glib.h>
 #include <gst/gst.h>
 #include "gateway/core/app.h"
+#include "gateway/rooms/media-stats.h"
+#include "gateway/rooms/latency-window.h"
 
 G_BEGIN_DECLS
 
@@ -201,6 +203,9 @@ gboolean vg_room_remove_participant (VgRoom *room, const char *identity, GError 
 void vg_room_broadcast (VgRoom *room, const char *json);
 /* The room's pipeline (for tests and diagnostics); borrowed. */
 GstPipeline *vg_room_get_pipeline (VgRoom *room);
+/* The room's agent's response times (end of the user's turn to its first
+ * voiced audio), over the last VG_LATENCY_WINDOW_SIZE turns. */
+void vg_room_get_agent_latency (VgRoom *room, VgLatencySummary *out);
 /* The agent element (the template's element named "agent"), or NULL. Borrowed. */
 GstElement *vg_room_get_agent (VgRoom *room);
 
@@ -261,6 +266,10 @@ void vg_participant_set_muted (VgParticipant *participant, gboolean muted);
 gboolean vg_participant_get_muted (VgParticipant *participant);
 /* Seconds from the request to ICE connected, < 0 until connected. */
 double vg_participant_get_connect_seconds (VgParticipant *participant);
+/* webrtcbin's statistics at the last sample (every stats_interval_s while
+ * connected; sampled_at_us 0 before the first); borrowed, valid while the
+ * participant is. */
+const VgMediaStats *vg_participant_get_media_stats (VgParticipant *participant);
 /* Leaves: the same as vg_room_remove_participant. */
 void vg_participant_leave (VgParticipant *participant);
 

@@ -17,6 +17,7 @@ struct _VgTestClient
   char *label;
   VgTestClientOptions options;
   VgTestAudio audio;
+  guint64 sent_packets; /* the sender's streaming thread only (drop_every) */
   GstElement *pipeline, *webrtc, *appsrc;
   GMainContext *context;
 
@@ -128,6 +129,15 @@ on_paced (GstPad *pad, GstPadProbeInfo *info, gpointer data)
     c->onset_us = g_get_monotonic_time () - FRAME_MS * 1000;
   g_mutex_unlock (&c->audio.lock);
   return GST_PAD_PROBE_OK;
+}
+
+/* The sender's streaming thread: a lossy link, after the payloader so the
+ * receiver sees gaps in the sequence numbers. */
+static GstPadProbeReturn
+drop_some (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  VgTestClient *c = data;
+  return ++c->sent_packets % c->options.drop_every == 0 ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
 }
 
 /* audio.lock held. */
@@ -411,6 +421,8 @@ build_pipeline (VgTestClient *c, GError **error)
       g_clear_object (&trans);
       gst_caps_unref (caps);
       GstPad *src = gst_element_get_static_pad (send, "src");
+      if (c->options.drop_every)
+        gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER, drop_some, c, NULL);
       gboolean linked = sink && gst_pad_link (src, sink) == GST_PAD_LINK_OK;
       gst_object_unref (src);
       g_clear_object (&sink);
