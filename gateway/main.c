@@ -9,6 +9,9 @@
  * line or configuration, 1 for a failure at run time. */
 #include "api/cli.h"
 #include "api/server.h"
+#include "api/handlers/cluster-route.h"
+#include "gateway/cache/redis-client.h"
+#include "gateway/cluster/cluster.h"
 #include "gateway/subscribers/webhooks.h"
 #include "gateway/core/app.h"
 #include "gateway/subscribers/conversation-recorder.h"
@@ -92,10 +95,23 @@ load_config (VgOptions *o)
 typedef struct
 {
   VgServer *server;
+  VgApp *app;
   GMainLoop *loop;
   gint64 deadline_us;
   guint drain_source;
+  /* In a cluster, before the above: rooms are left to empty (new ones go
+   * to other nodes) until rooms_deadline_us. */
+  guint rooms_source;
+  gint64 rooms_deadline_us;
 } VgShutdown;
+
+static gboolean
+quit_loop (gpointer user_data)
+{
+  VgShutdown *s = user_data;
+  g_main_loop_quit (s->loop);
+  return G_SOURCE_REMOVE;
+}
 
 static gboolean
 drain_in_flight (gpointer user_data)
@@ -107,7 +123,35 @@ drain_in_flight (gpointer user_data)
   if (vg_server_in_flight (s->server) > 0)
     g_warning ("shutting down with %u requests still in flight", vg_server_in_flight (s->server));
   s->drain_source = 0;
-  g_main_loop_quit (s->loop);
+  /* The node leaves the registry (its rooms placeable at once), then stops. */
+  if (s->app->cluster)
+    vg_cluster_leave (s->app->cluster, quit_loop, s);
+  else
+    g_main_loop_quit (s->loop);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+stop_serving (VgShutdown *s)
+{
+  g_message ("stopping: no new connections; finishing %u requests",
+             vg_server_in_flight (s->server));
+  vg_server_stop_accepting (s->server);
+  s->deadline_us = g_get_monotonic_time () + SHUTDOWN_GRACE_US;
+  s->drain_source = g_timeout_add (20, drain_in_flight, s);
+}
+
+static gboolean
+drain_rooms (gpointer user_data)
+{
+  VgShutdown *s = user_data;
+  guint n = s->app->rooms ? vg_rooms_count (s->app->rooms) : 0;
+  if (n > 0 && g_get_monotonic_time () < s->rooms_deadline_us)
+    return G_SOURCE_CONTINUE;
+  if (n > 0)
+    g_message ("drain: %u rooms still open after [node] drain_timeout; closing them", n);
+  s->rooms_source = 0;
+  stop_serving (s);
   return G_SOURCE_REMOVE;
 }
 
@@ -115,14 +159,43 @@ static gboolean
 on_stop_signal (gpointer user_data)
 {
   VgShutdown *s = user_data;
+  guint drain_s = vg_config_get_int (s->app->config, "node", "drain_timeout");
 
   if (s->drain_source)
-    return G_SOURCE_CONTINUE; /* a second signal while draining changes nothing */
-  g_message ("stopping: no new connections; finishing %u requests", vg_server_in_flight (s->server));
-  vg_server_stop_accepting (s->server);
-  s->deadline_us = g_get_monotonic_time () + SHUTDOWN_GRACE_US;
-  s->drain_source = g_timeout_add (20, drain_in_flight, s);
+    return G_SOURCE_CONTINUE; /* a second signal while stopping changes nothing */
+  if (s->rooms_source)
+    {
+      /* A second signal while rooms drain: stop now. */
+      g_clear_handle_id (&s->rooms_source, g_source_remove);
+      stop_serving (s);
+      return G_SOURCE_CONTINUE;
+    }
+  if (s->app->cluster && drain_s > 0)
+    {
+      /* New rooms go elsewhere first; the listener stays open for the rooms
+       * still here (their sessions, and 307s for the rest). */
+      vg_cluster_set_draining (s->app->cluster);
+      g_message ("drain: waiting up to %u s for %u rooms to empty", drain_s,
+                 s->app->rooms ? vg_rooms_count (s->app->rooms) : 0);
+      s->rooms_deadline_us = g_get_monotonic_time () + (gint64)drain_s * G_USEC_PER_SEC;
+      s->rooms_source = g_timeout_add (200, drain_rooms, s);
+      return G_SOURCE_CONTINUE;
+    }
+  if (s->app->cluster)
+    vg_cluster_set_draining (s->app->cluster);
+  stop_serving (s);
   return G_SOURCE_CONTINUE;
+}
+
+/* [cache] url: the Redis client the cluster shares; NULL without one. */
+static gboolean
+open_redis (VgConfig *cfg, VgRedis **out, GError **error)
+{
+  const char *url = vg_config_get_string (cfg, "cache", "url");
+  *out = NULL;
+  if (!url || !*url)
+    return TRUE;
+  return (*out = vg_redis_new (url, NULL, error)) != NULL;
 }
 
 static char *
@@ -405,6 +478,7 @@ run_serve (VgOptions *o)
   VgApp *app;
   VgServer *server;
   VgServices services = { 0 };
+  VgRedis *redis = NULL;
   char *data_dir;
   guint sigint, sigterm;
 
@@ -432,6 +506,14 @@ run_serve (VgOptions *o)
 
   app = vg_app_new (cfg);
   app->data_dir = data_dir;
+  if (!open_redis (cfg, &redis, &error))
+    {
+      g_printerr ("voxgate: [cache] url: %s\n", error->message);
+      vg_app_free (app);
+      return 2;
+    }
+  if (redis)
+    vg_redis_set_metrics (redis, app->metrics);
   if (!start_services (app, &services))
     {
       vg_app_free (app);
@@ -450,8 +532,11 @@ run_serve (VgOptions *o)
              app->data_dir);
   printf ("voxgate: serving on %s/\n", vg_server_get_public_url (server));
   fflush (stdout);
+  if (redis)
+    app->cluster = vg_cluster_new (app, redis, &vg_cluster_rooms_host, app->rooms);
 
   loop = g_main_loop_new (NULL, FALSE);
+  shutdown.app = app;
   shutdown.server = server;
   shutdown.loop = loop;
   sigint = g_unix_signal_add (SIGINT, on_stop_signal, &shutdown);
@@ -461,7 +546,9 @@ run_serve (VgOptions *o)
   g_source_remove (sigint);
   g_source_remove (sigterm);
   vg_server_free (server);
+  g_clear_pointer (&app->cluster, vg_cluster_free);
   stop_services (app, &services);
+  g_clear_pointer (&redis, vg_redis_free);
   vg_app_free (app);
   g_message ("stopped");
   return 0;
