@@ -141,15 +141,29 @@ stop_serving (VgShutdown *s)
   s->drain_source = g_timeout_add (20, drain_in_flight, s);
 }
 
+/* Participants in this node's rooms: the drain waits for them, not for the
+ * rooms (an empty room lingers for its empty_timeout). */
+static guint
+count_participants (VgRooms *rooms)
+{
+  guint n = 0;
+  if (!rooms)
+    return 0;
+  g_autoptr (GPtrArray) list = vg_rooms_list (rooms);
+  for (guint i = 0; i < list->len; i++)
+    n += vg_room_count_participants (g_ptr_array_index (list, i));
+  return n;
+}
+
 static gboolean
 drain_rooms (gpointer user_data)
 {
   VgShutdown *s = user_data;
-  guint n = s->app->rooms ? vg_rooms_count (s->app->rooms) : 0;
+  guint n = count_participants (s->app->rooms);
   if (n > 0 && g_get_monotonic_time () < s->rooms_deadline_us)
     return G_SOURCE_CONTINUE;
   if (n > 0)
-    g_message ("drain: %u rooms still open after [node] drain_timeout; closing them", n);
+    g_message ("drain: %u participants still here after [node] drain_timeout; closing", n);
   s->rooms_source = 0;
   stop_serving (s);
   return G_SOURCE_REMOVE;
@@ -175,8 +189,8 @@ on_stop_signal (gpointer user_data)
       /* New rooms go elsewhere first; the listener stays open for the rooms
        * still here (their sessions, and 307s for the rest). */
       vg_cluster_set_draining (s->app->cluster);
-      g_message ("drain: waiting up to %u s for %u rooms to empty", drain_s,
-                 s->app->rooms ? vg_rooms_count (s->app->rooms) : 0);
+      g_message ("drain: waiting up to %u s for %u participants to leave", drain_s,
+                 count_participants (s->app->rooms));
       s->rooms_deadline_us = g_get_monotonic_time () + (gint64)drain_s * G_USEC_PER_SEC;
       s->rooms_source = g_timeout_add (200, drain_rooms, s);
       return G_SOURCE_CONTINUE;

@@ -179,8 +179,9 @@ static const VgConfigKey schema[] = {
   { "node", "max_sessions", VG_KEY_INT, "0",
     "sessions above which new rooms are placed on other nodes (0 = no limit)", 0, 1000000 },
   { "node", "drain_timeout", VG_KEY_INT, "0",
-    "seconds SIGTERM waits for this node's rooms to empty before stopping (with [cache] url)", 0,
-    86400 },
+    "seconds SIGTERM waits for this node's participants to leave before stopping (with [cache] "
+    "url)",
+    0, 86400 },
   { "log", "format", VG_KEY_ENUM, "text", "log format", .choices = "text|json" },
   { "log", "level", VG_KEY_ENUM, "info", "least severe level logged",
     .choices = "error|warning|info|debug" },
