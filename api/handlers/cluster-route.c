@@ -109,6 +109,7 @@ redirect (VgGateCall *call, const char *base)
    * which keeps the method and the body. */
   vg_reply_header (call->req, "Location", url);
   vg_reply_empty (call->req, SOUP_STATUS_TEMPORARY_REDIRECT);
+  vg_cluster_count_routed (vg_request_app (call->req)->cluster, "redirect");
 }
 
 /* --- forwarding to the owner ------------------------------------------------- */
@@ -171,6 +172,7 @@ forward (VgGateCall *call, VgCluster *cluster, const char *base)
   if (g_bytes_get_size (body) > 0 || vg_request_content_type (req))
     soup_message_set_request_body_from_bytes (msg, vg_request_content_type (req), body);
   soup_message_set_flags (msg, SOUP_MESSAGE_NO_REDIRECT);
+  vg_cluster_count_routed (cluster, "forward");
   soup_session_send_and_read_async (forward_session (), msg, G_PRIORITY_DEFAULT, NULL, forwarded,
                                     call);
   g_object_unref (msg);
@@ -237,6 +239,7 @@ gate_looked_up (const VgClusterInfo *info, const GError *error, gpointer data)
           && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
         {
           vg_reply_json_text (call->req, SOUP_STATUS_OK, info->view, -1);
+          vg_cluster_count_routed (cluster, "view");
           call_done (call);
           return;
         }

@@ -36,7 +36,22 @@ struct _VgCluster
   GHashTable *synced; /* room names this node wrote as its own */
   gint64 cpu_last_us, cpu_wall_last_us;
   double cpu;
+  VgMetric *placements, *routed, *draining_gauge;
 };
+
+static void
+count_placement (VgCluster *c, const char *result)
+{
+  const char *labels[] = { result };
+  vg_metric_add (c->placements, labels, 1);
+}
+
+void
+vg_cluster_count_routed (VgCluster *cluster, const char *action)
+{
+  const char *labels[] = { action };
+  vg_metric_add (cluster->routed, labels, 1);
+}
 
 VgClusterRoom *
 vg_cluster_room_new (const char *name, gint64 created_at)
@@ -444,6 +459,21 @@ vg_cluster_new (VgApp *app, VgRedis *redis, const VgClusterHost *host, gpointer 
                  c->dead_after_s, 2 * c->interval_s);
       c->dead_after_s = 2 * c->interval_s;
     }
+  static const char *const result_label[] = { "result", NULL };
+  static const char *const action_label[] = { "action", NULL };
+  c->placements = vg_metrics_register (
+      app->metrics, VG_METRIC_COUNTER, "voxgate_cluster_placements_total",
+      "Rooms looked up or placed for a join or creation, by result (local, remote, degraded = "
+      "Redis unreachable so served here, error)",
+      result_label, NULL);
+  c->routed = vg_metrics_register (app->metrics, VG_METRIC_COUNTER, "voxgate_cluster_routed_total",
+                                   "Requests for rooms of other nodes, by action (redirect, "
+                                   "forward, view = served from Redis)",
+                                   action_label, NULL);
+  c->draining_gauge
+      = vg_metrics_register (app->metrics, VG_METRIC_GAUGE, "voxgate_cluster_draining",
+                             "1 while this node takes no new rooms", NULL, NULL);
+  vg_metric_set (c->draining_gauge, NULL, 0);
   c->scripts = vg_cluster_scripts_new ();
   c->dirty = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   c->synced = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -501,6 +531,7 @@ vg_cluster_set_draining (VgCluster *cluster)
   if (cluster->draining)
     return;
   cluster->draining = TRUE;
+  vg_metric_set (cluster->draining_gauge, NULL, 1);
   g_message ("cluster: node %s is draining: new rooms go to other nodes", cluster->node_id);
   /* At once, not at the next tick: placements elsewhere read it. */
   sync_state (cluster, NULL, FALSE);
@@ -546,6 +577,7 @@ placed (VgRedis *redis, const redisReply *reply, const GError *redis_error, gpoi
     {
       /* Redis went away meanwhile: serve here rather than fail the join. */
       VgClusterPlacement local = { c->node_id, c->url, TRUE, TRUE };
+      count_placement (c, "degraded");
       call->place (&local, NULL, call->user_data);
       return;
     }
@@ -554,10 +586,12 @@ placed (VgRedis *redis, const redisReply *reply, const GError *redis_error, gpoi
                  "placement reply without owner or URL");
   if (error)
     {
+      count_placement (c, "error");
       call->place (NULL, error, call->user_data);
       return;
     }
   VgClusterPlacement p = { info.owner, info.url, info.local, FALSE };
+  count_placement (c, info.local ? "local" : "remote");
   call->place (&p, NULL, call->user_data);
 }
 
@@ -566,6 +600,7 @@ place_degraded (gpointer data)
 {
   VgClusterCall *call = data;
   VgClusterPlacement local = { call->cluster->node_id, call->cluster->url, TRUE, TRUE };
+  count_placement (call->cluster, "degraded");
   call->place (&local, NULL, call->user_data);
   return G_SOURCE_REMOVE;
 }

@@ -80,6 +80,10 @@ const char *vg_cluster_node_id (VgCluster *cluster);
 /* Is this URL (scheme://host:port) this node's? */
 const char *vg_cluster_public_url (VgCluster *cluster);
 
+/* Counts a request answered for a room of another node in
+ * voxgate_cluster_routed_total{action}: "redirect", "forward", "view". */
+void vg_cluster_count_routed (VgCluster *cluster, const char *action);
+
 /* Drain: no new room is placed here from now on (written to Redis at once);
  * the rooms already here keep being served. */
 void vg_cluster_set_draining (VgCluster *cluster);

@@ -103,6 +103,13 @@ check "Redis names A as its owner" test "$(r HGET vg:room:lesson owner)" = a
 read -r status location <<<"$(whip b lesson learner-x)"
 check "a WHIP POST to node B is 307 to the same path on A" \
   test "$status" = 307 -a "$location" = "$(url a)/api/rooms/lesson/whip"
+metrics=$(curl -s "$(url b)/metrics")
+check "B counts the redirect in its metrics" grep -q '^voxgate_cluster_routed_total{action="redirect"} [1-9]' <<<"$metrics"
+if out=$(promtool check metrics <<<"$metrics" 2>&1); then ok "promtool accepts the cluster metrics"; else not_ok "promtool accepts the cluster metrics" "$out"; fi
+r SET vg:room:hostile "not a hash" >/dev/null
+read -r status location <<<"$(whip b hostile learner-x)"
+check "a room key of the wrong type in Redis is a 503 for that room" test "$status" = 503
+check "and the node is still up" curl -sf "$(url b)/healthz" -o /dev/null
 read -r status location <<<"$(whip b nowhere learner-x 'not an offer')"
 check "a bad offer is refused before any placement" test "$status" = 400 -a "$(r EXISTS vg:room:nowhere)" = 0
 
