@@ -1,4 +1,5 @@
-"""Receives webhooks and appends each one as a JSON line (event, room) to a file.
+"""Receives webhooks and appends each one as a JSON line (event, room,
+identity) to a file.
 Usage: webhook-sink.py PORT FILE"""
 import http.server
 import json
@@ -12,7 +13,8 @@ class Sink(http.server.BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         try:
             event = json.loads(body)
-            line = {"event": event.get("event"), "room": (event.get("room") or {}).get("name")}
+            line = {"event": event.get("event"), "room": (event.get("room") or {}).get("name"),
+                    "identity": (event.get("participant") or {}).get("identity")}
         except ValueError:
             line = {"event": "unparsable"}
         with open(path, "a") as f:
