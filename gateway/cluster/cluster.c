@@ -37,12 +37,73 @@ struct _VgCluster
   gint64 cpu_last_us, cpu_wall_last_us;
   double cpu;
   VgMetric *placements, *routed, *draining_gauge;
+  /* Each script in flight holds a reference, so a reply that arrives after
+   * vg_cluster_free (the client fails pending commands when it is freed)
+   * finds the cluster and its scripts still allocated; closed says so. */
+  guint refs;
+  gboolean closed;
 };
+
+static void
+cluster_unref (VgCluster *c)
+{
+  if (--c->refs > 0)
+    return;
+  g_hash_table_unref (c->dirty);
+  g_hash_table_unref (c->synced);
+  vg_cluster_scripts_free (c->scripts);
+  g_free (c->node_id);
+  g_free (c->url);
+  g_free (c);
+}
+
+typedef struct
+{
+  VgCluster *cluster;
+  VgRedisReplyFunc done;
+  gpointer data;
+  GDestroyNotify notify;
+} VgEvalCall;
+
+static void
+eval_replied (VgRedis *redis, const redisReply *reply, const GError *error, gpointer data)
+{
+  VgEvalCall *call = data;
+  if (call->done)
+    call->done (redis, reply, error, call->data);
+}
+
+static void
+eval_free (gpointer data)
+{
+  VgEvalCall *call = data;
+  if (call->notify)
+    call->notify (call->data);
+  cluster_unref (call->cluster);
+  g_free (call);
+}
+
+/* Every script goes through here (see refs). */
+static void
+cluster_eval (VgCluster *c, VgClusterScriptId id, guint nkeys, const char *const *keys, guint nargs,
+              const char *const *args, VgRedisReplyFunc done, gpointer data, GDestroyNotify notify)
+{
+  VgEvalCall *call = g_new0 (VgEvalCall, 1);
+  call->cluster = c;
+  call->done = done;
+  call->data = data;
+  call->notify = notify;
+  c->refs++;
+  vg_redis_eval (c->redis, vg_cluster_scripts_get (c->scripts, id), nkeys, keys, nargs, args,
+                 eval_replied, call, eval_free);
+}
 
 static void
 count_placement (VgCluster *c, const char *result)
 {
   const char *labels[] = { result };
+  if (c->closed)
+    return;
   vg_metric_add (c->placements, labels, 1);
 }
 
@@ -244,8 +305,8 @@ forget_full (VgCluster *c, GPtrArray *room_names, gboolean leaving, VgRedisReply
   g_autoptr (JsonNode) root = json_builder_get_root (b);
   g_autofree char *names = json_to_string (root, FALSE);
   const char *args[] = { KEY_PREFIX, c->node_id, names, "[]", leaving ? "1" : "0" };
-  vg_redis_eval (c->redis, vg_cluster_scripts_get (c->scripts, VG_CLUSTER_SCRIPT_FORGET), 0, NULL,
-                 G_N_ELEMENTS (args), args, done, data, notify);
+  cluster_eval (c, VG_CLUSTER_SCRIPT_FORGET, 0, NULL, G_N_ELEMENTS (args), args, done, data,
+                notify);
 }
 
 static void
@@ -305,6 +366,8 @@ synced (VgRedis *redis, const redisReply *reply, const GError *redis_error, gpoi
 
   if (call->heartbeat)
     c->heartbeat_in_flight = FALSE;
+  if (c->closed)
+    return;
   JsonObject *obj = parse_reply (reply, redis_error, &root, &error);
   if (!obj)
     {
@@ -365,8 +428,8 @@ sync_state (VgCluster *c, const char *only, gboolean heartbeat)
   call->heartbeat = heartbeat;
   if (heartbeat)
     c->heartbeat_in_flight = TRUE;
-  vg_redis_eval (c->redis, vg_cluster_scripts_get (c->scripts, VG_CLUSTER_SCRIPT_SYNC), 0, NULL,
-                 G_N_ELEMENTS (args), args, synced, call, g_free);
+  cluster_eval (c, VG_CLUSTER_SCRIPT_SYNC, 0, NULL, G_N_ELEMENTS (args), args, synced, call,
+                g_free);
 }
 
 static gboolean
@@ -475,6 +538,7 @@ vg_cluster_new (VgApp *app, VgRedis *redis, const VgClusterHost *host, gpointer 
                              "1 while this node takes no new rooms", NULL, NULL);
   vg_metric_set (c->draining_gauge, NULL, 0);
   c->scripts = vg_cluster_scripts_new ();
+  c->refs = 1;
   c->dirty = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   c->synced = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   c->state_handler = vg_redis_add_state_handler (redis, on_redis_state, c, NULL);
@@ -505,12 +569,8 @@ vg_cluster_free (VgCluster *c)
   vg_redis_remove_state_handler (c->redis, c->state_handler);
   g_clear_handle_id (&c->heartbeat_source, g_source_remove);
   g_clear_handle_id (&c->dirty_source, g_source_remove);
-  g_hash_table_unref (c->dirty);
-  g_hash_table_unref (c->synced);
-  vg_cluster_scripts_free (c->scripts);
-  g_free (c->node_id);
-  g_free (c->url);
-  g_free (c);
+  c->closed = TRUE;
+  cluster_unref (c);
 }
 
 const char *
@@ -605,6 +665,14 @@ place_degraded (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+static void
+degraded_free (gpointer data)
+{
+  VgClusterCall *call = data;
+  cluster_unref (call->cluster);
+  g_free (call);
+}
+
 void
 vg_cluster_place (VgCluster *c, const char *room, VgClusterPlaceFunc callback, gpointer user_data)
 {
@@ -613,7 +681,8 @@ vg_cluster_place (VgCluster *c, const char *room, VgClusterPlaceFunc callback, g
   if (!vg_redis_is_up (c->redis))
     {
       /* Nothing to ask: answered from an idle, like every other answer. */
-      g_idle_add_full (G_PRIORITY_DEFAULT, place_degraded, call, g_free);
+      c->refs++;
+      g_idle_add_full (G_PRIORITY_DEFAULT, place_degraded, call, degraded_free);
       return;
     }
   g_autofree char *key = g_strconcat (KEY_PREFIX "room:", room, NULL);
@@ -625,8 +694,8 @@ vg_cluster_place (VgCluster *c, const char *room, VgClusterPlaceFunc callback, g
   const char *args[]
       = { KEY_PREFIX, room, c->node_id, c->url, sessions, capacity, c->draining ? "1" : "0",
           now_ms,     ttl };
-  vg_redis_eval (c->redis, vg_cluster_scripts_get (c->scripts, VG_CLUSTER_SCRIPT_PLACE), 1, keys,
-                 G_N_ELEMENTS (args), args, placed, call, g_free);
+  cluster_eval (c, VG_CLUSTER_SCRIPT_PLACE, 1, keys, G_N_ELEMENTS (args), args, placed, call,
+                g_free);
 }
 
 static void
@@ -690,8 +759,8 @@ lookup (VgCluster *c, const char *what, const char *name, VgClusterView view, Vg
 {
   g_autofree char *index = g_strdup_printf ("%d", (int)view);
   const char *args[] = { KEY_PREFIX, what, name, index };
-  vg_redis_eval (c->redis, vg_cluster_scripts_get (c->scripts, VG_CLUSTER_SCRIPT_LOOKUP), 0, NULL,
-                 G_N_ELEMENTS (args), args, done, call, g_free);
+  cluster_eval (c, VG_CLUSTER_SCRIPT_LOOKUP, 0, NULL, G_N_ELEMENTS (args), args, done, call,
+                g_free);
 }
 
 void
