@@ -300,8 +300,6 @@ void
 vg_test_client_use_http (VgTestClient *c, const char *endpoint_url, const char *token)
 {
   g_free (c->endpoint);
-  g_free (c->offer);
-  g_free (c->post_url);
   g_free (c->token);
   c->endpoint = g_strdup (endpoint_url);
   c->token = g_strdup (token);
@@ -705,6 +703,8 @@ vg_test_client_free (VgTestClient *c)
   g_mutex_clear (&c->events_lock);
   g_main_context_unref (c->context);
   g_free (c->label);
+  g_free (c->offer);
+  g_free (c->post_url);
   g_free (c->endpoint);
   g_free (c->token);
   g_free (c->location);

@@ -215,4 +215,8 @@ back() { [ "$(r HGET vg:node:c url)" = "$(url c)" ] && [ "$(r HGET vg:room:stead
 check "Redis back: the node and its rooms are registered again" wait_for 60 back
 wait "$spid"
 check "the session's audio was unaffected" test "$(jq -r '.connected + .heard_tone' "$work/steady.json")" = 2
+kill -TERM "${pid[c]}"
+wait "${pid[c]}"
+rc=$?
+check "node c stops cleanly (exit $rc) and leaves the registry" test $rc = 0 -a "$(r EXISTS vg:node:c)" = 0
 tap_done
