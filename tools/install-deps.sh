@@ -11,7 +11,7 @@ run_pkgs=(meson ninja-build pkg-config gcc libglib2.0-dev libgstreamer1.0-dev
   gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-nice gstreamer1.0-tools
   libsoup-3.0-dev libjson-glib-dev libhiredis-dev libpq-dev libsqlite3-dev)
 test_pkgs=(postgresql redis-server prometheus espeak-ng sox curl openssl valgrind python3 chromium
-  python3-aiortc opus-tools)
+  python3-aiortc opus-tools jq)
 bench_pkgs=(wrk linux-perf python3-numpy time)
 
 pkgs=("${run_pkgs[@]}")
