@@ -60,19 +60,36 @@ for i in $(seq "$samples"); do
   post b "x$i" | cut -d' ' -f1 >>"$work/redirect-only" # the 307 alone
 done
 
-# Redis commands of one join through the non-owner (307 + join on the owner
-# + the writes its events cause), then of one minute with that session open.
+# Redis traffic of real joins through the non-owner (vg-test-client: ICE,
+# DTLS, audio, DELETE): every EVALSHA in the window, told apart by script
+# (MONITOR), heartbeats (one sync per node per interval) counted apart.
+joins=10
 sleep 3
-cmdstats >"$work/c0"
-tok=$("$bin" token --room bench --identity counted --ttl 600)
-curl -s -o /dev/null --location-trusted -X POST -H "Authorization: Bearer $tok" -H 'Content-Type: application/sdp' \
-  --data-binary "$offer" "http://127.0.0.1:${port[b]}/api/rooms/bench/whip"
+redis-cli -p "$rport" MONITOR >"$work/monitor" &
+mpid=$!
+pids+=("$mpid")
 sleep 0.5
+cmdstats >"$work/c0"
+t0=$(date +%s.%N)
+"$build/tests/rooms/vg-test-client" --url "http://127.0.0.1:${port[b]}" --room bench --peers "$joins" \
+  --ramp-ms 300 --api-key "$VOXGATE_AUTH_API_KEY" --api-secret "$VOXGATE_AUTH_API_SECRET" --tone 440 \
+  --duration 2 >"$work/joins.json" 2>/dev/null || true
+sleep 0.5
+t1=$(date +%s.%N)
 cmdstats >"$work/c1"
-sleep 60
+kill "$mpid"
+echo "$t0 $t1 $joins" >"$work/window"
+# Then one minute with one session open and nothing else happening.
+"$build/tests/rooms/vg-test-client" --url "http://127.0.0.1:${port[b]}" --room bench --peers 1 \
+  --api-key "$VOXGATE_AUTH_API_KEY" --api-secret "$VOXGATE_AUTH_API_SECRET" --tone 440 \
+  --duration 75 >/dev/null 2>&1 &
+pids+=($!)
+sleep 10
 cmdstats >"$work/c2"
+sleep 60
+cmdstats >"$work/c3"
 
-python3 - "$work" "$samples" <<'PY'
+VG_LUA_DIR=$src/gateway/cluster/lua python3 - "$work" "$samples" <<'PY'
 import json, statistics, sys
 work, n = sys.argv[1], int(sys.argv[2])
 def ms(name):
@@ -86,11 +103,31 @@ def diff(a, b):
     client = {k: v for k, v in d.items() if k in ("evalsha", "eval", "ping", "select", "auth", "info")}
     return {"client_calls": sum(v for k, v in client.items() if k != "info"), "all_commands": sum(v for k, v in d.items() if k != "info"), "by_command": d}
 direct, redirected = ms("direct"), ms("redirected")
+import hashlib, re, os
+lua = os.environ["VG_LUA_DIR"]
+common = open(os.path.join(lua, "common.lua")).read()
+names = {hashlib.sha1((common + "\n" + open(os.path.join(lua, n + ".lua")).read()).encode()).hexdigest(): n
+         for n in ("place", "sync", "forget", "lookup")}
+calls = {}
+for line in open(f"{work}/monitor", errors="replace"):
+    m = re.search(r'"(?:evalsha|EVALSHA)" "([0-9a-f]{40})"', line)
+    if m:
+        calls[names.get(m.group(1), "other")] = calls.get(names.get(m.group(1), "other"), 0) + 1
+t0, t1, joins = open(f"{work}/window").read().split()
+window = float(t1) - float(t0)
+heartbeats = round(window / 2.0 * 2)  # two nodes, [node] heartbeat_interval = 2
+event_syncs = max(calls.get("sync", 0) - heartbeats, 0)
+per_join = {"place": calls.get("place", 0) / int(joins), "sync_on_room_events": event_syncs / int(joins),
+            "lookup": calls.get("lookup", 0) / int(joins), "forget": calls.get("forget", 0) / int(joins)}
 print(json.dumps({
     "whip_post_direct_ms": direct, "whip_post_through_non_owner_ms": redirected,
     "redirect_307_alone_ms": ms("redirect-only"),
     "overhead_p50_ms": round(redirected["p50"] - direct["p50"], 2),
     "overhead_p95_ms": round(redirected["p95"] - direct["p95"], 2),
-    "redis_per_join": diff("c0", "c1"), "redis_per_minute_two_nodes_one_session": diff("c1", "c2"),
+    "joins_connected": json.load(open(f"{work}/joins.json")).get("connected") if os.path.getsize(f"{work}/joins.json") else None,
+    "window_s": round(window, 1), "evalsha_in_window_by_script": calls, "heartbeats_in_window_est": heartbeats,
+    "redis_evalsha_per_join": per_join,
+    "redis_all_commands_in_window": diff("c0", "c1"),
+    "redis_per_minute_two_nodes_one_session": diff("c2", "c3"),
 }, indent=1))
 PY
