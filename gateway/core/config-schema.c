@@ -136,7 +136,8 @@ static const VgConfigKey schema[] = {
   { "store", "migrate_on_start", VG_KEY_BOOL, "true",
     "apply pending migrations when serving starts" },
   { "cache", "url", VG_KEY_STRING, "",
-    "not yet used (accepted, ignored): redis://... (empty = in-process)", .secret = TRUE,
+    "redis://[:password@]host:port/db shared by the nodes of a cluster (empty = one node, "
+    "in-process)", .secret = TRUE,
     .check = check_cache_url },
   { "rooms", "auto_create", VG_KEY_BOOL, "true", "create a room on its first join" },
   { "rooms", "empty_timeout", VG_KEY_INT, "300", "seconds an empty room lives", 0, 86400 },
