@@ -59,6 +59,8 @@ struct _VgRedis
   gboolean was_up; /* the state handlers have seen "up" since the last "down" */
   redisAsyncContext *ac;
   GCancellable *resolve_cancel;
+  GPtrArray *addrs; /* the host's resolved addresses (strings), tried in turn */
+  guint addr_index; /* the one being tried, or to try next */
   GSource *connect_timer;
   GSource *reconnect_timer;
   guint attempts; /* failed connects since the last success (backoff) */
@@ -99,8 +101,10 @@ count_result (VgRedis *redis, Pending *p, const char *result)
     return;
   const char *labels[] = { result, NULL };
   vg_metric_add (redis->m_commands, labels, 1);
-  vg_metric_observe (redis->m_seconds, NULL,
-                     (g_get_monotonic_time () - p->start_us) / (double)G_USEC_PER_SEC);
+  /* Round trips only: a failure's time is the timeout or nothing. */
+  if (g_str_equal (result, "ok") || g_str_equal (result, "reply_error"))
+    vg_metric_observe (redis->m_seconds, NULL,
+                       (g_get_monotonic_time () - p->start_us) / (double)G_USEC_PER_SEC);
 }
 
 static void
@@ -302,9 +306,10 @@ void
 vg_redis_command (VgRedis *redis, VgRedisReplyFunc callback, gpointer user_data,
                   GDestroyNotify notify, int argc, const char *const *argv, const size_t *argvlen)
 {
-  Pending *p = pending_new (redis, callback, user_data, notify);
+  Pending *p;
 
   g_return_if_fail (argc > 0);
+  p = pending_new (redis, callback, user_data, notify);
   if (redis->state != STATE_UP)
     fail_down_later (redis, p);
   else
@@ -399,13 +404,20 @@ notify_state (VgRedis *redis, gboolean up)
 {
   if (redis->m_up)
     vg_metric_set (redis->m_up, NULL, up ? 1 : 0);
-  /* A copy: a handler may add or remove handlers. */
-  g_autoptr (GArray) copy = g_array_copy (redis->handlers);
-  for (guint i = 0; i < copy->len; i++)
-    {
-      StateHandler *h = &g_array_index (copy, StateHandler, i);
-      h->func (redis, up, h->user_data);
-    }
+  /* By id: a handler may add or remove handlers (its own included). */
+  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (guint));
+  for (guint i = 0; i < redis->handlers->len; i++)
+    g_array_append_val (ids, g_array_index (redis->handlers, StateHandler, i).id);
+  for (guint i = 0; i < ids->len; i++)
+    for (guint j = 0; j < redis->handlers->len; j++)
+      {
+        StateHandler h = g_array_index (redis->handlers, StateHandler, j);
+        if (h.id == g_array_index (ids, guint, i))
+          {
+            h.func (redis, up, h.user_data);
+            break;
+          }
+      }
 }
 
 static gboolean
@@ -456,6 +468,11 @@ drop_connection (VgRedis *redis, const char *why)
   redisAsyncContext *ac = redis->ac;
   gboolean was_up = redis->state == STATE_UP;
 
+  /* A connect that failed moves on to the host's next address (a name like
+   * localhost may resolve to ::1 first while Redis listens on 127.0.0.1);
+   * after the last one, the name is resolved again. */
+  if (!was_up && redis->addrs && ++redis->addr_index >= redis->addrs->len)
+    g_clear_pointer (&redis->addrs, g_ptr_array_unref);
   redis->ac = NULL;
   redis->state = STATE_DOWN;
   stop_connect_timer (redis);
@@ -665,9 +682,12 @@ resolved_cb (GObject *source, GAsyncResult *res, gpointer data)
       drop_connection (redis, why);
       return;
     }
-  g_autofree char *ip = g_inet_address_to_string (addrs->data);
+  redis->addrs = g_ptr_array_new_with_free_func (g_free);
+  for (GList *l = addrs; l; l = l->next)
+    g_ptr_array_add (redis->addrs, g_inet_address_to_string (l->data));
   g_resolver_free_addresses (addrs);
-  start_connection (redis, ip);
+  redis->addr_index = 0;
+  start_connection (redis, redis->addrs->pdata[0]);
 }
 
 static void
@@ -681,6 +701,8 @@ connect_now (VgRedis *redis)
     start_connection (redis, NULL);
   else if (g_hostname_is_ip_address (redis->host))
     start_connection (redis, redis->host);
+  else if (redis->addrs)
+    start_connection (redis, redis->addrs->pdata[redis->addr_index]);
   else
     {
       /* hiredis would call getaddrinfo on this thread. */
@@ -705,7 +727,7 @@ parse_db (const char *text, guint *db, GError **error)
   if (!g_ascii_string_to_unsigned (text, 10, 0, 1000000, &v, NULL))
     {
       g_set_error (error, VG_REDIS_ERROR, VG_REDIS_ERROR_URL,
-                   "cache url: database must be a number, not \"%s\"", text);
+                   "[cache] url: database must be a number, not \"%s\"", text);
       return FALSE;
     }
   *db = (guint)v;
@@ -721,7 +743,7 @@ parse_url (VgRedis *redis, const char *url, GError **error)
   if (g_str_has_prefix (url, "rediss://"))
     {
       g_set_error (error, VG_REDIS_ERROR, VG_REDIS_ERROR_URL,
-                   "cache url: rediss:// (TLS) is not supported: hiredis 0.14 has no TLS; "
+                   "[cache] url: rediss:// (TLS) is not supported: hiredis 0.14 has no TLS; "
                    "use redis:// on a private network or a TLS tunnel (stunnel, spiped)");
       return FALSE;
     }
@@ -739,7 +761,7 @@ parse_url (VgRedis *redis, const char *url, GError **error)
   uri = g_uri_parse (url, G_URI_FLAGS_HAS_PASSWORD, &uri_error);
   if (!uri)
     {
-      g_set_error (error, VG_REDIS_ERROR, VG_REDIS_ERROR_URL, "cache url: not a valid URL");
+      g_set_error (error, VG_REDIS_ERROR, VG_REDIS_ERROR_URL, "[cache] url: not a valid URL");
       return FALSE;
     }
   if (g_strcmp0 (g_uri_get_scheme (uri), "unix") == 0)
@@ -750,7 +772,7 @@ parse_url (VgRedis *redis, const char *url, GError **error)
                                         g_uri_get_path (uri), NULL);
       if (!*redis->socket_path)
         {
-          g_set_error (error, VG_REDIS_ERROR, VG_REDIS_ERROR_URL, "cache url: no socket path");
+          g_set_error (error, VG_REDIS_ERROR, VG_REDIS_ERROR_URL, "[cache] url: no socket path");
           return FALSE;
         }
       if (query && g_str_has_prefix (query, "db=") && !parse_db (query + 3, &redis->db, error))
@@ -761,12 +783,12 @@ parse_url (VgRedis *redis, const char *url, GError **error)
   if (g_strcmp0 (g_uri_get_scheme (uri), "redis") != 0)
     {
       g_set_error (error, VG_REDIS_ERROR, VG_REDIS_ERROR_URL,
-                   "cache url: scheme must be redis:// or unix://");
+                   "[cache] url: scheme must be redis:// or unix://");
       return FALSE;
     }
   if (!g_uri_get_host (uri) || !*g_uri_get_host (uri))
     {
-      g_set_error (error, VG_REDIS_ERROR, VG_REDIS_ERROR_URL, "cache url: no host");
+      g_set_error (error, VG_REDIS_ERROR, VG_REDIS_ERROR_URL, "[cache] url: no host");
       return FALSE;
     }
   redis->host = g_strdup (g_uri_get_host (uri));
@@ -788,6 +810,21 @@ parse_url (VgRedis *redis, const char *url, GError **error)
 }
 
 /* ---------- life cycle ---------- */
+
+gboolean
+vg_redis_check_url (const char *url, GError **error)
+{
+  VgRedis *redis = g_new0 (VgRedis, 1);
+  gboolean ok;
+
+  redis->pending = g_hash_table_new (NULL, NULL);
+  redis->handlers = g_array_new (FALSE, FALSE, sizeof (StateHandler));
+  ok = parse_url (redis, url, error);
+  if (!ok && error && !*error)
+    g_set_error (error, VG_REDIS_ERROR, VG_REDIS_ERROR_URL, "[cache] url: not a valid URL");
+  vg_redis_free (redis);
+  return ok;
+}
 
 VgRedis *
 vg_redis_new (const char *url, GMainContext *ctx, GError **error)
@@ -820,7 +857,7 @@ vg_redis_new_full (const char *url, GMainContext *ctx, const VgRedisOptions *opt
   if (!url || !parse_url (redis, url, error))
     {
       if (error && !*error)
-        g_set_error (error, VG_REDIS_ERROR, VG_REDIS_ERROR_URL, "cache url: not a valid URL");
+        g_set_error (error, VG_REDIS_ERROR, VG_REDIS_ERROR_URL, "[cache] url: not a valid URL");
       vg_redis_free (redis);
       return NULL;
     }
@@ -876,6 +913,7 @@ vg_redis_free (VgRedis *redis)
   g_clear_pointer (&redis->pending, g_hash_table_unref);
   if (redis->ctx)
     g_main_context_unref (redis->ctx);
+  g_clear_pointer (&redis->addrs, g_ptr_array_unref);
   g_free (redis->host);
   g_free (redis->socket_path);
   g_free (redis->user);

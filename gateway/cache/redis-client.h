@@ -77,6 +77,10 @@ VgRedis *vg_redis_new (const char *url, GMainContext *ctx, GError **error);
 VgRedis *vg_redis_new_full (const char *url, GMainContext *ctx, const VgRedisOptions *options,
                             GError **error);
 
+/* The same URL checks as vg_redis_new, without connecting (configuration
+ * checks: a bad URL is a configuration error). */
+gboolean vg_redis_check_url (const char *url, GError **error);
+
 /* Fails pending commands with VG_REDIS_ERROR_CLOSED (their callbacks run
  * before this returns), then disconnects. Not from inside a callback. */
 void vg_redis_free (VgRedis *redis);

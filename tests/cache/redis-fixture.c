@@ -4,6 +4,15 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+
+/* In the child: a test that crashes does not leave its server behind. */
+static void
+die_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
 
 guint16
 vg_test_free_port (void)
@@ -73,6 +82,7 @@ spawn (VgTestRedis *r)
   g_autoptr (GError) error = NULL;
   g_autofree char *port = g_strdup_printf ("%u", r->port);
   g_autofree char *log = g_build_filename (r->dir, "redis.log", NULL);
+  g_autofree char *sock = g_build_filename (r->dir, "redis.sock", NULL);
   GPtrArray *argv = g_ptr_array_new ();
 
   g_ptr_array_add (argv, "redis-server");
@@ -86,6 +96,8 @@ spawn (VgTestRedis *r)
   g_ptr_array_add (argv, "no");
   g_ptr_array_add (argv, "--dir");
   g_ptr_array_add (argv, r->dir);
+  g_ptr_array_add (argv, "--unixsocket");
+  g_ptr_array_add (argv, sock);
   g_ptr_array_add (argv, "--logfile");
   g_ptr_array_add (argv, log);
   if (r->password)
@@ -94,7 +106,10 @@ spawn (VgTestRedis *r)
       g_ptr_array_add (argv, r->password);
     }
   g_ptr_array_add (argv, NULL);
-  r->proc = g_subprocess_newv ((const char *const *)argv->pdata, G_SUBPROCESS_FLAGS_NONE, &error);
+  g_autoptr (GSubprocessLauncher) launcher =
+    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  r->proc = g_subprocess_launcher_spawnv (launcher, (const char *const *)argv->pdata, &error);
   g_ptr_array_unref (argv);
   if (!r->proc)
     g_error ("cannot start redis-server (tools/install-deps.sh test): %s", error->message);
@@ -141,11 +156,31 @@ vg_test_redis_restart (VgTestRedis *r)
   spawn (r);
 }
 
+/* The state letter of /proc/PID/stat ('T' when stopped). */
+static char
+proc_state (const char *pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%s/stat", pid);
+  g_autofree char *stat = NULL;
+  const char *close_paren;
+
+  if (!g_file_get_contents (path, &stat, NULL, NULL) || !(close_paren = strrchr (stat, ')')))
+    return '?';
+  return close_paren[1] == ' ' ? close_paren[2] : '?';
+}
+
 void
 vg_test_redis_pause (VgTestRedis *r, gboolean paused)
 {
-  if (r->proc)
-    g_subprocess_send_signal (r->proc, paused ? SIGSTOP : SIGCONT);
+  const char *pid;
+
+  if (!r->proc)
+    return;
+  pid = g_subprocess_get_identifier (r->proc);
+  g_subprocess_send_signal (r->proc, paused ? SIGSTOP : SIGCONT);
+  /* The signal takes effect asynchronously: wait until it has. */
+  for (int i = 0; i < 500 && (proc_state (pid) == 'T') != paused; i++)
+    g_usleep (1000);
 }
 
 void
@@ -155,7 +190,9 @@ vg_test_redis_free (VgTestRedis *r)
     return;
   vg_test_redis_stop (r);
   g_autofree char *log = g_build_filename (r->dir, "redis.log", NULL);
+  g_autofree char *sock = g_build_filename (r->dir, "redis.sock", NULL);
   g_unlink (log);
+  g_unlink (sock);
   g_rmdir (r->dir);
   g_free (r->dir);
   g_free (r->password);
