@@ -1,8 +1,12 @@
 /* LiveKit's RoomService over Twirp: POST /twirp/livekit.RoomService/{method},
  * proto3 JSON in and out, the grants LiveKit checks per method, and Twirp
- * errors {"code","msg"} with Twirp's status map. */
+ * errors {"code","msg"} with Twirp's status map. In a cluster any node
+ * answers (cluster-route.h): ListRooms merges every node's rooms, reads of
+ * a room open elsewhere come from its owner's view in Redis, and the other
+ * methods are forwarded to the room's owner. */
 #include "api/handlers/handlers.h"
 #include "api/handlers/room-api.h"
+#include "api/handlers/cluster-route.h"
 #include "api/auth.h"
 #include "api/json-strict.h"
 #include "gateway/core/validate.h"
@@ -16,6 +20,7 @@ typedef struct
   VgRooms *rooms;
   JsonObject *body;
   VgClaims claims;
+  JsonArray *remote_rooms; /* ListRooms in a cluster: other nodes' rooms */
 } VgTwirpCall;
 
 static guint
@@ -139,6 +144,20 @@ create_room (VgTwirpCall *call)
   reply_builder (call, b);
 }
 
+/* Is the room named in the request's "names" (all when it names none)? */
+static gboolean
+name_wanted (JsonArray *names, const char *name)
+{
+  gboolean wanted = !names || json_array_get_length (names) == 0;
+  for (guint j = 0; names && !wanted && j < json_array_get_length (names); j++)
+    {
+      JsonNode *n = json_array_get_element (names, j);
+      wanted = JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING
+               && g_strcmp0 (json_node_get_string (n), name) == 0;
+    }
+  return wanted;
+}
+
 static void
 list_rooms (VgTwirpCall *call)
 {
@@ -159,15 +178,14 @@ list_rooms (VgTwirpCall *call)
   for (guint i = 0; i < list->len; i++)
     {
       VgRoom *room = g_ptr_array_index (list, i);
-      gboolean wanted = !names || json_array_get_length (names) == 0;
-      for (guint j = 0; names && !wanted && j < json_array_get_length (names); j++)
-        {
-          JsonNode *n = json_array_get_element (names, j);
-          wanted = JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING
-                   && g_str_equal (json_node_get_string (n), vg_room_get_name (room));
-        }
-      if (wanted)
+      if (name_wanted (names, vg_room_get_name (room)))
         vg_room_json (b, room, VG_JSON_PROTO);
+    }
+  for (guint i = 0; call->remote_rooms && i < json_array_get_length (call->remote_rooms); i++)
+    {
+      JsonObject *r = json_array_get_object_element (call->remote_rooms, i);
+      if (name_wanted (names, json_object_get_string_member_with_default (r, "name", NULL)))
+        json_builder_add_value (b, json_array_dup_element (call->remote_rooms, i));
     }
   json_builder_end_array (b);
   json_builder_end_object (b);
@@ -376,25 +394,119 @@ send_data (VgTwirpCall *call)
   vg_reply_json_text (call->req, SOUP_STATUS_OK, "{}", -1);
 }
 
+typedef enum
+{
+  VG_TWIRP_LOCAL, /* not about one room */
+  VG_TWIRP_LIST,  /* every node's rooms */
+  VG_TWIRP_PLACE, /* creates the room: placed, then run by the owner */
+  VG_TWIRP_VIEW,  /* a read served from the owner's stored view */
+  VG_TWIRP_OWNER, /* run by the room's owner */
+} VgTwirpRouting;
+
 typedef struct
 {
   const char *name;
   VgGrant grants;
   gboolean room_scoped;
   void (*run) (VgTwirpCall *call);
+  VgTwirpRouting routing;
+  const char *room_member; /* where the body names the room */
 } VgTwirpMethod;
 
 static const VgTwirpMethod methods[] = {
-  { "CreateRoom", VG_GRANT_ROOM_CREATE, FALSE, create_room },
-  { "ListRooms", VG_GRANT_ROOM_LIST, FALSE, list_rooms },
-  { "DeleteRoom", VG_GRANT_ROOM_CREATE, FALSE, delete_room },
-  { "ListParticipants", VG_GRANT_ROOM_ADMIN, TRUE, list_participants },
-  { "GetParticipant", VG_GRANT_ROOM_ADMIN, TRUE, get_participant },
-  { "RemoveParticipant", VG_GRANT_ROOM_ADMIN, TRUE, remove_participant },
-  { "MutePublishedTrack", VG_GRANT_ROOM_ADMIN, TRUE, mute_published_track },
-  { "UpdateRoomMetadata", VG_GRANT_ROOM_ADMIN, TRUE, update_room_metadata },
-  { "SendData", VG_GRANT_ROOM_ADMIN, TRUE, send_data },
+  { "CreateRoom", VG_GRANT_ROOM_CREATE, FALSE, create_room, VG_TWIRP_PLACE, "name" },
+  { "ListRooms", VG_GRANT_ROOM_LIST, FALSE, list_rooms, VG_TWIRP_LIST, NULL },
+  { "DeleteRoom", VG_GRANT_ROOM_CREATE, FALSE, delete_room, VG_TWIRP_OWNER, "room" },
+  { "ListParticipants", VG_GRANT_ROOM_ADMIN, TRUE, list_participants, VG_TWIRP_VIEW, "room" },
+  { "GetParticipant", VG_GRANT_ROOM_ADMIN, TRUE, get_participant, VG_TWIRP_OWNER, "room" },
+  { "RemoveParticipant", VG_GRANT_ROOM_ADMIN, TRUE, remove_participant, VG_TWIRP_OWNER, "room" },
+  { "MutePublishedTrack", VG_GRANT_ROOM_ADMIN, TRUE, mute_published_track, VG_TWIRP_OWNER, "room" },
+  { "UpdateRoomMetadata", VG_GRANT_ROOM_ADMIN, TRUE, update_room_metadata, VG_TWIRP_OWNER, "room" },
+  { "SendData", VG_GRANT_ROOM_ADMIN, TRUE, send_data, VG_TWIRP_OWNER, "room" },
 };
+
+/* A call whose room lives elsewhere, kept until the cluster answers. */
+typedef struct
+{
+  VgTwirpCall call;
+  const VgTwirpMethod *method;
+  JsonNode *root;
+} VgTwirpDeferred;
+
+static void
+deferred_free (gpointer data)
+{
+  VgTwirpDeferred *d = data;
+  json_node_unref (d->root);
+  g_free (d);
+}
+
+/* Runs the method here; a change to a room is written to Redis soon, so
+ * reads on other nodes see it. */
+static void
+run_here (VgTwirpCall *call, const VgTwirpMethod *method)
+{
+  const char *room = NULL;
+  method->run (call);
+  if (call->app->cluster && method->room_member && method->routing != VG_TWIRP_VIEW
+      && vg_json_member_string (call->body, method->room_member, NULL, &room) && room
+      && vg_rooms_lookup (call->rooms, room))
+    vg_cluster_room_changed (call->app->cluster, room);
+}
+
+static void
+deferred_run (VgRequest *req, gpointer data)
+{
+  VgTwirpDeferred *d = data;
+  run_here (&d->call, d->method);
+}
+
+static void
+deferred_list (VgRequest *req, JsonArray *remote, gpointer data)
+{
+  VgTwirpDeferred *d = data;
+  d->call.remote_rooms = remote;
+  list_rooms (&d->call);
+  d->call.remote_rooms = NULL;
+}
+
+/* TRUE when the cluster took the call (answered later). */
+static gboolean
+route_in_cluster (VgTwirpCall *call, const VgTwirpMethod *method, JsonNode *root)
+{
+  const char *room = NULL;
+  if (!call->app->cluster || method->routing == VG_TWIRP_LOCAL)
+    return FALSE;
+  if (method->room_member
+      && (!vg_json_member_string (call->body, method->room_member, NULL, &room) || !room
+          || !vg_validate_room_name (room)))
+    return FALSE; /* the method itself refuses it */
+  VgTwirpDeferred *d = g_new0 (VgTwirpDeferred, 1);
+  d->call = *call;
+  d->call.claims = (VgClaims){ 0 }; /* the methods do not read them; cleared by the caller */
+  d->method = method;
+  d->root = json_node_ref (root);
+  if (method->routing == VG_TWIRP_LIST)
+    {
+      if (vg_cluster_gate_list (call->req, VG_CLUSTER_VIEW_ROOM_PROTO, deferred_list, d,
+                                deferred_free))
+        return TRUE;
+      deferred_free (d);
+      return FALSE;
+    }
+  VgGate gate = { .mode = method->routing == VG_TWIRP_PLACE  ? VG_GATE_PLACE
+                          : method->routing == VG_TWIRP_VIEW ? VG_GATE_VIEW
+                                                             : VG_GATE_FORWARD,
+                  .view = VG_CLUSTER_VIEW_PARTICIPANTS_PROTO,
+                  .twirp = TRUE,
+                  .local = deferred_run,
+                  .data = d,
+                  .free = deferred_free };
+  if (vg_cluster_gate (call->req, room, &gate))
+    return TRUE;
+  deferred_free (d);
+  return FALSE;
+}
 
 static void
 handle_twirp (VgRequest *req, gpointer user_data)
@@ -451,8 +563,8 @@ handle_twirp (VgRequest *req, gpointer user_data)
   call.rooms = call.app->rooms;
   if (!call.rooms)
     twirp_error (req, "unavailable", "rooms are not available on this node");
-  else
-    method->run (&call);
+  else if (!route_in_cluster (&call, method, root))
+    run_here (&call, method);
   vg_claims_clear (&call.claims);
 }
 

@@ -31,6 +31,7 @@ struct _VgApp
   struct _VgStore *store;
   struct _VgRooms *rooms;
   struct _VgRedis *redis; /* gateway/cache: NULL when [cache] url is empty */
+  struct _VgCluster *cluster; /* with [cache] url: the node registry and placement */
 
   GPtrArray *health_checks; /* of VgHealthCheckEntry, see app.c */
 };

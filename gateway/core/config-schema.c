@@ -165,8 +165,8 @@ static const VgConfigKey schema[] = {
   { "store", "migrate_on_start", VG_KEY_BOOL, "true",
     "apply pending migrations when serving starts" },
   { "cache", "url", VG_KEY_STRING, "",
-    "redis://[:password@]host[:port][/db] or unix:///path[?db=N]: rate limits shared by all "
-    "nodes (empty = in-process; rediss:// is not supported)",
+    "redis://[:password@]host[:port][/db] or unix:///path[?db=N]: rate limits and the room "
+    "placement shared by all nodes (empty = one node, in-process; rediss:// is not supported)",
     .secret = TRUE, .check = check_cache_url },
   { "cache", "timeout_ms", VG_KEY_INT, "500",
     "Redis command and connect timeout (ms); slower counts as down (local fallback)", 10, 60000 },
@@ -216,6 +216,16 @@ static const VgConfigKey schema[] = {
   { "webhooks", "urls", VG_KEY_LIST, "",
     "webhook receiver URLs (comma-separated http:// or https://)", .check = check_url_list },
   { "node", "id", VG_KEY_STRING, "", "this node's id (empty = host name)" },
+  { "node", "heartbeat_interval", VG_KEY_INT, "2",
+    "seconds between this node's heartbeats in Redis (with [cache] url)", 1, 60 },
+  { "node", "dead_after", VG_KEY_INT, "6",
+    "seconds without a heartbeat after which a node is dead and its rooms placeable", 2, 600 },
+  { "node", "max_sessions", VG_KEY_INT, "0",
+    "sessions above which new rooms are placed on other nodes (0 = no limit)", 0, 1000000 },
+  { "node", "drain_timeout", VG_KEY_INT, "0",
+    "seconds SIGTERM waits for this node's participants to leave before stopping (with [cache] "
+    "url)",
+    0, 86400 },
   { "log", "format", VG_KEY_ENUM, "text", "log format", .choices = "text|json" },
   { "log", "level", VG_KEY_ENUM, "info", "least severe level logged",
     .choices = "error|warning|info|debug" },

@@ -11,6 +11,7 @@ cd "$src"
 declare -A allowed=(
   [gateway/core]=""
   [gateway/cache]="gateway/core"
+  [gateway/cluster]="gateway/core gateway/cache"
   [gateway/store]="gateway/core"
   [gateway/rooms]="gateway/core"
   [gateway/subscribers]="gateway/core gateway/store"
@@ -19,7 +20,7 @@ declare -A allowed=(
   [gateway/workarounds]=""
   [plugins]=""
 )
-for pkg in gateway/core gateway/cache gateway/store gateway/rooms gateway/subscribers gateway/tutor gateway/tutor-rooms gateway/workarounds plugins; do
+for pkg in gateway/core gateway/cache gateway/cluster gateway/store gateway/rooms gateway/subscribers gateway/tutor gateway/tutor-rooms gateway/workarounds plugins; do
   bad=""
   while IFS= read -r line; do
     file=${line%%:*}
