@@ -112,10 +112,15 @@ def effective(dump, section, key):
 
 
 def drain_grace_seconds():
-    """The gateway's drain on SIGTERM (gateway/main.c), in seconds."""
+    """The gateway's drain on SIGTERM, in seconds: the configured wait for the
+    participants ([node] drain_timeout in the ConfigMap's config), then the
+    grace for requests in flight (SHUTDOWN_GRACE_US in gateway/main.c)."""
     m = re.search(r"#define SHUTDOWN_GRACE_US \((\d+) \* G_USEC_PER_SEC\)", read("gateway", "main.c"))
     check(m, "SHUTDOWN_GRACE_US not found in gateway/main.c: update this test with the drain's new home")
-    return int(m.group(1))
+    ini = k8s()["ConfigMap"][0]["data"]["voxgate.ini"]
+    d = re.search(r"^\[node\][^\[]*?^drain_timeout = (\d+)$", ini, re.M | re.S)
+    check(d, "[node] drain_timeout not set in the ConfigMap: SIGTERM would not wait for learners")
+    return int(m.group(1)) + int(d.group(1))
 
 
 def dockerfile_stages():
