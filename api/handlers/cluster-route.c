@@ -13,7 +13,7 @@ typedef struct
 {
   VgRequest *req;
   VgGate gate;
-  gboolean redirect; /* a join: 307 to the owner rather than forwarding */
+  gboolean redirect; /* a join or a session: 307 to the owner (see wants_redirect) */
   VgGateList list;
 } VgGateCall;
 
@@ -112,6 +112,20 @@ redirect (VgGateCall *call, const char *base)
   vg_cluster_count_routed (vg_request_app (call->req)->cluster, "redirect");
 }
 
+/* A join or a session request reaching a node that does not own the room:
+ * RFC 9725 lets the POST be redirected (307), which WHIP clients follow.
+ * Browsers cannot: fetch() drops Authorization when it follows a redirect
+ * to another origin, and a page is served by one node. A request with an
+ * Origin header (every fetch() POST, PATCH and DELETE has one) is therefore
+ * relayed to the owner instead, as LiveKit relays signalling between its
+ * nodes; only signalling takes the extra hop, media goes to the owner's
+ * candidates in the answer. */
+static gboolean
+wants_redirect (VgGateCall *call)
+{
+  return call->redirect && !vg_request_header (call->req, "Origin");
+}
+
 /* --- forwarding to the owner ------------------------------------------------- */
 
 static SoupSession *
@@ -124,6 +138,40 @@ forward_session (void)
     session = soup_session_new_with_options ("timeout", FORWARD_TIMEOUT_S, "user-agent",
                                              "voxgate-cluster", NULL);
   return session;
+}
+
+/* A relayed join's or session's answer keeps what a WHIP/WHEP client reads
+ * besides the body. Location becomes a path on this node, so the page's
+ * later PATCH and DELETE come back here (same origin) and are relayed too. */
+static void
+copy_session_headers (VgRequest *req, SoupMessageHeaders *h)
+{
+  const char *location = soup_message_headers_get_one (h, "Location");
+  if (location)
+    {
+      g_autoptr (GUri) uri = g_uri_parse (location, G_URI_FLAGS_NONE, NULL);
+      if (uri)
+        {
+          const char *query = g_uri_get_query (uri);
+          g_autofree char *path = g_strdup_printf ("%s%s%s", g_uri_get_path (uri), query ? "?" : "",
+                                                   query ? query : "");
+          vg_reply_header (req, "Location", path);
+        }
+      else if (location[0] == '/')
+        vg_reply_header (req, "Location", location);
+    }
+  const char *single[] = { "ETag", "Accept-Patch" };
+  for (guint i = 0; i < G_N_ELEMENTS (single); i++)
+    {
+      const char *v = soup_message_headers_get_one (h, single[i]);
+      if (v)
+        vg_reply_header (req, single[i], v);
+    }
+  /* One Link per ICE server: soup joins repeated headers with ", ", which a
+   * Link parser reads back as the same list. */
+  const char *links = soup_message_headers_get_list (h, "Link");
+  if (links)
+    vg_reply_header (req, "Link", links);
 }
 
 static void
@@ -143,8 +191,10 @@ forwarded (GObject *source, GAsyncResult *result, gpointer data)
       call_done (call);
       return;
     }
-  const char *ct
-      = soup_message_headers_get_content_type (soup_message_get_response_headers (msg), NULL);
+  SoupMessageHeaders *h = soup_message_get_response_headers (msg);
+  if (call->redirect)
+    copy_session_headers (call->req, h);
+  const char *ct = soup_message_headers_get_content_type (h, NULL);
   vg_reply_bytes (call->req, soup_message_get_status (msg), ct ? ct : "application/json", body);
   call_done (call);
 }
@@ -163,7 +213,7 @@ forward (VgGateCall *call, VgCluster *cluster, const char *base)
       return;
     }
   SoupMessageHeaders *h = soup_message_get_request_headers (msg);
-  const char *copied[] = { "Authorization", "X-Request-Id" };
+  const char *copied[] = { "Authorization", "X-Request-Id", "If-Match" };
   for (guint i = 0; i < G_N_ELEMENTS (copied); i++)
     if (vg_request_header (req, copied[i]))
       soup_message_headers_replace (h, copied[i], vg_request_header (req, copied[i]));
@@ -198,7 +248,7 @@ gate_placed (const VgClusterPlacement *p, const GError *error, gpointer data)
     }
   else if (p->local)
     run_local (call);
-  else if (call->redirect)
+  else if (wants_redirect (call))
     {
       redirect (call, p->url);
       call_done (call);
@@ -226,7 +276,7 @@ gate_looked_up (const VgClusterInfo *info, const GError *error, gpointer data)
       run_local (call);
       return;
     }
-  if (call->redirect)
+  if (wants_redirect (call))
     {
       redirect (call, info->url);
       call_done (call);

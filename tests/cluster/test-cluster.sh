@@ -127,6 +127,27 @@ check "a PATCH on node B for A's session is 307 to A" test "$status" = "307 $(ur
 status=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$(url b)/api/sessions/$sid")
 check "without a valid token no redirect is given" test "$status" = 401
 
+# --- a browser's join through B: relayed, not redirected ---------------------------
+# fetch() drops Authorization on a cross-origin redirect, so a request with an
+# Origin header is relayed to the owner, and its session stays on B's origin.
+hdr="$work/relay.headers"
+status=$(curl -s -D "$hdr" -o "$work/relay.sdp" -w '%{http_code}' -X POST -H "Origin: $(url b)" \
+  -H "Authorization: Bearer $(token lesson browser)" -H 'Content-Type: application/sdp' \
+  --data-binary "$(offer)" "$(url b)/api/rooms/lesson/whip")
+location=$(tr -d '\r' <"$hdr" | sed -n 's/^[Ll]ocation: //p')
+check "a browser's WHIP POST to B is answered (201) by A's room through B" \
+  test "$status" = 201 -a -n "$(grep -m1 '^a=fingerprint:' "$work/relay.sdp")"
+check "its Location is a path on B, not A's URL ($location)" \
+  eval '[[ "$location" == /api/sessions/* ]]'
+check "the relayed answer keeps its ETag" grep -qi '^etag: ' "$hdr"
+session_on_a() { [ "$(r HGET "vg:session:${location##*/}" node)" = a ]; }
+check "the session lives on A" wait_for 80 session_on_a
+status=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE -H "Origin: $(url b)" \
+  -H "Authorization: Bearer $(token lesson browser)" "$(url b)$location")
+check "the browser's DELETE through B is relayed to A ($status)" test "$status" = 200 -o "$status" = 204
+gone_on_a() { api a GET /api/rooms/lesson/participants | head -1 | jq -e 'all(.participants[]; .identity != "browser")' >/dev/null; }
+check "and the participant is gone from A's room" wait_for 50 gone_on_a
+
 # --- the room API on any node ------------------------------------------------------
 listed_on() { api "$1" GET /api/rooms | head -1 | jq -e '.rooms[] | select(.name == "lesson" and .num_participants == 1)' >/dev/null; }
 check "GET /api/rooms on A lists the room with its participant" wait_for 80 listed_on a
