@@ -173,6 +173,10 @@ tap_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
                                             0, -1);
   GST_BUFFER_PTS (copy) = rt - t0;
   GST_BUFFER_DTS (copy) = GST_CLOCK_TIME_NONE;
+  /* Offsets are the room's (RTP or sample counts there): the muxer would
+   * take them for granule positions. */
+  GST_BUFFER_OFFSET (copy) = GST_BUFFER_OFFSET_NONE;
+  GST_BUFFER_OFFSET_END (copy) = GST_BUFFER_OFFSET_NONE;
   gst_app_src_push_buffer (GST_APP_SRC (t->appsrc), copy);
   return GST_PAD_PROBE_OK;
 }
@@ -190,6 +194,26 @@ end_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
       if (end > __atomic_load_n (&s->end_ns, __ATOMIC_RELAXED))
         __atomic_store_n (&s->end_ns, end, __ATOMIC_RELAXED);
     }
+  return GST_PAD_PROBE_OK;
+}
+
+/* The recording's streaming thread (after opusparse): packets back to
+ * back. Ogg Opus positions count decoded samples, so a timestamp gap (a
+ * lost packet, jitter) would read as overlapping or missing samples; the
+ * track's timeline is its packets'. Lost packets shorten the file by their
+ * duration (20 ms each): they are not concealed, which needs a decoder. */
+static GstPadProbeReturn
+restamp_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  GstClockTime *next = data;
+  GstBuffer *b = GST_PAD_PROBE_INFO_BUFFER (info);
+  if (!GST_BUFFER_DURATION_IS_VALID (b))
+    return GST_PAD_PROBE_OK;
+  b = gst_buffer_make_writable (b);
+  GST_BUFFER_PTS (b) = *next;
+  GST_BUFFER_DTS (b) = *next;
+  *next += GST_BUFFER_DURATION (b);
+  GST_PAD_PROBE_INFO_DATA (info) = b;
   return GST_PAD_PROBE_OK;
 }
 
@@ -466,9 +490,15 @@ on_recording_bus (GstBus *bus, GstMessage *msg, gpointer data)
       case GST_MESSAGE_ERROR:
         {
           g_autoptr (GError) error = NULL;
-          gst_message_parse_error (msg, &error, NULL);
+          g_autofree char *debug = NULL;
+          gst_message_parse_error (msg, &error, &debug);
+          /* The debug text's last line names the cause ("... : No space left
+           * on device"); the paths in it are the operator's own. */
+          const char *cause = debug ? strrchr (debug, '\n') : NULL;
+          cause = cause ? cause + 1 : debug;
           g_autofree char *text
-              = g_strdup_printf ("%s: %s", GST_MESSAGE_SRC_NAME (msg), error->message);
+              = g_strdup_printf ("%s: %s%s%s", GST_MESSAGE_SRC_NAME (msg), error->message,
+                                 cause ? " " : "", cause ? cause : "");
           finish (r, text);
           return G_SOURCE_REMOVE;
         }
@@ -666,6 +696,10 @@ build_track (Recording *r, GError **error)
       g_set_error (error, VG_ROOMS_ERROR, VG_ROOMS_ERROR_PIPELINE, "cannot link the recorder");
       return FALSE;
     }
+  GstPad *parsed = gst_element_get_static_pad (parse, "src");
+  gst_pad_add_probe (parsed, GST_PAD_PROBE_TYPE_BUFFER, restamp_probe, g_new0 (GstClockTime, 1),
+                     g_free);
+  gst_object_unref (parsed);
   add_probe (parse, "src", end_probe, r->shared);
   add_tap (r, depay_pad, src, FALSE);
   return TRUE;
