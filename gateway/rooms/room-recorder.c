@@ -495,7 +495,9 @@ on_recording_bus (GstBus *bus, GstMessage *msg, gpointer data)
           /* The debug text's last line names the cause ("... : No space left
            * on device"); the paths in it are the operator's own. */
           const char *cause = debug ? strrchr (debug, '\n') : NULL;
-          cause = cause ? cause + 1 : debug;
+          cause = cause ? cause + 1 : NULL;
+          if (cause && (*cause == '/' || !*cause))
+            cause = NULL; /* only the element's path */
           g_autofree char *text
               = g_strdup_printf ("%s: %s%s%s", GST_MESSAGE_SRC_NAME (msg), error->message,
                                  cause ? " " : "", cause ? cause : "");
