@@ -23,6 +23,7 @@ char *vg_recorders_start (VgRecorders *recorders, VgRoom *room, const VgRecordin
 gboolean vg_recorders_stop (VgRecorders *recorders, const char *id, GError **error);
 GPtrArray *vg_recorders_list (VgRecorders *recorders, const char *room_name);
 VgRecordingInfo *vg_recorders_get (VgRecorders *recorders, const char *id);
+GstPipeline *vg_recorders_get_pipeline (VgRecorders *recorders, const char *id);
 
 /* What rooms tell the recorders (through the registry's room host). */
 void vg_recorders_room_closing (VgRecorders *recorders, VgRoom *room);

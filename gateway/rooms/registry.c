@@ -549,3 +549,9 @@ vg_rooms_get_recording (VgRooms *rooms, const char *id)
 {
   return vg_recorders_get (rooms->recorders, id);
 }
+
+GstPipeline *
+vg_rooms_get_recording_pipeline (VgRooms *rooms, const char *id)
+{
+  return vg_recorders_get_pipeline (rooms->recorders, id);
+}

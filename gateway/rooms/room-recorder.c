@@ -897,9 +897,11 @@ vg_recorders_start (VgRecorders *o, VgRoom *room, const VgRecordingSpec *spec,
       recording_free (r);
       return NULL;
     }
-  GstPipeline *room_pipeline = vg_room_get_pipeline (room);
-  r->clock = gst_pipeline_get_clock (room_pipeline);
-  r->base_time = gst_element_get_base_time (GST_ELEMENT (room_pipeline));
+  /* The clock the room runs on (gst_pipeline_get_clock would ask the
+   * elements to provide one, walking the room's graph, which has loops). */
+  GstElement *room_pipeline = GST_ELEMENT (vg_room_get_pipeline (room));
+  r->clock = gst_element_get_clock (room_pipeline);
+  r->base_time = gst_element_get_base_time (room_pipeline);
   r->tick_source = g_timeout_source_new_seconds (1);
   g_source_set_callback (r->tick_source, recording_tick, r, NULL);
   g_source_attach (r->tick_source, o->context);
@@ -960,6 +962,13 @@ vg_recorders_get (VgRecorders *o, const char *id)
     return NULL;
   refresh_counters (r);
   return vg_recording_info_copy (&r->info);
+}
+
+GstPipeline *
+vg_recorders_get_pipeline (VgRecorders *o, const char *id)
+{
+  Recording *r = id ? g_hash_table_lookup (o->running, id) : NULL;
+  return r ? GST_PIPELINE (r->pipeline) : NULL;
 }
 
 /* The recordings matching a predicate, collected first: ending one may

@@ -31,6 +31,7 @@
 #pragma once
 
 #include <glib.h>
+#include <gst/gst.h>
 #include "gateway/rooms/rooms.h"
 
 G_BEGIN_DECLS
@@ -128,5 +129,8 @@ gboolean vg_rooms_stop_recording (VgRooms *rooms, const char *id, GError **error
 GPtrArray *vg_rooms_list_recordings (VgRooms *rooms, const char *room_name);
 /* A snapshot of one running recording, or NULL. */
 VgRecordingInfo *vg_rooms_get_recording (VgRooms *rooms, const char *id);
+/* The running recording's own pipeline (for tests and diagnostics), or
+ * NULL. Borrowed: valid until the main loop runs. */
+GstPipeline *vg_rooms_get_recording_pipeline (VgRooms *rooms, const char *id);
 
 G_END_DECLS

@@ -536,6 +536,98 @@ test_write_error_fails_alone (void)
   remove_dir (dir);
 }
 
+typedef struct
+{
+  VgRooms *rooms;
+  const char *id;
+  VgRecordingInfo *info;
+} StallCheck;
+
+static gboolean
+recording_drops (gpointer data)
+{
+  StallCheck *c = data;
+  g_clear_pointer (&c->info, vg_recording_info_free);
+  c->info = vg_rooms_get_recording (c->rooms, c->id);
+  return c->info && c->info->dropped_buffers > 0;
+}
+
+static GstPadProbeReturn
+hold_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  return GST_PAD_PROBE_OK; /* a blocking probe: the buffer waits until it is removed */
+}
+
+static gboolean
+hears_440 (gpointer data)
+{
+  return vg_test_client_tone_level (data, 440, 1000) > 0.05;
+}
+
+/* A disk that stops taking data (the file writer blocked): the recorder
+ * drops and counts, the room does not wait (the echo still plays and a
+ * round trip still comes back), and the recording completes afterwards. */
+static void
+test_stalled_writer_drops_not_the_room (void)
+{
+  g_autofree char *dir = temp_dir ();
+  VgRoomsFixture f;
+  vg_rooms_fixture_init (&f, NULL, "loopback.pipeline", 15000);
+  f.room = g_strdup ("stall");
+  VgTestClientOptions o = { .tone_hz = 440 };
+  VgTestClient *c = vg_rooms_fixture_client (&f, "learner", &o);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (vg_test_client_start (c, &error));
+  g_assert_true (vg_test_client_wait_connected (c, CONNECT_TIMEOUT_MS));
+  g_assert_true (vg_test_wait_until (hears_440, c, 5000));
+
+  Seen seen;
+  seen_init (&seen);
+  VgRecordingSpec spec = { .kind = VG_RECORDING_ROOM_COMPOSITE, .directory = dir };
+  g_autofree char *id
+      = vg_rooms_start_recording (f.rooms, "stall", &spec, &seen_callbacks, &seen, &error);
+  g_assert_no_error (error);
+  vg_test_run_for (1000);
+  GstPipeline *pipeline = vg_rooms_get_recording_pipeline (f.rooms, id);
+  g_assert_nonnull (pipeline);
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  GstPad *pad = gst_element_get_static_pad (sink, "sink");
+  gulong hold = gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BLOCK | GST_PAD_PROBE_TYPE_BUFFER,
+                                   hold_probe, NULL, NULL);
+  /* The hand-off holds about 2 s: drops begin after that. */
+  StallCheck check = { f.rooms, id, NULL };
+  g_assert_true (vg_test_wait_until (recording_drops, &check, 15000));
+  double level = vg_test_client_tone_level (c, 440, 1000);
+  double rtt = vg_test_client_measure_round_trip (c, 880, 3000);
+  g_autoptr (VgRecordingInfo) held = vg_rooms_get_recording (f.rooms, id);
+  gst_pad_remove_probe (pad, hold);
+  gst_object_unref (pad);
+  gst_object_unref (sink);
+  g_test_message ("writer blocked: %" G_GUINT64_FORMAT " buffers dropped; the learner hears "
+                  "its echo at %.3f, round trip %.0f ms",
+                  held->dropped_buffers, level, rtt * 1000);
+  g_assert_cmpuint (held->dropped_buffers, >, 0);
+  /* The room went on: the echo still plays, and a new tone comes back. */
+  g_assert_cmpfloat (level, >, 0.05);
+  g_assert_cmpfloat (rtt, >, 0);
+  g_clear_pointer (&check.info, vg_recording_info_free);
+
+  vg_test_run_for (1000);
+  g_assert_true (vg_rooms_stop_recording (f.rooms, id, NULL));
+  g_assert_true (vg_test_wait_until (seen_ended, &seen, 10000));
+  g_assert_cmpint (seen.last->state, ==, VG_RECORDING_COMPLETE);
+  g_assert_cmpuint (seen.last->dropped_buffers, >=, held->dropped_buffers);
+  g_autofree char *metrics = vg_metrics_render (f.metrics);
+  g_assert_null (strstr (metrics, "voxgate_recording_dropped_buffers_total 0\n"));
+  if (have_tools ())
+    g_free (opusinfo (seen.last->path, TRUE));
+
+  vg_test_client_free (c);
+  vg_rooms_fixture_clear (&f);
+  seen_clear (&seen);
+  remove_dir (dir);
+}
+
 /* Closing the room ends its recordings as COMPLETE files. */
 static void
 test_room_close_completes (void)
@@ -587,5 +679,7 @@ main (int argc, char **argv)
                    test_track_ends_with_participant);
   g_test_add_func ("/rooms/recording/room-close-completes", test_room_close_completes);
   g_test_add_func ("/rooms/recording/write-error-fails-alone", test_write_error_fails_alone);
+  g_test_add_func ("/rooms/recording/stalled-writer-drops-not-the-room",
+                   test_stalled_writer_drops_not_the_room);
   return g_test_run ();
 }
