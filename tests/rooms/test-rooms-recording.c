@@ -335,12 +335,12 @@ test_composite_dual_channel (void)
                   "%.3f meanwhile; right (agent) %.2f-%.2f s rms %.3f, left %.3f meanwhile",
                   spoken, speech_at, learner_on, learner_end, learner_level, agent_during, agent_on,
                   agent_end, agent_level, learner_during);
-  /* The learner on the left, from when it was sent. The client's send path
-   * (paced appsrc, encoder, jitter buffer) was measured 1.2-1.4 s behind the
-   * call on this 2-core machine under load, in the track recording too,
-   * which is taken before the room's decoder: hence 2 s. */
+  /* The learner on the left, from when it was sent. The delay is the
+   * client's send path and the room's receive path (paced appsrc, encoder,
+   * jitter buffer, decoder), not the recorder's: 0.2-1.4 s measured on this
+   * shared 2-core machine under load, 2.0 s under ASan: hence 3 s. */
   g_assert_cmpfloat (learner_on, >=, speech_at - 0.1);
-  g_assert_cmpfloat (learner_on, <, speech_at + 2.0);
+  g_assert_cmpfloat (learner_on, <, speech_at + 3.0);
   g_assert_cmpfloat (learner_level, >, 0.02);
   /* The agent (echo) on the right: silent while the learner speaks, then
    * the same length of speech, while the left is silent. */
