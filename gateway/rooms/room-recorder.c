@@ -61,10 +61,10 @@
 /* What probes and the recording share: atomics only. */
 typedef struct
 {
-  gint64 t0;         /* running time of time zero; -1 until the first buffer */
-  guint64 dropped;   /* buffers the taps dropped */
-  gint64 end_ns;     /* end of the last buffer in the recording's timeline */
-  guint64 bytes;     /* bytes handed to the file */
+  gint64 t0;       /* running time of time zero; -1 until the first buffer */
+  guint64 dropped; /* buffers the taps dropped */
+  gint64 end_ns;   /* end of the last buffer in the recording's timeline */
+  guint64 bytes;   /* bytes handed to the file */
 } Shared;
 
 static Shared *
@@ -87,7 +87,7 @@ typedef struct
   GstElement *appsrc; /* ref */
   GstPad *pad;        /* ref: the room pad probed */
   gulong probe_id;
-  gboolean raw;         /* caps fixed on the appsrc; otherwise the pad's caps are forwarded */
+  gboolean raw; /* caps fixed on the appsrc; otherwise the pad's caps are forwarded */
   /* Streaming thread of pad only: */
   GstSegment segment;
   gboolean have_segment, have_caps;
@@ -168,9 +168,8 @@ tap_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
       return GST_PAD_PROBE_OK;
     }
   /* A new buffer sharing the memory: no copy of the audio. */
-  GstBuffer *copy = gst_buffer_copy_region (buffer, GST_BUFFER_COPY_MEMORY | GST_BUFFER_COPY_FLAGS
-                                                        | GST_BUFFER_COPY_TIMESTAMPS,
-                                            0, -1);
+  GstBuffer *copy = gst_buffer_copy_region (
+      buffer, GST_BUFFER_COPY_MEMORY | GST_BUFFER_COPY_FLAGS | GST_BUFFER_COPY_TIMESTAMPS, 0, -1);
   GST_BUFFER_PTS (copy) = rt - t0;
   GST_BUFFER_DTS (copy) = GST_CLOCK_TIME_NONE;
   /* Offsets are the room's (RTP or sample counts there): the muxer would
@@ -189,8 +188,8 @@ end_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   GstBuffer *b = GST_PAD_PROBE_INFO_BUFFER (info);
   if (GST_BUFFER_PTS_IS_VALID (b))
     {
-      gint64 end = GST_BUFFER_PTS (b)
-                   + (GST_BUFFER_DURATION_IS_VALID (b) ? GST_BUFFER_DURATION (b) : 0);
+      gint64 end
+          = GST_BUFFER_PTS (b) + (GST_BUFFER_DURATION_IS_VALID (b) ? GST_BUFFER_DURATION (b) : 0);
       if (end > __atomic_load_n (&s->end_ns, __ATOMIC_RELAXED))
         __atomic_store_n (&s->end_ns, end, __ATOMIC_RELAXED);
     }
@@ -232,8 +231,8 @@ bytes_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 typedef struct
 {
   VgRecorders *owner;
-  VgRecordingInfo info; /* owned strings */
-  VgRoom *room;         /* borrowed; NULL once the room closes */
+  VgRecordingInfo info;       /* owned strings */
+  VgRoom *room;               /* borrowed; NULL once the room closes */
   VgParticipant *participant; /* TRACK: borrowed; NULL once it leaves */
   Shared *shared;
   GstElement *pipeline;
@@ -267,8 +266,7 @@ struct _VgRecorders
 const char *
 vg_recording_state_to_string (VgRecordingState state)
 {
-  static const char *const names[]
-      = { "starting", "active", "ending", "complete", "failed" };
+  static const char *const names[] = { "starting", "active", "ending", "complete", "failed" };
   return state <= VG_RECORDING_FAILED ? names[state] : "unknown";
 }
 
@@ -407,16 +405,16 @@ commit_file (const char *part, const char *path, GError **error)
       int err = errno;
       if (fd >= 0)
         close (fd);
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (err), "cannot sync %s: %s",
-                   part, g_strerror (err));
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (err), "cannot sync %s: %s", part,
+                   g_strerror (err));
       return FALSE;
     }
   close (fd);
   if (g_rename (part, path) != 0)
     {
       int err = errno;
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (err), "cannot rename %s: %s",
-                   part, g_strerror (err));
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (err), "cannot rename %s: %s", part,
+                   g_strerror (err));
       return FALSE;
     }
   return TRUE;
@@ -459,9 +457,8 @@ finish (Recording *r, const char *error_message)
       g_warning ("recording %s of %s failed: %s", r->info.id, r->info.room_name, error->message);
     }
   else
-    g_message ("recording %s of %s complete: %s (%.1f s, %" G_GUINT64_FORMAT " bytes)",
-               r->info.id, r->info.room_name, r->info.path, r->info.duration_ns / 1e9,
-               r->info.size_bytes);
+    g_message ("recording %s of %s complete: %s (%.1f s, %" G_GUINT64_FORMAT " bytes)", r->info.id,
+               r->info.room_name, r->info.path, r->info.duration_ns / 1e9, r->info.size_bytes);
   r->info.ended_at_us = g_get_real_time ();
   if (o->total)
     {
@@ -574,8 +571,7 @@ static void
 add_probe (GstElement *e, const char *pad_name, GstPadProbeCallback fn, Shared *s)
 {
   GstPad *pad = gst_element_get_static_pad (e, pad_name);
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, fn, g_atomic_rc_box_acquire (s),
-                     shared_unref);
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, fn, g_atomic_rc_box_acquire (s), shared_unref);
   gst_object_unref (pad);
 }
 
@@ -610,9 +606,9 @@ add_tap (Recording *r, GstPad *room_pad, GstElement *appsrc, gboolean raw)
   t->pad = gst_object_ref (room_pad);
   t->raw = raw;
   gst_segment_init (&t->segment, GST_FORMAT_UNDEFINED);
-  t->probe_id
-      = gst_pad_add_probe (room_pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
-                           tap_probe, t, tap_free);
+  t->probe_id = gst_pad_add_probe (room_pad,
+                                   GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+                                   tap_probe, t, tap_free);
   r->taps[r->n_taps++] = t;
   return t;
 }
@@ -768,8 +764,8 @@ vg_recorders_new (GMainContext *context, VgMetrics *metrics, const char *default
                                       kind_status, NULL);
       o->dropped = vg_metrics_register (
           metrics, VG_METRIC_COUNTER, "voxgate_recording_dropped_buffers_total",
-          "Audio buffers a recorder dropped because its file lagged (the room never waits).",
-          NULL, NULL);
+          "Audio buffers a recorder dropped because its file lagged (the room never waits).", NULL,
+          NULL);
       o->bytes = vg_metrics_register (metrics, VG_METRIC_COUNTER, "voxgate_recording_bytes_total",
                                       "Bytes written to recording files.", NULL, NULL);
       vg_metric_set (o->active, NULL, 0);
@@ -778,8 +774,8 @@ vg_recorders_new (GMainContext *context, VgMetrics *metrics, const char *default
       for (int k = 0; k < 2; k++)
         for (int s = 0; s < 2; s++)
           {
-            const char *labels[] = { vg_recording_kind_to_string (k), s ? "failed" : "complete",
-                                     NULL };
+            const char *labels[]
+                = { vg_recording_kind_to_string (k), s ? "failed" : "complete", NULL };
             vg_metric_add (o->total, labels, 0);
           }
     }
@@ -869,8 +865,8 @@ vg_recorders_start (VgRecorders *o, VgRoom *room, const VgRecordingSpec *spec,
 
   g_autofree char *pipeline_name = g_strdup_printf ("recording-%s", i->id);
   r->pipeline = gst_object_ref_sink (gst_pipeline_new (pipeline_name));
-  gboolean built = spec->kind == VG_RECORDING_TRACK ? build_track (r, error)
-                                                    : build_composite (r, error);
+  gboolean built
+      = spec->kind == VG_RECORDING_TRACK ? build_track (r, error) : build_composite (r, error);
   if (built && spec->kind == VG_RECORDING_ROOM_COMPOSITE)
     {
       g_autofree char *base = g_strndup (i->path, strlen (i->path) - strlen (".ogg"));
@@ -891,8 +887,8 @@ vg_recorders_start (VgRecorders *o, VgRoom *room, const VgRecordingSpec *spec,
   gst_object_unref (bus);
   if (gst_element_set_state (r->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
     {
-      g_set_error (error, VG_ROOMS_ERROR, VG_ROOMS_ERROR_PIPELINE,
-                   "recording %s: cannot open %s", i->room_name, r->part_path);
+      g_set_error (error, VG_ROOMS_ERROR, VG_ROOMS_ERROR_PIPELINE, "recording %s: cannot open %s",
+                   i->room_name, r->part_path);
       g_unlink (r->part_path);
       recording_free (r);
       return NULL;

@@ -48,14 +48,14 @@ typedef enum
 typedef enum
 {
   VG_RECORDING_STARTING, /* branch being added to the pipeline */
-  VG_RECORDING_ACTIVE,   /* the first page reached the file */
+  VG_RECORDING_ACTIVE,   /* pages reach the file (told within 1 s of the first) */
   VG_RECORDING_ENDING,   /* stopped: EOS is draining through the muxer */
   VG_RECORDING_COMPLETE, /* the file is closed and renamed to its path */
   VG_RECORDING_FAILED,   /* error set; the .part file is removed */
 } VgRecordingState;
 
 const char *vg_recording_state_to_string (VgRecordingState state); /* "starting", ... */
-const char *vg_recording_kind_to_string (VgRecordingKind kind); /* "room_composite", "track" */
+const char *vg_recording_kind_to_string (VgRecordingKind kind);    /* "room_composite", "track" */
 
 /* What to record. Strings are borrowed for the call. */
 typedef struct
@@ -75,22 +75,22 @@ typedef struct
  * the call; from vg_rooms_list_recordings they are owned by the info. */
 typedef struct
 {
-  char *id;        /* "EG_…", unique in the process */
+  char *id; /* "EG_…", unique in the process */
   char *room_name;
-  char *room_sid;  /* "RM_…" of the room instance */
+  char *room_sid; /* "RM_…" of the room instance */
   VgRecordingKind kind;
-  char *track_sid;          /* TRACK: "TR_…"; NULL for composites */
-  char *participant_identity; /* TRACK: the publisher; NULL for composites */
+  char *track_sid;              /* TRACK: "TR_…"; NULL for composites */
+  char *participant_identity;   /* TRACK: the publisher; NULL for composites */
   char *participant_session_id; /* TRACK: its session (conversation key); NULL otherwise */
   VgRecordingState state;
-  char *path;            /* the final path (the file is "<path>.part" until COMPLETE) */
-  char *transcript_path; /* composites: "<path minus .ogg>.vtt" (complete with the file); else NULL */
-  gint64 started_at_us;  /* unix µs of the recording's time zero */
-  gint64 ended_at_us;    /* unix µs, 0 until COMPLETE/FAILED */
-  gint64 duration_ns;    /* media written so far (final once COMPLETE) */
-  guint64 size_bytes;    /* bytes written so far (final once COMPLETE) */
+  char *path;              /* the final path (the file is "<path>.part" until COMPLETE) */
+  char *transcript_path;   /* composites: "<path minus .ogg>.vtt"; else NULL */
+  gint64 started_at_us;    /* unix µs of the recording's time zero */
+  gint64 ended_at_us;      /* unix µs, 0 until COMPLETE/FAILED */
+  gint64 duration_ns;      /* media written so far (final once COMPLETE) */
+  guint64 size_bytes;      /* bytes written so far (final once COMPLETE) */
   guint64 dropped_buffers; /* dropped by the leaky queue because the disk lagged */
-  char *error;           /* FAILED: why (no secrets, a short sentence); else NULL */
+  char *error;             /* FAILED: why (no secrets, a short sentence); else NULL */
 } VgRecordingInfo;
 
 VgRecordingInfo *vg_recording_info_copy (const VgRecordingInfo *info);
@@ -116,9 +116,9 @@ void vg_rooms_set_recording_observer (VgRooms *rooms, const VgRecordingCallbacks
  * VG_ROOMS_ERROR_PIPELINE (an element is missing, the file cannot be
  * opened). callbacks may be NULL; they and data must stay valid until the
  * COMPLETE or FAILED call. The STARTING callback runs before this returns. */
-char *vg_rooms_start_recording (VgRooms *rooms, const char *room_name,
-                                const VgRecordingSpec *spec, const VgRecordingCallbacks *callbacks,
-                                gpointer data, GError **error);
+char *vg_rooms_start_recording (VgRooms *rooms, const char *room_name, const VgRecordingSpec *spec,
+                                const VgRecordingCallbacks *callbacks, gpointer data,
+                                GError **error);
 /* Ends the recording (ENDING, then COMPLETE once the file is closed).
  * FALSE with VG_ROOMS_ERROR_NOT_FOUND when no such recording is running
  * (unknown id, or already COMPLETE/FAILED). */
