@@ -274,17 +274,27 @@ test_composite_dual_channel (void)
   g_assert_cmpuint (running->len, ==, 1);
 
   VgTestClient *c = join (&f, "speaker");
+  /* The speaker's track too, at the same time: what reached the room,
+   * before its decoder and mixer. */
+  Seen track;
+  seen_init (&track);
+  VgRecordingSpec track_spec
+      = { .kind = VG_RECORDING_TRACK, .track = "speaker", .directory = dir, .file_name = "track" };
+  g_autofree char *track_id
+      = vg_rooms_start_recording (f.rooms, "rec", &track_spec, &seen_callbacks, &track, &error);
+  g_assert_no_error (error);
   vg_test_run_for (1000);
   double speech_at = (g_get_monotonic_time () - started) / 1e6;
   vg_test_client_send_samples (c, speech, n);
   double spoken = n / 48000.0;
   g_autofree char *assistant = vg_test_client_wait_event (c, "transcript", "role", "assistant",
-                                                          (guint)(spoken * 1000) + 8000);
+                                                          (guint)(spoken * 1000) + 20000);
   g_assert_nonnull (assistant);
   g_autofree char *listening
       = vg_test_client_wait_event (c, "agent_state", "state", "listening", 10000);
   g_assert_nonnull (listening);
   vg_test_run_for (500);
+  g_assert_true (vg_rooms_stop_recording (f.rooms, track_id, &error));
   g_assert_true (vg_rooms_stop_recording (f.rooms, id, &error));
   g_assert_no_error (error);
   double recorded = (g_get_monotonic_time () - started) / 1e6;
@@ -350,6 +360,23 @@ test_composite_dual_channel (void)
   g_assert_cmpfloat (fabs ((agent_end - agent_on) - (learner_end - learner_on)), <, 0.3);
   g_assert_cmpfloat (learner_during, <, agent_level / 10);
 
+  /* Two recordings of one room at once: the track holds the whole
+   * utterance as it reached the room. */
+  g_assert_true (vg_test_wait_until (seen_ended, &track, 10000));
+  g_assert_cmpint (track.last->state, ==, VG_RECORDING_COMPLETE);
+  g_free (opusinfo (track.last->path, FALSE));
+  guint track_channels = 0;
+  gsize track_frames = 0;
+  g_autofree gint16 *track_pcm = opusdec_pcm (track.last->path, &track_channels, &track_frames);
+  double track_on = onset (track_pcm, track_channels, track_frames, 0, 0, 0.02);
+  double track_end = last_loud (track_pcm, track_channels, track_frames, 0, 0.02);
+  g_test_message ("the track holds %.2f s of speech (%.2f-%.2f s); the room's mix %.2f s; "
+                  "sent %.2f s",
+                  track_end - track_on, track_on, track_end, learner_end - learner_on,
+                  last_loud (speech, 1, n, 0, 0.02) - onset (speech, 1, n, 0, 0, 0.02));
+  double sent_loud = last_loud (speech, 1, n, 0, 0.02) - onset (speech, 1, n, 0, 0, 0.02);
+  g_assert_cmpfloat (fabs ((track_end - track_on) - sent_loud), <, 0.25);
+
   /* The sidecar: both turns, cue times inside the recording. */
   g_autofree char *vtt_path = g_build_filename (dir, "session.vtt", NULL);
   g_assert_cmpstr (seen.last->transcript_path, ==, vtt_path);
@@ -371,6 +398,7 @@ test_composite_dual_channel (void)
   vg_test_client_free (c);
   vg_rooms_fixture_clear (&f);
   seen_clear (&seen);
+  seen_clear (&track);
   remove_dir (dir);
 }
 
