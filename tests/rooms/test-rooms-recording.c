@@ -694,6 +694,39 @@ test_room_close_completes (void)
   remove_dir (dir);
 }
 
+/* Freeing the registry (the gateway stopping) completes its recordings:
+ * the file is renamed into place and the callbacks run. */
+static void
+test_shutdown_completes (void)
+{
+  if (!vg_rooms_fixture_have_echoagent ())
+    {
+      g_test_skip ("echoagent is not built (plugins/)");
+      return;
+    }
+  g_autofree char *dir = temp_dir ();
+  VgRoomsFixture f;
+  vg_rooms_fixture_init (&f, NULL, "echo.pipeline", 15000);
+  g_autoptr (GError) error = NULL;
+  g_assert_nonnull (vg_rooms_create (f.rooms, "shutdown", NULL, &error));
+  Seen seen;
+  seen_init (&seen);
+  VgRecordingSpec spec = { .kind = VG_RECORDING_ROOM_COMPOSITE, .directory = dir };
+  g_autofree char *id
+      = vg_rooms_start_recording (f.rooms, "shutdown", &spec, &seen_callbacks, &seen, &error);
+  g_assert_no_error (error);
+  vg_test_run_for (1200);
+  vg_rooms_fixture_clear (&f);
+  g_assert_nonnull (seen.last);
+  g_assert_cmpint (seen.last->state, ==, VG_RECORDING_COMPLETE);
+  g_assert_true (g_file_test (seen.last->path, G_FILE_TEST_IS_REGULAR));
+  g_assert_true (g_file_test (seen.last->transcript_path, G_FILE_TEST_IS_REGULAR));
+  g_autofree char *part = g_strconcat (seen.last->path, ".part", NULL);
+  g_assert_false (g_file_test (part, G_FILE_TEST_EXISTS));
+  seen_clear (&seen);
+  remove_dir (dir);
+}
+
 static void
 test_vtt_format (void)
 {
@@ -713,6 +746,7 @@ main (int argc, char **argv)
   g_test_add_func ("/rooms/recording/track-ends-with-participant",
                    test_track_ends_with_participant);
   g_test_add_func ("/rooms/recording/room-close-completes", test_room_close_completes);
+  g_test_add_func ("/rooms/recording/shutdown-completes", test_shutdown_completes);
   g_test_add_func ("/rooms/recording/write-error-fails-alone", test_write_error_fails_alone);
   g_test_add_func ("/rooms/recording/stalled-writer-drops-not-the-room",
                    test_stalled_writer_drops_not_the_room);
