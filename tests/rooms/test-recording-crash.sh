@@ -57,7 +57,13 @@ for _ in $(seq 200); do
   sleep 0.05
 done
 started=$(now)
-sleep 5
+# Until the peer is connected its tone is not in the room: wait for that
+# (slow under ASan or load), then record 3 s of it.
+for _ in $(seq 600); do
+  curl -sf "http://127.0.0.1:$port/metrics" | grep -q '^voxgate_webrtc_connect_seconds_count 1' && break
+  sleep 0.05
+done
+sleep 3
 # The last write before the kill: the file as it is then, and the time.
 killed=$(now)
 kill -9 "$pid"
