@@ -254,6 +254,14 @@ vg_reply_header (VgRequest *req, const char *name, const char *value)
   soup_message_headers_replace (soup_server_message_get_response_headers (req->msg), name, value);
 }
 
+void
+vg_reply_header_append (VgRequest *req, const char *name, const char *value)
+{
+  if (req->finished)
+    return;
+  soup_message_headers_append (soup_server_message_get_response_headers (req->msg), name, value);
+}
+
 static void
 add_common_headers (VgRequest *req, const char *content_type)
 {

@@ -58,7 +58,7 @@ add_ice_server_links (VgRequest *req, const VgRoomsSettings *settings)
 {
   g_autoptr (GPtrArray) links = vg_whip_ice_server_links (settings);
   for (guint i = 0; i < links->len; i++)
-    vg_reply_header (req, "Link", g_ptr_array_index (links, i));
+    vg_reply_header_append (req, "Link", g_ptr_array_index (links, i));
 }
 
 static void
@@ -160,11 +160,34 @@ handle_whip (VgRequest *req, gpointer user_data)
   vg_claims_clear (&claims);
 }
 
+/* OPTIONS on a WHIP/WHEP endpoint: the ICE servers before the offer (as
+ * earlier WHIP drafts and MediaMTX do), so a client that gathers before
+ * posting, as the web page does, can use TURN. Any token for the room will
+ * do: it is what the POST would be answered with. */
+static void
+handle_ice_servers (VgRequest *req, gpointer user_data)
+{
+  const char *room = vg_request_param (req, "room");
+  VgClaims claims;
+  VgRooms *rooms;
+  if (!vg_room_api_check_name (req, room))
+    return;
+  if (!vg_auth_require (req, VG_GRANT_NONE, room, &claims))
+    return;
+  vg_claims_clear (&claims);
+  if (!(rooms = vg_whip_rooms_or_reply (req)))
+    return;
+  add_ice_server_links (req, vg_rooms_get_settings (rooms));
+  vg_reply_empty (req, SOUP_STATUS_NO_CONTENT);
+}
+
 void
 vg_rooms_routes_register (VgRouter *router, VgApp *app)
 {
   vg_router_add (router, "POST", "/api/rooms/{room}/whip", handle_whip, NULL);
   vg_router_add (router, "POST", "/api/rooms/{room}/whep", vg_whep_handle_post, NULL);
+  vg_router_add (router, "OPTIONS", "/api/rooms/{room}/whip", handle_ice_servers, NULL);
+  vg_router_add (router, "OPTIONS", "/api/rooms/{room}/whep", handle_ice_servers, NULL);
   vg_router_add (router, "PATCH", "/api/sessions/{id}", vg_sessions_handle_patch, NULL);
   vg_router_add (router, "DELETE", "/api/sessions/{id}", vg_sessions_handle_delete, NULL);
 }

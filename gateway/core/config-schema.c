@@ -99,6 +99,33 @@ check_listen (const char *value, const char **allowed)
   return addr != NULL;
 }
 
+static gboolean
+check_ip_address (const char *value, const char **allowed)
+{
+  *allowed = "empty, or an IPv4 or IPv6 address (no host name)";
+  if (*value == '\0')
+    return TRUE;
+  g_autoptr (GInetAddress) addr = g_inet_address_new_from_string (value);
+  return addr != NULL;
+}
+
+static gboolean
+check_ip_address_list (const char *value, const char **allowed)
+{
+  g_auto (GStrv) items = g_strsplit (value, ",", -1);
+  *allowed = "comma-separated IPv4 or IPv6 addresses of this host (empty = every interface)";
+  for (guint i = 0; items[i]; i++)
+    {
+      char *item = g_strstrip (items[i]);
+      if (*item == '\0')
+        continue;
+      g_autoptr (GInetAddress) addr = g_inet_address_new_from_string (item);
+      if (!addr)
+        return FALSE;
+    }
+  return TRUE;
+}
+
 static const VgConfigKey schema[] = {
   { "server", "listen", VG_KEY_STRING, "127.0.0.1", "address to listen on", .check = check_listen },
   { "server", "port", VG_KEY_INT, "8080", "TCP port (0 picks a free one)", 0, 65535 },
@@ -146,6 +173,18 @@ static const VgConfigKey schema[] = {
     .check = check_ice_url },
   { "webrtc", "turn_server", VG_KEY_STRING, "", "TURN server URL (turn://user:pass@host:port)",
     .secret = TRUE, .check = check_ice_url },
+  { "webrtc", "ice_port_min", VG_KEY_INT, "0",
+    "lowest local UDP port for ICE (0 with ice_port_max 0 = any port)", 0, 65535 },
+  { "webrtc", "ice_port_max", VG_KEY_INT, "0",
+    "highest local UDP port for ICE; each participant takes one port per local address", 0, 65535 },
+  { "webrtc", "nat_1_1_address", VG_KEY_STRING, "",
+    "public address advertised in host candidates behind a 1:1 NAT (empty = none)",
+    .check = check_ip_address },
+  { "webrtc", "keep_private_host", VG_KEY_BOOL, "true",
+    "with nat_1_1_address: also advertise the private host candidates (false = replace them)" },
+  { "webrtc", "ice_addresses", VG_KEY_LIST, "",
+    "local addresses ICE gathers on (comma-separated; empty = every interface but loopback)",
+    .check = check_ip_address_list },
   { "webrtc", "jitter_latency_ms", VG_KEY_INT, "40", "jitterbuffer latency for incoming audio", 0,
     2000 },
   { "webrtc", "disconnect_timeout", VG_KEY_INT, "15", "seconds a disconnected participant is kept",

@@ -36,6 +36,7 @@ typedef struct
   gint connected;    /* atomic: webrtcbin is connected; RTP is dropped before */
   gint64 last_packets_lost; /* webrtcbin's thread: the loss at the last statistics */
   char *prefix;
+  gboolean uses_turn; /* a TURN server is set: its allocations are released at stop */
 } VgParticipantMedia;
 
 /* Opus for speech: see the comment at encoder creation in participant-media.c. */
@@ -65,7 +66,9 @@ char *vg_participant_media_peer_certificate (VgParticipantMedia *m);
  * bin, then runs done on context. */
 void vg_participant_media_stop_async (VgParticipantMedia *m, GMainContext *context,
                                       GSourceFunc done, gpointer user_data);
-/* The same on the calling thread (not a streaming thread). */
+/* The same on the calling thread: a worker, neither a streaming thread nor
+ * the main context (with a TURN server it waits up to 300 ms for the
+ * allocations to be released). */
 void vg_participant_media_stop (VgParticipantMedia *m);
 void vg_participant_media_clear (VgParticipantMedia *m);
 

@@ -13,6 +13,7 @@
 #include "gateway/rooms/participant.h"
 #include "gateway/rooms/participant-media.h"
 #include "gateway/rooms/sdp-offer.h"
+#include "gateway/rooms/sdp-candidates.h"
 #include <gst/webrtc/webrtc.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
@@ -581,8 +582,31 @@ participant_finish_answer (VgParticipant *p)
       fail_join (p, "no local description");
       return;
     }
-  g_autofree char *text = gst_sdp_message_as_text (local->sdp);
+  /* webrtcbin keeps its own local description; the client is told the
+   * addresses it can reach, mapped on a copy. */
+  GstSDPMessage *sdp = NULL;
+  gst_sdp_message_copy (local->sdp, &sdp);
   gst_webrtc_session_description_free (local);
+  if (p->settings->nat_address)
+    vg_sdp_map_host_candidates (sdp, p->settings->nat_address, p->settings->keep_private_host);
+  guint candidates = vg_sdp_count_candidates (sdp);
+  g_autofree char *text = gst_sdp_message_as_text (sdp);
+  gst_sdp_message_free (sdp);
+  if (candidates == 0)
+    {
+      /* Without a candidate the client could never connect: say why now
+       * rather than time out later. */
+      g_autoptr (GError) error = g_error_new (
+          VG_ROOMS_ERROR, VG_ROOMS_ERROR_NO_CANDIDATES,
+          "ICE gathered no candidate: every UDP port in [webrtc] ice_port_min..ice_port_max "
+          "may be in use, or no local address is usable");
+      g_warning ("rooms: %s (%s)", error->message, p->identity);
+      vg_participant_ref (p);
+      finish_join (p, NULL, error);
+      leave (p, VG_LEAVE_ERROR);
+      vg_participant_unref (p);
+      return;
+    }
   finish_join (p, text, NULL);
 }
 

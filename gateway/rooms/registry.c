@@ -42,6 +42,7 @@ vg_rooms_settings_init_defaults (VgRoomsSettings *s)
    * while keeping the mouth-to-ear budget small. */
   s->jitter_latency_ms = 50;
   s->disconnect_timeout_ms = 15000;
+  s->keep_private_host = TRUE;
   /* Host candidates are ready in milliseconds; srflx/relay may need a STUN/TURN
    * round trip. Beyond this the answer goes out with what was gathered. */
   s->ice_gather_timeout_ms = 2000;
@@ -93,6 +94,13 @@ vg_rooms_settings_init_from_config (VgRoomsSettings *s, VgConfig *config)
       = (guint)CLAMP (vg_config_get_int (config, "rooms", "max_participants"), 0, G_MAXINT);
   s->stun_server = normalize_ice_url (config_string (config, "webrtc", "stun_server"));
   s->turn_server = normalize_ice_url (config_string (config, "webrtc", "turn_server"));
+  s->ice_port_min = (guint)CLAMP (vg_config_get_int (config, "webrtc", "ice_port_min"), 0, 65535);
+  s->ice_port_max = (guint)CLAMP (vg_config_get_int (config, "webrtc", "ice_port_max"), 0, 65535);
+  s->nat_address = config_string (config, "webrtc", "nat_1_1_address");
+  s->keep_private_host = vg_config_get_bool (config, "webrtc", "keep_private_host");
+  s->ice_addresses = vg_config_get_list (config, "webrtc", "ice_addresses");
+  if (s->ice_addresses && !s->ice_addresses[0])
+    g_clear_pointer (&s->ice_addresses, g_strfreev);
   s->jitter_latency_ms
       = (guint)CLAMP (vg_config_get_int (config, "webrtc", "jitter_latency_ms"), 0, 5000);
   s->disconnect_timeout_ms
@@ -125,6 +133,8 @@ vg_rooms_settings_clear (VgRoomsSettings *s)
 {
   g_clear_pointer (&s->stun_server, g_free);
   g_clear_pointer (&s->turn_server, g_free);
+  g_clear_pointer (&s->nat_address, g_free);
+  g_clear_pointer (&s->ice_addresses, g_strfreev);
   g_clear_pointer (&s->pipelines_dir, g_free);
   g_clear_pointer (&s->default_pipeline, g_free);
   g_clear_pointer (&s->agent_url, g_free);
@@ -140,6 +150,8 @@ settings_copy (VgRoomsSettings *dst, const VgRoomsSettings *src)
   *dst = *src;
   dst->stun_server = g_strdup (src->stun_server);
   dst->turn_server = g_strdup (src->turn_server);
+  dst->nat_address = g_strdup (src->nat_address);
+  dst->ice_addresses = g_strdupv (src->ice_addresses);
   dst->pipelines_dir = g_strdup (src->pipelines_dir);
   dst->default_pipeline = g_strdup (src->default_pipeline);
   dst->agent_url = g_strdup (src->agent_url);
@@ -353,6 +365,13 @@ vg_rooms_answer_tool_call (VgRooms *rooms, const char *room_name, const char *ca
 {
   VgRoom *room = vg_rooms_lookup (rooms, room_name);
   return room && vg_room_answer_tool_call (room, call_id, output_json);
+}
+
+gboolean
+vg_rooms_set_subtopic (VgRooms *rooms, const char *room_name, gint64 subtopic_id)
+{
+  VgRoom *room = vg_rooms_lookup (rooms, room_name);
+  return room && vg_room_set_subtopic (room, subtopic_id);
 }
 
 gboolean

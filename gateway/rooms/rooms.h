@@ -21,16 +21,17 @@ GQuark vg_rooms_error_quark (void);
 
 typedef enum
 {
-  VG_ROOMS_ERROR_NOT_FOUND,   /* no such room or session */
-  VG_ROOMS_ERROR_EXISTS,      /* a room with that name exists */
-  VG_ROOMS_ERROR_INVALID,     /* a bad name, template name or argument */
-  VG_ROOMS_ERROR_FULL,        /* max_participants reached */
-  VG_ROOMS_ERROR_BAD_SDP,     /* the offer does not parse */
-  VG_ROOMS_ERROR_NO_AUDIO,    /* the offer has no usable audio m-line */
-  VG_ROOMS_ERROR_NO_OPUS,     /* the audio m-line does not offer Opus */
-  VG_ROOMS_ERROR_PIPELINE,    /* an element is missing or the template fails */
-  VG_ROOMS_ERROR_NEGOTIATION, /* webrtcbin refused the offer */
-  VG_ROOMS_ERROR_CLOSED,      /* the room or participant went away meanwhile */
+  VG_ROOMS_ERROR_NOT_FOUND,     /* no such room or session */
+  VG_ROOMS_ERROR_EXISTS,        /* a room with that name exists */
+  VG_ROOMS_ERROR_INVALID,       /* a bad name, template name or argument */
+  VG_ROOMS_ERROR_FULL,          /* max_participants reached */
+  VG_ROOMS_ERROR_BAD_SDP,       /* the offer does not parse */
+  VG_ROOMS_ERROR_NO_AUDIO,      /* the offer has no usable audio m-line */
+  VG_ROOMS_ERROR_NO_OPUS,       /* the audio m-line does not offer Opus */
+  VG_ROOMS_ERROR_PIPELINE,      /* an element is missing or the template fails */
+  VG_ROOMS_ERROR_NEGOTIATION,   /* webrtcbin refused the offer */
+  VG_ROOMS_ERROR_CLOSED,        /* the room or participant went away meanwhile */
+  VG_ROOMS_ERROR_NO_CANDIDATES, /* ICE gathered nothing (e.g. the port range is in use) */
 } VgRoomsError;
 
 /* What the registry reads from [rooms] [webrtc] [agent]; see
@@ -42,6 +43,11 @@ typedef struct
   guint max_participants;      /* 0 = unlimited */
   char *stun_server;           /* "stun://host:port" or NULL */
   char *turn_server;           /* "turn(s)://user:pass@host:port" or NULL */
+  guint ice_port_min;          /* local UDP ports for ICE; both 0 = any */
+  guint ice_port_max;
+  char *nat_address;           /* public address of a 1:1 NAT, or NULL */
+  gboolean keep_private_host;  /* with nat_address: advertise the private ones too */
+  char **ice_addresses;        /* local addresses ICE gathers on; NULL = all */
   guint jitter_latency_ms;     /* webrtcbin jitterbuffer latency */
   guint disconnect_timeout_ms; /* disconnected (or silent) this long = removed */
   guint ice_gather_timeout_ms; /* longest wait for ICE gathering before answering */
@@ -105,8 +111,11 @@ guint vg_rooms_count (VgRooms *rooms);
 typedef struct
 {
   const char *room, *template_name;
-  gint64 subtopic_id;   /* the room's, 0 = none */
-  const char *identity; /* the room's (first) publishing learner, NULL when none */
+  /* What the room teaches its learner now (see VgAgentLearner); after a
+   * vg_rooms_set_subtopic, the subtopic it moved to. 0 = none. */
+  gint64 subtopic_id;
+  const char *identity;     /* the room's (first) publishing learner, NULL when none */
+  const char *display_name; /* that learner's name from its token, NULL when none */
   const char *call_id, *name, *arguments; /* arguments: the model's JSON text, unchecked */
 } VgAgentToolCall;
 
@@ -116,8 +125,10 @@ typedef struct
 typedef struct
 {
   const char *room, *template_name;
-  /* The participant's token's subtopic when it asked for one, else the
-   * room's; 0 = none. */
+  /* The room's subtopic (given at its creation, or moved by
+   * vg_rooms_set_subtopic) when it has one, else the one the participant's
+   * token asked for; 0 = none. The conversation recorder applies the same
+   * rule, so the session, its tools and its record agree. */
   gint64 subtopic_id;
   const char *identity;
   const char *display_name; /* from the token, NULL when none */
@@ -149,6 +160,11 @@ void vg_rooms_set_agent_hooks (VgRooms *rooms, const VgAgentHooks *hooks, gpoint
  * the call is gone (closed meanwhile, or answered already). */
 gboolean vg_rooms_answer_tool_call (VgRooms *rooms, const char *room_name, const char *call_id,
                                     const char *output_json);
+
+/* Moves the room to another subtopic (the tutor's switch_subtopic): the
+ * room's later tool calls, greetings and conversation records, and its
+ * events, carry it. FALSE when the room is gone or subtopic_id <= 0. */
+gboolean vg_rooms_set_subtopic (VgRooms *rooms, const char *room_name, gint64 subtopic_id);
 
 /* Sets the room's agent's "instructions" (a live agent updates its session).
  * FALSE when the room or its agent is gone, or the agent has no such
