@@ -245,7 +245,8 @@ test_composite_dual_channel (void)
       return;
     }
   gsize n = 0;
-  g_autofree gint16 *speech = speech_samples ("What is the capital of France", &n);
+  g_autofree gint16 *speech
+      = speech_samples ("What is the capital of France, and how many people live there today", &n);
   if (!speech)
     {
       g_test_skip ("espeak-ng is not installed (tools/install-deps.sh test)");
