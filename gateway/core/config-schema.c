@@ -210,9 +210,10 @@ static const VgConfigKey schema[] = {
   { "agent", "tools_file", VG_KEY_STRING, "",
     "JSON file of operator tools called over HTTP (empty = none; see README)" },
   { "recording", "enabled", VG_KEY_BOOL, "false",
-    "not yet used (accepted, ignored): record each room mix" },
+    "record every room from its creation (Ogg/Opus stereo: learners left, agent right, "
+    "and a WebVTT transcript)" },
   { "recording", "dir", VG_KEY_STRING, "",
-    "not yet used (accepted, ignored): directory for recordings" },
+    "directory for recordings (empty = <server.data_dir>/recordings)" },
   { "webhooks", "urls", VG_KEY_LIST, "",
     "webhook receiver URLs (comma-separated http:// or https://)", .check = check_url_list },
   { "node", "id", VG_KEY_STRING, "", "this node's id (empty = host name)" },
