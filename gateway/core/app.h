@@ -30,6 +30,7 @@ struct _VgApp
   /* Services added by later subsystems register here (NULL until then). */
   struct _VgStore *store;
   struct _VgRooms *rooms;
+  struct _VgEgress *egress; /* recordings as LiveKit's Egress (gateway/egress) */
 
   GPtrArray *health_checks; /* of VgHealthCheckEntry, see app.c */
 };

@@ -169,6 +169,12 @@ static const VgConfigKey schema[] = {
     "not yet used (accepted, ignored): record each room mix" },
   { "recording", "dir", VG_KEY_STRING, "",
     "not yet used (accepted, ignored): directory for recordings" },
+  { "recording", "retain_days", VG_KEY_DOUBLE, "0",
+    "days a finished recording is kept before the gateway deletes it (0 = forever; fractions "
+    "allowed)",
+    0, 36500 },
+  { "recording", "retention_check_seconds", VG_KEY_INT, "3600",
+    "how often the gateway looks for recordings older than retain_days", 1, 86400 },
   { "webhooks", "urls", VG_KEY_LIST, "",
     "webhook receiver URLs (comma-separated http:// or https://)", .check = check_url_list },
   { "node", "id", VG_KEY_STRING, "", "this node's id (empty = host name)" },
