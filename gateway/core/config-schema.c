@@ -166,9 +166,10 @@ static const VgConfigKey schema[] = {
   { "agent", "tools_file", VG_KEY_STRING, "",
     "JSON file of operator tools called over HTTP (empty = none; see README)" },
   { "recording", "enabled", VG_KEY_BOOL, "false",
-    "not yet used (accepted, ignored): record each room mix" },
+    "record every room from its creation (Ogg/Opus stereo: learners left, agent right, "
+    "and a WebVTT transcript)" },
   { "recording", "dir", VG_KEY_STRING, "",
-    "not yet used (accepted, ignored): directory for recordings" },
+    "directory for recordings (empty = <server.data_dir>/recordings)" },
   { "recording", "retain_days", VG_KEY_DOUBLE, "0",
     "days a finished recording is kept before the gateway deletes it (0 = forever; fractions "
     "allowed)",

@@ -18,9 +18,9 @@
  * leaves, or when the room closes.
  *
  * Metrics (registered by the registry, this engine's own):
- * vg_recordings_active (gauge), vg_recordings_total{kind,status} (ended,
- * status "complete"/"failed"), vg_recording_dropped_buffers_total,
- * vg_recording_bytes_total.
+ * voxgate_recordings_active (gauge), voxgate_recordings_total{kind,status}
+ * (ended: status "complete"/"failed"), voxgate_recording_dropped_buffers_total,
+ * voxgate_recording_bytes_total.
  *
  * With [recording] enabled = true every room gets a ROOM_COMPOSITE
  * recording when it is created, into [recording] dir.

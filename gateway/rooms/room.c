@@ -383,6 +383,7 @@ handle_agent_message (VgRoom *room, GstMessage *msg)
   const GstStructure *s = gst_message_get_structure (msg);
   if (!s)
     return;
+  room->host->agent_message (room->rooms, room, s);
   if (gst_structure_has_name (s, "realtime-usage"))
     {
       publish_agent_message (room, s);
@@ -747,6 +748,7 @@ vg_room_close (VgRoom *room, gboolean wait)
   if (room->closed)
     return;
   room->closed = TRUE;
+  room->host->room_closing (room->rooms, room);
   clear_source (&room->bus_source);
   clear_source (&room->tick_source);
   clear_source (&room->empty_source);
@@ -813,6 +815,7 @@ drop_participant (VgRoom *room, VgParticipant *p, VgLeaveReason reason)
       vg_metric_add (room->metrics->participants_removed, labels, 1);
     }
   room->host->session_removed (room->rooms, p);
+  room->host->participant_leaving (room->rooms, p);
   /* The array's reference moves to the teardown, released in participant_stopped. */
   g_ptr_array_steal_index (room->participants, index);
   if (was_announced (p))

@@ -50,6 +50,10 @@ typedef struct
   char *default_pipeline;      /* template file name, e.g. "echo.pipeline" */
   /* Agent element properties applied when the template's element has them. */
   char *agent_url, *agent_model, *agent_voice, *agent_instructions;
+  /* [recording]: every room records its composite from creation when
+   * enabled; recording_dir is the default directory (room-recorder.h). */
+  gboolean recording_enabled;
+  char *recording_dir;
 } VgRoomsSettings;
 
 void vg_rooms_settings_init_defaults (VgRoomsSettings *settings);
