@@ -48,8 +48,8 @@ handle_list (VgRequest *req, gpointer user_data)
                            "cursor is not one this API returned");
   fetch = g_strdup_printf ("%u", limit + 1);
   vg_data_query_full (req, store, VG_STORE_Q_RECORDINGS_LIST,
-                      (const char *const[]){ room, conversation, cursor_time, cursor_id, fetch },
-                      5, reply_list, GUINT_TO_POINTER (limit), NULL);
+                      (const char *const[]){ room, conversation, cursor_time, cursor_id, fetch }, 5,
+                      reply_list, GUINT_TO_POINTER (limit), NULL);
 }
 
 typedef void (*VgRecordingFunc) (VgRequest *req, JsonObject *row);
@@ -76,8 +76,8 @@ with_recording (VgRequest *req, VgRecordingFunc then)
   if (!vg_store_is_uuid (id))
     return vg_reply_error (req, SOUP_STATUS_NOT_FOUND, "not_found",
                            "no such recording (ids are lower-case UUIDs)");
-  vg_data_query_full (req, store, VG_STORE_Q_RECORDING_GET, (const char *const[]){ id }, 1,
-                      on_row, (gpointer)then, NULL);
+  vg_data_query_full (req, store, VG_STORE_Q_RECORDING_GET, (const char *const[]){ id }, 1, on_row,
+                      (gpointer)then, NULL);
 }
 
 static void
@@ -151,15 +151,16 @@ send_file (VgRequest *req, JsonObject *row, const char *path_member, const char 
   guint64 size, first = 0, last = 0;
   gboolean unsatisfiable, ranged;
 
-  if (g_strcmp0 (json_object_get_string_member_with_default (row, "status", NULL), "complete")
-      != 0)
+  if (g_strcmp0 (json_object_get_string_member_with_default (row, "status", NULL), "complete") != 0)
     return vg_reply_error (req, SOUP_STATUS_CONFLICT, "not_finished",
                            "the recording has not completed (status %s)",
                            json_object_get_string_member_with_default (row, "status", "unknown"));
   if (!path || !name)
-    return vg_reply_error (req, SOUP_STATUS_NOT_FOUND, "not_found", "the recording has no such file");
+    return vg_reply_error (req, SOUP_STATUS_NOT_FOUND, "not_found",
+                           "the recording has no such file");
   /* Mapped, not read: the body is sent from the page cache whatever its size. */
-  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR) || !(mapped = g_mapped_file_new (path, FALSE, &error)))
+  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR)
+      || !(mapped = g_mapped_file_new (path, FALSE, &error)))
     {
       g_warning ("recording %s: %s", json_object_get_string_member (row, "id"),
                  error ? error->message : "not a regular file");
@@ -182,9 +183,8 @@ send_file (VgRequest *req, JsonObject *row, const char *path_member, const char 
   if (!ranged)
     return vg_reply_bytes (req, SOUP_STATUS_OK, content_type, whole);
   {
-    g_autofree char *range = g_strdup_printf ("bytes %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT
-                                              "/%" G_GUINT64_FORMAT,
-                                              first, last, size);
+    g_autofree char *range = g_strdup_printf (
+        "bytes %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT, first, last, size);
     vg_reply_header (req, "Content-Range", range);
   }
   part = g_bytes_new_from_bytes (whole, first, last - first + 1);

@@ -203,8 +203,8 @@ encoded_file_output (VgEgressCall *call)
 
   if (has_items (call->body, "streamOutputs", "stream_outputs")
       || has_items (call->body, "segmentOutputs", "segment_outputs")
-      || has_items (call->body, "imageOutputs", "image_outputs") || member (call->body, "stream", NULL)
-      || member (call->body, "segments", NULL))
+      || has_items (call->body, "imageOutputs", "image_outputs")
+      || member (call->body, "stream", NULL) || member (call->body, "segments", NULL))
     {
       vg_twirp_error (call->req, "invalid_argument",
                       "only a file output is supported (no streams, segments or images)");
@@ -228,8 +228,8 @@ encoded_file_output (VgEgressCall *call)
 static void
 start_room_composite (VgEgressCall *call)
 {
-  static const char *const mixings[] = { "DEFAULT_MIXING", "DUAL_CHANNEL_AGENT",
-                                         "DUAL_CHANNEL_ALTERNATE" };
+  static const char *const mixings[]
+      = { "DEFAULT_MIXING", "DUAL_CHANNEL_AGENT", "DUAL_CHANNEL_ALTERNATE" };
   g_autoptr (GError) error = NULL;
   g_autofree char *file_name = NULL, *id = NULL;
   const char *room = required_room (call);
@@ -276,7 +276,8 @@ start_track (VgEgressCall *call)
     return;
   if (!vg_json_member_string (call->body, "trackId", "track_id", &track) || !track || !*track
       || strlen (track) > 128)
-    return vg_twirp_error (call->req, "invalid_argument", "trackId is required and must be a string");
+    return vg_twirp_error (call->req, "invalid_argument",
+                           "trackId is required and must be a string");
   if (member (call->body, "websocketUrl", "websocket_url"))
     return vg_twirp_error (call->req, "invalid_argument", "only a file output is supported");
   file = member (call->body, "file", NULL);
@@ -317,7 +318,8 @@ stop_egress (VgEgressCall *call)
   const char *id = NULL;
 
   if (!vg_json_member_string (call->body, "egressId", "egress_id", &id) || !id || !*id)
-    return vg_twirp_error (call->req, "invalid_argument", "egressId is required and must be a string");
+    return vg_twirp_error (call->req, "invalid_argument",
+                           "egressId is required and must be a string");
   if (!vg_egress_is_running (call->egress, id))
     {
       g_autoptr (JsonNode) info = vg_egress_info_json (call->egress, id);

@@ -10,9 +10,9 @@ vg_twirp_status (const char *code)
     const char *code;
     guint status;
   } map[] = {
-    { "invalid_argument", 400 },   { "malformed", 400 },         { "out_of_range", 400 },
-    { "unauthenticated", 401 },    { "permission_denied", 403 }, { "not_found", 404 },
-    { "bad_route", 404 },          { "already_exists", 409 },    { "aborted", 409 },
+    { "invalid_argument", 400 },    { "malformed", 400 },          { "out_of_range", 400 },
+    { "unauthenticated", 401 },     { "permission_denied", 403 },  { "not_found", 404 },
+    { "bad_route", 404 },           { "already_exists", 409 },     { "aborted", 409 },
     { "failed_precondition", 412 }, { "resource_exhausted", 429 }, { "unimplemented", 501 },
     { "unavailable", 503 },
   };

@@ -216,8 +216,7 @@ vg_egress_free (VgEgress *self)
 }
 
 char *
-vg_egress_start (VgEgress *self, const char *room_name, const VgRecordingSpec *spec,
-                 GError **error)
+vg_egress_start (VgEgress *self, const char *room_name, const VgRecordingSpec *spec, GError **error)
 {
   return vg_rooms_start_recording (self->rooms, room_name, spec, NULL, NULL, error);
 }

@@ -70,8 +70,8 @@ on_files_removed (GObject *source, GAsyncResult *result, gpointer data)
 }
 
 void
-vg_recording_delete (VgStore *store, const char *id, const char *path,
-                     const char *transcript_path, VgRecordingDeleted callback, gpointer data)
+vg_recording_delete (VgStore *store, const char *id, const char *path, const char *transcript_path,
+                     VgRecordingDeleted callback, gpointer data)
 {
   VgDeletion *d = g_new0 (VgDeletion, 1);
   g_autoptr (GTask) task = g_task_new (NULL, NULL, on_files_removed, NULL);

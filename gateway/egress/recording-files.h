@@ -15,7 +15,6 @@ typedef void (*VgRecordingDeleted) (gboolean deleted, const GError *error, gpoin
 /* Call on the main context; callback runs there. path and transcript_path
  * are the row's (either may be NULL); a missing file is not an error. */
 void vg_recording_delete (VgStore *store, const char *id, const char *path,
-                          const char *transcript_path, VgRecordingDeleted callback,
-                          gpointer data);
+                          const char *transcript_path, VgRecordingDeleted callback, gpointer data);
 
 G_END_DECLS

@@ -59,11 +59,10 @@ on_expired (JsonArray *rows, gint64 changes, const GError *error, gpointer data)
         continue;
       r->refs++;
       r->in_flight++;
-      vg_recording_delete (r->app->store, json_object_get_string_member (row, "id"),
-                           json_object_get_string_member_with_default (row, "path", NULL),
-                           json_object_get_string_member_with_default (row, "transcript_path",
-                                                                       NULL),
-                           on_deleted, r);
+      vg_recording_delete (
+          r->app->store, json_object_get_string_member (row, "id"),
+          json_object_get_string_member_with_default (row, "path", NULL),
+          json_object_get_string_member_with_default (row, "transcript_path", NULL), on_deleted, r);
     }
   sweep_step_done (r);
 }
@@ -98,9 +97,9 @@ vg_recording_retention_new (VgApp *app, VgEgress *egress, double retain_days, gu
   r->app = app;
   r->egress = egress;
   r->retain_us = (gint64)(retain_days * 86400.0 * G_USEC_PER_SEC);
-  r->expired = vg_metrics_register (app->metrics, VG_METRIC_COUNTER,
-                                    "voxgate_recordings_expired_total",
-                                    "Recordings deleted by [recording] retain_days", NULL, NULL);
+  r->expired
+      = vg_metrics_register (app->metrics, VG_METRIC_COUNTER, "voxgate_recordings_expired_total",
+                             "Recordings deleted by [recording] retain_days", NULL, NULL);
   r->timer = g_timeout_add_seconds (MAX (period_s, 1), sweep, r);
   return r;
 }

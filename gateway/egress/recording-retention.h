@@ -15,8 +15,8 @@ typedef struct _VgRecordingRetention VgRecordingRetention;
 /* NULL when retain_days <= 0 (kept forever) or there is no store. The first
  * sweep runs period_s after the start, then every period_s. egress may be
  * NULL (no recording is running). */
-VgRecordingRetention *vg_recording_retention_new (VgApp *app, VgEgress *egress,
-                                                  double retain_days, guint period_s);
+VgRecordingRetention *vg_recording_retention_new (VgApp *app, VgEgress *egress, double retain_days,
+                                                  guint period_s);
 void vg_recording_retention_free (VgRecordingRetention *retention);
 
 G_END_DECLS

@@ -86,9 +86,17 @@ vg_store_recording_end (VgStore *store, const char *recording_id, const VgStoreR
   duration = count_text (end->duration_ms);
   transcript_size = count_text (end->transcript_size_bytes);
   {
-    const char *params[] = { recording_id,   end->status,     end->error,    end->filename,
-                             end->path,      end->mime_type,  size,          duration,
-                             end->transcript_filename, end->transcript_path, transcript_size,
+    const char *params[] = { recording_id,
+                             end->status,
+                             end->error,
+                             end->filename,
+                             end->path,
+                             end->mime_type,
+                             size,
+                             duration,
+                             end->transcript_filename,
+                             end->transcript_path,
+                             transcript_size,
                              ended };
     vg_store_push_write (store, VG_STORE_OP_RECORDING_END, params);
   }

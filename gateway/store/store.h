@@ -277,7 +277,7 @@ typedef struct
   gint64 size_bytes;     /* < 0: unknown */
   gint64 duration_ms;    /* < 0: unknown */
   const char *transcript_filename, *transcript_path; /* the WebVTT sidecar, or NULL */
-  gint64 transcript_size_bytes;                       /* < 0: unknown */
+  gint64 transcript_size_bytes;                      /* < 0: unknown */
   gint64 ended_at_us;
 } VgStoreRecordingEnd;
 
@@ -311,8 +311,8 @@ typedef enum
   /* Recordings, newest first (no paths): room|NULL, conversation id|NULL,
    * cursor_time|NULL, cursor_id|NULL, limit */
   VG_STORE_Q_RECORDINGS_LIST,
-  VG_STORE_Q_RECORDING_GET,      /* id: the row with path and transcript_path */
-  VG_STORE_Q_RECORDING_DELETE,   /* id (changes: 0 or 1) */
+  VG_STORE_Q_RECORDING_GET,    /* id: the row with path and transcript_path */
+  VG_STORE_Q_RECORDING_DELETE, /* id (changes: 0 or 1) */
   /* Ended (or started, if never ended) before cutoff, oldest first: cutoff, limit.
    * Columns id, egress_id, status, path, transcript_path. */
   VG_STORE_Q_RECORDINGS_EXPIRED,
