@@ -108,6 +108,9 @@ reply_rooms_error (VgEgressCall *call, const GError *error)
     vg_twirp_error (call->req, "not_found", "%s", error->message);
   else if (g_error_matches (error, VG_ROOMS_ERROR, VG_ROOMS_ERROR_INVALID))
     vg_twirp_error (call->req, "invalid_argument", "%s", error->message);
+  /* The engine's message names the server's path: the client gets its own words. */
+  else if (g_error_matches (error, VG_ROOMS_ERROR, VG_ROOMS_ERROR_EXISTS))
+    vg_twirp_error (call->req, "already_exists", "a recording file of that name exists");
   else
     {
       g_warning ("egress: %s", error->message);

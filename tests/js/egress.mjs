@@ -142,6 +142,8 @@ try {
     await expectTwirpError(egress.startRoomCompositeEgress('bad/room', new EncodedFileOutput({ fileType: EncodedFileType.OGG }), { audioOnly: true }), 'invalid_argument', 400);
     await expectTwirpError(egress.startTrackEgress(ROOM, new DirectFileOutput({ filepath: 't.ogg' }), 'TR_nope'), 'not_found', 404);
     await expectTwirpError(egress.stopEgress('EG_nope'), 'not_found', 404);
+    // A file name already taken (the composite's, still being written).
+    await expectTwirpError(egress.startRoomCompositeEgress(ROOM, new EncodedFileOutput({ fileType: EncodedFileType.OGG, filepath: `lk-${ROOM}.ogg` }), { audioOnly: true }), 'already_exists', 409);
     await expectTwirpError(egress.startWebEgress('https://example.org', new EncodedFileOutput({ fileType: EncodedFileType.OGG })), 'unimplemented', 501);
     const r = await fetch(`${base}/twirp/livekit.Egress/ListEgress`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${await token({ roomRecord: true })}` }, body: '{"roomName":' });
     eq(r.status, 400, 'malformed status');
@@ -192,6 +194,34 @@ try {
     let refused = false;
     try { await wr.receive(hooks[0].body + ' ', hooks[0].auth); } catch { refused = true; }
     assert(refused, 'a changed body is refused');
+  });
+
+  await test('malformed Egress requests are invalid_argument', async () => {
+    const rec = await token({ roomRecord: true });
+    const post = (method, body) => fetch(`${base}/twirp/livekit.Egress/${method}`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${rec}` }, body: JSON.stringify(body) });
+    const cases = [
+      ['StartRoomCompositeEgress', { roomName: ROOM }],
+      ['StartRoomCompositeEgress', { roomName: ROOM, fileOutputs: 'x' }],
+      ['StartRoomCompositeEgress', { roomName: ROOM, fileOutputs: [{}, {}] }],
+      ['StartRoomCompositeEgress', { roomName: ROOM, file: { fileType: 'WAV' } }],
+      ['StartRoomCompositeEgress', { roomName: ROOM, file: { s3: { bucket: 'b' } } }],
+      ['StartRoomCompositeEgress', { roomName: ROOM, file: {}, audioMixing: 'DUAL_CHANNEL_ALTERNATE' }],
+      ['StartRoomCompositeEgress', { roomName: ROOM, file: {}, videoOnly: true }],
+      ['StartRoomCompositeEgress', { roomName: ROOM, file: {}, streamOutputs: [{ urls: ['rtmp://x'] }] }],
+      ['StartRoomCompositeEgress', { roomName: 7, file: {} }],
+      ['StartTrackEgress', { roomName: ROOM, trackId: 'x', websocketUrl: 'ws://x' }],
+      ['StartTrackEgress', { roomName: ROOM, file: {} }],
+      ['ListEgress', { active: 'yes' }],
+      ['StopEgress', {}],
+    ];
+    for (const [method, body] of cases) {
+      const r = await post(method, body);
+      const j = await r.json();
+      assert(r.status === 400 && j.code === 'invalid_argument', `${method} ${JSON.stringify(body)}: ${r.status} ${JSON.stringify(j)}`);
+    }
+    const r = await post('NoSuchMethod', {});
+    eq(r.status, 404, 'bad_route status');
+    eq((await r.json()).code, 'bad_route', 'bad_route');
   });
 
   let recordings = null;
