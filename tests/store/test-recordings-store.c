@@ -176,7 +176,7 @@ test_list_expire_delete (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
   gint64 t0 = g_get_real_time () - 10 * G_USEC_PER_SEC;
-  g_autofree char *ids[5] = { 0 };
+  char *ids[5] = { 0 };
   g_autofree char *cutoff = NULL, *after_time = NULL, *after_id = NULL;
   g_autoptr (JsonArray) page = NULL, rest = NULL, other = NULL, expired = NULL, again = NULL;
   gint64 changes = -1;
@@ -236,6 +236,8 @@ test_list_expire_delete (Fixture *f, gconstpointer data)
   g_clear_pointer (&again, json_array_unref);
   again = query_ok (f, VG_STORE_Q_RECORDING_GET, (const char *const[]){ ids[0] }, 1, NULL);
   g_assert_cmpuint (json_array_get_length (again), ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (ids); i++)
+    g_free (ids[i]);
 }
 
 /* What the schema would refuse is refused at the call. */
