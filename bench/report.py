@@ -101,14 +101,33 @@ def opus(s):
                  "segmental SNR dB"], rows))
 
 
+def tools(s):
+    print("The tutor's tools through a whole room (`tutor.pipeline`, the fake Realtime server, the "
+          "agents bound to the tutor, the store): the server's time from sending "
+          "`response.function_call_arguments.done` to receiving the `function_call_output` item, "
+          "store reads and writes included (bench/tools/run.sh). Goal: < 50 ms.\n")
+    m = s.get("measured")
+    if m:
+        print(f"Measured on its own at commit `{m.get('commit')}`, {m.get('date')} "
+              f"({m.get('note', '')}).\n")
+    rows = []
+    for backend, v in s.items():
+        if backend == "measured":
+            continue
+        for name, t in v.get("tools", {}).items():
+            rows.append([backend, f"`{name}`", t.get("n"), t.get("p50_ms"), t.get("p95_ms"),
+                         t.get("max_ms")])
+    print(table(["backend", "tool", "calls", "p50 ms", "p95 ms", "max ms"], rows))
+
+
 r = json.load(open(sys.argv[1]))
 print("# voxgate benchmarks\n")
 print(f"Machine: {r['cores']} cores, {r['cpu']}. Commit `{r['commit']}`, run {r['date']}.")
 print("Produced by `make bench` (bench/run.sh, raw figures in bench/results.json); numbers are "
       "this machine's, re-run to compare.\n")
 renderers = {"tokens": tokens, "sessions": sessions, "realtime": realtime, "store": store,
-             "opus": opus}
-for section in ["sessions", "opus", "tokens", "realtime", "store"]:
+             "opus": opus, "tools": tools}
+for section in ["sessions", "opus", "tokens", "realtime", "store", "tools"]:
     if section in r["sections"]:
         print(f"## {section}\n")
         renderers[section](r["sections"][section])

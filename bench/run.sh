@@ -11,6 +11,7 @@ sections=(
   "store:bench/store/run.sh"
   "sessions:bench/sessions/run.sh"
   "opus:bench/opus/run.sh"
+  "tools:bench/tools/run.sh"
 )
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 cpu=$(awk -F: '/model name/ {gsub(/^ +/,"",$2); print $2; exit}' /proc/cpuinfo)

@@ -19,6 +19,7 @@
 #include "gateway/store/store.h"
 #include "gateway/tutor/tutor.h"
 #include "gateway/tutor/tutor-http-tools.h"
+#include "gateway/tutor-rooms/tutor-rooms.h"
 #include "vg-build-config.h"
 
 #include <glib-unix.h>
@@ -216,134 +217,8 @@ typedef struct
   VgWebhooks *webhooks;
   VgTutor *tutor;
   VgTutorHttpTools *http_tools; /* [agent] tools_file, NULL: none */
+  VgTutorRooms *tutor_rooms;    /* the rooms' agents bound to the tutor */
 } VgServices;
-
-/* The rooms' agents call the tutor's tools: the rooms hand a call over
- * (main context), the tutor runs it on its workers and answers back on the
- * main context, where the room gets it (if it is still there). */
-typedef struct
-{
-  VgServices *services;
-  char *room, *call_id, *identity;
-} VgToolAnswer;
-
-/* How long the tutor's goodbye may take before the learner is removed anyway
- * (a reply that never plays must not keep the session open). */
-#define END_SESSION_TIMEOUT_MS (15 * 1000)
-
-static void
-tool_answer_free (gpointer data)
-{
-  VgToolAnswer *a = data;
-  g_free (a->room);
-  g_free (a->call_id);
-  g_free (a->identity);
-  g_free (a);
-}
-
-static void
-tool_answered (const VgTutorOutcome *outcome, gpointer data)
-{
-  VgToolAnswer *a = data;
-  VgRooms *rooms = a->services->app->rooms;
-  if (!rooms)
-    return;
-  /* The new instructions before the result: the model's reply to the
-   * result (opening the new subtopic) then runs under them. */
-  if (outcome->instructions
-      && !vg_rooms_set_agent_instructions (rooms, a->room, outcome->instructions))
-    g_debug ("tutor: the switched subtopic's instructions for %s found no agent", a->room);
-  if (!vg_rooms_answer_tool_call (rooms, a->room, a->call_id, outcome->output_json))
-    {
-      g_debug ("tutor: the answer to %s in %s found no room or call", a->call_id, a->room);
-      return;
-    }
-  /* Answered: the model now says goodbye; the learner leaves once it played. */
-  if (outcome->end_session
-      && !vg_rooms_leave_after_reply (rooms, a->room, a->identity, END_SESSION_TIMEOUT_MS))
-    g_debug ("tutor: end_session in %s found no learner to remove", a->room);
-}
-
-static void
-agent_tool_call (gpointer data, const VgAgentToolCall *call)
-{
-  VgServices *s = data;
-  VgToolAnswer *a = g_new0 (VgToolAnswer, 1);
-  a->services = s;
-  a->room = g_strdup (call->room);
-  a->call_id = g_strdup (call->call_id);
-  a->identity = g_strdup (call->identity);
-  VgTutorCall tutor_call = { call->identity, call->subtopic_id, call->name, call->arguments,
-                             vg_rooms_get_settings (s->app->rooms)->agent_instructions };
-  vg_tutor_call (s->tutor, &tutor_call, tool_answered, a, tool_answer_free);
-}
-
-static const char *
-agent_tools (gpointer data, const char *template_name)
-{
-  /* The gateway is a tutor: every agent that takes tools gets the tutor's. */
-  VgServices *s = data;
-  return vg_tutor_http_tools_json (s->http_tools);
-}
-
-/* A learner's audio path is up: the tutor composes the session on its
- * workers (store reads), then, back on the main context, the room's agent
- * gets the session's instructions and speaks first. A room gone by then
- * drops it. */
-typedef struct
-{
-  VgServices *services;
-  char *room;
-  gint64 ready_us;
-} VgGreeting;
-
-static void
-greeting_free (gpointer data)
-{
-  VgGreeting *g = data;
-  g_free (g->room);
-  g_free (g);
-}
-
-static void
-greeting_composed (const char *instructions, const char *response, gpointer data)
-{
-  VgGreeting *g = data;
-  VgRooms *rooms = g->services->app->rooms;
-  if (!rooms)
-    return;
-  /* The instructions first: the greeting response then runs in the session
-   * they configure (both go out on the agent's one ordered connection). */
-  vg_rooms_set_agent_instructions (rooms, g->room, instructions);
-  if (!vg_rooms_agent_respond (rooms, g->room, response))
-    g_debug ("tutor: the greeting for %s found no room or agent", g->room);
-  else
-    g_debug ("tutor: greeting %s %.1f ms after the learner was ready", g->room,
-             (g_get_monotonic_time () - g->ready_us) / 1000.0);
-}
-
-static void
-agent_learner_ready (gpointer data, const VgAgentLearner *learner)
-{
-  VgServices *s = data;
-  VgGreeting *g = g_new0 (VgGreeting, 1);
-  g->services = s;
-  g->room = g_strdup (learner->room);
-  g->ready_us = g_get_monotonic_time ();
-  VgTutorGreeting greeting = {
-    .identity = learner->identity,
-    .subtopic_id = learner->subtopic_id,
-    .display_name = learner->display_name,
-    .base_instructions = vg_rooms_get_settings (s->app->rooms)->agent_instructions,
-  };
-  vg_tutor_greet (s->tutor, &greeting, greeting_composed, g, greeting_free);
-}
-
-static const VgAgentHooks agent_hooks = {
-  .tool_call = agent_tool_call,
-  .tools = agent_tools,
-  .learner_ready = agent_learner_ready,
-};
 
 static gboolean
 start_services (VgApp *app, VgServices *s)
@@ -362,7 +237,7 @@ start_services (VgApp *app, VgServices *s)
   vg_tutor_set_http_tools (s->tutor, s->http_tools);
   /* Rooms before the server: WHIP/WHEP handlers find them in app->rooms. */
   app->rooms = vg_rooms_new (app);
-  vg_rooms_set_agent_hooks (app->rooms, &agent_hooks, s);
+  s->tutor_rooms = vg_tutor_rooms_new (app->rooms, s->tutor, s->http_tools);
   /* Egress watches every recording of the rooms (Twirp, /api/recordings). */
   app->egress = vg_egress_new (app, app->rooms);
   s->retention = vg_recording_retention_new (
@@ -374,8 +249,10 @@ start_services (VgApp *app, VgServices *s)
 static void
 stop_services (VgApp *app, VgServices *s)
 {
-  /* Rooms close first, so their participant_left and room_finished events
-   * reach the recorder and the webhook queue (which is then dropped). */
+  /* The agents unbound from the tutor: answers still on their way are
+   * dropped. Then rooms close, so their participant_left and room_finished
+   * events reach the recorder and the webhook queue (which is then dropped). */
+  g_clear_pointer (&s->tutor_rooms, vg_tutor_rooms_free);
   g_clear_pointer (&s->retention, vg_recording_retention_free);
   g_clear_pointer (&app->rooms, vg_rooms_free);
   /* After the rooms: the recordings they end while closing reach egress

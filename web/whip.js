@@ -68,6 +68,7 @@ export class WhipSession extends EventTarget {
     this.events = this.pc.createDataChannel('events', { ordered: true });
     this.events.addEventListener('message', (e) => this.#onEvent(e.data));
     this.events.addEventListener('open', () => this.dispatchEvent(new Event('events-open')));
+    this.events.addEventListener('close', () => this.dispatchEvent(new Event('events-close')));
     for (const track of stream.getAudioTracks()) this.pc.addTransceiver(track, { direction: 'sendrecv', streams: [stream] });
     this.pc.addEventListener('track', (e) => this.dispatchEvent(new CustomEvent('track', { detail: e.streams[0] ?? new MediaStream([e.track]) })));
     this.pc.addEventListener('connectionstatechange', () =>

@@ -356,6 +356,13 @@ vg_rooms_answer_tool_call (VgRooms *rooms, const char *room_name, const char *ca
 }
 
 gboolean
+vg_rooms_set_subtopic (VgRooms *rooms, const char *room_name, gint64 subtopic_id)
+{
+  VgRoom *room = vg_rooms_lookup (rooms, room_name);
+  return room && vg_room_set_subtopic (room, subtopic_id);
+}
+
+gboolean
 vg_rooms_set_agent_instructions (VgRooms *rooms, const char *room_name, const char *instructions)
 {
   VgRoom *room = vg_rooms_lookup (rooms, room_name);

@@ -37,7 +37,7 @@ struct _VgRoom
   VgRoomEvents *events;
   GMainContext *context;
   char *name, *template_name, *metadata;
-  gint64 subtopic_id; /* 0 = none */
+  gint64 subtopic_id; /* 0 = none; given at creation, moved by vg_room_set_subtopic */
   gint64 created_at;
   guint max_participants, empty_timeout_s;
 
@@ -285,16 +285,28 @@ publish_agent_message (VgRoom *room, const GstStructure *s)
 }
 
 /* The room's publishing learner (the first in join order), or NULL. */
-static const char *
-learner_identity (VgRoom *room)
+static VgParticipant *
+learner (VgRoom *room)
 {
   for (guint i = 0; i < room->participants->len; i++)
     {
       VgParticipant *p = g_ptr_array_index (room->participants, i);
       if (vg_participant_get_kind (p) == VG_PARTICIPANT_PUBLISHER)
-        return vg_participant_get_identity (p);
+        return p;
     }
   return NULL;
+}
+
+/* What the room teaches p (may be NULL): the room's subtopic, else p's
+ * token's (rooms.h, VgAgentLearner). */
+static gint64
+learner_subtopic (VgRoom *room, VgParticipant *p)
+{
+  if (room->subtopic_id > 0 || !p)
+    return room->subtopic_id;
+  VgParticipantInfo info;
+  vg_participant_describe (p, &info);
+  return MAX (info.subtopic_id, 0);
 }
 
 /* TRUE when the hooks took the call (it is then pending). */
@@ -322,11 +334,13 @@ hand_to_hooks (VgRoom *room, const GstStructure *s)
                                 "try again shortly\"}");
       return TRUE;
     }
+  VgParticipant *p = learner (room);
   VgAgentToolCall call = {
     .room = room->name,
     .template_name = room->template_name,
-    .subtopic_id = room->subtopic_id,
-    .identity = learner_identity (room),
+    .subtopic_id = learner_subtopic (room, p),
+    .identity = p ? vg_participant_get_identity (p) : NULL,
+    .display_name = p ? vg_participant_get_name (p) : NULL,
     .call_id = call_id,
     .name = pending->name,
     .arguments = pending->arguments,
@@ -356,6 +370,15 @@ vg_room_answer_tool_call (VgRoom *room, const char *call_id, const char *output_
     }
   pending_call_free (pending);
   return sent;
+}
+
+gboolean
+vg_room_set_subtopic (VgRoom *room, gint64 subtopic_id)
+{
+  if (room->closed || subtopic_id <= 0)
+    return FALSE;
+  room->subtopic_id = subtopic_id;
+  return TRUE;
 }
 
 gboolean
@@ -893,7 +916,7 @@ learner_ready (VgRoom *room, VgParticipant *p)
   VgAgentLearner learner = {
     .room = room->name,
     .template_name = room->template_name,
-    .subtopic_id = info.subtopic_id > 0 ? info.subtopic_id : room->subtopic_id,
+    .subtopic_id = learner_subtopic (room, p),
     .identity = info.identity,
     .display_name = info.name,
   };

@@ -62,6 +62,8 @@ void vg_room_unref (VgRoom *room);
 void vg_room_publish_started (VgRoom *room);
 /* Answers a pending tool call (vg_rooms_answer_tool_call). */
 gboolean vg_room_answer_tool_call (VgRoom *room, const char *call_id, const char *output_json);
+/* vg_rooms_set_subtopic. */
+gboolean vg_room_set_subtopic (VgRoom *room, gint64 subtopic_id);
 /* vg_rooms_set_agent_instructions and vg_rooms_agent_respond. */
 gboolean vg_room_set_agent_instructions (VgRoom *room, const char *instructions);
 gboolean vg_room_agent_respond (VgRoom *room, const char *instructions);

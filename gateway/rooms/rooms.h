@@ -105,8 +105,11 @@ guint vg_rooms_count (VgRooms *rooms);
 typedef struct
 {
   const char *room, *template_name;
-  gint64 subtopic_id;   /* the room's, 0 = none */
-  const char *identity; /* the room's (first) publishing learner, NULL when none */
+  /* What the room teaches its learner now (see VgAgentLearner); after a
+   * vg_rooms_set_subtopic, the subtopic it moved to. 0 = none. */
+  gint64 subtopic_id;
+  const char *identity;     /* the room's (first) publishing learner, NULL when none */
+  const char *display_name; /* that learner's name from its token, NULL when none */
   const char *call_id, *name, *arguments; /* arguments: the model's JSON text, unchecked */
 } VgAgentToolCall;
 
@@ -116,8 +119,10 @@ typedef struct
 typedef struct
 {
   const char *room, *template_name;
-  /* The participant's token's subtopic when it asked for one, else the
-   * room's; 0 = none. */
+  /* The room's subtopic (given at its creation, or moved by
+   * vg_rooms_set_subtopic) when it has one, else the one the participant's
+   * token asked for; 0 = none. The conversation recorder applies the same
+   * rule, so the session, its tools and its record agree. */
   gint64 subtopic_id;
   const char *identity;
   const char *display_name; /* from the token, NULL when none */
@@ -149,6 +154,11 @@ void vg_rooms_set_agent_hooks (VgRooms *rooms, const VgAgentHooks *hooks, gpoint
  * the call is gone (closed meanwhile, or answered already). */
 gboolean vg_rooms_answer_tool_call (VgRooms *rooms, const char *room_name, const char *call_id,
                                     const char *output_json);
+
+/* Moves the room to another subtopic (the tutor's switch_subtopic): the
+ * room's later tool calls, greetings and conversation records, and its
+ * events, carry it. FALSE when the room is gone or subtopic_id <= 0. */
+gboolean vg_rooms_set_subtopic (VgRooms *rooms, const char *room_name, gint64 subtopic_id);
 
 /* Sets the room's agent's "instructions" (a live agent updates its session).
  * FALSE when the room or its agent is gone, or the agent has no such

@@ -254,10 +254,12 @@ error_result (const char *name, const char *why)
   return json_to_string (n, FALSE);
 }
 
-/* The room and identity go in headers: the JWT carries only the body's hash,
- * exactly as webhooks sign, so a receiver verifies both the same way. */
+/* Signed as webhooks are (the body's hash in the JWT), so a receiver checks
+ * both the same way; the learner (sub) and the room (video.room, with no
+ * grant: the token admits to nothing) are claims too, so the headers that
+ * repeat them for convenience can be checked against what was signed. */
 static char *
-sign_body (VgTutorHttpTools *tools, const char *body, const char *identity)
+sign_body (VgTutorHttpTools *tools, const char *body, const char *identity, const char *room)
 {
   g_auto (VgClaims) c = { 0 };
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
@@ -268,6 +270,9 @@ sign_body (VgTutorHttpTools *tools, const char *body, const char *identity)
   g_checksum_get_digest (sum, digest, &len);
   c.sha256 = g_base64_encode (digest, len);
   c.identity = g_strdup (identity);
+  c.video.room = g_strdup (room);
+  /* Said, not left to LiveKit's defaults (publish and subscribe allowed). */
+  c.video.can_publish_set = c.video.can_subscribe_set = c.video.can_publish_data_set = TRUE;
   c.not_before = now;
   c.expires_at = now + TOKEN_TTL_S;
   return vg_jwt_mint (&c, tools->api_key, tools->api_secret);
@@ -365,7 +370,7 @@ vg_tutor_http_tools_run (VgTutorHttpTools *tools, const VgTutorCall *call)
     result = error_result (tool->name, "bad url");
   else
     {
-      g_autofree char *token = sign_body (tools, arguments, call->identity);
+      g_autofree char *token = sign_body (tools, arguments, call->identity, call->room);
       g_autofree char *auth = g_strconcat ("Bearer ", token, NULL);
       /* No redirects: the signed request goes to the URL the operator wrote,
        * never on to wherever a response points (a 3xx is a failure). */
@@ -374,6 +379,8 @@ vg_tutor_http_tools_run (VgTutorHttpTools *tools, const VgTutorCall *call)
       soup_message_headers_replace (h, "Authorization", auth);
       if (call->identity && strlen (call->identity) < HEADER_MAX)
         soup_message_headers_replace (h, "X-Voxgate-Identity", call->identity);
+      if (call->room && strlen (call->room) < HEADER_MAX)
+        soup_message_headers_replace (h, "X-Voxgate-Room", call->room);
       soup_message_headers_replace (h, "X-Voxgate-Tool", tool->name);
       g_autoptr (GBytes) body = g_bytes_new (arguments, strlen (arguments));
       soup_message_set_request_body_from_bytes (r.msg, "application/json", body);

@@ -21,6 +21,11 @@ typedef struct
   /* The tutor's ([agent] instructions), to recompose the session when
    * switch_subtopic moves it (vg_tutor_call); NULL = none. */
   const char *base_instructions;
+  /* The room the call came from, told to operators' HTTP tools; NULL = none. */
+  const char *room;
+  /* The learner's name from its token, which (as in the greeting) the
+   * recomposed instructions use over the profile's; NULL = the profile's. */
+  const char *display_name;
 } VgTutorCall;
 
 /* The tools as the agent's "tools" property takes them: a JSON array of

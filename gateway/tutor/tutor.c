@@ -18,12 +18,15 @@ struct _VgTutor
 typedef struct
 {
   VgTutor *tutor; /* read on the worker only: the answer may come after vg_tutor_free */
-  char *identity, *name, *arguments;
+  char *identity, *name, *arguments, *room;
   gint64 subtopic_id;
   VgTutorAnswerFunc answer;
-  /* A greeting instead of a tool (name NULL): its inputs and second output. */
+  /* A greeting instead of a tool (name NULL): its second output. */
   VgTutorGreetFunc greet;
-  char *display_name, *base_instructions, *response;
+  char *response;
+  /* The learner's name from the token (over the profile's) and the tutor's
+   * instructions, for composing: a greeting, or a switch_subtopic's. */
+  char *display_name, *base_instructions;
   gpointer user_data;
   GDestroyNotify notify;
   GMainContext *context;
@@ -42,6 +45,7 @@ job_free (gpointer data)
   g_free (job->identity);
   g_free (job->name);
   g_free (job->arguments);
+  g_free (job->room);
   g_free (job->output);
   g_free (job->instructions);
   g_free (job->display_name);
@@ -71,6 +75,18 @@ deliver (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* The token's name, when it has one, is how the learner introduced
+ * themself to this session: it wins over the stored profile's. */
+static void
+use_token_name (VgTutorContext *ctx, const Job *job)
+{
+  if (job->display_name && *job->display_name)
+    {
+      g_free (ctx->display_name);
+      ctx->display_name = g_strdup (job->display_name);
+    }
+}
+
 /* On a worker thread: blocks on the store's reads. */
 static void
 compose_greeting (Job *job)
@@ -87,11 +103,7 @@ compose_greeting (Job *job)
     ctx.base_instructions = g_strdup (job->base_instructions);
   if (!ctx.identity)
     ctx.identity = g_strdup (job->identity);
-  if (job->display_name && *job->display_name)
-    {
-      g_free (ctx.display_name);
-      ctx.display_name = g_strdup (job->display_name);
-    }
+  use_token_name (&ctx, job);
   job->output = vg_tutor_compose_instructions (&ctx);
   g_autofree char *greeting = vg_tutor_compose_greeting (&ctx);
   job->response = g_strconcat (job->output, "\n\n", greeting, NULL);
@@ -112,6 +124,7 @@ recompose (Job *job)
                error ? error->message : "?");
   if (!ctx.base_instructions)
     ctx.base_instructions = g_strdup (job->base_instructions);
+  use_token_name (&ctx, job);
   job->instructions = vg_tutor_compose_instructions (&ctx);
   vg_tutor_context_clear (&ctx);
 }
@@ -125,7 +138,11 @@ run_job (gpointer data, gpointer pool_data)
     compose_greeting (job);
   else
     {
-      VgTutorCall call = { job->identity, job->subtopic_id, job->name, job->arguments };
+      VgTutorCall call = { .identity = job->identity,
+                           .subtopic_id = job->subtopic_id,
+                           .name = job->name,
+                           .arguments = job->arguments,
+                           .room = job->room };
       /* An operator's tool waits on its server for up to its timeout,
        * holding this worker; the pool's bound keeps that bounded too. */
       if (vg_tutor_http_tools_has (job->tutor->http_tools, call.name))
@@ -185,6 +202,8 @@ vg_tutor_call (VgTutor *tutor, const VgTutorCall *call, VgTutorAnswerFunc answer
   job->name = g_strdup (call->name);
   job->arguments = g_strdup (call->arguments);
   job->base_instructions = g_strdup (call->base_instructions);
+  job->room = g_strdup (call->room);
+  job->display_name = g_strdup (call->display_name);
   job->answer = answer;
   job->user_data = user_data;
   job->notify = notify;

@@ -49,6 +49,11 @@ struct _VgTestClient
    * buffer quieter than silence_level. */
   double silence_level; /* 0 = not armed */
   gint64 silence_us;
+  /* Continuity (audio.lock): when watched, the current and longest quiet
+   * runs (samples), the last buffer's arrival and the longest interval. */
+  double watch_level; /* 0 = not watched */
+  guint64 watch_quiet, watch_longest_quiet, watch_buffers;
+  gint64 watch_last_us, watch_longest_interval_us;
 };
 
 /* ---- small helpers ---- */
@@ -125,6 +130,19 @@ on_paced (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
+/* audio.lock held. */
+static void
+watch_buffer (VgTestClient *c, double rms, gsize samples)
+{
+  gint64 now = g_get_monotonic_time ();
+  if (c->watch_last_us)
+    c->watch_longest_interval_us = MAX (c->watch_longest_interval_us, now - c->watch_last_us);
+  c->watch_last_us = now;
+  c->watch_buffers++;
+  c->watch_quiet = rms < c->watch_level ? c->watch_quiet + samples : 0;
+  c->watch_longest_quiet = MAX (c->watch_longest_quiet, c->watch_quiet);
+}
+
 static GstFlowReturn
 on_new_sample (GstAppSink *sink, gpointer data)
 {
@@ -139,7 +157,7 @@ on_new_sample (GstAppSink *sink, gpointer data)
       vg_test_audio_receive (&c->audio, (const gint16 *)map.data, map.size / 2);
       g_mutex_lock (&c->audio.lock);
       if ((c->onset_us && !c->heard_us) || !c->first_audio_us
-          || (c->silence_level > 0 && !c->silence_us))
+          || (c->silence_level > 0 && !c->silence_us) || c->watch_level > 0)
         {
           const gint16 *x = (const gint16 *)map.data;
           double sum = 0;
@@ -153,6 +171,8 @@ on_new_sample (GstAppSink *sink, gpointer data)
             c->heard_us = g_get_monotonic_time ();
           if (c->silence_level > 0 && !c->silence_us && rms < c->silence_level)
             c->silence_us = g_get_monotonic_time ();
+          if (c->watch_level > 0)
+            watch_buffer (c, rms, map.size / 2);
         }
       g_mutex_unlock (&c->audio.lock);
       gst_buffer_unmap (buf, &map);
@@ -898,6 +918,26 @@ vg_test_client_get_silence_us (VgTestClient *c)
   gint64 us = c->silence_us;
   g_mutex_unlock (&c->audio.lock);
   return us;
+}
+
+void
+vg_test_client_watch_audio (VgTestClient *c, double level)
+{
+  g_mutex_lock (&c->audio.lock);
+  c->watch_level = level;
+  c->watch_quiet = c->watch_longest_quiet = c->watch_buffers = 0;
+  c->watch_last_us = c->watch_longest_interval_us = 0;
+  g_mutex_unlock (&c->audio.lock);
+}
+
+void
+vg_test_client_get_audio_watch (VgTestClient *c, VgTestAudioWatch *watch)
+{
+  g_mutex_lock (&c->audio.lock);
+  watch->longest_quiet_ms = c->watch_longest_quiet * 1000.0 / VG_TEST_RATE;
+  watch->longest_interval_ms = c->watch_longest_interval_us / 1000.0;
+  watch->buffers = c->watch_buffers;
+  g_mutex_unlock (&c->audio.lock);
 }
 
 double

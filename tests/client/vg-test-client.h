@@ -79,6 +79,18 @@ double vg_test_client_get_round_trip (VgTestClient *client);
 void vg_test_client_arm_silence (VgTestClient *client, double level);
 gint64 vg_test_client_get_silence_us (VgTestClient *client);
 
+/* Continuity: from now on (level > 0; 0 stops watching), on the receiving
+ * thread, the longest run of received audio quieter than level (RMS per
+ * buffer, 0..1), in ms of audio, and the longest wall-clock interval
+ * between two received buffers, in ms. */
+typedef struct
+{
+  double longest_quiet_ms, longest_interval_ms;
+  guint64 buffers;
+} VgTestAudioWatch;
+void vg_test_client_watch_audio (VgTestClient *client, double level);
+void vg_test_client_get_audio_watch (VgTestClient *client, VgTestAudioWatch *watch);
+
 /* Seconds from the offer leaving (the WHIP POST) to the first audible
  * buffer received, or -1. */
 double vg_test_client_get_first_audio_seconds (VgTestClient *client);

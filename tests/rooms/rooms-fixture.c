@@ -86,8 +86,10 @@ direct_signal (VgTestClient *client, const char *offer, VgTestAnswerFunc reply, 
   Pending *pending = g_new0 (Pending, 1);
   pending->client = client;
   pending->reply = reply;
-  VgJoinRequest req
-      = { .kind = f->kind, .identity = vg_test_client_get_label (client), .offer_sdp = offer };
+  VgJoinRequest req = { .kind = f->kind,
+                        .identity = vg_test_client_get_label (client),
+                        .name = f->display_name,
+                        .offer_sdp = offer };
   if (!vg_room_join (room, &req, joined, pending, &error))
     {
       g_free (pending);

@@ -12,6 +12,7 @@ typedef struct
   VgMetrics *metrics;
   char *room; /* the room the direct signaller joins */
   VgParticipantKind kind;
+  const char *display_name; /* the joining participants' (their token's name); NULL = none */
   guint serial;
 } VgRoomsFixture;
 

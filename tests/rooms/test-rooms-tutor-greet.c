@@ -1,8 +1,9 @@
 /* The tutor speaks first (tutor.pipeline, the fake Realtime server, a real
- * SQLite store, the composition root's greeting wiring): when a learner's
+ * SQLite store, the agents bound to the tutor): when a learner's
  * audio path is up, the session gets the composed instructions (subtopic
  * and name) and a greeting response is asked for before any user audio is
- * committed, and the learner hears it. The time from the offer leaving the
+ * committed, and the learner hears it. The rooms' agents are bound to the
+ * tutor as the gateway binds them (gateway/tutor-rooms). The time from the offer leaving the
  * client (the WHIP POST) to the first greeting audio it hears is measured
  * over fresh rooms and printed as a TAP comment. A returning learner's
  * greeting recalls the last session's summary; echo.pipeline (no model)
@@ -10,57 +11,12 @@
 #include "rooms-fixture.h"
 #include "store-fixture.h"
 #include "gateway/tutor/tutor.h"
+#include "gateway/tutor-rooms/tutor-rooms.h"
 #include "vg-build-config.h"
 #include "vg-rt-server.h"
 #include <string.h>
 
 #define BASE_INSTRUCTIONS "You are Professor Quill, a patient tutor."
-
-/* The composition root's wiring (main.c's agent_learner_ready), on the
- * test's registry. */
-typedef struct
-{
-  VgRooms *rooms;
-  VgTutor *tutor;
-  guint greeted; /* greetings that reached a room's agent */
-} Wiring;
-
-typedef struct
-{
-  Wiring *wiring;
-  char *room;
-} Greeting;
-
-static void
-greeting_free (gpointer data)
-{
-  Greeting *g = data;
-  g_free (g->room);
-  g_free (g);
-}
-
-static void
-greeting_composed (const char *instructions, const char *response, gpointer data)
-{
-  Greeting *g = data;
-  vg_rooms_set_agent_instructions (g->wiring->rooms, g->room, instructions);
-  if (vg_rooms_agent_respond (g->wiring->rooms, g->room, response))
-    g->wiring->greeted++;
-}
-
-static void
-learner_ready (gpointer data, const VgAgentLearner *learner)
-{
-  Wiring *w = data;
-  Greeting *g = g_new0 (Greeting, 1);
-  g->wiring = w;
-  g->room = g_strdup (learner->room);
-  VgTutorGreeting greeting
-      = { learner->identity, learner->subtopic_id, learner->display_name, BASE_INSTRUCTIONS };
-  vg_tutor_greet (w->tutor, &greeting, greeting_composed, g, greeting_free);
-}
-
-static const VgAgentHooks hooks = { .learner_ready = learner_ready };
 
 /* A signaller that joins like a WHIP POST whose token names the learner and
  * asks for a subtopic. */
@@ -202,7 +158,8 @@ typedef struct
   VgRtServer *server;
   VgApp *app;
   VgRooms *rooms;
-  Wiring wiring;
+  VgTutor *tutor;
+  VgTutorRooms *binding;
 } Greeter;
 
 static void
@@ -238,15 +195,16 @@ greeter_init (Greeter *g)
   g->app = vg_app_new (cfg);
   g->app->store = g->store;
   g->rooms = vg_rooms_new (g->app);
-  g->wiring = (Wiring){ g->rooms, vg_tutor_new_with_store (g->store), 0 };
-  vg_rooms_set_agent_hooks (g->rooms, &hooks, &g->wiring);
+  g->tutor = vg_tutor_new_with_store (g->store);
+  g->binding = vg_tutor_rooms_new (g->rooms, g->tutor, NULL);
 }
 
 static void
 greeter_clear (Greeter *g)
 {
+  vg_tutor_rooms_free (g->binding);
   vg_rooms_free (g->rooms);
-  vg_tutor_free (g->wiring.tutor);
+  vg_tutor_free (g->tutor);
   g->app->store = NULL;
   vg_app_free (g->app);
   vg_rt_server_free (g->server);
@@ -287,6 +245,54 @@ greet_one (Greeter *g, const char *room, const char *identity, const char *displ
   vg_test_client_free (c);
   g_assert_true (vg_rooms_delete (g->rooms, room, &error));
   return seconds;
+}
+
+static gboolean have_openairealtime (void);
+
+/* The tutor greets first even when the learner speaks from the moment the
+ * audio path is up: the greeting's response.create reaches the server before
+ * the learner's first turn is committed (which here it is, by server VAD
+ * after 400 ms of speech), so the greeting is not an answer to it. */
+static void
+test_learner_speaks_first (void)
+{
+  if (!have_openairealtime ())
+    {
+      g_test_skip ("openairealtime is not built (plugins/)");
+      return;
+    }
+  Greeter g;
+  greeter_init (&g);
+  g_autoptr (GError) error = NULL;
+  Signaller s = { g.rooms, "talkative", "Ada", g.fractions };
+  VgTestClientOptions co = { .tone_hz = 440 };
+  VgTestClient *c = vg_test_client_new ("ada", &co);
+  vg_test_client_use_signaller (c, signal_join, &s);
+  g_assert_true (vg_test_client_start (c, &error));
+  g_assert_true (vg_test_client_wait_connected (c, 10000));
+  vg_test_run_for (400);
+  vg_test_client_send_tone (c, 0);
+  /* The learner's turn was committed... */
+  JsonObject *committed = NULL;
+  for (gint64 end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+       !committed && g_get_monotonic_time () < end;)
+    {
+      vg_test_run_for (20);
+      committed = vg_rt_server_wait (g.server, "input_audio_buffer.committed", 0, 0);
+    }
+  if (!committed)
+    dump_server_log (g.server, 0);
+  g_assert_nonnull (committed);
+  json_object_unref (committed);
+  /* ...after the greeting was asked for. */
+  SessionSeen seen;
+  session_seen (g.server, 0, &seen);
+  g_assert_nonnull (seen.response_instructions);
+  g_assert_nonnull (strstr (seen.response_instructions, "Speak first"));
+  g_assert_false (seen.committed_before_response);
+  session_seen_clear (&seen);
+  vg_test_client_free (c);
+  greeter_clear (&g);
 }
 
 static gboolean
@@ -344,7 +350,7 @@ test_greeting (void)
       g_assert_nonnull (strstr (seen.response_instructions, BASE_INSTRUCTIONS));
       session_seen_clear (&seen);
     }
-  g_assert_cmpuint (g.wiring.greeted, ==, LEARNERS);
+  g_assert_cmpuint (vg_tutor_rooms_get_greetings (g.binding), ==, LEARNERS);
   qsort (seconds, LEARNERS, sizeof seconds[0], compare_seconds);
   /* p95 of 5 is the slowest. */
   g_test_message ("greeting: offer (WHIP POST) to first greeting audio at the client: "
@@ -399,8 +405,8 @@ test_echo_greeting (void)
     }
   VgRoomsFixture f;
   vg_rooms_fixture_init (&f, NULL, "echo.pipeline", 15000);
-  Wiring wiring = { f.rooms, vg_tutor_new_with_store (NULL), 0 };
-  vg_rooms_set_agent_hooks (f.rooms, &hooks, &wiring);
+  VgTutor *tutor = vg_tutor_new_with_store (NULL);
+  VgTutorRooms *binding = vg_tutor_rooms_new (f.rooms, tutor, NULL);
   f.room = g_strdup ("echo-greet");
   g_autoptr (GError) error = NULL;
   VgTestClientOptions co = { .data_channel = TRUE };
@@ -408,7 +414,7 @@ test_echo_greeting (void)
   g_assert_true (vg_test_client_start (c, &error));
   g_assert_true (vg_test_client_wait_connected (c, 10000));
   g_assert_true (vg_test_wait_until (heard_first_audio, c, 5000));
-  g_assert_cmpuint (wiring.greeted, ==, 1);
+  g_assert_cmpuint (vg_tutor_rooms_get_greetings (binding), ==, 1);
   /* The greeting's transcript was published before the events channel
    * opened: it still arrives, after the session message. */
   g_assert_true (vg_test_client_wait_channel_open (c, 5000));
@@ -418,8 +424,9 @@ test_echo_greeting (void)
   g_test_message ("echo greeting heard %.0f ms after the offer",
                   vg_test_client_get_first_audio_seconds (c) * 1000);
   vg_test_client_free (c);
+  vg_tutor_rooms_free (binding);
   vg_rooms_fixture_clear (&f);
-  vg_tutor_free (wiring.tutor);
+  vg_tutor_free (tutor);
 }
 
 typedef struct
@@ -488,6 +495,7 @@ main (int argc, char **argv)
   vg_test_store_setup (VG_TEST_SQLITE);
   g_test_add_func ("/rooms/tutor-greet/greeting", test_greeting);
   g_test_add_func ("/rooms/tutor-greet/returning-learner", test_returning_learner);
+  g_test_add_func ("/rooms/tutor-greet/learner-speaks-first", test_learner_speaks_first);
   g_test_add_func ("/rooms/tutor-greet/echo", test_echo_greeting);
   g_test_add_func ("/rooms/tutor-greet/failed-load", test_failed_load);
   int status = g_test_run ();

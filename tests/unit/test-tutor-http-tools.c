@@ -111,7 +111,7 @@ typedef struct
 {
   SoupServer *server;
   guint port;
-  char *last_body, *last_auth, *last_identity;
+  char *last_body, *last_auth, *last_identity, *last_room;
   guint ticks;
 } Fixture;
 
@@ -136,9 +136,11 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
   g_free (f->last_body);
   g_free (f->last_auth);
   g_free (f->last_identity);
+  g_free (f->last_room);
   f->last_body = g_strndup (req->data, req->length);
   f->last_auth = g_strdup (soup_message_headers_get_one (h, "Authorization"));
   f->last_identity = g_strdup (soup_message_headers_get_one (h, "X-Voxgate-Identity"));
+  f->last_room = g_strdup (soup_message_headers_get_one (h, "X-Voxgate-Room"));
   if (g_str_equal (path, "/ok"))
     soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY, "{\"temp\":21}",
                                       11);
@@ -197,6 +199,7 @@ fixture_teardown (Fixture *f, gconstpointer unused)
   g_free (f->last_body);
   g_free (f->last_auth);
   g_free (f->last_identity);
+  g_free (f->last_room);
 }
 
 static VgTutorHttpTools *
@@ -225,7 +228,8 @@ static gpointer
 call_thread (gpointer data)
 {
   Call *c = data;
-  VgTutorCall call = { "learner-1", 0, "t", c->arguments };
+  VgTutorCall call
+      = { .identity = "learner-1", .name = "t", .arguments = c->arguments, .room = "room-7" };
   c->result = vg_tutor_http_tools_run (c->tools, &call);
   g_atomic_int_set (&c->done, TRUE);
   g_main_context_wakeup (NULL);
@@ -259,6 +263,7 @@ test_call_ok (Fixture *f, gconstpointer unused)
   g_assert_cmpstr (result, ==, "{\"temp\":21}");
   g_assert_cmpstr (f->last_body, ==, args);
   g_assert_cmpstr (f->last_identity, ==, "learner-1");
+  g_assert_cmpstr (f->last_room, ==, "room-7");
   g_assert_true (g_str_has_prefix (f->last_auth, "Bearer "));
   const char *token = f->last_auth + 7;
   g_auto (VgClaims) claims = { 0 };
@@ -272,6 +277,12 @@ test_call_ok (Fixture *f, gconstpointer unused)
   g_checksum_get_digest (sum, digest, &len);
   g_autofree char *b64 = g_base64_encode (digest, len);
   g_assert_cmpstr (claims.sha256, ==, b64);
+  /* The learner and the room are signed too; the token grants nothing. */
+  g_assert_cmpstr (claims.identity, ==, "learner-1");
+  g_assert_cmpstr (claims.video.room, ==, "room-7");
+  g_assert_false (claims.video.room_join || claims.video.room_admin || claims.video.room_create
+                  || claims.video.room_list || claims.video.can_publish
+                  || claims.video.can_subscribe || claims.video.can_publish_data);
   /* A token for a different secret is refused: the check above means something. */
   g_autofree char *forged = NULL;
   {
