@@ -166,6 +166,19 @@ file_name_of (VgEgressCall *call, JsonObject *output, const char *room, char **o
   name = g_string_new (filepath);
   g_string_replace (name, "{room_name}", room, 0);
   g_string_replace (name, "{time}", time, 0);
+  /* The name lands in a path, a Content-Disposition header and log lines:
+   * the characters of a room name only. */
+  for (gsize i = 0; i < name->len; i++)
+    if (!(g_ascii_isalnum (name->str[i]) || (name->str[i] && strchr ("_.-", name->str[i])))
+        || (i == 0 && !g_ascii_isalnum (name->str[0])))
+      {
+        g_string_free (name, TRUE);
+        vg_twirp_error (
+            call->req, "invalid_argument",
+            "filepath must be a file name of letters, digits, '_', '.' and '-' "
+            "(starting with a letter or digit), optionally with {room_name} and {time}");
+        return FALSE;
+      }
   *out = g_string_free (name, FALSE);
   return TRUE;
 }
