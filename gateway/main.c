@@ -15,6 +15,8 @@
 #include "gateway/cluster/cluster.h"
 #include "gateway/subscribers/webhooks.h"
 #include "gateway/core/app.h"
+#include "gateway/egress/egress.h"
+#include "gateway/egress/recording-retention.h"
 #include "gateway/subscribers/conversation-recorder.h"
 #include "gateway/core/log.h"
 #include "gateway/rooms/rooms.h"
@@ -291,6 +293,7 @@ typedef struct
 {
   VgApp *app;
   VgRecorder *recorder;
+  VgRecordingRetention *retention;
   VgWebhooks *webhooks;
   VgTutor *tutor;
   VgTutorHttpTools *http_tools; /* [agent] tools_file, NULL: none */
@@ -322,6 +325,11 @@ start_services (VgApp *app, VgServices *s)
   /* Rooms before the server: WHIP/WHEP handlers find them in app->rooms. */
   app->rooms = vg_rooms_new (app);
   s->tutor_rooms = vg_tutor_rooms_new (app->rooms, s->tutor, s->http_tools);
+  /* Egress watches every recording of the rooms (Twirp, /api/recordings). */
+  app->egress = vg_egress_new (app, app->rooms);
+  s->retention = vg_recording_retention_new (
+      app, app->egress, vg_config_get_double (app->config, "recording", "retain_days"),
+      vg_config_get_int (app->config, "recording", "retention_check_seconds"));
   return TRUE;
 }
 
@@ -332,7 +340,11 @@ stop_services (VgApp *app, VgServices *s)
    * dropped. Then rooms close, so their participant_left and room_finished
    * events reach the recorder and the webhook queue (which is then dropped). */
   g_clear_pointer (&s->tutor_rooms, vg_tutor_rooms_free);
+  g_clear_pointer (&s->retention, vg_recording_retention_free);
   g_clear_pointer (&app->rooms, vg_rooms_free);
+  /* After the rooms: the recordings they end while closing reach egress
+   * (webhooks, the store). */
+  g_clear_pointer (&app->egress, vg_egress_free);
   /* Then the tools still running: they use the store. */
   g_clear_pointer (&s->tutor, vg_tutor_free);
   g_clear_pointer (&s->http_tools, vg_tutor_http_tools_free);

@@ -7,6 +7,7 @@
 #include "api/handlers/handlers.h"
 #include "api/handlers/room-api.h"
 #include "api/handlers/cluster-route.h"
+#include "api/handlers/twirp-common.h"
 #include "api/auth.h"
 #include "api/json-strict.h"
 #include "gateway/core/validate.h"
@@ -23,44 +24,10 @@ typedef struct
   JsonArray *remote_rooms; /* ListRooms in a cluster: other nodes' rooms */
 } VgTwirpCall;
 
-static guint
-twirp_status (const char *code)
-{
-  static const struct { const char *code; guint status; } map[] = {
-    { "invalid_argument", 400 }, { "malformed", 400 }, { "out_of_range", 400 },
-    { "unauthenticated", 401 }, { "permission_denied", 403 }, { "not_found", 404 }, { "bad_route", 404 },
-    { "already_exists", 409 }, { "aborted", 409 }, { "failed_precondition", 412 },
-    { "resource_exhausted", 429 }, { "unimplemented", 501 }, { "unavailable", 503 },
-  };
-  for (guint i = 0; i < G_N_ELEMENTS (map); i++)
-    if (g_str_equal (map[i].code, code))
-      return map[i].status;
-  return 500;
-}
-
-static void G_GNUC_PRINTF (3, 4)
-twirp_error (VgRequest *req, const char *code, const char *format, ...)
-{
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autofree char *msg = NULL;
-  va_list args;
-
-  va_start (args, format);
-  msg = g_strdup_vprintf (format, args);
-  va_end (args);
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "code");
-  json_builder_add_string_value (b, code);
-  json_builder_set_member_name (b, "msg");
-  json_builder_add_string_value (b, msg);
-  json_builder_end_object (b);
-  vg_reply_json (req, twirp_status (code), json_builder_get_root (b));
-}
-
 static void
 twirp_gerror (VgRequest *req, const GError *error)
 {
-  twirp_error (req, vg_room_api_twirp_code (error), "%s", error->message);
+  vg_twirp_error (req, vg_room_api_twirp_code (error), "%s", error->message);
 }
 
 /* A required string field, in camelCase or snake_case. */
@@ -70,7 +37,7 @@ required_string (VgTwirpCall *call, const char *name, const char *alt)
   const char *value = NULL;
   if (!vg_json_member_string (call->body, name, alt, &value) || !value || !*value)
     {
-      twirp_error (call->req, "invalid_argument", "%s is required and must be a string", name);
+      vg_twirp_error (call->req, "invalid_argument", "%s is required and must be a string", name);
       return NULL;
     }
   return value;
@@ -86,12 +53,12 @@ required_room (VgTwirpCall *call)
     return NULL;
   if (!vg_validate_room_name (name))
     {
-      twirp_error (call->req, "invalid_argument", "%s", VG_ROOM_NAME_RULE);
+      vg_twirp_error (call->req, "invalid_argument", "%s", VG_ROOM_NAME_RULE);
       return NULL;
     }
   room = vg_rooms_lookup (call->rooms, name);
   if (!room)
-    twirp_error (call->req, "not_found", "room %s does not exist", name);
+    vg_twirp_error (call->req, "not_found", "room %s does not exist", name);
   return room;
 }
 
@@ -105,12 +72,13 @@ required_participant (VgTwirpCall *call, VgRoom *room)
     return NULL;
   if (!vg_validate_identity (identity))
     {
-      twirp_error (call->req, "invalid_argument", "%s", VG_IDENTITY_RULE);
+      vg_twirp_error (call->req, "invalid_argument", "%s", VG_IDENTITY_RULE);
       return NULL;
     }
   p = vg_room_lookup_participant (room, identity);
   if (!p)
-    twirp_error (call->req, "not_found", "participant %s is not in room %s", identity, vg_room_get_name (room));
+    vg_twirp_error (call->req, "not_found", "participant %s is not in room %s", identity,
+                    vg_room_get_name (room));
   return p;
 }
 
@@ -130,11 +98,11 @@ create_room (VgTwirpCall *call)
   VgRoom *room;
 
   if (!vg_room_create_args_parse (call->body, VG_JSON_PROTO, &args, &error))
-    return twirp_error (call->req, "invalid_argument", "%s", error->message);
+    return vg_twirp_error (call->req, "invalid_argument", "%s", error->message);
   if (!vg_validate_room_name (args.name))
     {
       vg_room_create_args_clear (&args);
-      return twirp_error (call->req, "invalid_argument", "%s", VG_ROOM_NAME_RULE);
+      return vg_twirp_error (call->req, "invalid_argument", "%s", VG_ROOM_NAME_RULE);
     }
   room = vg_room_api_create (call->rooms, &args, &existed, &error);
   vg_room_create_args_clear (&args);
@@ -169,7 +137,7 @@ list_rooms (VgTwirpCall *call)
   if (names_node && !JSON_NODE_HOLDS_NULL (names_node))
     {
       if (!JSON_NODE_HOLDS_ARRAY (names_node))
-        return twirp_error (call->req, "invalid_argument", "names must be an array of strings");
+        return vg_twirp_error (call->req, "invalid_argument", "names must be an array of strings");
       names = json_node_get_array (names_node);
     }
   json_builder_begin_object (b);
@@ -201,7 +169,7 @@ delete_room (VgTwirpCall *call)
   if (!name)
     return;
   if (!vg_validate_room_name (name))
-    return twirp_error (call->req, "invalid_argument", "%s", VG_ROOM_NAME_RULE);
+    return vg_twirp_error (call->req, "invalid_argument", "%s", VG_ROOM_NAME_RULE);
   if (!vg_rooms_delete (call->rooms, name, &error))
     return twirp_gerror (call->req, error);
   vg_reply_json_text (call->req, SOUP_STATUS_OK, "{}", -1);
@@ -262,9 +230,9 @@ mute_published_track (VgTwirpCall *call)
     return;
   track_sid = vg_participant_dup_track_sid (p);
   if (vg_participant_get_kind (p) != VG_PARTICIPANT_PUBLISHER || !g_str_equal (track_sid, wanted_sid))
-    return twirp_error (call->req, "not_found", "participant has no track %s", wanted_sid);
+    return vg_twirp_error (call->req, "not_found", "participant has no track %s", wanted_sid);
   if (muted && (!JSON_NODE_HOLDS_VALUE (muted) || json_node_get_value_type (muted) != G_TYPE_BOOLEAN))
-    return twirp_error (call->req, "invalid_argument", "muted must be a boolean");
+    return vg_twirp_error (call->req, "invalid_argument", "muted must be a boolean");
   vg_participant_set_muted (p, muted && json_node_get_boolean (muted));
 
   json_builder_begin_object (b);
@@ -293,7 +261,8 @@ update_room_metadata (VgTwirpCall *call)
   if (!room)
     return;
   if (!vg_json_member_string (call->body, "metadata", NULL, &metadata) || (metadata && strlen (metadata) > 65536))
-    return twirp_error (call->req, "invalid_argument", "metadata must be a string of at most 64 KiB");
+    return vg_twirp_error (call->req, "invalid_argument",
+                           "metadata must be a string of at most 64 KiB");
   vg_room_set_metadata (room, metadata ? metadata : "");
   vg_room_json (b, room, VG_JSON_PROTO);
   reply_builder (call, b);
@@ -362,10 +331,11 @@ send_data (VgTwirpCall *call)
   identities = string_array (call, "destinationIdentities", "destination_identities", &ok);
   if (!ok || !vg_json_member_string (call->body, "data", NULL, &data64)
       || !vg_json_member_string (call->body, "topic", NULL, &topic))
-    return twirp_error (call->req, "invalid_argument", "data must be base64; destinations arrays of strings");
+    return vg_twirp_error (call->req, "invalid_argument",
+                           "data must be base64; destinations arrays of strings");
   data = data64 ? g_base64_decode (data64, &len) : g_malloc0 (1);
   if (len > 15 * 1024)
-    return twirp_error (call->req, "invalid_argument", "data is larger than 15 KiB");
+    return vg_twirp_error (call->req, "invalid_argument", "data is larger than 15 KiB");
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "type");
@@ -524,9 +494,10 @@ handle_twirp (VgRequest *req, gpointer user_data)
     if (g_str_equal (methods[i].name, name))
       method = &methods[i];
   if (!method)
-    return twirp_error (req, "bad_route", "no method RoomService/%s", name);
+    return vg_twirp_error (req, "bad_route", "no method RoomService/%s", name);
   if (g_strcmp0 (ct, "application/json") != 0)
-    return twirp_error (req, "bad_route", "unexpected Content-Type: only application/json is served");
+    return vg_twirp_error (req, "bad_route",
+                           "unexpected Content-Type: only application/json is served");
 
   /* Authorize before parsing: the body is the caller's, and parsing costs
    * memory and time that an anonymous caller should not be able to spend.
@@ -534,15 +505,15 @@ handle_twirp (VgRequest *req, gpointer user_data)
   status = vg_auth_check (call.app, vg_request_header (req, "Authorization"), method->grants, NULL,
                           &call.claims, &code, &message);
   if (status != 200)
-    return twirp_error (req, status == 401 ? "unauthenticated" : "permission_denied", "%s (%s)",
-                        message, code);
+    return vg_twirp_error (req, status == 401 ? "unauthenticated" : "permission_denied", "%s (%s)",
+                           message, code);
   body = vg_request_body (req);
   root = vg_json_strict_parse (g_bytes_get_data (body, NULL), g_bytes_get_size (body), NULL);
   g_bytes_unref (body);
   if (!root || !JSON_NODE_HOLDS_OBJECT (root))
     {
       vg_claims_clear (&call.claims);
-      return twirp_error (req, "malformed", "the body is not a JSON object");
+      return vg_twirp_error (req, "malformed", "the body is not a JSON object");
     }
   call.body = json_node_get_object (root);
 
@@ -553,16 +524,16 @@ handle_twirp (VgRequest *req, gpointer user_data)
       /* A room that breaks the rule is the request's fault whatever the
        * token (no token can be for it), as on the REST side. */
       if (room && *room && !vg_validate_room_name (room))
-        return twirp_error (req, "invalid_argument", "%s", VG_ROOM_NAME_RULE);
+        return vg_twirp_error (req, "invalid_argument", "%s", VG_ROOM_NAME_RULE);
       status = vg_auth_check (call.app, vg_request_header (req, "Authorization"), method->grants,
                               room, &call.claims, &code, &message);
       if (status != 200)
-        return twirp_error (req, status == 401 ? "unauthenticated" : "permission_denied", "%s (%s)",
-                            message, code);
+        return vg_twirp_error (req, status == 401 ? "unauthenticated" : "permission_denied",
+                               "%s (%s)", message, code);
     }
   call.rooms = call.app->rooms;
   if (!call.rooms)
-    twirp_error (req, "unavailable", "rooms are not available on this node");
+    vg_twirp_error (req, "unavailable", "rooms are not available on this node");
   else if (!route_in_cluster (&call, method, root))
     run_here (&call, method);
   vg_claims_clear (&call.claims);

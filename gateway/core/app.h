@@ -32,6 +32,7 @@ struct _VgApp
   struct _VgRooms *rooms;
   struct _VgRedis *redis; /* gateway/cache: NULL when [cache] url is empty */
   struct _VgCluster *cluster; /* with [cache] url: the node registry and placement */
+  struct _VgEgress *egress; /* recordings as LiveKit's Egress (gateway/egress) */
 
   GPtrArray *health_checks; /* of VgHealthCheckEntry, see app.c */
 };

@@ -214,6 +214,12 @@ static const VgConfigKey schema[] = {
     "and a WebVTT transcript)" },
   { "recording", "dir", VG_KEY_STRING, "",
     "directory for recordings (empty = <server.data_dir>/recordings)" },
+  { "recording", "retain_days", VG_KEY_DOUBLE, "0",
+    "days a finished recording is kept before the gateway deletes it (0 = forever; fractions "
+    "allowed)",
+    0, 36500 },
+  { "recording", "retention_check_seconds", VG_KEY_INT, "3600",
+    "how often the gateway looks for recordings older than retain_days", 1, 86400 },
   { "webhooks", "urls", VG_KEY_LIST, "",
     "webhook receiver URLs (comma-separated http:// or https://)", .check = check_url_list },
   { "node", "id", VG_KEY_STRING, "", "this node's id (empty = host name)" },

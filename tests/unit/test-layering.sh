@@ -17,10 +17,11 @@ declare -A allowed=(
   [gateway/subscribers]="gateway/core gateway/store"
   [gateway/tutor]="gateway/core gateway/store"
   [gateway/tutor-rooms]="gateway/core gateway/store gateway/rooms gateway/tutor"
+  [gateway/egress]="gateway/core gateway/store gateway/rooms"
   [gateway/workarounds]=""
   [plugins]=""
 )
-for pkg in gateway/core gateway/cache gateway/cluster gateway/store gateway/rooms gateway/subscribers gateway/tutor gateway/tutor-rooms gateway/workarounds plugins; do
+for pkg in gateway/core gateway/cache gateway/cluster gateway/store gateway/rooms gateway/subscribers gateway/tutor gateway/tutor-rooms gateway/egress gateway/workarounds plugins; do
   bad=""
   while IFS= read -r line; do
     file=${line%%:*}
