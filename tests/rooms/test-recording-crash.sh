@@ -2,7 +2,8 @@
 # Recording under `voxgate serve` ([recording] enabled): kill -9 of the
 # gateway mid-recording leaves a .part file that plays up to within ~1 s of
 # the kill (checked with opusinfo and opusdec, not with our code); and with a
-# full disk (a 64 KiB tmpfs, in a private mount namespace when run as root)
+# full disk (a 64 KiB tmpfs, in a private mount namespace when run as root;
+# the failure also reaches a webhook receiver as egress_ended EGRESS_FAILED)
 # the recording fails alone: the session goes on and the metric counts it.
 # TAP.
 set -uo pipefail
@@ -12,8 +13,10 @@ client=${1:?usage: test-recording-crash.sh path/to/vg-test-client}
 src=${VOXGATE_SOURCE_DIR:?}
 work=$(mktemp -d)
 pid=
+hook_pid=
 cleanup() {
   [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+  [ -n "$hook_pid" ] && kill "$hook_pid" 2>/dev/null
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -115,15 +118,33 @@ fi
 # ---- a full disk ----
 if [ "$(id -u)" != 0 ] || ! command -v unshare >/dev/null; then
   echo "ok 3 # SKIP full disk: needs root for a tmpfs in a private mount namespace (see test-rooms-recording's write-error case)"
-  n=3
+  echo "ok 4 # SKIP the failure's webhook: needs the full disk"
+  n=4
 else
   port=$(free_port)
   mkdir -p "$work/full"
+  # The failure must also reach operators as LiveKit's egress_ended webhook.
+  hook_port=$(free_port)
+  /usr/bin/python3 -c '
+import http.server, sys
+class Sink(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        with open(sys.argv[2], "ab") as f:
+            f.write(body + b"\n")
+        self.send_response(200)
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Sink).serve_forever()
+' "$hook_port" "$work/hooks.jsonl" &
+  hook_pid=$!
   # Only this gateway sees the 64 KiB tmpfs (a private mount namespace).
   unshare --mount --propagation private sh -c \
     'mount -t tmpfs -o size=64k voxgate-test "$0" && exec "$@"' "$work/full" \
     env VOXGATE_AGENT_PIPELINE=loopback.pipeline VOXGATE_AGENT_PIPELINES_DIR="$src/pipelines" \
     VOXGATE_RECORDING_ENABLED=true VOXGATE_RECORDING_DIR="$work/full" \
+    VOXGATE_WEBHOOKS_URLS="http://127.0.0.1:$hook_port/" \
     "$bin" serve --port "$port" --data-dir "$work/data2" >"$work/out2.log" 2>"$work/err2.log" &
   pid=$!
   wait_healthy "$port" || not_ok "the gateway starts on a full disk" "$(tail -5 "$work/err2.log")"
@@ -141,6 +162,25 @@ else
     not_ok "a full disk fails the recording alone: the session hears its tone to the end" \
       "$(grep -i record "$work/err2.log" | tail -5)"
   fi
+  failed_hook() {
+    /usr/bin/python3 - "$work/hooks.jsonl" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    info = e.get("egressInfo") or {}
+    if e.get("event") == "egress_ended" and info.get("status") == "EGRESS_FAILED" \
+            and "space" in info.get("error", "") and info.get("roomName") == "full":
+        sys.exit(0)
+sys.exit(1)
+PY
+  }
+  for _ in $(seq 50); do [ -s "$work/hooks.jsonl" ] && failed_hook && break; sleep 0.1; done
+  if failed_hook 2>/dev/null; then
+    ok "the failure is told as egress_ended with EGRESS_FAILED and its cause"
+  else
+    not_ok "the failure is told as egress_ended with EGRESS_FAILED and its cause" \
+      "$(cut -c1-300 "$work/hooks.jsonl" 2>/dev/null | tail -3)"
+  fi
   kill -TERM "$pid"
   for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
   if ! kill -0 "$pid" 2>/dev/null; then
@@ -149,5 +189,6 @@ else
   else
     not_ok "the gateway stops cleanly after the failed recording"
   fi
+  kill "$hook_pid" 2>/dev/null
 fi
 tap_done
