@@ -12,6 +12,7 @@
 #include <gst/webrtc/webrtc.h>
 #include "gateway/rooms/rooms.h"
 #include "gateway/rooms/rooms-metrics.h"
+#include "gateway/rooms/rx-timeline.h"
 
 G_BEGIN_DECLS
 
@@ -35,6 +36,7 @@ typedef struct
   gint muted;        /* atomic: the room hears silence from this publisher */
   gint connected;    /* atomic: webrtcbin is connected; RTP is dropped before */
   gint64 last_packets_lost; /* webrtcbin's thread: the loss at the last statistics */
+  VgRxTimeline rx_timeline; /* the receive streaming thread's (publishers) */
   char *prefix;
 } VgParticipantMedia;
 

@@ -199,7 +199,8 @@ have_openairealtime (void)
 
 static void
 tutor_room_init (TutorRoom *t, const VgRtServerOptions *server_options,
-                 VgTutorHttpTools *http_tools, const VgTestClientOptions *client_options)
+                 VgTutorHttpTools *http_tools, const VgTestClientOptions *client_options,
+                 guint answer_delay_ms)
 {
   g_autoptr (GError) error = NULL;
   t->url = vg_test_store_new_url ();
@@ -231,7 +232,8 @@ tutor_room_init (TutorRoom *t, const VgRtServerOptions *server_options,
   t->recorder = vg_recorder_new (t->app);
   t->f = (VgRoomsFixture){ .rooms = vg_rooms_new (t->app),
                            .kind = VG_PARTICIPANT_PUBLISHER,
-                           .display_name = TOKEN_NAME };
+                           .display_name = TOKEN_NAME,
+                           .answer_delay_ms = answer_delay_ms };
   t->tutor = vg_tutor_new_with_store (t->store);
   vg_tutor_set_http_tools (t->tutor, http_tools);
   t->binding = vg_tutor_rooms_new (t->f.rooms, t->tutor, http_tools);
@@ -286,7 +288,7 @@ test_tools (void)
   TutorRoom t;
   VgRtServerOptions o = { .api_key = "test-key", .response_audio_ms = 200, .quiet = TRUE };
   VgTestClientOptions co = { .data_channel = TRUE };
-  tutor_room_init (&t, &o, NULL, &co);
+  tutor_room_init (&t, &o, NULL, &co, 0);
   VgRtServer *server = t.server;
   VgStore *store = t.store;
   VgTestClient *c = t.client;
@@ -674,7 +676,7 @@ test_slow_http_tool (void)
   VgRtServerOptions o
       = { .api_key = "test-key", .response_audio_ms = 200, .vad_rms_threshold = 0.99 };
   VgTestClientOptions co = { .data_channel = TRUE, .tone_hz = 440 };
-  tutor_room_init (&t, &o, http_tools, &co);
+  tutor_room_init (&t, &o, http_tools, &co, 0);
   VgRtServer *server = t.server;
 
   /* The session declares the operator's tool after the built-in ones, with
@@ -768,6 +770,104 @@ test_slow_http_tool (void)
   slow_tool_stop (&tool);
 }
 
+/* ---- the learner's audio from the first second ---- */
+
+/* How long the learner's peer holds its microphone's audio before DTLS is up
+ * (the answer is delayed this much), to send it at once. */
+#define BACKLOG_MS 600
+/* The measured stretch: from half a second after the greeting started (the
+ * backlog has reached the server by then) for WINDOW_MS. */
+#define WINDOW_MS 5000
+/* Appends are 100 ms of audio each: 100 ms between them is on time. */
+#define APPEND_GAP_BOUND_MS 300
+#define AUDIO_LOST_BOUND_MS 150
+
+/* The learner's audio lost over [from_us, to_us], in ms: how much further the
+ * appended audio fell behind wall time by the last second than in the first.
+ * Lag at an append = wall time since the window's first append minus the
+ * audio appended since. A late append (a busy scheduler) raises the lag
+ * until the queued appends catch up; lost audio raises it for good. The
+ * smallest lag of each second is taken, where no delay is pending, so
+ * neither the 100 ms steps nor a passing stall count. */
+static double
+audio_lost_ms (VgRtServer *server, gint64 from_us, gint64 to_us)
+{
+  GPtrArray *log = vg_rt_server_get_log (server);
+  gint64 first_us = 0;
+  double audio_s = 0, early = G_MAXDOUBLE, late = G_MAXDOUBLE;
+  for (guint i = 0; i < log->len; i++)
+    {
+      VgRtLogEntry *e = g_ptr_array_index (log, i);
+      if (!e->from_client || e->time_us < from_us || e->time_us > to_us
+          || strcmp (e->type, "input_audio_buffer.append") != 0)
+        continue;
+      if (!first_us)
+        first_us = e->time_us;
+      else
+        audio_s += json_object_get_int_member (e->event, "audio_bytes") / APPEND_BYTES_PER_S;
+      double lag_ms = (e->time_us - first_us) / 1000.0 - audio_s * 1000;
+      if (e->time_us < from_us + G_USEC_PER_SEC)
+        early = MIN (early, lag_ms);
+      if (e->time_us > to_us - G_USEC_PER_SEC)
+        late = MIN (late, lag_ms);
+    }
+  g_ptr_array_unref (log);
+  g_assert_cmpfloat (early, <, G_MAXDOUBLE);
+  g_assert_cmpfloat (late, <, G_MAXDOUBLE);
+  return late - early;
+}
+
+/* The learner speaks from the start, and its peer (like a GStreamer
+ * webrtcbin or aiortc client) queued its microphone while connecting: the
+ * first RTP comes as a burst. That stale audio must not cost the fresh
+ * audio after it. It did: the jitterbuffer spread the burst ahead of the
+ * clock, the agent's mixer laid it end to end and ran ahead by the backlog,
+ * and a second later resynchronised to the timestamps, dropping as much
+ * of what the learner said while the tutor greeted (the 0.4-0.7 s "append
+ * gap" ~1.2 s after the agent first spoke). The appends over the first
+ * seconds of the greeting must be continuous and lose nothing. */
+static void
+test_learner_audio_from_start (void)
+{
+  if (!have_openairealtime ())
+    {
+      g_test_skip ("openairealtime is not built (plugins/)");
+      return;
+    }
+  TutorRoom t;
+  /* The tone is not speech to the server's VAD: no turn cuts the greeting. */
+  VgRtServerOptions o
+      = { .api_key = "test-key", .response_audio_ms = 1000, .vad_rms_threshold = 0.99 };
+  VgTestClientOptions co = { .data_channel = TRUE, .tone_hz = 440 };
+  tutor_room_init (&t, &o, NULL, &co, BACKLOG_MS);
+  VgRtServer *server = t.server;
+
+  g_autoptr (JsonObject) greeting = wait_server_event (server, "response.created", 0, 10000);
+  g_assert_nonnull (greeting);
+  guint from = 0;
+  gint64 greeted_us = logged_at (server, "response.created", FALSE, &from);
+  gint64 from_us = greeted_us + 500 * 1000, to_us = from_us + WINDOW_MS * 1000;
+  while (g_get_monotonic_time () < to_us + 300 * 1000)
+    vg_test_run_for (100);
+
+  guint64 bytes;
+  double gap_ms;
+  appends_between (server, from_us, to_us, &bytes, &gap_ms);
+  double lost_ms = audio_lost_ms (server, from_us, to_us);
+  g_test_message ("learner's audio over %u ms from 0.5 s into the greeting (peer backlog %u ms): "
+                  "%.0f ms appended, longest gap between appends %.0f ms, lost %.0f ms",
+                  WINDOW_MS, BACKLOG_MS, bytes / APPEND_BYTES_PER_S * 1000, gap_ms, lost_ms);
+  /* A lost stretch shows as a gap of its length without a catch-up (with
+   * the backlog above: >= 600 ms); a busy scheduler delays appends by up
+   * to ~200 ms at load 20, and they catch up. */
+  g_assert_cmpfloat (gap_ms, <, APPEND_GAP_BOUND_MS);
+  g_assert_cmpfloat (lost_ms, <, AUDIO_LOST_BOUND_MS);
+  /* Nothing appended twice either: at most one 100 ms append beyond wall time. */
+  g_assert_cmpfloat (bytes / APPEND_BYTES_PER_S * 1000, <, WINDOW_MS + 200);
+  g_assert_cmpuint (vg_rt_server_get_errors (server), ==, 0);
+  tutor_room_clear (&t);
+}
+
 /* Without hooks (a gateway without the tutor) a call still gets an answer
  * at once, the "no such tool" error, and the tool event shows no result. */
 static void
@@ -836,6 +936,7 @@ main (int argc, char **argv)
   vg_test_store_setup (VG_TEST_SQLITE);
   g_test_add_func ("/rooms/tutor-tools/calls", test_tools);
   g_test_add_func ("/rooms/tutor-tools/slow-http-tool", test_slow_http_tool);
+  g_test_add_func ("/rooms/tutor-tools/learner-audio-from-start", test_learner_audio_from_start);
   g_test_add_func ("/rooms/tutor-tools/without-hooks", test_without_hooks);
   int status = g_test_run ();
   vg_test_store_teardown ();
