@@ -8,6 +8,8 @@ vg_rx_timeline_init (VgRxTimeline *t)
   gst_segment_init (&t->segment, GST_FORMAT_UNDEFINED);
   t->next = GST_CLOCK_TIME_NONE;
   t->dropped = 0;
+  t->ahead_since = GST_CLOCK_TIME_NONE;
+  t->clock_trusted = TRUE;
 }
 
 /* The element's running time now, or NONE before it has a clock. */
@@ -65,15 +67,28 @@ rx_timeline_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   if (!GST_CLOCK_TIME_IS_VALID (start) || !GST_CLOCK_TIME_IS_VALID (duration))
     return GST_PAD_PROBE_OK;
 
-  GstClockTime now = running_time_now (pad);
-  gboolean future = GST_CLOCK_TIME_IS_VALID (now) && start > now + VG_RX_TIMELINE_TOLERANCE;
+  GstClockTime now = t->clock_trusted ? running_time_now (pad) : GST_CLOCK_TIME_NONE;
+  gboolean ahead = GST_CLOCK_TIME_IS_VALID (now) && start > now + VG_RX_TIMELINE_AHEAD;
   gboolean known = GST_CLOCK_TIME_IS_VALID (t->next);
   gboolean overlaps = known && start + VG_RX_TIMELINE_TOLERANCE < t->next;
-  if (future || overlaps)
+  if (ahead && !GST_CLOCK_TIME_IS_VALID (t->ahead_since))
+    t->ahead_since = now;
+  if (ahead && now > t->ahead_since + VG_RX_TIMELINE_AHEAD_MAX)
+    {
+      /* Not a backlog, which the clock soon overtakes: timestamps that stay
+       * ahead of it. Keep the audio; only overlaps are dropped from now on. */
+      g_warning ("rooms: %s:%s: audio stays timestamped ahead of the clock; kept",
+                 GST_DEBUG_PAD_NAME (pad));
+      t->clock_trusted = FALSE;
+      ahead = FALSE;
+    }
+  if (!ahead)
+    t->ahead_since = GST_CLOCK_TIME_NONE;
+  if (ahead || overlaps)
     {
       if (t->dropped++ == 0)
         g_debug ("rooms: %s:%s: dropping a backlog (audio %s)", GST_DEBUG_PAD_NAME (pad),
-                 future ? "ahead of the clock" : "overlapping what was heard");
+                 ahead ? "ahead of the clock" : "overlapping what was heard");
       return GST_PAD_PROBE_DROP;
     }
   if (known && start > t->next + VG_RX_TIMELINE_TOLERANCE)
