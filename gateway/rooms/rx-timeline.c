@@ -7,29 +7,8 @@ vg_rx_timeline_init (VgRxTimeline *t)
 {
   gst_segment_init (&t->segment, GST_FORMAT_UNDEFINED);
   t->next = GST_CLOCK_TIME_NONE;
+  t->last_start = GST_CLOCK_TIME_NONE;
   t->dropped = 0;
-  t->ahead_since = GST_CLOCK_TIME_NONE;
-  t->clock_trusted = TRUE;
-}
-
-/* The element's running time now, or NONE before it has a clock. */
-static GstClockTime
-running_time_now (GstPad *pad)
-{
-  GstElement *element = gst_pad_get_parent_element (pad);
-  if (!element)
-    return GST_CLOCK_TIME_NONE;
-  GstClockTime now = GST_CLOCK_TIME_NONE;
-  GstClock *clock = gst_element_get_clock (element);
-  if (clock)
-    {
-      GstClockTime base = gst_element_get_base_time (element);
-      now = gst_clock_get_time (clock);
-      now = now > base ? now - base : 0;
-      gst_object_unref (clock);
-    }
-  gst_object_unref (element);
-  return now;
 }
 
 static GstPadProbeReturn
@@ -39,10 +18,10 @@ on_event (VgRxTimeline *t, GstEvent *event)
     {
       case GST_EVENT_SEGMENT:
         gst_event_copy_segment (event, &t->segment);
-        t->next = GST_CLOCK_TIME_NONE;
+        t->next = t->last_start = GST_CLOCK_TIME_NONE;
         break;
       case GST_EVENT_FLUSH_STOP:
-        t->next = GST_CLOCK_TIME_NONE;
+        t->next = t->last_start = GST_CLOCK_TIME_NONE;
         break;
       default:
         break;
@@ -67,39 +46,23 @@ rx_timeline_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   if (!GST_CLOCK_TIME_IS_VALID (start) || !GST_CLOCK_TIME_IS_VALID (duration))
     return GST_PAD_PROBE_OK;
 
-  GstClockTime now = t->clock_trusted ? running_time_now (pad) : GST_CLOCK_TIME_NONE;
-  gboolean ahead = GST_CLOCK_TIME_IS_VALID (now) && start > now + VG_RX_TIMELINE_AHEAD;
   gboolean known = GST_CLOCK_TIME_IS_VALID (t->next);
-  gboolean overlaps = known && start + VG_RX_TIMELINE_TOLERANCE < t->next;
-  if (ahead && !GST_CLOCK_TIME_IS_VALID (t->ahead_since))
-    t->ahead_since = now;
-  if (ahead && now > t->ahead_since + VG_RX_TIMELINE_AHEAD_MAX)
+  gboolean forward = !GST_CLOCK_TIME_IS_VALID (t->last_start) || start >= t->last_start;
+  t->last_start = start;
+  if (known && start + VG_RX_TIMELINE_TOLERANCE < t->next && forward)
     {
-      /* Not a backlog, which the clock soon overtakes: timestamps that stay
-       * ahead of it. Keep the audio; only overlaps are dropped from now on. */
-      g_warning ("rooms: %s:%s: audio stays timestamped ahead of the clock; kept",
-                 GST_DEBUG_PAD_NAME (pad));
-      t->clock_trusted = FALSE;
-      ahead = FALSE;
-    }
-  if (!ahead)
-    t->ahead_since = GST_CLOCK_TIME_NONE;
-  if (ahead || overlaps)
-    {
+      /* Time the room has already heard, the timestamps advancing slower
+       * than the audio: a backlog squeezed onto past instants. */
       if (t->dropped++ == 0)
-        g_debug ("rooms: %s:%s: dropping a backlog (audio %s)", GST_DEBUG_PAD_NAME (pad),
-                 ahead ? "ahead of the clock" : "overlapping what was heard");
+        g_debug ("rooms: %s:%s: dropping a backlog squeezed onto past instants",
+                 GST_DEBUG_PAD_NAME (pad));
       return GST_PAD_PROBE_DROP;
     }
-  if (known && start > t->next + VG_RX_TIMELINE_TOLERANCE)
-    {
-      /* A hole: mixers place this at its time now, not a second later. */
-      buffer = gst_buffer_make_writable (buffer);
-      GST_BUFFER_FLAG_SET (buffer, GST_BUFFER_FLAG_DISCONT);
-      GST_PAD_PROBE_INFO_DATA (info) = buffer;
-      known = FALSE;
-    }
-  /* Counted on like a mixer counts: end to end within the tolerance. */
+  /* Counted on end to end as a mixer counts; anew after a hole or a jump
+   * back (the jitterbuffer restarted its timeline), which the mixers handle
+   * as they always did. */
+  if (known && (start > t->next + VG_RX_TIMELINE_TOLERANCE || !forward))
+    known = FALSE;
   t->next = known ? t->next + duration : start + duration;
   return GST_PAD_PROBE_OK;
 }

@@ -13,17 +13,19 @@
  * learner said while the tutor greeted, never caught up), and, in a mixer
  * with other inputs, their audio while it was ahead.
  *
- * So the stale part is dropped here, where it enters: a buffer timestamped
- * ahead of the clock by more than VG_RX_TIMELINE_AHEAD (audio cannot have
- * been captured in the future: the backlog spread ahead), and one that
- * starts before the end of the audio already passed, counted end to end as
- * a mixer counts, by more than VG_RX_TIMELINE_TOLERANCE (time the room has
- * already heard: the backlog squeezed onto past instants). A buffer that
- * starts later than that end (a hole, e.g. after those drops) is marked
- * DISCONT, so that mixers place it at its time at once rather than laying
- * it end to end for their discont-wait. A stream whose timestamps stay
- * ahead of the clock for VG_RX_TIMELINE_AHEAD_MAX (of clock time) is not a backlog: its
- * audio is kept.
+ * So the stale part is dropped here, where it enters: counting the audio
+ * passed end to end as a mixer counts, a buffer that starts before the end
+ * of what was passed (by more than VG_RX_TIMELINE_TOLERANCE) while the
+ * timestamps still go forward carries time the room has already heard,
+ * squeezed there by the jitterbuffer, and is dropped. What passes stays
+ * within the mixers' alignment threshold (40 ms) of their count, so they
+ * never resync backwards over fresh audio. A stream whose timestamps advance
+ * with its samples loses nothing; holes and jumps back (a jitterbuffer
+ * restarting its timeline under load) pass as before, for the mixers to
+ * place. Timestamps are not compared with the clock: under load the
+ * jitterbuffer's run ahead of it and back. (The head of a backlog, spread
+ * ahead of the clock by a few hundred ms, still passes: mixers run that far
+ * ahead for a moment, then wait for the clock; nothing fresh is lost.)
  *
  * Thread: the receive chain's streaming thread alone (the probe); no lock. */
 #pragma once
@@ -35,20 +37,13 @@ G_BEGIN_DECLS
 /* Within this, a buffer continues the audio before it (the jitterbuffer's
  * skew corrections are a few ms; an Opus frame is 20 ms). */
 #define VG_RX_TIMELINE_TOLERANCE (20 * GST_MSECOND)
-/* The jitterbuffer stamps from arrival: its timestamps trail the clock
- * (measured: by 0-5 ms at the tee). */
-#define VG_RX_TIMELINE_AHEAD (20 * GST_MSECOND)
-/* A backlog is overtaken by the clock within its own length. */
-#define VG_RX_TIMELINE_AHEAD_MAX (1000 * GST_MSECOND)
 
 typedef struct
 {
-  GstSegment segment; /* the stream's, from its last segment event */
-  GstClockTime next;  /* running time where the next buffer belongs, or NONE */
-  guint64 dropped;    /* buffers dropped so far */
-  GstClockTime ahead_since; /* running time of the first of the buffers dropped in a row
-                               for being ahead of the clock, or NONE */
-  gboolean clock_trusted;   /* FALSE: timestamps stayed ahead; no longer compared */
+  GstSegment segment;      /* the stream's, from its last segment event */
+  GstClockTime next;       /* running time where the next buffer belongs, or NONE */
+  GstClockTime last_start; /* running time of the last buffer seen, or NONE */
+  guint64 dropped;         /* buffers dropped so far */
 } VgRxTimeline;
 
 void vg_rx_timeline_init (VgRxTimeline *t);

@@ -96,24 +96,30 @@ test_loopback_continuous_after_backlog (void)
   VgRoomsFixture f;
   init_loopback_room (&f, "backlog", 15000);
   f.answer_delay_ms = 600; /* the peer holds 600 ms more before DTLS is up */
+  gint64 started_us = g_get_monotonic_time ();
   VgTestClient *c = join (&f, "alice", 440, FALSE);
   g_assert_true (vg_test_wait_until (hears_440, c, 5000));
-  /* The backlog's own stale part is dropped as it arrives (a short quiet
-   * stretch at once); the fresh audio after it must all come back. */
-  vg_test_run_for (1000);
+  /* The backlog's stale part is dropped as it arrives, spread over its own
+   * length (the time to connect) from the connection: a short quiet
+   * stretch then. The fresh audio after it must all come back. */
+  double connect_s = vg_test_client_get_connect_seconds (c);
+  gint64 fresh_us = started_us + (gint64)(2 * connect_s * G_USEC_PER_SEC) + 300 * 1000;
+  while (g_get_monotonic_time () < fresh_us)
+    vg_test_run_for (20);
   vg_test_client_watch_audio (c, 0.05);
   vg_test_run_for (3000);
   VgTestAudioWatch heard;
   vg_test_client_get_audio_watch (c, &heard);
   vg_test_client_watch_audio (c, 0);
   g_test_message (
-      "loopback after a 600 ms peer backlog, 3 s from 1 s after the first tone: %" G_GUINT64_FORMAT
+      "loopback after a 600 ms peer backlog, 3 s from 0.3 s after the backlog (%.0f ms): %" G_GUINT64_FORMAT
       " buffers, longest quiet run %.0f ms, longest interval %.0f ms",
-      heard.buffers, heard.longest_quiet_ms, heard.longest_interval_ms);
-  /* 20 ms frames; a lost stretch was a quiet run or a silence of the
-   * backlog's length (>= 600 ms) a second in. The interval bound leaves
-   * room for a loaded machine's scheduler (slow-http-tool's measurements). */
-  g_assert_cmpfloat (heard.longest_quiet_ms, <, 100);
+      connect_s * 1000, heard.buffers, heard.longest_quiet_ms, heard.longest_interval_ms);
+  /* 20 ms frames. A lost stretch was a silence of the backlog's length
+   * (>= 600 ms) about a second after the connection. The bounds leave room
+   * for a loaded machine: at load 20 a 120 ms quiet run (the client's
+   * concealment) and 230 ms between buffers were seen; idle: 0 and ~25 ms. */
+  g_assert_cmpfloat (heard.longest_quiet_ms, <, 200);
   g_assert_cmpfloat (heard.longest_interval_ms, <, 300);
   g_assert_cmpfloat (heard.buffers * 20.0, >, 0.9 * 3000);
   vg_test_client_free (c);
