@@ -1,6 +1,7 @@
 /* The GStreamer elements of one participant and their lifecycle:
  *   receive (publishers): webrtcbin ! rtpopusdepay ! opusdec
  *                          ! room caps ! tee                        (a graph source)
+ *                          (a backlog's stale audio dropped at the tee: rx-timeline.h)
  *   send: links ─ funnel ! room caps ! opusenc ! rtpopuspay ! webrtcbin   (a graph mixer)
  *         the funnel takes either the agent's output directly (the room's only
  *         source) or audiomixer (force-live), which the graph starts when the
