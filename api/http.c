@@ -254,6 +254,14 @@ vg_reply_header (VgRequest *req, const char *name, const char *value)
   soup_message_headers_replace (soup_server_message_get_response_headers (req->msg), name, value);
 }
 
+void
+vg_reply_header_append (VgRequest *req, const char *name, const char *value)
+{
+  if (req->finished)
+    return;
+  soup_message_headers_append (soup_server_message_get_response_headers (req->msg), name, value);
+}
+
 static void
 add_common_headers (VgRequest *req, const char *content_type)
 {
@@ -310,16 +318,20 @@ end_reply (VgRequest *req)
 void
 vg_reply_bytes (VgRequest *req, guint status, const char *content_type, GBytes *body)
 {
-  gsize len = 0;
-  const char *data;
+  gsize len = body ? g_bytes_get_size (body) : 0;
 
   if (!begin_reply (req))
     return;
   add_common_headers (req, content_type);
-  data = body ? g_bytes_get_data (body, &len) : NULL;
   soup_server_message_set_status (req->msg, status, NULL);
   if (content_type)
-    soup_server_message_set_response (req->msg, content_type, SOUP_MEMORY_COPY, data ? data : "", len);
+    {
+      /* body is appended, not copied: a mapped file is sent from the page cache. */
+      soup_message_headers_replace (soup_server_message_get_response_headers (req->msg),
+                                    "Content-Type", content_type);
+      if (body && len > 0)
+        soup_message_body_append_bytes (soup_server_message_get_response_body (req->msg), body);
+    }
   end_reply (req);
 }
 

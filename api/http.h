@@ -57,6 +57,8 @@ void vg_reply_error (VgRequest *req, guint status, const char *code, const char 
   G_GNUC_PRINTF (4, 5);
 /* Adds a response header before the reply. */
 void vg_reply_header (VgRequest *req, const char *name, const char *value);
+/* Adds a further field of that name (Link: one per ICE server). */
+void vg_reply_header_append (VgRequest *req, const char *name, const char *value);
 
 gboolean vg_request_replied (VgRequest *req);
 

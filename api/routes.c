@@ -11,6 +11,7 @@ vg_api_register_routes (VgRouter *router, VgApp *app)
   vg_web_routes_register (router, app);
   vg_room_api_routes_register (router, app);
   vg_twirp_routes_register (router, app);
+  vg_egress_routes_register (router, app);
   vg_rooms_routes_register (router, app);
   vg_data_api_routes_register (router, app);
 }

@@ -9,8 +9,14 @@
  * line or configuration, 1 for a failure at run time. */
 #include "api/cli.h"
 #include "api/server.h"
+#include "api/handlers/cluster-route.h"
+#include "gateway/cache/cache.h"
+#include "gateway/cache/redis-client.h"
+#include "gateway/cluster/cluster.h"
 #include "gateway/subscribers/webhooks.h"
 #include "gateway/core/app.h"
+#include "gateway/egress/egress.h"
+#include "gateway/egress/recording-retention.h"
 #include "gateway/subscribers/conversation-recorder.h"
 #include "gateway/core/log.h"
 #include "gateway/rooms/rooms.h"
@@ -80,6 +86,9 @@ load_config (VgOptions *o)
   if (ok && o->log_format)
     ok = vg_config_set (cfg, "log", "format", o->log_format, "flag --log-format", &error);
   ok = ok && vg_config_validate (cfg, &error);
+  /* The schema checks the scheme; the cache package the rest of the URL. */
+  if (ok && *vg_config_get_string (cfg, "cache", "url"))
+    ok = vg_redis_check_url (vg_config_get_string (cfg, "cache", "url"), &error);
   if (!ok)
     {
       g_printerr ("voxgate: %s\n", error->message);
@@ -93,10 +102,23 @@ load_config (VgOptions *o)
 typedef struct
 {
   VgServer *server;
+  VgApp *app;
   GMainLoop *loop;
   gint64 deadline_us;
   guint drain_source;
+  /* In a cluster, before the above: rooms are left to empty (new ones go
+   * to other nodes) until rooms_deadline_us. */
+  guint rooms_source;
+  gint64 rooms_deadline_us;
 } VgShutdown;
+
+static gboolean
+quit_loop (gpointer user_data)
+{
+  VgShutdown *s = user_data;
+  g_main_loop_quit (s->loop);
+  return G_SOURCE_REMOVE;
+}
 
 static gboolean
 drain_in_flight (gpointer user_data)
@@ -108,7 +130,49 @@ drain_in_flight (gpointer user_data)
   if (vg_server_in_flight (s->server) > 0)
     g_warning ("shutting down with %u requests still in flight", vg_server_in_flight (s->server));
   s->drain_source = 0;
-  g_main_loop_quit (s->loop);
+  /* The node leaves the registry (its rooms placeable at once), then stops. */
+  if (s->app->cluster)
+    vg_cluster_leave (s->app->cluster, quit_loop, s);
+  else
+    g_main_loop_quit (s->loop);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+stop_serving (VgShutdown *s)
+{
+  g_message ("stopping: no new connections; finishing %u requests",
+             vg_server_in_flight (s->server));
+  vg_server_stop_accepting (s->server);
+  s->deadline_us = g_get_monotonic_time () + SHUTDOWN_GRACE_US;
+  s->drain_source = g_timeout_add (20, drain_in_flight, s);
+}
+
+/* Participants in this node's rooms: the drain waits for them, not for the
+ * rooms (an empty room lingers for its empty_timeout). */
+static guint
+count_participants (VgRooms *rooms)
+{
+  guint n = 0;
+  if (!rooms)
+    return 0;
+  g_autoptr (GPtrArray) list = vg_rooms_list (rooms);
+  for (guint i = 0; i < list->len; i++)
+    n += vg_room_count_participants (g_ptr_array_index (list, i));
+  return n;
+}
+
+static gboolean
+drain_rooms (gpointer user_data)
+{
+  VgShutdown *s = user_data;
+  guint n = count_participants (s->app->rooms);
+  if (n > 0 && g_get_monotonic_time () < s->rooms_deadline_us)
+    return G_SOURCE_CONTINUE;
+  if (n > 0)
+    g_message ("drain: %u participants still here after [node] drain_timeout; closing", n);
+  s->rooms_source = 0;
+  stop_serving (s);
   return G_SOURCE_REMOVE;
 }
 
@@ -116,13 +180,31 @@ static gboolean
 on_stop_signal (gpointer user_data)
 {
   VgShutdown *s = user_data;
+  guint drain_s = vg_config_get_int (s->app->config, "node", "drain_timeout");
 
   if (s->drain_source)
-    return G_SOURCE_CONTINUE; /* a second signal while draining changes nothing */
-  g_message ("stopping: no new connections; finishing %u requests", vg_server_in_flight (s->server));
-  vg_server_stop_accepting (s->server);
-  s->deadline_us = g_get_monotonic_time () + SHUTDOWN_GRACE_US;
-  s->drain_source = g_timeout_add (20, drain_in_flight, s);
+    return G_SOURCE_CONTINUE; /* a second signal while stopping changes nothing */
+  if (s->rooms_source)
+    {
+      /* A second signal while rooms drain: stop now. */
+      g_clear_handle_id (&s->rooms_source, g_source_remove);
+      stop_serving (s);
+      return G_SOURCE_CONTINUE;
+    }
+  if (s->app->cluster && drain_s > 0)
+    {
+      /* New rooms go elsewhere first; the listener stays open for the rooms
+       * still here (their sessions, and 307s for the rest). */
+      vg_cluster_set_draining (s->app->cluster);
+      g_message ("drain: waiting up to %u s for %u participants to leave", drain_s,
+                 count_participants (s->app->rooms));
+      s->rooms_deadline_us = g_get_monotonic_time () + (gint64)drain_s * G_USEC_PER_SEC;
+      s->rooms_source = g_timeout_add (200, drain_rooms, s);
+      return G_SOURCE_CONTINUE;
+    }
+  if (s->app->cluster)
+    vg_cluster_set_draining (s->app->cluster);
+  stop_serving (s);
   return G_SOURCE_CONTINUE;
 }
 
@@ -211,6 +293,7 @@ typedef struct
 {
   VgApp *app;
   VgRecorder *recorder;
+  VgRecordingRetention *retention;
   VgWebhooks *webhooks;
   VgTutor *tutor;
   VgTutorHttpTools *http_tools; /* [agent] tools_file, NULL: none */
@@ -220,7 +303,14 @@ typedef struct
 static gboolean
 start_services (VgApp *app, VgServices *s)
 {
-  app->rate_limiter = vg_rate_limiter_new_local (100000);
+  g_autoptr (GError) error = NULL;
+
+  /* Redis (with a [cache] url) and the rate limiter counting in it. */
+  if (!vg_cache_start (app, &error))
+    {
+      g_printerr ("voxgate: %s\n", error->message);
+      return FALSE;
+    }
   /* The store before rooms: participants' conversations are written through it. */
   app->store = open_store (app, app->config, app->data_dir,
                            vg_config_get_bool (app->config, "store", "migrate_on_start"));
@@ -235,6 +325,11 @@ start_services (VgApp *app, VgServices *s)
   /* Rooms before the server: WHIP/WHEP handlers find them in app->rooms. */
   app->rooms = vg_rooms_new (app);
   s->tutor_rooms = vg_tutor_rooms_new (app->rooms, s->tutor, s->http_tools);
+  /* Egress watches every recording of the rooms (Twirp, /api/recordings). */
+  app->egress = vg_egress_new (app, app->rooms);
+  s->retention = vg_recording_retention_new (
+      app, app->egress, vg_config_get_double (app->config, "recording", "retain_days"),
+      vg_config_get_int (app->config, "recording", "retention_check_seconds"));
   return TRUE;
 }
 
@@ -245,7 +340,11 @@ stop_services (VgApp *app, VgServices *s)
    * dropped. Then rooms close, so their participant_left and room_finished
    * events reach the recorder and the webhook queue (which is then dropped). */
   g_clear_pointer (&s->tutor_rooms, vg_tutor_rooms_free);
+  g_clear_pointer (&s->retention, vg_recording_retention_free);
   g_clear_pointer (&app->rooms, vg_rooms_free);
+  /* After the rooms: the recordings they end while closing reach egress
+   * (webhooks, the store). */
+  g_clear_pointer (&app->egress, vg_egress_free);
   /* Then the tools still running: they use the store. */
   g_clear_pointer (&s->tutor, vg_tutor_free);
   g_clear_pointer (&s->http_tools, vg_tutor_http_tools_free);
@@ -254,6 +353,7 @@ stop_services (VgApp *app, VgServices *s)
   /* The last writes are queued by now: written within a short grace, or
    * spooled for the next start. */
   close_store (app);
+  vg_cache_stop (app);
 }
 
 /* [agent] tools_file: a bad file is a configuration error, found at start
@@ -311,6 +411,7 @@ run_serve (VgOptions *o)
   app->data_dir = data_dir;
   if (!start_services (app, &services))
     {
+      stop_services (app, &services);
       vg_app_free (app);
       return 1;
     }
@@ -327,8 +428,12 @@ run_serve (VgOptions *o)
              app->data_dir);
   printf ("voxgate: serving on %s/\n", vg_server_get_public_url (server));
   fflush (stdout);
+  /* With Redis (vg_cache_start): the node registers once its URL is known. */
+  if (app->redis)
+    app->cluster = vg_cluster_new (app, app->redis, &vg_cluster_rooms_host, app->rooms);
 
   loop = g_main_loop_new (NULL, FALSE);
+  shutdown.app = app;
   shutdown.server = server;
   shutdown.loop = loop;
   sigint = g_unix_signal_add (SIGINT, on_stop_signal, &shutdown);
@@ -337,6 +442,11 @@ run_serve (VgOptions *o)
 
   g_source_remove (sigint);
   g_source_remove (sigterm);
+  /* The cluster before the client it uses (it has left the registry by now). */
+  g_clear_pointer (&app->cluster, vg_cluster_free);
+  /* Before the server: rate-limit hits waiting on Redis are answered while
+   * their requests can still be. */
+  vg_cache_stop (app);
   vg_server_free (server);
   stop_services (app, &services);
   vg_app_free (app);

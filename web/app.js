@@ -2,6 +2,7 @@
 import { fetchToken, getJson, HttpError, WhipSession } from './whip.js';
 import { LevelMeter } from './meters.js';
 import { Transcript } from './transcript.js';
+import { LearnerPanel } from './learner.js';
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -9,15 +10,25 @@ const ui = {
   mute: $('mute'), state: $('state'), alert: $('alert'), alertText: $('alert-text'), retry: $('retry'),
   micLevel: $('mic-level'), tutorLevel: $('tutor-level'), audio: $('tutor-audio'),
   say: $('say'), message: $('message'), send: $('send'),
-  subtopic: $('subtopic'), progress: $('progress'), progressEmpty: $('progress-empty'), sessions: $('sessions'),
+  subtopic: $('subtopic'),
   rtt: $('stat-rtt'), jitter: $('stat-jitter'), lost: $('stat-lost'),
 };
 const STATE_LABELS = {
   idle: 'Not connected', connecting: 'Connecting…', listening: 'Listening', thinking: 'Thinking…',
-  speaking: 'Tutor speaking', error: 'Agent error', lost: 'Connection lost',
+  speaking: 'Tutor speaking', error: 'Agent error', lost: 'Connection lost', ended: 'Session ended',
 };
+// After the tutor's goodbye has played, how long before the page hangs up
+// itself (the last audio is still in flight when the state says so).
+const GOODBYE_TAIL_MS = 400;
 
 const transcript = new Transcript($('transcript'));
+const learner = new LearnerPanel({
+  progress: $('progress'), progressEmpty: $('progress-empty'), sessions: $('sessions'), sessionsEmpty: $('sessions-empty'),
+  summary: $('summary'), summaryText: $('summary-text'), summaryChecks: $('summary-checks'),
+});
+// ending: the tutor ended the session (end_session); it says goodbye, then
+// the session closes. heardGoodbye: it has spoken since.
+let ending = false, heardGoodbye = false;
 let session = null, learnerToken = null, mic = null, audioContext = null, meters = [], ticker = 0, retryTimer = 0;
 
 function setState(state) {
@@ -95,10 +106,17 @@ function onAgentEvent(event) {
   switch (event.type) {
     case 'agent_state':
       setState(event.state);
+      if (ending && event.state === 'speaking') heardGoodbye = true;
+      if (ending && heardGoodbye && event.state === 'listening') setTimeout(finishSession, GOODBYE_TAIL_MS);
       if (event.state === 'error') showAlert('The tutor ran into a problem. You can keep typing or reconnect.', { kind: 'error', retry: true });
       break;
     case 'transcript': transcript.show(event); break;
-    case 'tool': transcript.tool(event); refreshLearner(); break;
+    case 'tool':
+      transcript.tool(event);
+      if (learner.applyTool(event) !== null) { ending = true; heardGoodbye = false; }
+      if (event.name === 'switch_subtopic') followSubtopic(event.result);
+      refreshLearner();
+      break;
     case 'error': showAlert(`Tutor: ${event.message ?? event.code}`, { kind: 'error' }); break;
     case 'session': break;
   }
@@ -135,42 +153,68 @@ async function loadSubtopics() {
     }
     const saved = localStorage.getItem('voxgate.subtopic');
     if (saved && ui.subtopic.querySelector(`option[value="${CSS.escape(saved)}"]`)) ui.subtopic.value = saved;
+    showSubtopicTitle();
   } catch { /* no catalogue (no store): free conversation only */ }
 }
 
-function renderProgress(rows) {
-  ui.progress.replaceChildren(...rows.map((r) => {
-    const li = document.createElement('li');
-    const level = r.latest_level ?? Math.round(r.mean_level ?? 0);
-    li.textContent = `${r.concept}: level ${level}/4 (${r.assessments} check${r.assessments === 1 ? '' : 's'})`;
-    return li;
-  }));
-  ui.progressEmpty.hidden = rows.length > 0;
+// The progress panel is about the chosen subtopic; its title says which.
+function showSubtopicTitle() {
+  const option = ui.subtopic.selectedOptions[0];
+  $('progress-title').textContent = ui.subtopic.value && option ? `Your progress in ${option.textContent}` : 'Your progress';
 }
 
-const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-function renderSessions(rows) {
-  ui.sessions.replaceChildren(...rows.map((r) => {
-    const li = document.createElement('li');
-    const when = new Date(String(r.started_at ?? '').replace(' ', 'T'));
-    const started = Number.isNaN(when.getTime()) ? (r.started_at ?? '') : dateFormat.format(when);
-    li.textContent = `${started} — ${r.status}${r.summary ? `: ${r.summary}` : ''}`;
-    return li;
-  }));
-  $('sessions-empty').hidden = rows.length > 0;
+// The tutor moved the session to another subtopic: the picker, the next
+// visit and the progress panel follow it.
+function followSubtopic(result) {
+  let id;
+  try { id = (typeof result === 'string' ? JSON.parse(result) : result)?.subtopic?.id; } catch { return; }
+  if (!id || !ui.subtopic.querySelector(`option[value="${CSS.escape(String(id))}"]`)) return;
+  ui.subtopic.value = String(id);
+  localStorage.setItem('voxgate.subtopic', ui.subtopic.value);
+  learner.changeSubtopic();
+  showSubtopicTitle();
 }
 
 // Progress and past sessions, read with the learner's own token.
 async function refreshLearner() {
   if (!learnerToken) return;
   const base = `/api/users/${encodeURIComponent(learnerIdentity())}`;
-  const subtopic = ui.subtopic.value ? `subtopic_id=${ui.subtopic.value}&` : '';
+  const chosen = ui.subtopic.value;
+  const subtopic = chosen ? `subtopic_id=${chosen}&` : '';
   try {
     const [progress, sessions] = await Promise.all([
       getJson(`${base}/progress?${subtopic}`, learnerToken), getJson(`${base}/sessions?limit=10`, learnerToken)]);
-    renderProgress(progress.progress);
-    renderSessions(sessions.sessions);
+    // Progress read for a subtopic the panel no longer shows is dropped.
+    learner.render({ progress: ui.subtopic.value === chosen ? progress.progress : null, sessions: sessions.sessions });
+    return sessions.sessions;
   } catch (error) { console.warn('progress:', error); /* the panel keeps what it had */ }
+  return null;
+}
+
+// The tutor ended the session and its goodbye has played (or the gateway
+// closed the session first): hang up cleanly, keep the summary on screen,
+// and read the panel again once the store has closed the conversation.
+async function finishSession() {
+  if (!ending) return;
+  ending = false;
+  await disconnect({ ended: true });
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const sessions = await refreshLearner();
+    if (!sessions || sessions[0]?.status !== 'active') break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+// A remembered learner sees their progress and past sessions before joining:
+// a token for their own identity reads them (it joins nothing by itself).
+async function showHistory() {
+  if (!localStorage.getItem('voxgate.identity') || learnerToken) return;
+  try {
+    const name = ui.name.value.trim() || 'learner';
+    const token = await fetchToken(name, ui.room.value.trim() || 'tutor', { identity: learnerIdentity() });
+    learnerToken ??= token.token;
+    await refreshLearner();
+  } catch (error) { console.warn('history:', error); }
 }
 
 // The tutor greets as soon as the audio path is up, which can be before the
@@ -201,6 +245,8 @@ async function connect() {
   history.replaceState(null, '', `?room=${encodeURIComponent(room)}`);
   setState('connecting');
   setConnected(true);
+  ending = heardGoodbye = false;
+  learner.startSession();
   try {
     audioContext ??= new AudioContext();
     await audioContext.resume();
@@ -212,13 +258,16 @@ async function connect() {
     session = new WhipSession({ url: token.url || location.origin, room, token: token.token, stream: mic });
     session.addEventListener('agent-event', (e) => onAgentEvent(e.detail));
     session.addEventListener('events-open', () => { catchUp(); refreshLearner(); });
+    // The gateway removes the learner after the goodbye: that may close the channel first.
+    session.addEventListener('events-close', () => { if (ending) finishSession(); });
     session.addEventListener('track', (e) => {
       ui.audio.srcObject = e.detail;
       meters.push(new LevelMeter(audioContext, e.detail, ui.tutorLevel));
     });
     session.addEventListener('connection', (e) => {
       if (e.detail === 'connected' && ui.state.dataset.state === 'connecting') setState('listening');
-      if (e.detail === 'failed' || e.detail === 'disconnected') {
+      if ((e.detail === 'failed' || e.detail === 'disconnected') && ending) finishSession();
+      else if (e.detail === 'failed' || e.detail === 'disconnected') {
         setState('lost');
         showAlert('The connection to the gateway was lost.', { kind: 'error', retry: true });
       }
@@ -233,7 +282,7 @@ async function connect() {
   }
 }
 
-async function disconnect({ keepAlert = false } = {}) {
+async function disconnect({ keepAlert = false, ended = false } = {}) {
   clearInterval(ticker);
   meters.forEach((m) => m.disconnect());
   meters = [];
@@ -246,11 +295,12 @@ async function disconnect({ keepAlert = false } = {}) {
   ui.mute.setAttribute('aria-pressed', 'false');
   ui.mute.textContent = 'Mute';
   setConnected(false);
-  setState('idle');
+  setState(ended ? 'ended' : 'idle');
   if (!keepAlert) clearAlert();
 }
 
 ui.form.addEventListener('submit', (e) => { e.preventDefault(); connect(); });
+ui.subtopic.addEventListener('change', () => { learner.changeSubtopic(); showSubtopicTitle(); refreshLearner(); });
 ui.disconnect.addEventListener('click', () => disconnect());
 ui.retry.addEventListener('click', async () => { await disconnect(); connect(); });
 ui.mute.addEventListener('click', () => {
@@ -271,6 +321,7 @@ window.addEventListener('pagehide', () => session?.stop());
 
 ui.room.value = new URLSearchParams(location.search).get('room') ?? 'tutor';
 ui.name.value = localStorage.getItem('voxgate.name') ?? '';
-loadSubtopics();
+// The history after the picker: its progress is read for the remembered subtopic.
+loadSubtopics().then(showHistory);
 // For diagnostics (and the end-to-end tests): the live session, read-only.
 Object.defineProperty(window, 'voxgate', { value: Object.freeze({ get session() { return session; } }) });

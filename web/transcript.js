@@ -17,7 +17,7 @@ export class Transcript {
       const time = document.createElement('time');
       const now = new Date();
       time.dateTime = now.toISOString();
-      time.textContent = `${role === 'user' ? 'You' : role === 'tool' ? 'Tool' : 'Tutor'} · ${timeFormat.format(now)}`;
+      time.textContent = `${role === 'user' ? 'You' : role === 'tool' ? 'Tutor\'s note' : 'Tutor'} · ${timeFormat.format(now)}`;
       li.append(time, document.createElement('span'));
       this.list.append(li);
       this.items.set(key, li);
@@ -65,6 +65,10 @@ export function describeTool(name, args, result) {
     case 'get_learner_progress': {
       const n = result.concepts?.length ?? 0;
       return `The tutor looked at your progress (${n} concept${n === 1 ? '' : 's'})`;
+    }
+    case 'switch_subtopic': {
+      const to = result.subtopic ?? {};
+      return `Moved on to ${to.name ?? 'another subtopic'}${to.topic ? ` (${to.topic})` : ''}${to.description ? `: ${to.description}` : ''}`;
     }
     case 'end_session': return 'The tutor wrapped up the session.';
     default: return `The tutor used ${String(name).replaceAll('_', ' ')}.`;

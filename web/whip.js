@@ -43,6 +43,51 @@ export async function getJson(path, token) {
   return response.json();
 }
 
+// The ICE servers a WHIP/WHEP endpoint announces in Link headers (RFC 9725
+// §4.6): `<turn:host:3478>; rel="ice-server"; username="u"; credential="p"`.
+// fetch joins repeated fields with ", ", so values are split outside <> and "".
+export function parseIceServers (field)
+{
+  const servers = [];
+  if (!field)
+    return servers;
+  const values = [];
+  let start = 0, inUri = false, inQuotes = false;
+  for (let i = 0; i <= field.length; i++)
+    {
+      const c = field[i];
+      if (i === field.length || (c === ',' && !inUri && !inQuotes))
+        {
+          values.push(field.slice(start, i).trim());
+          start = i + 1;
+        }
+      else if (c === '<' && !inQuotes)
+        inUri = true;
+      else if (c === '>' && !inQuotes)
+        inUri = false;
+      else if (c === '"' && !inUri)
+        inQuotes = !inQuotes;
+    }
+  for (const value of values)
+    {
+      const m = /^<([^>]*)>(.*)$/.exec(value);
+      if (!m || !/^(stuns?|turns?):/i.test(m[1]))
+        continue;
+      const params = {};
+      for (const p of m[2].matchAll(/;\s*([A-Za-z-]+)\s*=\s*(?:"([^"]*)"|([^;\s]*))/g))
+        params[p[1].toLowerCase()] = p[2] ?? p[3];
+      if (params.rel !== 'ice-server')
+        continue;
+      const server = { urls : m[1] };
+      if (params.username !== undefined)
+        server.username = params.username;
+      if (params.credential !== undefined)
+        server.credential = params.credential;
+      servers.push(server);
+    }
+  return servers;
+}
+
 // Resolves once ICE gathering is complete, or after a bound: candidates found
 // by then are in the offer, which is all a gateway on a reachable address needs.
 function iceGathered(pc) {
@@ -68,6 +113,7 @@ export class WhipSession extends EventTarget {
     this.events = this.pc.createDataChannel('events', { ordered: true });
     this.events.addEventListener('message', (e) => this.#onEvent(e.data));
     this.events.addEventListener('open', () => this.dispatchEvent(new Event('events-open')));
+    this.events.addEventListener('close', () => this.dispatchEvent(new Event('events-close')));
     for (const track of stream.getAudioTracks()) this.pc.addTransceiver(track, { direction: 'sendrecv', streams: [stream] });
     this.pc.addEventListener('track', (e) => this.dispatchEvent(new CustomEvent('track', { detail: e.streams[0] ?? new MediaStream([e.track]) })));
     this.pc.addEventListener('connectionstatechange', () =>
@@ -75,7 +121,30 @@ export class WhipSession extends EventTarget {
     this.location = null;
   }
 
+  // The ICE servers come before the offer (OPTIONS on the endpoint), since
+  // this page gathers its candidates before posting; a gateway that answers
+  // OPTIONS with an error just leaves the page on host candidates.
+  async #useIceServers ()
+  {
+    let response;
+    try
+      {
+        response = await fetch (
+            this.endpoint,
+            { method : 'OPTIONS', headers : { Authorization : `Bearer ${this.token}` } });
+      }
+    catch
+      {
+        return;
+      }
+    const iceServers = parseIceServers (response.ok ? response.headers.get('Link') : null);
+    if (iceServers.length)
+      this.pc.setConfiguration({...this.pc.getConfiguration(), iceServers });
+    this.iceServers = iceServers;
+  }
+
   async start() {
+    await this.#useIceServers ();
     await this.pc.setLocalDescription(await this.pc.createOffer());
     await iceGathered(this.pc);
     const response = await fetch(this.endpoint, {

@@ -322,6 +322,70 @@ vg_data_reply_rows (VgRequest *req, guint status, const char *member, JsonArray 
   vg_reply_json (req, status, root);
 }
 
+/* A cursor is the (started_at, id) of the last row of a page, opaque to clients. */
+static char *
+cursor_encode (JsonObject *row)
+{
+  g_autofree char *raw
+      = g_strdup_printf ("%s|%s", json_object_get_string_member (row, "started_at"),
+                         json_object_get_string_member (row, "id"));
+  char *b64 = g_base64_encode ((const guchar *)raw, strlen (raw));
+
+  g_strdelimit (b64, "+", '-');
+  g_strdelimit (b64, "/", '_');
+  return b64;
+}
+
+gboolean
+vg_data_cursor_decode (const char *cursor, char **time, char **id)
+{
+  g_autofree char *b64 = g_strdup (cursor);
+  g_autofree guchar *raw = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *normal = NULL;
+  gsize len = 0;
+  char *bar;
+
+  if (strlen (b64) > 128)
+    return FALSE;
+  g_strdelimit (b64, "-", '+');
+  g_strdelimit (b64, "_", '/');
+  raw = g_base64_decode (b64, &len);
+  text = g_strndup ((const char *)raw, len);
+  if (!(bar = strchr (text, '|')))
+    return FALSE;
+  *bar = '\0';
+  normal = vg_store_time_parse (text);
+  if (!normal || !g_str_equal (normal, text) || !vg_store_is_uuid (bar + 1))
+    return FALSE;
+  *time = g_strdup (text);
+  *id = g_strdup (bar + 1);
+  return TRUE;
+}
+
+void
+vg_data_reply_page (VgRequest *req, const char *member, JsonArray *rows, guint limit)
+{
+  g_autoptr (JsonArray) page = json_array_new ();
+  g_autoptr (JsonObject) o = json_object_new ();
+  JsonNode *root = json_node_new (JSON_NODE_OBJECT);
+  guint n = json_array_get_length (rows);
+
+  for (guint i = 0; i < MIN (n, limit); i++)
+    json_array_add_element (page, json_node_copy (json_array_get_element (rows, i)));
+  json_object_set_array_member (o, member, json_array_ref (page));
+  /* One row more than asked for says there is a next page. */
+  if (n > limit)
+    {
+      g_autofree char *next = cursor_encode (json_array_get_object_element (rows, limit - 1));
+      json_object_set_string_member (o, "next_cursor", next);
+    }
+  else
+    json_object_set_null_member (o, "next_cursor");
+  json_node_set_object (root, o);
+  vg_reply_json (req, SOUP_STATUS_OK, root);
+}
+
 void
 vg_data_api_routes_register (VgRouter *router, VgApp *app)
 {
@@ -329,4 +393,5 @@ vg_data_api_routes_register (VgRouter *router, VgApp *app)
   vg_data_conversations_register (router);
   vg_data_users_register (router);
   vg_data_analytics_register (router);
+  vg_data_recordings_register (router);
 }

@@ -62,15 +62,23 @@ gboolean vg_data_body_string (VgRequest *req, JsonObject *body, const char *memb
 /* 400 when body has a member not in allowed (NULL-terminated). */
 gboolean vg_data_body_only (VgRequest *req, JsonObject *body, const char *const *allowed);
 
+/* Keyset paging on (started_at, id), newest first: a list query fetches
+ * limit + 1 rows after the cursor's row; the reply is {"<member>": the first
+ * limit rows, "next_cursor": the cursor of the last, or null}. */
+gboolean vg_data_cursor_decode (const char *cursor, char **time, char **id);
+void vg_data_reply_page (VgRequest *req, const char *member, JsonArray *rows, guint limit);
+
 /* {"<member>": rows} */
 void vg_data_reply_rows (VgRequest *req, guint status, const char *member, JsonArray *rows);
 
-/* Each resource's routes (data-subtopics.c, data-conversations.c, data-users.c, data-analytics.c).
+/* Each resource's routes (data-subtopics.c, data-conversations.c, data-users.c, data-analytics.c,
+ * data-recordings.c).
  */
 #include "api/router.h"
 void vg_data_subtopics_register (VgRouter *router);
 void vg_data_conversations_register (VgRouter *router);
 void vg_data_users_register (VgRouter *router);
 void vg_data_analytics_register (VgRouter *router);
+void vg_data_recordings_register (VgRouter *router);
 
 G_END_DECLS

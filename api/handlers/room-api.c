@@ -194,6 +194,7 @@ static const RoomsErrorHttp rooms_errors[] = {
   [VG_ROOMS_ERROR_PIPELINE] = { 500, "pipeline_failed", "internal" },
   [VG_ROOMS_ERROR_NEGOTIATION] = { 400, "negotiation_failed", "invalid_argument" },
   [VG_ROOMS_ERROR_CLOSED] = { 410, "gone", "not_found" },
+  [VG_ROOMS_ERROR_NO_CANDIDATES] = { 503, "ice_unavailable", "unavailable" },
 };
 
 static const RoomsErrorHttp *

@@ -15,6 +15,9 @@ typedef enum
 } VgJsonShape;
 
 void vg_room_json (JsonBuilder *b, VgRoom *room, VgJsonShape shape);
+/* The REST room with its agent's response times and its participants
+ * (GET /api/rooms/{room}). */
+void vg_room_detail_json (JsonBuilder *b, VgRoom *room);
 void vg_participant_json (JsonBuilder *b, VgParticipant *participant, VgJsonShape shape);
 /* {"rooms":[...]} and {"participants":[...]}: the list replies of both APIs. */
 JsonNode *vg_rooms_list_json (GPtrArray *rooms, VgJsonShape shape);

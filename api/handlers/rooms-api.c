@@ -2,10 +2,14 @@
  *   GET/POST /api/rooms, GET/DELETE /api/rooms/{room},
  *   GET /api/rooms/{room}/participants, DELETE /api/rooms/{room}/participants/{identity}.
  * Names in the path are checked against their rule before the token, as on
- * WHIP/WHEP, so a bad name is 400 invalid_room whatever the token. */
+ * WHIP/WHEP, so a bad name is 400 invalid_room whatever the token.
+ * In a cluster (cluster-route.h) any node answers: reads of a room open
+ * elsewhere come from its owner's view in Redis, changes are forwarded to
+ * the owner, and a new room is placed before it is created. */
 #include "api/handlers/handlers.h"
 #include "api/handlers/room-api.h"
 #include "api/handlers/room-json.h"
+#include "api/handlers/cluster-route.h"
 #include "api/auth.h"
 
 static VgRooms *
@@ -25,18 +29,32 @@ reply_room (VgRequest *req, guint status, VgRoom *room)
   vg_reply_json (req, status, json_builder_get_root (b));
 }
 
+/* This node's rooms, then those open on other nodes (their stored views). */
+static void
+reply_list (VgRequest *req, JsonArray *remote, gpointer data)
+{
+  g_autoptr (GPtrArray) list = vg_rooms_list (vg_request_app (req)->rooms);
+  JsonNode *root = vg_rooms_list_json (list, VG_JSON_REST);
+  JsonArray *rooms = json_object_get_array_member (json_node_get_object (root), "rooms");
+  for (guint i = 0; remote && i < json_array_get_length (remote); i++)
+    json_array_add_element (rooms, json_array_dup_element (remote, i));
+  vg_reply_json (req, SOUP_STATUS_OK, root);
+}
+
 static void
 handle_list (VgRequest *req, gpointer user_data)
 {
   g_auto (VgClaims) claims = { 0 };
-  g_autoptr (GPtrArray) list = NULL;
   VgRooms *rooms;
 
   if (!vg_auth_require (req, VG_GRANT_ROOM_LIST, NULL, &claims) || !(rooms = rooms_of (req)))
     return;
-  list = vg_rooms_list (rooms);
-  vg_reply_json (req, SOUP_STATUS_OK, vg_rooms_list_json (list, VG_JSON_REST));
+  if (vg_cluster_gate_list (req, VG_CLUSTER_VIEW_ROOM_REST, reply_list, NULL, NULL))
+    return;
+  reply_list (req, NULL, NULL);
 }
+
+static void create_here (VgRequest *req, gpointer data);
 
 static void
 handle_create (VgRequest *req, gpointer user_data)
@@ -45,12 +63,38 @@ handle_create (VgRequest *req, gpointer user_data)
   g_autoptr (JsonObject) body = NULL;
   g_autoptr (GError) error = NULL;
   VgRoomCreateArgs args = { 0 };
+
+  if (!vg_auth_require (req, VG_GRANT_ROOM_CREATE, NULL, &claims) || !rooms_of (req)
+      || !(body = vg_request_json_object (req)))
+    return;
+  if (!vg_room_create_args_parse (body, VG_JSON_REST, &args, &error))
+    {
+      vg_reply_error (req, SOUP_STATUS_BAD_REQUEST, "invalid_argument", "%s", error->message);
+      return;
+    }
+  if (!vg_room_api_check_name (req, args.name))
+    {
+      vg_room_create_args_clear (&args);
+      return;
+    }
+  VgGate gate = { .mode = VG_GATE_PLACE, .local = create_here };
+  if (!vg_cluster_gate (req, args.name, &gate))
+    create_here (req, NULL);
+  vg_room_create_args_clear (&args);
+}
+
+/* The body was checked by handle_create; read again once placed here. */
+static void
+create_here (VgRequest *req, gpointer data)
+{
+  g_autoptr (JsonObject) body = NULL;
+  g_autoptr (GError) error = NULL;
+  VgRoomCreateArgs args = { 0 };
   gboolean existed = FALSE;
-  VgRooms *rooms;
+  VgRooms *rooms = vg_request_app (req)->rooms;
   VgRoom *room;
 
-  if (!vg_auth_require (req, VG_GRANT_ROOM_CREATE, NULL, &claims) || !(rooms = rooms_of (req))
-      || !(body = vg_request_json_object (req)))
+  if (!(body = vg_request_json_object (req)))
     return;
   if (!vg_room_create_args_parse (body, VG_JSON_REST, &args, &error))
     {
@@ -83,30 +127,34 @@ find_room (VgRequest *req, VgRooms *rooms)
 }
 
 static void
-handle_get (VgRequest *req, gpointer user_data)
+get_here (VgRequest *req, gpointer data)
 {
-  g_auto (VgClaims) claims = { 0 };
-  VgRooms *rooms;
-  VgRoom *room;
-
-  if (!vg_room_api_check_name (req, vg_request_param (req, "room"))
-      || !vg_auth_require (req, VG_GRANT_ROOM_LIST, NULL, &claims) || !(rooms = rooms_of (req))
-      || !(room = find_room (req, rooms)))
+  VgRoom *room = find_room (req, vg_request_app (req)->rooms);
+  if (!room)
     return;
-  reply_room (req, SOUP_STATUS_OK, room);
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  vg_room_detail_json (b, room);
+  vg_reply_json (req, SOUP_STATUS_OK, json_builder_get_root (b));
 }
 
 static void
-handle_delete (VgRequest *req, gpointer user_data)
+handle_get (VgRequest *req, gpointer user_data)
 {
   g_auto (VgClaims) claims = { 0 };
-  g_autoptr (GError) error = NULL;
-  VgRooms *rooms;
+  VgGate gate = { .mode = VG_GATE_VIEW, .view = VG_CLUSTER_VIEW_ROOM_REST, .local = get_here };
 
   if (!vg_room_api_check_name (req, vg_request_param (req, "room"))
-      || !vg_auth_require (req, VG_GRANT_ROOM_CREATE, NULL, &claims) || !(rooms = rooms_of (req)))
+      || !vg_auth_require (req, VG_GRANT_ROOM_LIST, NULL, &claims) || !rooms_of (req))
     return;
-  if (!vg_rooms_delete (rooms, vg_request_param (req, "room"), &error))
+  if (!vg_cluster_gate (req, vg_request_param (req, "room"), &gate))
+    get_here (req, NULL);
+}
+
+static void
+delete_here (VgRequest *req, gpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  if (!vg_rooms_delete (vg_request_app (req)->rooms, vg_request_param (req, "room"), &error))
     {
       vg_room_api_reply_error (req, error);
       return;
@@ -115,33 +163,50 @@ handle_delete (VgRequest *req, gpointer user_data)
 }
 
 static void
-handle_participants (VgRequest *req, gpointer user_data)
+handle_delete (VgRequest *req, gpointer user_data)
 {
   g_auto (VgClaims) claims = { 0 };
-  g_autoptr (GPtrArray) list = NULL;
-  VgRooms *rooms;
-  VgRoom *room;
+  VgGate gate = { .mode = VG_GATE_FORWARD, .local = delete_here };
 
   if (!vg_room_api_check_name (req, vg_request_param (req, "room"))
-      || !vg_auth_require (req, VG_GRANT_ROOM_ADMIN, vg_request_param (req, "room"), &claims)
-      || !(rooms = rooms_of (req)) || !(room = find_room (req, rooms)))
+      || !vg_auth_require (req, VG_GRANT_ROOM_CREATE, NULL, &claims) || !rooms_of (req))
     return;
-  list = vg_room_list_participants (room);
+  if (!vg_cluster_gate (req, vg_request_param (req, "room"), &gate))
+    delete_here (req, NULL);
+}
+
+static void
+participants_here (VgRequest *req, gpointer data)
+{
+  VgRoom *room = find_room (req, vg_request_app (req)->rooms);
+  if (!room)
+    return;
+  g_autoptr (GPtrArray) list = vg_room_list_participants (room);
   vg_reply_json (req, SOUP_STATUS_OK, vg_participants_list_json (list, VG_JSON_REST));
 }
 
 static void
-handle_remove_participant (VgRequest *req, gpointer user_data)
+handle_participants (VgRequest *req, gpointer user_data)
 {
   g_auto (VgClaims) claims = { 0 };
-  g_autoptr (GError) error = NULL;
-  VgRooms *rooms;
-  VgRoom *room;
+  VgGate gate = { .mode = VG_GATE_VIEW,
+                  .view = VG_CLUSTER_VIEW_PARTICIPANTS_REST,
+                  .local = participants_here };
 
   if (!vg_room_api_check_name (req, vg_request_param (req, "room"))
-      || !vg_room_api_check_identity (req, vg_request_param (req, "identity"))
       || !vg_auth_require (req, VG_GRANT_ROOM_ADMIN, vg_request_param (req, "room"), &claims)
-      || !(rooms = rooms_of (req)) || !(room = find_room (req, rooms)))
+      || !rooms_of (req))
+    return;
+  if (!vg_cluster_gate (req, vg_request_param (req, "room"), &gate))
+    participants_here (req, NULL);
+}
+
+static void
+remove_participant_here (VgRequest *req, gpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  VgRoom *room = find_room (req, vg_request_app (req)->rooms);
+  if (!room)
     return;
   if (!vg_room_remove_participant (room, vg_request_param (req, "identity"), &error))
     {
@@ -149,6 +214,21 @@ handle_remove_participant (VgRequest *req, gpointer user_data)
       return;
     }
   vg_reply_json_text (req, SOUP_STATUS_OK, "{\"removed\":true}", -1);
+}
+
+static void
+handle_remove_participant (VgRequest *req, gpointer user_data)
+{
+  g_auto (VgClaims) claims = { 0 };
+  VgGate gate = { .mode = VG_GATE_FORWARD, .local = remove_participant_here };
+
+  if (!vg_room_api_check_name (req, vg_request_param (req, "room"))
+      || !vg_room_api_check_identity (req, vg_request_param (req, "identity"))
+      || !vg_auth_require (req, VG_GRANT_ROOM_ADMIN, vg_request_param (req, "room"), &claims)
+      || !rooms_of (req))
+    return;
+  if (!vg_cluster_gate (req, vg_request_param (req, "room"), &gate))
+    remove_participant_here (req, NULL);
 }
 
 void

@@ -3,6 +3,7 @@
  * token must be the participant's own (same identity and room) or an admin
  * token for the session's room. */
 #include "api/handlers/whip.h"
+#include "api/handlers/cluster-route.h"
 #include "api/auth.h"
 
 #include <string.h>
@@ -40,8 +41,43 @@ session_for_request (VgRequest *req)
   return p;
 }
 
+static void patch_here (VgRequest *req, gpointer user_data);
+static void delete_here (VgRequest *req, gpointer user_data);
+
+/* A session of another node is a 307 to it, for a caller with a valid
+ * token (whose room and identity that node checks). */
+static gboolean
+redirected (VgRequest *req, VgGateLocal here)
+{
+  g_auto (VgClaims) claims = { 0 };
+  if (!vg_request_app (req)->cluster
+      || vg_rooms_lookup_session (vg_request_app (req)->rooms, vg_request_param (req, "id")))
+    return FALSE;
+  if (!vg_auth_require (req, VG_GRANT_NONE, NULL, &claims))
+    return TRUE;
+  return vg_cluster_gate_session (req, vg_request_param (req, "id"), here);
+}
+
 void
 vg_sessions_handle_patch (VgRequest *req, gpointer user_data)
+{
+  if (!vg_whip_rooms_or_reply (req))
+    return;
+  if (!redirected (req, patch_here))
+    patch_here (req, user_data);
+}
+
+void
+vg_sessions_handle_delete (VgRequest *req, gpointer user_data)
+{
+  if (!vg_whip_rooms_or_reply (req))
+    return;
+  if (!redirected (req, delete_here))
+    delete_here (req, user_data);
+}
+
+static void
+patch_here (VgRequest *req, gpointer user_data)
 {
   VgParticipant *p = session_for_request (req);
   if (!p)
@@ -91,8 +127,8 @@ vg_sessions_handle_patch (VgRequest *req, gpointer user_data)
   vg_reply_empty (req, SOUP_STATUS_NO_CONTENT);
 }
 
-void
-vg_sessions_handle_delete (VgRequest *req, gpointer user_data)
+static void
+delete_here (VgRequest *req, gpointer user_data)
 {
   VgParticipant *p = session_for_request (req);
   if (!p)

@@ -15,26 +15,63 @@ typedef struct
   gint64 ttl;
 } VgTokenRoutes;
 
-/* Applies the per-address limit; on refusal it has replied 429. */
-static gboolean
-check_rate_limit (VgRequest *req, VgTokenRoutes *routes)
+typedef void (*VgTokenIssue) (VgRequest *req, VgTokenRoutes *routes);
+
+/* A request waiting for the rate limiter's answer (from Redis, possibly). */
+typedef struct
+{
+  VgRequest *req; /* a reference */
+  VgTokenRoutes *routes;
+  VgTokenIssue issue;
+} VgLimitedRequest;
+
+/* Main context: issues the token, or replies 429. */
+static void
+rate_limit_answered (gboolean allowed, guint retry_after, gpointer data)
+{
+  VgLimitedRequest *lr = data;
+  char value[16];
+
+  if (allowed)
+    lr->issue (lr->req, lr->routes);
+  else
+    {
+      const char *labels[] = { vg_request_route (lr->req), NULL };
+      vg_metric_add (lr->routes->limited, labels, 1);
+      g_snprintf (value, sizeof value, "%u", retry_after);
+      vg_reply_header (lr->req, "Retry-After", value);
+      vg_reply_error (lr->req, 429, "rate_limited", "too many token requests; retry in %u s",
+                      retry_after);
+    }
+  vg_request_unref (lr->req);
+  g_free (lr);
+}
+
+/* Applies the per-address limit, then issues (or replies 429). The limiter
+ * may answer at once (in process) or later (Redis): then the request is
+ * paused until it does. */
+static void
+limit_then_issue (VgRequest *req, VgTokenRoutes *routes, VgTokenIssue issue)
 {
   VgApp *app = vg_request_app (req);
   g_autofree char *key = NULL;
-  guint retry_after = 0;
-  char value[16];
+  VgLimitedRequest *lr;
 
   if (routes->per_minute == 0 || !app->rate_limiter)
-    return TRUE;
+    {
+      issue (req, routes);
+      return;
+    }
   key = g_strconcat ("token:", vg_request_client_addr (req), NULL);
-  if (vg_rate_limiter_hit (app->rate_limiter, key, routes->per_minute, 60, &retry_after))
-    return TRUE;
-  const char *labels[] = { vg_request_route (req), NULL };
-  vg_metric_add (routes->limited, labels, 1);
-  g_snprintf (value, sizeof value, "%u", retry_after);
-  vg_reply_header (req, "Retry-After", value);
-  vg_reply_error (req, 429, "rate_limited", "too many token requests; retry in %u s", retry_after);
-  return FALSE;
+  lr = g_new0 (VgLimitedRequest, 1);
+  lr->req = vg_request_ref (req);
+  lr->routes = routes;
+  lr->issue = issue;
+  /* lr is freed by the callback, possibly before hit returns: the request
+   * (kept alive by our caller) tells whether it was answered already. */
+  vg_rate_limiter_hit (app->rate_limiter, key, routes->per_minute, 60, rate_limit_answered, lr);
+  if (!vg_request_replied (req))
+    vg_request_pause (req);
 }
 
 static void
@@ -77,9 +114,8 @@ resolve_names (VgRequest *req, const char *room_in, const char *identity_in, con
 }
 
 static void
-handle_get_token (VgRequest *req, gpointer user_data)
+issue_get_token (VgRequest *req, VgTokenRoutes *routes)
 {
-  VgTokenRoutes *routes = user_data;
   VgApp *app = vg_request_app (req);
   g_autofree char *room = NULL, *identity = NULL, *token = NULL;
   const char *name = vg_request_query (req, "name");
@@ -87,9 +123,8 @@ handle_get_token (VgRequest *req, gpointer user_data)
   g_autoptr (GString) json = g_string_sized_new (512);
   const char *labels[] = { "getToken", NULL };
 
-  if (!check_rate_limit (req, routes)
-      || !resolve_names (req, vg_request_query (req, "room"), vg_request_query (req, "identity"), name, &room,
-                         &identity))
+  if (!resolve_names (req, vg_request_query (req, "room"), vg_request_query (req, "identity"), name,
+                      &room, &identity))
     return;
   participant_claims (routes, &claims, room, identity, name);
   token = vg_auth_mint (app, &claims);
@@ -123,9 +158,8 @@ optional_string (JsonObject *body, const char *member, const char **out)
 }
 
 static void
-handle_post_token (VgRequest *req, gpointer user_data)
+issue_post_token (VgRequest *req, VgTokenRoutes *routes)
 {
-  VgTokenRoutes *routes = user_data;
   VgApp *app = vg_request_app (req);
   g_autoptr (JsonObject) body = NULL;
   const char *room_in, *identity_in, *name, *metadata;
@@ -135,7 +169,7 @@ handle_post_token (VgRequest *req, gpointer user_data)
   JsonNode *attrs;
   const char *labels[] = { "token", NULL };
 
-  if (!check_rate_limit (req, routes) || !(body = vg_request_json_object (req)))
+  if (!(body = vg_request_json_object (req)))
     return;
   if (!optional_string (body, "room_name", &room_in) || !optional_string (body, "participant_identity", &identity_in)
       || !optional_string (body, "participant_name", &name)
@@ -200,6 +234,18 @@ handle_post_token (VgRequest *req, gpointer user_data)
   g_string_append (json, "\"}");
   vg_metric_add (routes->issued, labels, 1);
   vg_reply_json_text (req, SOUP_STATUS_OK, json->str, json->len);
+}
+
+static void
+handle_get_token (VgRequest *req, gpointer user_data)
+{
+  limit_then_issue (req, user_data, issue_get_token);
+}
+
+static void
+handle_post_token (VgRequest *req, gpointer user_data)
+{
+  limit_then_issue (req, user_data, issue_post_token);
 }
 
 void

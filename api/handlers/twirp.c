@@ -1,8 +1,13 @@
 /* LiveKit's RoomService over Twirp: POST /twirp/livekit.RoomService/{method},
  * proto3 JSON in and out, the grants LiveKit checks per method, and Twirp
- * errors {"code","msg"} with Twirp's status map. */
+ * errors {"code","msg"} with Twirp's status map. In a cluster any node
+ * answers (cluster-route.h): ListRooms merges every node's rooms, reads of
+ * a room open elsewhere come from its owner's view in Redis, and the other
+ * methods are forwarded to the room's owner. */
 #include "api/handlers/handlers.h"
 #include "api/handlers/room-api.h"
+#include "api/handlers/cluster-route.h"
+#include "api/handlers/twirp-common.h"
 #include "api/auth.h"
 #include "api/json-strict.h"
 #include "gateway/core/validate.h"
@@ -16,46 +21,13 @@ typedef struct
   VgRooms *rooms;
   JsonObject *body;
   VgClaims claims;
+  JsonArray *remote_rooms; /* ListRooms in a cluster: other nodes' rooms */
 } VgTwirpCall;
-
-static guint
-twirp_status (const char *code)
-{
-  static const struct { const char *code; guint status; } map[] = {
-    { "invalid_argument", 400 }, { "malformed", 400 }, { "out_of_range", 400 },
-    { "unauthenticated", 401 }, { "permission_denied", 403 }, { "not_found", 404 }, { "bad_route", 404 },
-    { "already_exists", 409 }, { "aborted", 409 }, { "failed_precondition", 412 },
-    { "resource_exhausted", 429 }, { "unimplemented", 501 }, { "unavailable", 503 },
-  };
-  for (guint i = 0; i < G_N_ELEMENTS (map); i++)
-    if (g_str_equal (map[i].code, code))
-      return map[i].status;
-  return 500;
-}
-
-static void G_GNUC_PRINTF (3, 4)
-twirp_error (VgRequest *req, const char *code, const char *format, ...)
-{
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autofree char *msg = NULL;
-  va_list args;
-
-  va_start (args, format);
-  msg = g_strdup_vprintf (format, args);
-  va_end (args);
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "code");
-  json_builder_add_string_value (b, code);
-  json_builder_set_member_name (b, "msg");
-  json_builder_add_string_value (b, msg);
-  json_builder_end_object (b);
-  vg_reply_json (req, twirp_status (code), json_builder_get_root (b));
-}
 
 static void
 twirp_gerror (VgRequest *req, const GError *error)
 {
-  twirp_error (req, vg_room_api_twirp_code (error), "%s", error->message);
+  vg_twirp_error (req, vg_room_api_twirp_code (error), "%s", error->message);
 }
 
 /* A required string field, in camelCase or snake_case. */
@@ -65,7 +37,7 @@ required_string (VgTwirpCall *call, const char *name, const char *alt)
   const char *value = NULL;
   if (!vg_json_member_string (call->body, name, alt, &value) || !value || !*value)
     {
-      twirp_error (call->req, "invalid_argument", "%s is required and must be a string", name);
+      vg_twirp_error (call->req, "invalid_argument", "%s is required and must be a string", name);
       return NULL;
     }
   return value;
@@ -81,12 +53,12 @@ required_room (VgTwirpCall *call)
     return NULL;
   if (!vg_validate_room_name (name))
     {
-      twirp_error (call->req, "invalid_argument", "%s", VG_ROOM_NAME_RULE);
+      vg_twirp_error (call->req, "invalid_argument", "%s", VG_ROOM_NAME_RULE);
       return NULL;
     }
   room = vg_rooms_lookup (call->rooms, name);
   if (!room)
-    twirp_error (call->req, "not_found", "room %s does not exist", name);
+    vg_twirp_error (call->req, "not_found", "room %s does not exist", name);
   return room;
 }
 
@@ -100,12 +72,13 @@ required_participant (VgTwirpCall *call, VgRoom *room)
     return NULL;
   if (!vg_validate_identity (identity))
     {
-      twirp_error (call->req, "invalid_argument", "%s", VG_IDENTITY_RULE);
+      vg_twirp_error (call->req, "invalid_argument", "%s", VG_IDENTITY_RULE);
       return NULL;
     }
   p = vg_room_lookup_participant (room, identity);
   if (!p)
-    twirp_error (call->req, "not_found", "participant %s is not in room %s", identity, vg_room_get_name (room));
+    vg_twirp_error (call->req, "not_found", "participant %s is not in room %s", identity,
+                    vg_room_get_name (room));
   return p;
 }
 
@@ -125,11 +98,11 @@ create_room (VgTwirpCall *call)
   VgRoom *room;
 
   if (!vg_room_create_args_parse (call->body, VG_JSON_PROTO, &args, &error))
-    return twirp_error (call->req, "invalid_argument", "%s", error->message);
+    return vg_twirp_error (call->req, "invalid_argument", "%s", error->message);
   if (!vg_validate_room_name (args.name))
     {
       vg_room_create_args_clear (&args);
-      return twirp_error (call->req, "invalid_argument", "%s", VG_ROOM_NAME_RULE);
+      return vg_twirp_error (call->req, "invalid_argument", "%s", VG_ROOM_NAME_RULE);
     }
   room = vg_room_api_create (call->rooms, &args, &existed, &error);
   vg_room_create_args_clear (&args);
@@ -137,6 +110,20 @@ create_room (VgTwirpCall *call)
     return twirp_gerror (call->req, error);
   vg_room_json (b, room, VG_JSON_PROTO);
   reply_builder (call, b);
+}
+
+/* Is the room named in the request's "names" (all when it names none)? */
+static gboolean
+name_wanted (JsonArray *names, const char *name)
+{
+  gboolean wanted = !names || json_array_get_length (names) == 0;
+  for (guint j = 0; names && !wanted && j < json_array_get_length (names); j++)
+    {
+      JsonNode *n = json_array_get_element (names, j);
+      wanted = JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING
+               && g_strcmp0 (json_node_get_string (n), name) == 0;
+    }
+  return wanted;
 }
 
 static void
@@ -150,7 +137,7 @@ list_rooms (VgTwirpCall *call)
   if (names_node && !JSON_NODE_HOLDS_NULL (names_node))
     {
       if (!JSON_NODE_HOLDS_ARRAY (names_node))
-        return twirp_error (call->req, "invalid_argument", "names must be an array of strings");
+        return vg_twirp_error (call->req, "invalid_argument", "names must be an array of strings");
       names = json_node_get_array (names_node);
     }
   json_builder_begin_object (b);
@@ -159,15 +146,14 @@ list_rooms (VgTwirpCall *call)
   for (guint i = 0; i < list->len; i++)
     {
       VgRoom *room = g_ptr_array_index (list, i);
-      gboolean wanted = !names || json_array_get_length (names) == 0;
-      for (guint j = 0; names && !wanted && j < json_array_get_length (names); j++)
-        {
-          JsonNode *n = json_array_get_element (names, j);
-          wanted = JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING
-                   && g_str_equal (json_node_get_string (n), vg_room_get_name (room));
-        }
-      if (wanted)
+      if (name_wanted (names, vg_room_get_name (room)))
         vg_room_json (b, room, VG_JSON_PROTO);
+    }
+  for (guint i = 0; call->remote_rooms && i < json_array_get_length (call->remote_rooms); i++)
+    {
+      JsonObject *r = json_array_get_object_element (call->remote_rooms, i);
+      if (name_wanted (names, json_object_get_string_member_with_default (r, "name", NULL)))
+        json_builder_add_value (b, json_array_dup_element (call->remote_rooms, i));
     }
   json_builder_end_array (b);
   json_builder_end_object (b);
@@ -183,7 +169,7 @@ delete_room (VgTwirpCall *call)
   if (!name)
     return;
   if (!vg_validate_room_name (name))
-    return twirp_error (call->req, "invalid_argument", "%s", VG_ROOM_NAME_RULE);
+    return vg_twirp_error (call->req, "invalid_argument", "%s", VG_ROOM_NAME_RULE);
   if (!vg_rooms_delete (call->rooms, name, &error))
     return twirp_gerror (call->req, error);
   vg_reply_json_text (call->req, SOUP_STATUS_OK, "{}", -1);
@@ -244,9 +230,9 @@ mute_published_track (VgTwirpCall *call)
     return;
   track_sid = vg_participant_dup_track_sid (p);
   if (vg_participant_get_kind (p) != VG_PARTICIPANT_PUBLISHER || !g_str_equal (track_sid, wanted_sid))
-    return twirp_error (call->req, "not_found", "participant has no track %s", wanted_sid);
+    return vg_twirp_error (call->req, "not_found", "participant has no track %s", wanted_sid);
   if (muted && (!JSON_NODE_HOLDS_VALUE (muted) || json_node_get_value_type (muted) != G_TYPE_BOOLEAN))
-    return twirp_error (call->req, "invalid_argument", "muted must be a boolean");
+    return vg_twirp_error (call->req, "invalid_argument", "muted must be a boolean");
   vg_participant_set_muted (p, muted && json_node_get_boolean (muted));
 
   json_builder_begin_object (b);
@@ -275,7 +261,8 @@ update_room_metadata (VgTwirpCall *call)
   if (!room)
     return;
   if (!vg_json_member_string (call->body, "metadata", NULL, &metadata) || (metadata && strlen (metadata) > 65536))
-    return twirp_error (call->req, "invalid_argument", "metadata must be a string of at most 64 KiB");
+    return vg_twirp_error (call->req, "invalid_argument",
+                           "metadata must be a string of at most 64 KiB");
   vg_room_set_metadata (room, metadata ? metadata : "");
   vg_room_json (b, room, VG_JSON_PROTO);
   reply_builder (call, b);
@@ -344,10 +331,11 @@ send_data (VgTwirpCall *call)
   identities = string_array (call, "destinationIdentities", "destination_identities", &ok);
   if (!ok || !vg_json_member_string (call->body, "data", NULL, &data64)
       || !vg_json_member_string (call->body, "topic", NULL, &topic))
-    return twirp_error (call->req, "invalid_argument", "data must be base64; destinations arrays of strings");
+    return vg_twirp_error (call->req, "invalid_argument",
+                           "data must be base64; destinations arrays of strings");
   data = data64 ? g_base64_decode (data64, &len) : g_malloc0 (1);
   if (len > 15 * 1024)
-    return twirp_error (call->req, "invalid_argument", "data is larger than 15 KiB");
+    return vg_twirp_error (call->req, "invalid_argument", "data is larger than 15 KiB");
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "type");
@@ -376,25 +364,119 @@ send_data (VgTwirpCall *call)
   vg_reply_json_text (call->req, SOUP_STATUS_OK, "{}", -1);
 }
 
+typedef enum
+{
+  VG_TWIRP_LOCAL, /* not about one room */
+  VG_TWIRP_LIST,  /* every node's rooms */
+  VG_TWIRP_PLACE, /* creates the room: placed, then run by the owner */
+  VG_TWIRP_VIEW,  /* a read served from the owner's stored view */
+  VG_TWIRP_OWNER, /* run by the room's owner */
+} VgTwirpRouting;
+
 typedef struct
 {
   const char *name;
   VgGrant grants;
   gboolean room_scoped;
   void (*run) (VgTwirpCall *call);
+  VgTwirpRouting routing;
+  const char *room_member; /* where the body names the room */
 } VgTwirpMethod;
 
 static const VgTwirpMethod methods[] = {
-  { "CreateRoom", VG_GRANT_ROOM_CREATE, FALSE, create_room },
-  { "ListRooms", VG_GRANT_ROOM_LIST, FALSE, list_rooms },
-  { "DeleteRoom", VG_GRANT_ROOM_CREATE, FALSE, delete_room },
-  { "ListParticipants", VG_GRANT_ROOM_ADMIN, TRUE, list_participants },
-  { "GetParticipant", VG_GRANT_ROOM_ADMIN, TRUE, get_participant },
-  { "RemoveParticipant", VG_GRANT_ROOM_ADMIN, TRUE, remove_participant },
-  { "MutePublishedTrack", VG_GRANT_ROOM_ADMIN, TRUE, mute_published_track },
-  { "UpdateRoomMetadata", VG_GRANT_ROOM_ADMIN, TRUE, update_room_metadata },
-  { "SendData", VG_GRANT_ROOM_ADMIN, TRUE, send_data },
+  { "CreateRoom", VG_GRANT_ROOM_CREATE, FALSE, create_room, VG_TWIRP_PLACE, "name" },
+  { "ListRooms", VG_GRANT_ROOM_LIST, FALSE, list_rooms, VG_TWIRP_LIST, NULL },
+  { "DeleteRoom", VG_GRANT_ROOM_CREATE, FALSE, delete_room, VG_TWIRP_OWNER, "room" },
+  { "ListParticipants", VG_GRANT_ROOM_ADMIN, TRUE, list_participants, VG_TWIRP_VIEW, "room" },
+  { "GetParticipant", VG_GRANT_ROOM_ADMIN, TRUE, get_participant, VG_TWIRP_OWNER, "room" },
+  { "RemoveParticipant", VG_GRANT_ROOM_ADMIN, TRUE, remove_participant, VG_TWIRP_OWNER, "room" },
+  { "MutePublishedTrack", VG_GRANT_ROOM_ADMIN, TRUE, mute_published_track, VG_TWIRP_OWNER, "room" },
+  { "UpdateRoomMetadata", VG_GRANT_ROOM_ADMIN, TRUE, update_room_metadata, VG_TWIRP_OWNER, "room" },
+  { "SendData", VG_GRANT_ROOM_ADMIN, TRUE, send_data, VG_TWIRP_OWNER, "room" },
 };
+
+/* A call whose room lives elsewhere, kept until the cluster answers. */
+typedef struct
+{
+  VgTwirpCall call;
+  const VgTwirpMethod *method;
+  JsonNode *root;
+} VgTwirpDeferred;
+
+static void
+deferred_free (gpointer data)
+{
+  VgTwirpDeferred *d = data;
+  json_node_unref (d->root);
+  g_free (d);
+}
+
+/* Runs the method here; a change to a room is written to Redis soon, so
+ * reads on other nodes see it. */
+static void
+run_here (VgTwirpCall *call, const VgTwirpMethod *method)
+{
+  const char *room = NULL;
+  method->run (call);
+  if (call->app->cluster && method->room_member && method->routing != VG_TWIRP_VIEW
+      && vg_json_member_string (call->body, method->room_member, NULL, &room) && room
+      && vg_rooms_lookup (call->rooms, room))
+    vg_cluster_room_changed (call->app->cluster, room);
+}
+
+static void
+deferred_run (VgRequest *req, gpointer data)
+{
+  VgTwirpDeferred *d = data;
+  run_here (&d->call, d->method);
+}
+
+static void
+deferred_list (VgRequest *req, JsonArray *remote, gpointer data)
+{
+  VgTwirpDeferred *d = data;
+  d->call.remote_rooms = remote;
+  list_rooms (&d->call);
+  d->call.remote_rooms = NULL;
+}
+
+/* TRUE when the cluster took the call (answered later). */
+static gboolean
+route_in_cluster (VgTwirpCall *call, const VgTwirpMethod *method, JsonNode *root)
+{
+  const char *room = NULL;
+  if (!call->app->cluster || method->routing == VG_TWIRP_LOCAL)
+    return FALSE;
+  if (method->room_member
+      && (!vg_json_member_string (call->body, method->room_member, NULL, &room) || !room
+          || !vg_validate_room_name (room)))
+    return FALSE; /* the method itself refuses it */
+  VgTwirpDeferred *d = g_new0 (VgTwirpDeferred, 1);
+  d->call = *call;
+  d->call.claims = (VgClaims){ 0 }; /* the methods do not read them; cleared by the caller */
+  d->method = method;
+  d->root = json_node_ref (root);
+  if (method->routing == VG_TWIRP_LIST)
+    {
+      if (vg_cluster_gate_list (call->req, VG_CLUSTER_VIEW_ROOM_PROTO, deferred_list, d,
+                                deferred_free))
+        return TRUE;
+      deferred_free (d);
+      return FALSE;
+    }
+  VgGate gate = { .mode = method->routing == VG_TWIRP_PLACE  ? VG_GATE_PLACE
+                          : method->routing == VG_TWIRP_VIEW ? VG_GATE_VIEW
+                                                             : VG_GATE_FORWARD,
+                  .view = VG_CLUSTER_VIEW_PARTICIPANTS_PROTO,
+                  .twirp = TRUE,
+                  .local = deferred_run,
+                  .data = d,
+                  .free = deferred_free };
+  if (vg_cluster_gate (call->req, room, &gate))
+    return TRUE;
+  deferred_free (d);
+  return FALSE;
+}
 
 static void
 handle_twirp (VgRequest *req, gpointer user_data)
@@ -412,9 +494,10 @@ handle_twirp (VgRequest *req, gpointer user_data)
     if (g_str_equal (methods[i].name, name))
       method = &methods[i];
   if (!method)
-    return twirp_error (req, "bad_route", "no method RoomService/%s", name);
+    return vg_twirp_error (req, "bad_route", "no method RoomService/%s", name);
   if (g_strcmp0 (ct, "application/json") != 0)
-    return twirp_error (req, "bad_route", "unexpected Content-Type: only application/json is served");
+    return vg_twirp_error (req, "bad_route",
+                           "unexpected Content-Type: only application/json is served");
 
   /* Authorize before parsing: the body is the caller's, and parsing costs
    * memory and time that an anonymous caller should not be able to spend.
@@ -422,15 +505,15 @@ handle_twirp (VgRequest *req, gpointer user_data)
   status = vg_auth_check (call.app, vg_request_header (req, "Authorization"), method->grants, NULL,
                           &call.claims, &code, &message);
   if (status != 200)
-    return twirp_error (req, status == 401 ? "unauthenticated" : "permission_denied", "%s (%s)",
-                        message, code);
+    return vg_twirp_error (req, status == 401 ? "unauthenticated" : "permission_denied", "%s (%s)",
+                           message, code);
   body = vg_request_body (req);
   root = vg_json_strict_parse (g_bytes_get_data (body, NULL), g_bytes_get_size (body), NULL);
   g_bytes_unref (body);
   if (!root || !JSON_NODE_HOLDS_OBJECT (root))
     {
       vg_claims_clear (&call.claims);
-      return twirp_error (req, "malformed", "the body is not a JSON object");
+      return vg_twirp_error (req, "malformed", "the body is not a JSON object");
     }
   call.body = json_node_get_object (root);
 
@@ -441,18 +524,18 @@ handle_twirp (VgRequest *req, gpointer user_data)
       /* A room that breaks the rule is the request's fault whatever the
        * token (no token can be for it), as on the REST side. */
       if (room && *room && !vg_validate_room_name (room))
-        return twirp_error (req, "invalid_argument", "%s", VG_ROOM_NAME_RULE);
+        return vg_twirp_error (req, "invalid_argument", "%s", VG_ROOM_NAME_RULE);
       status = vg_auth_check (call.app, vg_request_header (req, "Authorization"), method->grants,
                               room, &call.claims, &code, &message);
       if (status != 200)
-        return twirp_error (req, status == 401 ? "unauthenticated" : "permission_denied", "%s (%s)",
-                            message, code);
+        return vg_twirp_error (req, status == 401 ? "unauthenticated" : "permission_denied",
+                               "%s (%s)", message, code);
     }
   call.rooms = call.app->rooms;
   if (!call.rooms)
-    twirp_error (req, "unavailable", "rooms are not available on this node");
-  else
-    method->run (&call);
+    vg_twirp_error (req, "unavailable", "rooms are not available on this node");
+  else if (!route_in_cluster (&call, method, root))
+    run_here (&call, method);
   vg_claims_clear (&call.claims);
 }
 

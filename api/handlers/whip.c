@@ -4,6 +4,7 @@
 #include "api/handlers/handlers.h"
 #include "api/handlers/whip.h"
 #include "api/handlers/room-api.h"
+#include "api/handlers/cluster-route.h"
 #include "api/auth.h"
 #include <string.h>
 
@@ -58,7 +59,7 @@ add_ice_server_links (VgRequest *req, const VgRoomsSettings *settings)
 {
   g_autoptr (GPtrArray) links = vg_whip_ice_server_links (settings);
   for (guint i = 0; i < links->len; i++)
-    vg_reply_header (req, "Link", g_ptr_array_index (links, i));
+    vg_reply_header_append (req, "Link", g_ptr_array_index (links, i));
 }
 
 static void
@@ -70,8 +71,11 @@ answered (VgParticipant *participant, const char *answer_sdp, const GError *erro
     vg_room_api_reply_error (req, error);
   else
     {
-      g_autofree char *location
+      g_autofree char *path
           = g_strdup_printf ("/api/sessions/%s", vg_participant_get_session_id (participant));
+      /* Absolute in a cluster: the client may have been redirected here, and
+       * the session lives on this node whatever URL it first asked. */
+      g_autofree char *location = vg_cluster_local_url (req, path);
       vg_reply_header (req, "Location", location);
       vg_reply_header (req, "ETag", vg_participant_get_etag (participant));
       add_ice_server_links (req, vg_rooms_get_settings (vg_request_app (req)->rooms));
@@ -79,6 +83,50 @@ answered (VgParticipant *participant, const char *answer_sdp, const GError *erro
       vg_reply_bytes (req, SOUP_STATUS_CREATED, "application/sdp", body);
     }
   vg_request_unref (req);
+}
+
+/* What a join needs once the room is known to be served here. */
+typedef struct
+{
+  VgParticipantKind kind;
+  char *room, *identity, *name, *offer;
+  gint64 started_us, subtopic_id;
+} VgJoinArgs;
+
+static void
+join_args_free (VgJoinArgs *args)
+{
+  g_free (args->room);
+  g_free (args->identity);
+  g_free (args->name);
+  g_free (args->offer);
+  g_free (args);
+}
+
+static void
+join_here (VgRequest *req, gpointer data)
+{
+  VgJoinArgs *args = data;
+  g_autoptr (GError) error = NULL;
+  VgRoom *room = vg_rooms_lookup_or_create (vg_request_app (req)->rooms, args->room, &error);
+  if (!room)
+    {
+      vg_room_api_reply_error (req, error);
+      return;
+    }
+  VgJoinRequest join = { .kind = args->kind,
+                         .identity = args->identity,
+                         .name = args->name,
+                         .offer_sdp = args->offer,
+                         .request_time_us = args->started_us,
+                         .subtopic_id = args->subtopic_id };
+  vg_request_pause (req);
+  vg_request_ref (req);
+  if (!vg_room_join (room, &join, answered, req, &error))
+    {
+      vg_room_api_reply_error (req, error);
+      vg_request_unref (req);
+    }
 }
 
 void
@@ -117,29 +165,21 @@ vg_whip_answer_offer (VgRequest *req, VgParticipantKind kind, const char *room_n
       vg_room_api_reply_error (req, error);
       return;
     }
-  VgRoom *room = vg_rooms_lookup_or_create (rooms, room_name, &error);
-  if (!room)
-    {
-      vg_room_api_reply_error (req, error);
-      return;
-    }
+  VgJoinArgs *args = g_new0 (VgJoinArgs, 1);
+  args->kind = kind;
+  args->room = g_strdup (room_name);
   g_autofree char *uuid = g_uuid_string_random ();
-  g_autofree char *identity = claims->identity && *claims->identity
-                                  ? g_strdup (claims->identity)
-                                  : g_strdup_printf ("listener-%.8s", uuid);
-  VgJoinRequest join
-      = { .kind = kind,
-          .identity = identity,
-          .name = claims->name,
-          .offer_sdp = offer,
-          .request_time_us = started,
-          .subtopic_id = vg_claims_subtopic_id (claims->metadata, claims->attributes) };
-  vg_request_pause (req);
-  vg_request_ref (req);
-  if (!vg_room_join (room, &join, answered, req, &error))
+  args->identity = claims->identity && *claims->identity ? g_strdup (claims->identity)
+                                                         : g_strdup_printf ("listener-%.8s", uuid);
+  args->name = g_strdup (claims->name);
+  args->offer = g_steal_pointer (&offer);
+  args->started_us = started;
+  args->subtopic_id = vg_claims_subtopic_id (claims->metadata, claims->attributes);
+  /* A room open elsewhere, or placed elsewhere now, is a 307 to that node. */
+  if (!vg_cluster_gate_join (req, room_name, join_here, args, (GDestroyNotify)join_args_free))
     {
-      vg_room_api_reply_error (req, error);
-      vg_request_unref (req);
+      join_here (req, args);
+      join_args_free (args);
     }
 }
 
@@ -160,11 +200,34 @@ handle_whip (VgRequest *req, gpointer user_data)
   vg_claims_clear (&claims);
 }
 
+/* OPTIONS on a WHIP/WHEP endpoint: the ICE servers before the offer (as
+ * earlier WHIP drafts and MediaMTX do), so a client that gathers before
+ * posting, as the web page does, can use TURN. Any token for the room will
+ * do: it is what the POST would be answered with. */
+static void
+handle_ice_servers (VgRequest *req, gpointer user_data)
+{
+  const char *room = vg_request_param (req, "room");
+  VgClaims claims;
+  VgRooms *rooms;
+  if (!vg_room_api_check_name (req, room))
+    return;
+  if (!vg_auth_require (req, VG_GRANT_NONE, room, &claims))
+    return;
+  vg_claims_clear (&claims);
+  if (!(rooms = vg_whip_rooms_or_reply (req)))
+    return;
+  add_ice_server_links (req, vg_rooms_get_settings (rooms));
+  vg_reply_empty (req, SOUP_STATUS_NO_CONTENT);
+}
+
 void
 vg_rooms_routes_register (VgRouter *router, VgApp *app)
 {
   vg_router_add (router, "POST", "/api/rooms/{room}/whip", handle_whip, NULL);
   vg_router_add (router, "POST", "/api/rooms/{room}/whep", vg_whep_handle_post, NULL);
+  vg_router_add (router, "OPTIONS", "/api/rooms/{room}/whip", handle_ice_servers, NULL);
+  vg_router_add (router, "OPTIONS", "/api/rooms/{room}/whep", handle_ice_servers, NULL);
   vg_router_add (router, "PATCH", "/api/sessions/{id}", vg_sessions_handle_patch, NULL);
   vg_router_add (router, "DELETE", "/api/sessions/{id}", vg_sessions_handle_delete, NULL);
 }

@@ -36,8 +36,10 @@ check_store_url (const char *value, const char **allowed)
 static gboolean
 check_cache_url (const char *value, const char **allowed)
 {
-  static const char *const schemes[] = { "redis://", "rediss://", "unix://", NULL };
-  *allowed = "empty (in-process), redis://HOST[:PORT][/DB], or unix://PATH";
+  static const char *const schemes[] = { "redis://", "unix://", "unix:/", NULL };
+  /* rediss:// is refused: Debian 12's hiredis 0.14 has no TLS. */
+  *allowed = "empty (in-process), redis://[:PASSWORD@]HOST[:PORT][/DB], or unix:///PATH[?db=N] "
+             "(rediss:// is not supported: hiredis 0.14 has no TLS)";
   return check_url_scheme (value, schemes, TRUE);
 }
 
@@ -99,6 +101,33 @@ check_listen (const char *value, const char **allowed)
   return addr != NULL;
 }
 
+static gboolean
+check_ip_address (const char *value, const char **allowed)
+{
+  *allowed = "empty, or an IPv4 or IPv6 address (no host name)";
+  if (*value == '\0')
+    return TRUE;
+  g_autoptr (GInetAddress) addr = g_inet_address_new_from_string (value);
+  return addr != NULL;
+}
+
+static gboolean
+check_ip_address_list (const char *value, const char **allowed)
+{
+  g_auto (GStrv) items = g_strsplit (value, ",", -1);
+  *allowed = "comma-separated IPv4 or IPv6 addresses of this host (empty = every interface)";
+  for (guint i = 0; items[i]; i++)
+    {
+      char *item = g_strstrip (items[i]);
+      if (*item == '\0')
+        continue;
+      g_autoptr (GInetAddress) addr = g_inet_address_new_from_string (item);
+      if (!addr)
+        return FALSE;
+    }
+  return TRUE;
+}
+
 static const VgConfigKey schema[] = {
   { "server", "listen", VG_KEY_STRING, "127.0.0.1", "address to listen on", .check = check_listen },
   { "server", "port", VG_KEY_INT, "8080", "TCP port (0 picks a free one)", 0, 65535 },
@@ -136,8 +165,11 @@ static const VgConfigKey schema[] = {
   { "store", "migrate_on_start", VG_KEY_BOOL, "true",
     "apply pending migrations when serving starts" },
   { "cache", "url", VG_KEY_STRING, "",
-    "not yet used (accepted, ignored): redis://... (empty = in-process)", .secret = TRUE,
-    .check = check_cache_url },
+    "redis://[:password@]host[:port][/db] or unix:///path[?db=N]: rate limits and the room "
+    "placement shared by all nodes (empty = one node, in-process; rediss:// is not supported)",
+    .secret = TRUE, .check = check_cache_url },
+  { "cache", "timeout_ms", VG_KEY_INT, "500",
+    "Redis command and connect timeout (ms); slower counts as down (local fallback)", 10, 60000 },
   { "rooms", "auto_create", VG_KEY_BOOL, "true", "create a room on its first join" },
   { "rooms", "empty_timeout", VG_KEY_INT, "300", "seconds an empty room lives", 0, 86400 },
   { "rooms", "max_participants", VG_KEY_INT, "16", "participants per room (0 = no limit)", 0,
@@ -146,6 +178,18 @@ static const VgConfigKey schema[] = {
     .check = check_ice_url },
   { "webrtc", "turn_server", VG_KEY_STRING, "", "TURN server URL (turn://user:pass@host:port)",
     .secret = TRUE, .check = check_ice_url },
+  { "webrtc", "ice_port_min", VG_KEY_INT, "0",
+    "lowest local UDP port for ICE (0 with ice_port_max 0 = any port)", 0, 65535 },
+  { "webrtc", "ice_port_max", VG_KEY_INT, "0",
+    "highest local UDP port for ICE; each participant takes one port per local address", 0, 65535 },
+  { "webrtc", "nat_1_1_address", VG_KEY_STRING, "",
+    "public address advertised in host candidates behind a 1:1 NAT (empty = none)",
+    .check = check_ip_address },
+  { "webrtc", "keep_private_host", VG_KEY_BOOL, "true",
+    "with nat_1_1_address: also advertise the private host candidates (false = replace them)" },
+  { "webrtc", "ice_addresses", VG_KEY_LIST, "",
+    "local addresses ICE gathers on (comma-separated; empty = every interface but loopback)",
+    .check = check_ip_address_list },
   { "webrtc", "jitter_latency_ms", VG_KEY_INT, "40", "jitterbuffer latency for incoming audio", 0,
     2000 },
   { "webrtc", "disconnect_timeout", VG_KEY_INT, "15", "seconds a disconnected participant is kept",
@@ -166,12 +210,29 @@ static const VgConfigKey schema[] = {
   { "agent", "tools_file", VG_KEY_STRING, "",
     "JSON file of operator tools called over HTTP (empty = none; see README)" },
   { "recording", "enabled", VG_KEY_BOOL, "false",
-    "not yet used (accepted, ignored): record each room mix" },
+    "record every room from its creation (Ogg/Opus stereo: learners left, agent right, "
+    "and a WebVTT transcript)" },
   { "recording", "dir", VG_KEY_STRING, "",
-    "not yet used (accepted, ignored): directory for recordings" },
+    "directory for recordings (empty = <server.data_dir>/recordings)" },
+  { "recording", "retain_days", VG_KEY_DOUBLE, "0",
+    "days a finished recording is kept before the gateway deletes it (0 = forever; fractions "
+    "allowed)",
+    0, 36500 },
+  { "recording", "retention_check_seconds", VG_KEY_INT, "3600",
+    "how often the gateway looks for recordings older than retain_days", 1, 86400 },
   { "webhooks", "urls", VG_KEY_LIST, "",
     "webhook receiver URLs (comma-separated http:// or https://)", .check = check_url_list },
   { "node", "id", VG_KEY_STRING, "", "this node's id (empty = host name)" },
+  { "node", "heartbeat_interval", VG_KEY_INT, "2",
+    "seconds between this node's heartbeats in Redis (with [cache] url)", 1, 60 },
+  { "node", "dead_after", VG_KEY_INT, "6",
+    "seconds without a heartbeat after which a node is dead and its rooms placeable", 2, 600 },
+  { "node", "max_sessions", VG_KEY_INT, "0",
+    "sessions above which new rooms are placed on other nodes (0 = no limit)", 0, 1000000 },
+  { "node", "drain_timeout", VG_KEY_INT, "0",
+    "seconds SIGTERM waits for this node's participants to leave before stopping (with [cache] "
+    "url)",
+    0, 86400 },
   { "log", "format", VG_KEY_ENUM, "text", "log format", .choices = "text|json" },
   { "log", "level", VG_KEY_ENUM, "info", "least severe level logged",
     .choices = "error|warning|info|debug" },

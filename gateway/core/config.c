@@ -397,6 +397,23 @@ vg_config_validate (VgConfig *cfg, GError **error)
                    "[server] tls_cert and tls_key must be set together (one of them is empty)");
       return FALSE;
     }
+  gint64 port_min = vg_config_get_int (cfg, "webrtc", "ice_port_min");
+  gint64 port_max = vg_config_get_int (cfg, "webrtc", "ice_port_max");
+  if ((port_min == 0) != (port_max == 0))
+    {
+      g_set_error (error, VG_CONFIG_ERROR, VG_CONFIG_ERROR_VALUE,
+                   "[webrtc] ice_port_min and ice_port_max must be set together (one of them is "
+                   "0)");
+      return FALSE;
+    }
+  if (port_min > port_max)
+    {
+      g_set_error (error, VG_CONFIG_ERROR, VG_CONFIG_ERROR_VALUE,
+                   "[webrtc] ice_port_min (%" G_GINT64_FORMAT
+                   ") is above ice_port_max (%" G_GINT64_FORMAT ")",
+                   port_min, port_max);
+      return FALSE;
+    }
   if (vg_config_uses_dev_credentials (cfg)
       && !is_loopback_listen (vg_config_get_string (cfg, "server", "listen"))
       && !vg_config_get_bool (cfg, "auth", "allow_dev_credentials"))

@@ -36,6 +36,12 @@ vg_event_type_name (VgEventType type)
         return "agent_usage";
       case VG_EVENT_AGENT_INTERRUPTED:
         return "agent_interrupted";
+      case VG_EVENT_EGRESS_STARTED:
+        return "egress_started";
+      case VG_EVENT_EGRESS_UPDATED:
+        return "egress_updated";
+      case VG_EVENT_EGRESS_ENDED:
+        return "egress_ended";
     }
   return "unknown";
 }
@@ -43,7 +49,8 @@ vg_event_type_name (VgEventType type)
 gboolean
 vg_event_type_is_lifecycle (VgEventType type)
 {
-  return type <= VG_EVENT_ROOM_FINISHED;
+  return type <= VG_EVENT_ROOM_FINISHED
+         || (type >= VG_EVENT_EGRESS_STARTED && type <= VG_EVENT_EGRESS_ENDED);
 }
 
 VgEvents *

@@ -21,9 +21,13 @@ typedef enum
   VG_EVENT_AGENT_TOOL_CALL,
   VG_EVENT_AGENT_USAGE,
   VG_EVENT_AGENT_INTERRUPTED,
+  /* Recordings (gateway/egress), sent as LiveKit's egress webhooks. */
+  VG_EVENT_EGRESS_STARTED,
+  VG_EVENT_EGRESS_UPDATED,
+  VG_EVENT_EGRESS_ENDED,
 } VgEventType;
 
-/* TRUE for the events LiveKit sends as webhooks. */
+/* TRUE for the events LiveKit sends as webhooks (rooms, participants, tracks, egress). */
 gboolean vg_event_type_is_lifecycle (VgEventType type);
 
 /* LiveKit's name of the event, e.g. "participant_joined". */
@@ -68,6 +72,9 @@ typedef struct
   guint64 tokens_in, tokens_out;
   double response_latency_ms; /* usage: end of user speech to first agent audio, < 0 unknown */
   double audio_seconds;       /* transcript: length of the turn's audio, < 0 unknown */
+  /* Egress events: LiveKit's EgressInfo as proto3 JSON (the webhook's
+   * "egressInfo"); room is its room, the other room fields are unset. */
+  const char *egress_info_json;
 } VgEvent;
 
 typedef void (*VgEventHandler) (const VgEvent *event, gpointer user_data);

@@ -97,6 +97,8 @@ vg_metrics_free (VgMetrics *metrics)
   g_free (metrics);
 }
 
+static VgSeries *series_get (VgMetric *m, const char *const *label_values, gboolean create);
+
 VgMetric *
 vg_metrics_register (VgMetrics *metrics, VgMetricType type, const char *name, const char *help,
                      const char *const *label_names, const double *buckets)
@@ -136,6 +138,14 @@ vg_metrics_register (VgMetrics *metrics, VgMetricType type, const char *name, co
       g_ptr_array_add (metrics->families, m);
     }
   g_mutex_unlock (&metrics->lock);
+  if (type == VG_METRIC_HISTOGRAM && m->n_labels == 0)
+    {
+      /* A histogram without labels is rendered at 0 from the start: one that
+       * first appears with its first observation loses it to rate(). */
+      g_mutex_lock (&m->lock);
+      series_get (m, NULL, TRUE);
+      g_mutex_unlock (&m->lock);
+    }
   return m;
 }
 

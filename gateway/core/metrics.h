@@ -26,7 +26,8 @@ void vg_metrics_free (VgMetrics *metrics);
 
 /* label_names: NULL-terminated, or NULL for none. buckets: ascending upper
  * bounds ending with a negative sentinel, only for histograms (NULL = default
- * latency buckets). Registering the same name twice returns the same family. */
+ * latency buckets). Registering the same name twice returns the same family.
+ * A histogram without labels has its one series, at 0, from registration. */
 VgMetric *vg_metrics_register (VgMetrics *metrics, VgMetricType type, const char *name,
                                const char *help, const char *const *label_names,
                                const double *buckets);

@@ -20,6 +20,9 @@ typedef struct
   guint max_keys;
 } VgLocalLimiter;
 
+static void local_hit_async (VgRateLimiter *limiter, const char *key, guint limit, guint window_s,
+                             VgRateLimitFunc done, gpointer user_data);
+
 static void
 hit_log_free (gpointer data)
 {
@@ -54,9 +57,9 @@ evict (VgLocalLimiter *self, gint64 now_us, gint64 window_us)
     g_hash_table_remove (self->keys, oldest_key);
 }
 
-static gboolean
-local_hit (VgRateLimiter *limiter, const char *key, guint limit, guint window_s,
-           guint *retry_after_s)
+gboolean
+vg_rate_limiter_local_hit (VgRateLimiter *limiter, const char *key, guint limit, guint window_s,
+                           guint *retry_after_s)
 {
   VgLocalLimiter *self = (VgLocalLimiter *)limiter;
   gint64 now = g_get_monotonic_time ();
@@ -64,6 +67,7 @@ local_hit (VgRateLimiter *limiter, const char *key, guint limit, guint window_s,
   gboolean allowed;
   VgHitLog *log;
 
+  g_return_val_if_fail (limiter->vtable->hit == local_hit_async, TRUE);
   if (limit == 0)
     return TRUE;
 
@@ -108,6 +112,16 @@ local_hit (VgRateLimiter *limiter, const char *key, guint limit, guint window_s,
 }
 
 static void
+local_hit_async (VgRateLimiter *limiter, const char *key, guint limit, guint window_s,
+                 VgRateLimitFunc done, gpointer user_data)
+{
+  guint retry_after_s = 0;
+  gboolean allowed = vg_rate_limiter_local_hit (limiter, key, limit, window_s, &retry_after_s);
+
+  done (allowed, retry_after_s, user_data);
+}
+
+static void
 local_free (VgRateLimiter *limiter)
 {
   VgLocalLimiter *self = (VgLocalLimiter *)limiter;
@@ -116,7 +130,7 @@ local_free (VgRateLimiter *limiter)
   g_free (self);
 }
 
-static const VgRateLimiterVTable local_vtable = { local_hit, local_free };
+static const VgRateLimiterVTable local_vtable = { local_hit_async, local_free };
 
 VgRateLimiter *
 vg_rate_limiter_new_local (guint max_keys)

@@ -1,13 +1,15 @@
 /* Elements of one participant; see participant-media.h. Owns a reference
  * to each element (m->elements) until vg_participant_media_clear().
  * Threads: built, added and stopped synchronously on the caller's (the main
- * context, or the room's stopping thread); pad-added linking, statistics and
- * the connected flag on webrtcbin's threads (m->lock, atomics); the
+ * context, or the room's stopping thread); statistics on the main context;
+ * pad-added linking and the connected flag on webrtcbin's threads (m->lock,
+ * atomics); the
  * asynchronous stop on a GStreamer worker, its done on the main context. */
 #define GST_USE_UNSTABLE_API /* webrtcbin's library: stable in practice since 1.16 */
 #include "gateway/rooms/participant-media.h"
 #include "gateway/rooms/room-graph.h"
 #include <gst/webrtc/webrtc.h>
+#include <nice/agent.h>
 #include <string.h>
 
 static GstElement *
@@ -36,14 +38,35 @@ count_rx (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
+/* Restricts the local addresses libnice gathers on; it then skips the
+ * interface scan. Called before gathering, on the building thread. */
+static void
+bind_ice_addresses (NiceAgent *agent, char **addresses)
+{
+  for (guint i = 0; addresses && addresses[i]; i++)
+    {
+      NiceAddress addr;
+      nice_address_init (&addr);
+      /* The configuration checked the syntax; a failure here is a bug. */
+      if (!nice_address_set_from_string (&addr, addresses[i])
+          || !nice_agent_add_local_address (agent, &addr))
+        g_warning ("rooms: ICE cannot gather on %s", addresses[i]);
+    }
+}
+
 /* libnice's UPnP IGD discovery opens SSDP sockets and threads per agent and
  * only helps a gateway behind a home router; consent freshness (RFC 7675)
- * lets ICE notice a peer that vanished. */
+ * lets ICE notice a peer that vanished. The port range is GstWebRTCICE's
+ * (applied by webrtcbin to every stream it gathers for); the addresses are
+ * libnice's own. */
 static void
-configure_ice_agent (GstElement *webrtc)
+configure_ice_agent (GstElement *webrtc, const VgRoomsSettings *settings)
 {
   GObject *ice = NULL, *agent = NULL;
   g_object_get (webrtc, "ice-agent", &ice, NULL);
+  if (ice && settings->ice_port_min && settings->ice_port_max)
+    g_object_set (ice, "min-rtp-port", settings->ice_port_min, "max-rtp-port",
+                  settings->ice_port_max, NULL);
   if (ice && g_object_class_find_property (G_OBJECT_GET_CLASS (ice), "agent"))
     g_object_get (ice, "agent", &agent, NULL);
   if (agent)
@@ -55,6 +78,8 @@ configure_ice_agent (GstElement *webrtc)
       if (consent && (consent->flags & G_PARAM_WRITABLE)
           && !(consent->flags & G_PARAM_CONSTRUCT_ONLY))
         g_object_set (agent, "consent-freshness", TRUE, NULL);
+      if (NICE_IS_AGENT (agent))
+        bind_ice_addresses (NICE_AGENT (agent), settings->ice_addresses);
     }
   g_clear_object (&agent);
   g_clear_object (&ice);
@@ -118,6 +143,7 @@ vg_participant_media_build (VgParticipantMedia *m, const char *prefix, gboolean 
                             guint opus_pt, const VgRoomsSettings *settings, GError **error)
 {
   g_mutex_init (&m->lock);
+  vg_media_stats_init (&m->stats);
   m->elements = g_ptr_array_new_with_free_func (gst_object_unref);
   m->prefix = g_strdup (prefix);
   m->opus_pt = opus_pt;
@@ -127,12 +153,15 @@ vg_participant_media_build (VgParticipantMedia *m, const char *prefix, gboolean 
     return FALSE;
   g_object_set (m->webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, "latency",
                 settings->jitter_latency_ms, NULL);
-  configure_ice_agent (m->webrtc);
+  configure_ice_agent (m->webrtc, settings);
   g_signal_connect (m->webrtc, "deep-element-added", G_CALLBACK (send_without_clock_wait), NULL);
   if (settings->stun_server && *settings->stun_server)
     g_object_set (m->webrtc, "stun-server", settings->stun_server, NULL);
   if (settings->turn_server && *settings->turn_server)
-    g_object_set (m->webrtc, "turn-server", settings->turn_server, NULL);
+    {
+      g_object_set (m->webrtc, "turn-server", settings->turn_server, NULL);
+      m->uses_turn = TRUE;
+    }
 
   if (publisher)
     {
@@ -303,33 +332,9 @@ void
 vg_participant_media_record_stats (VgParticipantMedia *media, const GstStructure *reply,
                                    const VgRoomsMetrics *m)
 {
-  gint64 lost = 0;
-  gboolean any = FALSE;
-  for (gint i = 0; reply && i < gst_structure_n_fields (reply); i++)
-    {
-      const GValue *v = gst_structure_get_value (reply, gst_structure_nth_field_name (reply, i));
-      if (!GST_VALUE_HOLDS_STRUCTURE (v))
-        continue;
-      const GstStructure *s = gst_value_get_structure (v);
-      GstWebRTCStatsType type;
-      if (!gst_structure_get (s, "type", GST_TYPE_WEBRTC_STATS_TYPE, &type, NULL)
-          || type != GST_WEBRTC_STATS_INBOUND_RTP)
-        continue;
-      gint64 l = 0;
-      double jitter = 0;
-      if (gst_structure_get_int64 (s, "packets-lost", &l))
-        {
-          lost += MAX (l, 0);
-          any = TRUE;
-        }
-      if (gst_structure_get_double (s, "jitter", &jitter) && m->jitter_seconds)
-        vg_metric_observe (m->jitter_seconds, NULL, jitter);
-    }
-  /* Promises of one participant resolve one after another on webrtcbin's thread. */
-  if (any && lost > media->last_packets_lost && m->packets_lost)
-    vg_metric_add (m->packets_lost, NULL, (double)(lost - media->last_packets_lost));
-  if (any)
-    media->last_packets_lost = lost;
+  VgMediaSample sample;
+  vg_media_sample_parse (reply, &sample);
+  vg_media_stats_update (&media->stats, &sample, g_get_monotonic_time (), m);
 }
 
 gint64
@@ -351,6 +356,7 @@ typedef struct
   GMainContext *context;
   GSourceFunc done;
   gpointer user_data;
+  gboolean uses_turn;
 } StopJob;
 
 static void
@@ -402,11 +408,70 @@ stop_element_and_children (GstElement *element)
   gst_iterator_free (it);
 }
 
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  gboolean done;
+} AgentClosed;
+
+static void
+agent_closed_clear (gpointer data)
+{
+  AgentClosed *c = data;
+  g_mutex_clear (&c->lock);
+  g_cond_clear (&c->cond);
+}
+
+/* The agent's own thread (GstWebRTCNice runs its main context). */
+static void
+on_agent_closed (GObject *agent, GAsyncResult *result, gpointer data)
+{
+  AgentClosed *c = data;
+  g_mutex_lock (&c->lock);
+  c->done = TRUE;
+  g_cond_signal (&c->cond);
+  g_mutex_unlock (&c->lock);
+  g_rc_box_release_full (c, agent_closed_clear);
+}
+
+/* Releases the TURN allocations (a refresh with lifetime 0) before the agent
+ * goes: libnice warns when an agent is finalized with refreshes alive, and
+ * the server would keep the relay ports until they expire. Waits at most
+ * CLOSE_TIMEOUT_US for the server; a worker thread only (it blocks). */
+#define CLOSE_TIMEOUT_US (300 * G_TIME_SPAN_MILLISECOND)
+static void
+release_turn_allocations (GstElement *webrtc)
+{
+  GObject *ice = NULL, *agent = NULL;
+  g_object_get (webrtc, "ice-agent", &ice, NULL);
+  if (ice && g_object_class_find_property (G_OBJECT_GET_CLASS (ice), "agent"))
+    g_object_get (ice, "agent", &agent, NULL);
+  if (agent && NICE_IS_AGENT (agent))
+    {
+      AgentClosed *c = g_rc_box_new0 (AgentClosed);
+      g_mutex_init (&c->lock);
+      g_cond_init (&c->cond);
+      nice_agent_close_async (NICE_AGENT (agent), on_agent_closed, g_rc_box_acquire (c));
+      gint64 deadline = g_get_monotonic_time () + CLOSE_TIMEOUT_US;
+      g_mutex_lock (&c->lock);
+      while (!c->done)
+        if (!g_cond_wait_until (&c->cond, &c->lock, deadline))
+          break;
+      g_mutex_unlock (&c->lock);
+      g_rc_box_release_full (c, agent_closed_clear);
+    }
+  g_clear_object (&agent);
+  g_clear_object (&ice);
+}
+
 /* A GStreamer worker thread: setting webrtcbin to NULL waits for its threads. */
 static void
 stop_job_run (GstElement *unused, gpointer data)
 {
   StopJob *job = data;
+  if (job->uses_turn)
+    release_turn_allocations (g_ptr_array_index (job->elements, 0)); /* webrtcbin first */
   for (guint i = 0; i < job->elements->len; i++)
     {
       GstElement *e = g_ptr_array_index (job->elements, i);
@@ -428,6 +493,7 @@ vg_participant_media_stop_async (VgParticipantMedia *m, GMainContext *context, G
   job->context = g_main_context_ref (context);
   job->done = done;
   job->user_data = user_data;
+  job->uses_turn = m->uses_turn;
   g_mutex_lock (&m->lock);
   job->elements = g_ptr_array_copy (m->elements, copy_object_ref, NULL);
   g_ptr_array_set_free_func (job->elements, gst_object_unref);
@@ -450,6 +516,9 @@ vg_participant_media_stop (VgParticipantMedia *m)
 {
   if (!m->bin)
     return;
+  /* Called from the room's stopping job (room.c, a GStreamer worker). */
+  if (m->uses_turn)
+    release_turn_allocations (m->webrtc);
   g_mutex_lock (&m->lock);
   GPtrArray *elements = g_ptr_array_copy (m->elements, copy_object_ref, NULL);
   g_mutex_unlock (&m->lock);

@@ -13,6 +13,7 @@
 #include <gst/webrtc/webrtc.h>
 #include "gateway/rooms/rooms.h"
 #include "gateway/rooms/rooms-metrics.h"
+#include "gateway/rooms/media-stats.h"
 #include "gateway/rooms/rx-timeline.h"
 
 G_BEGIN_DECLS
@@ -36,9 +37,10 @@ typedef struct
   gint64 last_rx_us; /* atomic: monotonic time of the last RTP packet in */
   gint muted;        /* atomic: the room hears silence from this publisher */
   gint connected;    /* atomic: webrtcbin is connected; RTP is dropped before */
-  gint64 last_packets_lost; /* webrtcbin's thread: the loss at the last statistics */
+  VgMediaStats stats; /* main context: webrtcbin's statistics at the last sample */
   VgRxTimeline rx_timeline; /* the receive streaming thread's (publishers) */
   char *prefix;
+  gboolean uses_turn; /* a TURN server is set: its allocations are released at stop */
 } VgParticipantMedia;
 
 /* Opus for speech: see the comment at encoder creation in participant-media.c. */
@@ -53,8 +55,8 @@ gboolean vg_participant_media_add_to (VgParticipantMedia *m, GstBin *bin, GError
 /* pad-added of webrtcbin (streaming thread): links the remote audio. */
 void vg_participant_media_link_incoming (VgParticipantMedia *m, GstPad *pad);
 gint64 vg_participant_media_last_rx_us (VgParticipantMedia *m);
-/* webrtcbin's thread, with the reply of its "get-stats": observes the
- * inbound audio's jitter and adds the packets lost since the last reply. */
+/* Main context, with the reply of webrtcbin's "get-stats": folds it into
+ * m->stats and the metrics (media-stats.h). */
 void vg_participant_media_record_stats (VgParticipantMedia *m, const GstStructure *reply,
                                         const VgRoomsMetrics *metrics);
 /* Any thread: whether webrtcbin's peer connection is connected. Until it is,
@@ -68,7 +70,9 @@ char *vg_participant_media_peer_certificate (VgParticipantMedia *m);
  * bin, then runs done on context. */
 void vg_participant_media_stop_async (VgParticipantMedia *m, GMainContext *context,
                                       GSourceFunc done, gpointer user_data);
-/* The same on the calling thread (not a streaming thread). */
+/* The same on the calling thread: a worker, neither a streaming thread nor
+ * the main context (with a TURN server it waits up to 300 ms for the
+ * allocations to be released). */
 void vg_participant_media_stop (VgParticipantMedia *m);
 void vg_participant_media_clear (VgParticipantMedia *m);
 

@@ -13,6 +13,7 @@
 #include "gateway/rooms/participant.h"
 #include "gateway/rooms/participant-media.h"
 #include "gateway/rooms/sdp-offer.h"
+#include "gateway/rooms/sdp-candidates.h"
 #include <gst/webrtc/webrtc.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
@@ -253,7 +254,14 @@ vg_participant_describe (VgParticipant *p, VgParticipantInfo *out)
     .announced = p->announced,
     .connect_seconds = vg_participant_get_connect_seconds (p),
     .subtopic_id = p->subtopic_id,
+    .media = &p->media.stats,
   };
+}
+
+const VgMediaStats *
+vg_participant_get_media_stats (VgParticipant *p)
+{
+  return &p->media.stats;
 }
 
 const char *
@@ -353,6 +361,12 @@ handle_connection_state (VgParticipant *p, gpointer arg)
             p->connect_seconds = (g_get_monotonic_time () - p->request_time_us) / 1e6;
             if (p->metrics->connect_seconds)
               vg_metric_observe (p->metrics->connect_seconds, NULL, p->connect_seconds);
+            if (p->metrics->participants_joined)
+              vg_metric_add (
+                  p->metrics->participants_joined,
+                  (const char *const[]){
+                      p->kind == VG_PARTICIPANT_PUBLISHER ? "publisher" : "listener", NULL },
+                  1);
           }
         set_state (p, VG_PARTICIPANT_ACTIVE);
         if (!p->announced && !p->closed)
@@ -581,8 +595,31 @@ participant_finish_answer (VgParticipant *p)
       fail_join (p, "no local description");
       return;
     }
-  g_autofree char *text = gst_sdp_message_as_text (local->sdp);
+  /* webrtcbin keeps its own local description; the client is told the
+   * addresses it can reach, mapped on a copy. */
+  GstSDPMessage *sdp = NULL;
+  gst_sdp_message_copy (local->sdp, &sdp);
   gst_webrtc_session_description_free (local);
+  if (p->settings->nat_address)
+    vg_sdp_map_host_candidates (sdp, p->settings->nat_address, p->settings->keep_private_host);
+  guint candidates = vg_sdp_count_candidates (sdp);
+  g_autofree char *text = gst_sdp_message_as_text (sdp);
+  gst_sdp_message_free (sdp);
+  if (candidates == 0)
+    {
+      /* Without a candidate the client could never connect: say why now
+       * rather than time out later. */
+      g_autoptr (GError) error = g_error_new (
+          VG_ROOMS_ERROR, VG_ROOMS_ERROR_NO_CANDIDATES,
+          "ICE gathered no candidate: every UDP port in [webrtc] ice_port_min..ice_port_max "
+          "may be in use, or no local address is usable");
+      g_warning ("rooms: %s (%s)", error->message, p->identity);
+      vg_participant_ref (p);
+      finish_join (p, NULL, error);
+      leave (p, VG_LEAVE_ERROR);
+      vg_participant_unref (p);
+      return;
+    }
   finish_join (p, text, NULL);
 }
 
@@ -722,12 +759,19 @@ vg_participant_add_ice_sdpfrag (VgParticipant *p, const char *sdpfrag, GError **
 
 /* ---- statistics, timeouts ---- */
 
-/* webrtcbin's thread. */
+static void
+handle_stats (VgParticipant *p, gpointer arg)
+{
+  vg_participant_media_record_stats (&p->media, gst_promise_get_reply (arg), p->metrics);
+}
+
+/* webrtcbin's thread: the reply goes to the main context, where the room
+ * API reads the participant's statistics. */
 static void
 on_stats (GstPromise *promise, gpointer data)
 {
-  VgParticipant *p = data;
-  vg_participant_media_record_stats (&p->media, gst_promise_get_reply (promise), p->metrics);
+  participant_invoke (data, handle_stats, gst_promise_ref (promise),
+                      (GDestroyNotify)gst_promise_unref);
 }
 
 void

@@ -12,6 +12,7 @@
 #include "gateway/rooms/rooms.h"
 #include "gateway/rooms/rooms-metrics.h"
 #include "gateway/rooms/room-graph.h"
+#include "gateway/rooms/media-stats.h"
 
 G_BEGIN_DECLS
 
@@ -77,6 +78,7 @@ typedef struct
   gboolean announced;     /* participant_joined was published: left follows only then */
   double connect_seconds; /* request to ICE connected, < 0 until announced */
   gint64 subtopic_id;     /* from the join request, 0 = none */
+  const VgMediaStats *media; /* webrtcbin's statistics at the last sample */
 } VgParticipantInfo;
 
 /* Parses the offer and builds the elements (not yet in the pipeline). */

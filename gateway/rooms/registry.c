@@ -4,6 +4,7 @@
  * families. Rooms reach it through room_host only. Main context only,
  * except warm_up (its own thread, touching no registry state). */
 #include "gateway/rooms/room.h"
+#include "gateway/rooms/recorders.h"
 #include "gateway/rooms/sdp-offer.h"
 #include "gateway/core/validate.h"
 #include "vg-build-config.h"
@@ -25,6 +26,7 @@ struct _VgRooms
   VgEvents *events;        /* where lifecycle and agent events go; may be NULL */
   const VgAgentHooks *agent_hooks; /* borrowed from the composition root; may be NULL */
   gpointer agent_hooks_data;
+  VgRecorders *recorders; /* the rooms' recordings */
 };
 
 /* ---- settings ---- */
@@ -40,6 +42,7 @@ vg_rooms_settings_init_defaults (VgRoomsSettings *s)
    * while keeping the mouth-to-ear budget small. */
   s->jitter_latency_ms = 50;
   s->disconnect_timeout_ms = 15000;
+  s->keep_private_host = TRUE;
   /* Host candidates are ready in milliseconds; srflx/relay may need a STUN/TURN
    * round trip. Beyond this the answer goes out with what was gathered. */
   s->ice_gather_timeout_ms = 2000;
@@ -91,6 +94,13 @@ vg_rooms_settings_init_from_config (VgRoomsSettings *s, VgConfig *config)
       = (guint)CLAMP (vg_config_get_int (config, "rooms", "max_participants"), 0, G_MAXINT);
   s->stun_server = normalize_ice_url (config_string (config, "webrtc", "stun_server"));
   s->turn_server = normalize_ice_url (config_string (config, "webrtc", "turn_server"));
+  s->ice_port_min = (guint)CLAMP (vg_config_get_int (config, "webrtc", "ice_port_min"), 0, 65535);
+  s->ice_port_max = (guint)CLAMP (vg_config_get_int (config, "webrtc", "ice_port_max"), 0, 65535);
+  s->nat_address = config_string (config, "webrtc", "nat_1_1_address");
+  s->keep_private_host = vg_config_get_bool (config, "webrtc", "keep_private_host");
+  s->ice_addresses = vg_config_get_list (config, "webrtc", "ice_addresses");
+  if (s->ice_addresses && !s->ice_addresses[0])
+    g_clear_pointer (&s->ice_addresses, g_strfreev);
   s->jitter_latency_ms
       = (guint)CLAMP (vg_config_get_int (config, "webrtc", "jitter_latency_ms"), 0, 5000);
   s->disconnect_timeout_ms
@@ -111,6 +121,11 @@ vg_rooms_settings_init_from_config (VgRoomsSettings *s, VgConfig *config)
   s->agent_model = config_string (config, "agent", "model");
   s->agent_voice = config_string (config, "agent", "voice");
   s->agent_instructions = config_string (config, "agent", "instructions");
+  s->recording_enabled = vg_config_get_bool (config, "recording", "enabled");
+  s->recording_dir = config_string (config, "recording", "dir");
+  if (!s->recording_dir)
+    s->recording_dir = g_build_filename (vg_config_get_string (config, "server", "data_dir"),
+                                         "recordings", NULL);
 }
 
 void
@@ -118,12 +133,15 @@ vg_rooms_settings_clear (VgRoomsSettings *s)
 {
   g_clear_pointer (&s->stun_server, g_free);
   g_clear_pointer (&s->turn_server, g_free);
+  g_clear_pointer (&s->nat_address, g_free);
+  g_clear_pointer (&s->ice_addresses, g_strfreev);
   g_clear_pointer (&s->pipelines_dir, g_free);
   g_clear_pointer (&s->default_pipeline, g_free);
   g_clear_pointer (&s->agent_url, g_free);
   g_clear_pointer (&s->agent_model, g_free);
   g_clear_pointer (&s->agent_voice, g_free);
   g_clear_pointer (&s->agent_instructions, g_free);
+  g_clear_pointer (&s->recording_dir, g_free);
 }
 
 static void
@@ -132,12 +150,15 @@ settings_copy (VgRoomsSettings *dst, const VgRoomsSettings *src)
   *dst = *src;
   dst->stun_server = g_strdup (src->stun_server);
   dst->turn_server = g_strdup (src->turn_server);
+  dst->nat_address = g_strdup (src->nat_address);
+  dst->ice_addresses = g_strdupv (src->ice_addresses);
   dst->pipelines_dir = g_strdup (src->pipelines_dir);
   dst->default_pipeline = g_strdup (src->default_pipeline);
   dst->agent_url = g_strdup (src->agent_url);
   dst->agent_model = g_strdup (src->agent_model);
   dst->agent_voice = g_strdup (src->agent_voice);
   dst->agent_instructions = g_strdup (src->agent_instructions);
+  dst->recording_dir = g_strdup (src->recording_dir);
 }
 
 /* ---- registry ---- */
@@ -153,6 +174,7 @@ vg_rooms_new_with_settings (const VgRoomsSettings *settings, VgMetrics *metrics)
       = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)vg_room_unref);
   rooms->sessions = g_hash_table_new (g_str_hash, g_str_equal);
   vg_rooms_metrics_register (&rooms->m, metrics);
+  rooms->recorders = vg_recorders_new (rooms->context, metrics, rooms->settings.recording_dir);
   return rooms;
 }
 
@@ -200,6 +222,9 @@ vg_rooms_free (VgRooms *rooms)
   while (g_hash_table_iter_next (&it, NULL, &value))
     vg_room_close (value, TRUE);
   g_hash_table_unref (rooms->rooms);
+  /* The rooms' recordings were told to end as their rooms closed: let
+   * their files close and their callbacks run. */
+  vg_recorders_free (rooms->recorders);
   /* Rooms and participants still stopping refer to the registry: let them
    * finish (they only wait for GStreamer worker threads). */
   gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
@@ -295,8 +320,29 @@ agent_hooks (VgRooms *rooms, gpointer *data)
   return rooms->agent_hooks;
 }
 
+static void
+room_closing (VgRooms *rooms, VgRoom *room)
+{
+  vg_recorders_room_closing (rooms->recorders, room);
+}
+
+static void
+participant_leaving (VgRooms *rooms, VgParticipant *p)
+{
+  vg_recorders_participant_leaving (rooms->recorders, p);
+}
+
+static void
+agent_message (VgRooms *rooms, VgRoom *room, const GstStructure *s)
+{
+  vg_recorders_agent_message (rooms->recorders, room, s);
+}
+
 static const VgRoomHost room_host = {
   .agent_hooks = agent_hooks,
+  .room_closing = room_closing,
+  .participant_leaving = participant_leaving,
+  .agent_message = agent_message,
   .session_added = session_added,
   .session_removed = session_removed,
   .participants_changed = participants_changed,
@@ -390,6 +436,15 @@ vg_rooms_create (VgRooms *rooms, const char *name, const VgRoomOptions *options,
   update_room_gauge (rooms);
   g_message ("rooms: created %s (agent %s)", name, template_name);
   vg_room_publish_started (room);
+  if (rooms->settings.recording_enabled)
+    {
+      VgRecordingSpec spec = { .kind = VG_RECORDING_ROOM_COMPOSITE };
+      g_autoptr (GError) rec_error = NULL;
+      g_autofree char *id
+          = vg_recorders_start (rooms->recorders, room, &spec, NULL, NULL, &rec_error);
+      if (!id)
+        g_warning ("rooms: %s is not recorded: %s", name, rec_error->message);
+    }
   return room;
 }
 
@@ -471,4 +526,51 @@ vg_rooms_check_offer (const char *offer_sdp, GError **error)
     return FALSE;
   vg_offer_clear (&offer);
   return TRUE;
+}
+
+/* ---- recordings (room-recorder.h) ---- */
+
+void
+vg_rooms_set_recording_observer (VgRooms *rooms, const VgRecordingCallbacks *callbacks,
+                                 gpointer data)
+{
+  vg_recorders_set_observer (rooms->recorders, callbacks, data);
+}
+
+char *
+vg_rooms_start_recording (VgRooms *rooms, const char *room_name, const VgRecordingSpec *spec,
+                          const VgRecordingCallbacks *callbacks, gpointer data, GError **error)
+{
+  VgRoom *room = vg_rooms_lookup (rooms, room_name);
+  if (!room)
+    {
+      g_set_error (error, VG_ROOMS_ERROR, VG_ROOMS_ERROR_NOT_FOUND, "room %s does not exist",
+                   room_name ? room_name : "");
+      return NULL;
+    }
+  return vg_recorders_start (rooms->recorders, room, spec, callbacks, data, error);
+}
+
+gboolean
+vg_rooms_stop_recording (VgRooms *rooms, const char *id, GError **error)
+{
+  return vg_recorders_stop (rooms->recorders, id, error);
+}
+
+GPtrArray *
+vg_rooms_list_recordings (VgRooms *rooms, const char *room_name)
+{
+  return vg_recorders_list (rooms->recorders, room_name);
+}
+
+VgRecordingInfo *
+vg_rooms_get_recording (VgRooms *rooms, const char *id)
+{
+  return vg_recorders_get (rooms->recorders, id);
+}
+
+GstPipeline *
+vg_rooms_get_recording_pipeline (VgRooms *rooms, const char *id)
+{
+  return vg_recorders_get_pipeline (rooms->recorders, id);
 }

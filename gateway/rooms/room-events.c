@@ -93,6 +93,12 @@ vg_room_events_publish (VgRoomEvents *events, VgEventType type, const VgRoomInfo
     return;
   if (p && type == VG_EVENT_PARTICIPANT_JOINED)
     e.connect_seconds = p->connect_seconds;
+  if (p && p->media && type == VG_EVENT_PARTICIPANT_LEFT)
+    {
+      /* The session's audio quality, for its analytics row. */
+      e.packets_lost = p->media->last.packets_lost;
+      e.jitter_ms = MAX (p->media->last.jitter_seconds, 0) * 1000;
+    }
   emit (events, &e, room, p);
   if (p && type == VG_EVENT_PARTICIPANT_JOINED && p->kind == VG_PARTICIPANT_PUBLISHER)
     {

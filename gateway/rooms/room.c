@@ -17,7 +17,8 @@
  * vg_room_agent_respond (the agent's property and action signal).
  *
  * Threading: the main context runs everything here except
- * agent_output_probe (a streaming thread: one atomic and a metric),
+ * agent_output_probe (a streaming thread: one atomic, a metric and the
+ * latency window, each under its own short lock),
  * room_stopped (a GStreamer worker: hands over to the main context) and
  * stop_pipeline (that worker, or the caller of vg_room_close (wait)). */
 #include "gateway/rooms/room.h"
@@ -25,6 +26,7 @@
 #include "gateway/rooms/room-events.h"
 #include "gateway/rooms/room-graph.h"
 #include "gateway/rooms/agent-binding.h"
+#include "gateway/rooms/latency-window.h"
 #include <json-glib/json-glib.h>
 
 struct _VgRoom
@@ -48,6 +50,7 @@ struct _VgRoom
   VgGraphNode *agent_node;
   const char *agent_state; /* static string or NULL */
   gint64 user_turn_end_us; /* atomic; 0 = no turn waiting for the agent's voice */
+  VgLatencyWindow agent_latency; /* end of the user's turn to the agent's voice */
 
   GHashTable *pending_calls; /* call id -> PendingCall*, owned: handed to the hooks, unanswered */
   GPtrArray *participants;   /* VgParticipant*, owned refs, join order */
@@ -70,6 +73,7 @@ struct _VgRoom
 typedef struct
 {
   char *name, *arguments;
+  gint64 since_us; /* monotonic: when it was handed to the hooks */
 } PendingCall;
 
 static void
@@ -324,6 +328,7 @@ hand_to_hooks (VgRoom *room, const GstStructure *s)
   PendingCall *pending = g_new0 (PendingCall, 1);
   pending->name = g_strdup (struct_string_or_empty (s, "name"));
   pending->arguments = g_strdup (struct_string_or_empty (s, "arguments"));
+  pending->since_us = g_get_monotonic_time ();
   g_hash_table_insert (room->pending_calls, g_strdup (call_id), pending);
   if (busy)
     {
@@ -358,6 +363,9 @@ vg_room_answer_tool_call (VgRoom *room, const char *call_id, const char *output_
     return FALSE;
   g_autofree char *id = key;
   PendingCall *pending = value;
+  if (room->metrics->agent_tool_seconds)
+    vg_metric_observe (room->metrics->agent_tool_seconds, NULL,
+                       (g_get_monotonic_time () - pending->since_us) / 1e6);
   gboolean sent = vg_agent_send_function_result (room->agent, id, output_json);
   g_autofree char *event = vg_agent_tool_event (pending->name, pending->arguments, output_json);
   vg_room_broadcast (room, event);
@@ -406,11 +414,14 @@ handle_agent_message (VgRoom *room, GstMessage *msg)
   const GstStructure *s = gst_message_get_structure (msg);
   if (!s)
     return;
+  room->host->agent_message (room->rooms, room, s);
   if (gst_structure_has_name (s, "realtime-usage"))
     {
       publish_agent_message (room, s);
       return;
     }
+  if (gst_structure_has_name (s, "realtime-error") && room->metrics->agent_errors)
+    vg_metric_add (room->metrics->agent_errors, (const char *const[]){ "realtime", NULL }, 1);
   const char *state = NULL;
   g_autofree char *event = vg_agent_event_from_message (s, &state);
   if (!event)
@@ -506,6 +517,9 @@ on_bus_message (GstBus *bus, GstMessage *msg, gpointer data)
           else if (top && (g_str_has_prefix (top, "agent") || g_str_has_prefix (top, "room-")))
             {
               /* The agent or the room's own elements failed: tell the clients. */
+              if (room->metrics->agent_errors)
+                vg_metric_add (room->metrics->agent_errors,
+                               (const char *const[]){ "pipeline", NULL }, 1);
               g_autofree char *event = g_strdup_printf (
                   "{\"type\":\"error\",\"code\":\"agent_failed\",\"message\":\"the room's agent "
                   "pipeline stopped\"}");
@@ -537,11 +551,20 @@ agent_output_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
     }
   if (voiced
       && __atomic_compare_exchange_n (&room->user_turn_end_us, &start, 0, FALSE, __ATOMIC_RELAXED,
-                                      __ATOMIC_RELAXED)
-      && room->metrics->agent_response_seconds)
-    vg_metric_observe (room->metrics->agent_response_seconds, NULL,
-                       (g_get_monotonic_time () - start) / 1e6);
+                                      __ATOMIC_RELAXED))
+    {
+      double seconds = (g_get_monotonic_time () - start) / 1e6;
+      vg_latency_window_add (&room->agent_latency, seconds);
+      if (room->metrics->agent_response_seconds)
+        vg_metric_observe (room->metrics->agent_response_seconds, NULL, seconds);
+    }
   return GST_PAD_PROBE_OK;
+}
+
+void
+vg_room_get_agent_latency (VgRoom *room, VgLatencySummary *out)
+{
+  vg_latency_window_summarize (&room->agent_latency, out);
 }
 
 /* ---- lifecycle ---- */
@@ -667,6 +690,7 @@ vg_room_new (const VgRoomSetup *setup, GError **error)
   room->participants = g_ptr_array_new_with_free_func ((GDestroyNotify)vg_participant_unref);
   room->closing = g_ptr_array_new_with_free_func ((GDestroyNotify)vg_participant_unref);
   room->pending_calls = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, pending_call_free);
+  vg_latency_window_init (&room->agent_latency);
   g_autofree char *pipeline_name = g_strdup_printf ("room-%s", name);
   room->pipeline = GST_PIPELINE (gst_object_ref_sink (gst_pipeline_new (pipeline_name)));
   room->graph = vg_room_graph_new (GST_BIN (room->pipeline), room->context);
@@ -717,6 +741,7 @@ vg_room_unref (VgRoom *room)
   g_ptr_array_unref (room->participants);
   g_ptr_array_unref (room->closing);
   g_hash_table_unref (room->pending_calls);
+  vg_latency_window_clear (&room->agent_latency);
   vg_room_graph_free (room->graph);
   g_clear_object (&room->agent);
   g_clear_object (&room->agent_bin);
@@ -770,6 +795,7 @@ vg_room_close (VgRoom *room, gboolean wait)
   if (room->closed)
     return;
   room->closed = TRUE;
+  room->host->room_closing (room->rooms, room);
   clear_source (&room->bus_source);
   clear_source (&room->tick_source);
   clear_source (&room->empty_source);
@@ -836,6 +862,7 @@ drop_participant (VgRoom *room, VgParticipant *p, VgLeaveReason reason)
       vg_metric_add (room->metrics->participants_removed, labels, 1);
     }
   room->host->session_removed (room->rooms, p);
+  room->host->participant_leaving (room->rooms, p);
   /* The array's reference moves to the teardown, released in participant_stopped. */
   g_ptr_array_steal_index (room->participants, index);
   if (was_announced (p))

@@ -32,6 +32,11 @@ typedef struct
   guint (*next_participant_serial) (VgRooms *rooms);
   /* The agent hooks set on the registry (NULL when none) and their data. */
   const VgAgentHooks *(*agent_hooks) (VgRooms *rooms, gpointer *data);
+  /* For the room's recordings (recorders.h): the room starts closing, a
+   * participant leaves, the agent posted a message. */
+  void (*room_closing) (VgRooms *rooms, VgRoom *room);
+  void (*participant_leaving) (VgRooms *rooms, VgParticipant *p);
+  void (*agent_message) (VgRooms *rooms, VgRoom *room, const GstStructure *s);
 } VgRoomHost;
 
 /* Strings are copied; the rest is borrowed from the registry, which

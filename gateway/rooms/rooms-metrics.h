@@ -14,6 +14,11 @@ typedef struct
   VgMetric *connect_seconds, *agent_response_seconds;
   VgMetric *packets_lost, *jitter_seconds;
   VgMetric *participants_removed; /* {reason} */
+  /* webrtcbin's statistics (media-stats.h); no labels: one series each. */
+  VgMetric *packets_received, *bytes_received, *bytes_sent, *round_trip_seconds;
+  VgMetric *participants_joined; /* {kind}: publisher, listener */
+  VgMetric *agent_errors;        /* {kind}: realtime, pipeline */
+  VgMetric *agent_tool_seconds;  /* a tool call handed out to its answer */
 } VgRoomsMetrics;
 
 /* Registers the families in metrics (NULL: leaves m zeroed). */

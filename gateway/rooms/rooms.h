@@ -13,6 +13,8 @@
 #include <glib.h>
 #include <gst/gst.h>
 #include "gateway/core/app.h"
+#include "gateway/rooms/media-stats.h"
+#include "gateway/rooms/latency-window.h"
 
 G_BEGIN_DECLS
 
@@ -21,16 +23,17 @@ GQuark vg_rooms_error_quark (void);
 
 typedef enum
 {
-  VG_ROOMS_ERROR_NOT_FOUND,   /* no such room or session */
-  VG_ROOMS_ERROR_EXISTS,      /* a room with that name exists */
-  VG_ROOMS_ERROR_INVALID,     /* a bad name, template name or argument */
-  VG_ROOMS_ERROR_FULL,        /* max_participants reached */
-  VG_ROOMS_ERROR_BAD_SDP,     /* the offer does not parse */
-  VG_ROOMS_ERROR_NO_AUDIO,    /* the offer has no usable audio m-line */
-  VG_ROOMS_ERROR_NO_OPUS,     /* the audio m-line does not offer Opus */
-  VG_ROOMS_ERROR_PIPELINE,    /* an element is missing or the template fails */
-  VG_ROOMS_ERROR_NEGOTIATION, /* webrtcbin refused the offer */
-  VG_ROOMS_ERROR_CLOSED,      /* the room or participant went away meanwhile */
+  VG_ROOMS_ERROR_NOT_FOUND,     /* no such room or session */
+  VG_ROOMS_ERROR_EXISTS,        /* a room with that name exists */
+  VG_ROOMS_ERROR_INVALID,       /* a bad name, template name or argument */
+  VG_ROOMS_ERROR_FULL,          /* max_participants reached */
+  VG_ROOMS_ERROR_BAD_SDP,       /* the offer does not parse */
+  VG_ROOMS_ERROR_NO_AUDIO,      /* the offer has no usable audio m-line */
+  VG_ROOMS_ERROR_NO_OPUS,       /* the audio m-line does not offer Opus */
+  VG_ROOMS_ERROR_PIPELINE,      /* an element is missing or the template fails */
+  VG_ROOMS_ERROR_NEGOTIATION,   /* webrtcbin refused the offer */
+  VG_ROOMS_ERROR_CLOSED,        /* the room or participant went away meanwhile */
+  VG_ROOMS_ERROR_NO_CANDIDATES, /* ICE gathered nothing (e.g. the port range is in use) */
 } VgRoomsError;
 
 /* What the registry reads from [rooms] [webrtc] [agent]; see
@@ -42,6 +45,11 @@ typedef struct
   guint max_participants;      /* 0 = unlimited */
   char *stun_server;           /* "stun://host:port" or NULL */
   char *turn_server;           /* "turn(s)://user:pass@host:port" or NULL */
+  guint ice_port_min;          /* local UDP ports for ICE; both 0 = any */
+  guint ice_port_max;
+  char *nat_address;           /* public address of a 1:1 NAT, or NULL */
+  gboolean keep_private_host;  /* with nat_address: advertise the private ones too */
+  char **ice_addresses;        /* local addresses ICE gathers on; NULL = all */
   guint jitter_latency_ms;     /* webrtcbin jitterbuffer latency */
   guint disconnect_timeout_ms; /* disconnected (or silent) this long = removed */
   guint ice_gather_timeout_ms; /* longest wait for ICE gathering before answering */
@@ -50,6 +58,10 @@ typedef struct
   char *default_pipeline;      /* template file name, e.g. "echo.pipeline" */
   /* Agent element properties applied when the template's element has them. */
   char *agent_url, *agent_model, *agent_voice, *agent_instructions;
+  /* [recording]: every room records its composite from creation when
+   * enabled; recording_dir is the default directory (room-recorder.h). */
+  gboolean recording_enabled;
+  char *recording_dir;
 } VgRoomsSettings;
 
 void vg_rooms_settings_init_defaults (VgRoomsSettings *settings);
@@ -195,6 +207,9 @@ gboolean vg_room_remove_participant (VgRoom *room, const char *identity, GError 
 void vg_room_broadcast (VgRoom *room, const char *json);
 /* The room's pipeline (for tests and diagnostics); borrowed. */
 GstPipeline *vg_room_get_pipeline (VgRoom *room);
+/* The room's agent's response times (end of the user's turn to its first
+ * voiced audio), over the last VG_LATENCY_WINDOW_SIZE turns. */
+void vg_room_get_agent_latency (VgRoom *room, VgLatencySummary *out);
 /* The agent element (the template's element named "agent"), or NULL. Borrowed. */
 GstElement *vg_room_get_agent (VgRoom *room);
 
@@ -255,6 +270,10 @@ void vg_participant_set_muted (VgParticipant *participant, gboolean muted);
 gboolean vg_participant_get_muted (VgParticipant *participant);
 /* Seconds from the request to ICE connected, < 0 until connected. */
 double vg_participant_get_connect_seconds (VgParticipant *participant);
+/* webrtcbin's statistics at the last sample (every stats_interval_s while
+ * connected; sampled_at_us 0 before the first); borrowed, valid while the
+ * participant is. */
+const VgMediaStats *vg_participant_get_media_stats (VgParticipant *participant);
 /* Leaves: the same as vg_room_remove_participant. */
 void vg_participant_leave (VgParticipant *participant);
 

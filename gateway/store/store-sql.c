@@ -44,6 +44,10 @@
   "AND ($2::timestamptz IS NULL OR connected_at >= $2::timestamptz) "                              \
   "AND ($3::timestamptz IS NULL OR connected_at < $3::timestamptz) GROUP BY 1 ORDER BY 1"
 
+#define RECORDING_COLUMNS                                                                          \
+  "id, egress_id, room, identity, conversation_id, kind, status, error, filename, mime_type, "     \
+  "size_bytes, duration_ms, transcript_filename, transcript_size_bytes, started_at, ended_at"
+
 typedef struct
 {
   const char *pg;
@@ -122,6 +126,19 @@ static const VgStatement queries[VG_STORE_Q_COUNT] = {
   = { "SELECT id::text AS id, status, started_at, ended_at, summary FROM conversations "
       "WHERE identity = $1::text AND ($2::bigint IS NULL OR subtopic_id = $2::bigint) "
       "ORDER BY started_at DESC, id DESC LIMIT CAST($3 AS integer)" },
+  [VG_STORE_Q_RECORDINGS_LIST]
+  = { "SELECT " RECORDING_COLUMNS " FROM recordings "
+      "WHERE ($1::text IS NULL OR room = $1::text) "
+      "AND ($2::uuid IS NULL OR conversation_id = $2::uuid) "
+      "AND ($3::timestamptz IS NULL OR (started_at, id) < ($3::timestamptz, $4::uuid)) "
+      "ORDER BY started_at DESC, id DESC LIMIT CAST($5 AS integer)" },
+  [VG_STORE_Q_RECORDING_GET]
+  = { "SELECT " RECORDING_COLUMNS ", path, transcript_path FROM recordings WHERE id = $1::uuid" },
+  [VG_STORE_Q_RECORDING_DELETE] = { "DELETE FROM recordings WHERE id = $1::uuid" },
+  [VG_STORE_Q_RECORDINGS_EXPIRED]
+  = { "SELECT id, egress_id, status, path, transcript_path FROM recordings "
+      "WHERE COALESCE(ended_at, started_at) < $1::timestamptz "
+      "ORDER BY COALESCE(ended_at, started_at), id LIMIT CAST($2 AS integer)" },
 };
 
 typedef struct
@@ -264,6 +281,31 @@ static const VgOpInfo ops[VG_STORE_OP_COUNT] = {
         "(SELECT avg(x.level) FROM assessments x WHERE x.identity = $4 AND x.created_at <= $18 "
         "AND x.subtopic_id = (SELECT subtopic_id FROM conversations WHERE id = $2))) "
         "ON CONFLICT DO NOTHING" } },
+  /* Linked to the conversation active in the room (the publisher's, for a
+   * track) when the recording starts, if there is one. */
+  [VG_STORE_OP_RECORDING_START]
+  = { "recording_start",
+      6,
+      { "INSERT INTO recordings (id, egress_id, room, identity, kind, status, started_at, "
+        "conversation_id) VALUES ($1::uuid, $2::text, $3::text, $4::text, $5::text, 'active', "
+        "$6::timestamptz, (SELECT c.id FROM conversations c WHERE c.room = $3::text "
+        "AND ($4::text IS NULL OR c.identity = $4::text) AND c.ended_at IS NULL "
+        "ORDER BY c.started_at DESC, c.id DESC LIMIT 1)) ON CONFLICT DO NOTHING" } },
+  /* A recording that started before any conversation is linked now to the
+   * latest one that overlaps it. */
+  [VG_STORE_OP_RECORDING_END]
+  = { "recording_end",
+      12,
+      { "UPDATE recordings SET status = $2::text, error = $3::text, filename = $4::text, "
+        "path = $5::text, mime_type = $6::text, size_bytes = CAST($7 AS bigint), "
+        "duration_ms = CAST($8 AS bigint), transcript_filename = $9::text, "
+        "transcript_path = $10::text, transcript_size_bytes = CAST($11 AS bigint), "
+        "ended_at = $12::timestamptz, conversation_id = COALESCE(conversation_id, "
+        "(SELECT c.id FROM conversations c WHERE c.room = recordings.room "
+        "AND (recordings.identity IS NULL OR c.identity = recordings.identity) "
+        "AND c.started_at <= $12::timestamptz "
+        "AND (c.ended_at IS NULL OR c.ended_at >= recordings.started_at) "
+        "ORDER BY c.started_at DESC, c.id DESC LIMIT 1)) WHERE id = $1::uuid" } },
 };
 
 /* SQLite texts are derived once and kept for the life of the process. */

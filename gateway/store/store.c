@@ -148,6 +148,10 @@ vg_store_open (VgApp *app, const char *url, const char *data_dir, GError **error
       qc.latency = store->latency
           = vg_metrics_register (m, VG_METRIC_HISTOGRAM, "voxgate_store_query_seconds",
                                  "Store query latency (write: one batch)", op, NULL);
+      /* At 0 from the start, so rate() and alerts have a series before the
+       * first failure. */
+      vg_metric_add (qc.failures, (const char *const[]){ "unavailable", NULL }, 0);
+      vg_metric_add (qc.failures, (const char *const[]){ "refused", NULL }, 0);
     }
   spool = g_build_filename (data_dir, SPOOL_FILE, NULL);
   if (!(store->queue = vg_store_queue_new (&qc, spool, error)))

@@ -255,6 +255,36 @@ void vg_learner_session_free (VgLearnerSession *s);
 GPtrArray *vg_store_learner_sessions (VgStore *store, const char *identity, gint64 subtopic_id,
                                       guint limit, GError **error);
 
+/* ---- recordings (gateway/egress; migration 005) ---- */
+
+/* One recording (an egress): its audio file and WebVTT transcript sidecar.
+ * kind: "room_composite" or "track" (identity: the track's publisher; NULL
+ * for the room). Returns the recording's id (a UUID; free it), or NULL when
+ * refused. Linked to the conversation active in the room (of identity, when
+ * given) if there is one; a recording that starts before any conversation is
+ * linked when it ends to the one that overlaps it. Queued like every write. */
+char *vg_store_recording_start (VgStore *store, const char *egress_id, const char *room,
+                                const char *identity, const char *kind, gint64 started_at_us,
+                                GError **error);
+
+typedef struct
+{
+  const char *status;    /* "complete" or "failed" */
+  const char *error;     /* why it failed, or NULL; at most 1024 bytes */
+  const char *filename;  /* the audio file's name, or NULL when none was written */
+  const char *path;      /* where it is (absolute), or NULL */
+  const char *mime_type; /* e.g. "audio/ogg", or NULL */
+  gint64 size_bytes;     /* < 0: unknown */
+  gint64 duration_ms;    /* < 0: unknown */
+  const char *transcript_filename, *transcript_path; /* the WebVTT sidecar, or NULL */
+  gint64 transcript_size_bytes;                      /* < 0: unknown */
+  gint64 ended_at_us;
+} VgStoreRecordingEnd;
+
+/* The recording ended (status, files). Queued. */
+gboolean vg_store_recording_end (VgStore *store, const char *recording_id,
+                                 const VgStoreRecordingEnd *end, GError **error);
+
 /* ---- reads and API writes (run on the pool; result on the caller's context) ---- */
 
 typedef enum
@@ -278,6 +308,14 @@ typedef enum
   VG_STORE_Q_SUBTOPIC_EXAMPLES,  /* subtopic id, normalized concept, difficulty|NULL */
   VG_STORE_Q_SUBTOPIC_CONCEPTS,  /* subtopic id */
   VG_STORE_Q_LEARNER_SESSIONS,   /* identity, subtopic id|NULL, limit */
+  /* Recordings, newest first (no paths): room|NULL, conversation id|NULL,
+   * cursor_time|NULL, cursor_id|NULL, limit */
+  VG_STORE_Q_RECORDINGS_LIST,
+  VG_STORE_Q_RECORDING_GET,    /* id: the row with path and transcript_path */
+  VG_STORE_Q_RECORDING_DELETE, /* id (changes: 0 or 1) */
+  /* Ended (or started, if never ended) before cutoff, oldest first: cutoff, limit.
+   * Columns id, egress_id, status, path, transcript_path. */
+  VG_STORE_Q_RECORDINGS_EXPIRED,
   VG_STORE_Q_COUNT
 } VgStoreQuery;
 

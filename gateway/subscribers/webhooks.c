@@ -101,6 +101,21 @@ vg_webhooks_build_body (const VgEvent *e, const char *event_id)
 
   json_builder_begin_object (b);
   add_string (b, "event", vg_event_type_name (e->type));
+  if (e->egress_info_json)
+    {
+      /* LiveKit's egress webhooks carry the EgressInfo and no room. */
+      JsonNode *info = json_from_string (e->egress_info_json, NULL);
+      if (info)
+        {
+          json_builder_set_member_name (b, "egressInfo");
+          json_builder_add_value (b, info);
+        }
+      add_string (b, "id", event_id);
+      add_int64_string (b, "createdAt", e->time_us / G_USEC_PER_SEC);
+      json_builder_end_object (b);
+      root = json_builder_get_root (b);
+      return json_to_string (root, FALSE);
+    }
   json_builder_set_member_name (b, "room");
   json_builder_begin_object (b);
   add_string (b, "sid", e->room_sid);

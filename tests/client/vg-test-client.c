@@ -17,12 +17,17 @@ struct _VgTestClient
   char *label;
   VgTestClientOptions options;
   VgTestAudio audio;
+  guint64 sent_packets; /* the sender's streaming thread only (drop_every) */
   GstElement *pipeline, *webrtc, *appsrc;
   GMainContext *context;
 
   VgTestSignalFunc signal_fn;
   gpointer signal_data;
   char *endpoint, *token, *location, *etag;
+  /* RFC 9725 §4.5: a 307/308 on the POST is followed with the same offer;
+   * post_url is where it went last (the Location is relative to it). */
+  char *offer, *post_url;
+  guint redirects;
   SoupSession *session;
   GCancellable *cancellable; /* in-flight HTTP, cancelled on free */
   guint http_status;
@@ -128,6 +133,15 @@ on_paced (GstPad *pad, GstPadProbeInfo *info, gpointer data)
     c->onset_us = g_get_monotonic_time () - FRAME_MS * 1000;
   g_mutex_unlock (&c->audio.lock);
   return GST_PAD_PROBE_OK;
+}
+
+/* The sender's streaming thread: a lossy link, after the payloader so the
+ * receiver sees gaps in the sequence numbers. */
+static GstPadProbeReturn
+drop_some (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  VgTestClient *c = data;
+  return ++c->sent_packets % c->options.drop_every == 0 ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
 }
 
 /* audio.lock held. */
@@ -411,6 +425,8 @@ build_pipeline (VgTestClient *c, GError **error)
       g_clear_object (&trans);
       gst_caps_unref (caps);
       GstPad *src = gst_element_get_static_pad (send, "src");
+      if (c->options.drop_every)
+        gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER, drop_some, c, NULL);
       gboolean linked = sink && gst_pad_link (src, sink) == GST_PAD_LINK_OK;
       gst_object_unref (src);
       g_clear_object (&sink);
@@ -499,6 +515,8 @@ on_answer (VgTestClient *c, const char *answer_sdp, guint status, const char *er
   c->answered = TRUE;
 }
 
+static void http_post (VgTestClient *c);
+
 static void
 http_answered (GObject *source, GAsyncResult *result, gpointer data)
 {
@@ -518,6 +536,27 @@ http_answered (GObject *source, GAsyncResult *result, gpointer data)
       return;
     }
   guint status = soup_message_get_status (msg);
+  const char *redirect
+      = soup_message_headers_get_one (soup_message_get_response_headers (msg), "Location");
+  /* libsoup follows 307/308 only for safe methods: the POST is ours to resend. */
+  if ((status == SOUP_STATUS_TEMPORARY_REDIRECT || status == SOUP_STATUS_PERMANENT_REDIRECT)
+      && redirect && c->redirects < 5)
+    {
+      g_autoptr (GUri) base = g_uri_parse (c->post_url, G_URI_FLAGS_NONE, NULL);
+      g_autoptr (GUri) next
+          = base ? g_uri_parse_relative (base, redirect, G_URI_FLAGS_NONE, NULL) : NULL;
+      g_bytes_unref (body);
+      if (!next)
+        {
+          set_error (c, status, "bad redirect Location");
+          return;
+        }
+      c->redirects++;
+      g_free (c->post_url);
+      c->post_url = g_uri_to_string (next);
+      http_post (c);
+      return;
+    }
   gsize len;
   const char *text = g_bytes_get_data (body, &len);
   g_autofree char *copy = g_strndup (text ? text : "", len);
@@ -540,9 +579,21 @@ http_answered (GObject *source, GAsyncResult *result, gpointer data)
 static void
 http_signal (VgTestClient *c, const char *offer)
 {
+  g_free (c->offer);
+  c->offer = g_strdup (offer);
+  g_free (c->post_url);
+  c->post_url = g_strdup (c->endpoint);
+  c->redirects = 0;
+  http_post (c);
+}
+
+static void
+http_post (VgTestClient *c)
+{
+  const char *offer = c->offer;
   if (!c->session)
     c->session = soup_session_new_with_options ("timeout", 15, NULL);
-  SoupMessage *msg = soup_message_new ("POST", c->endpoint);
+  SoupMessage *msg = soup_message_new ("POST", c->post_url);
   if (!msg)
     {
       set_error (c, 0, "bad endpoint URL");
@@ -639,7 +690,8 @@ vg_test_client_stop (VgTestClient *c, gboolean leave)
 {
   if (leave && c->location && c->endpoint && c->session)
     {
-      g_autoptr (GUri) base = g_uri_parse (c->endpoint, G_URI_FLAGS_NONE, NULL);
+      g_autoptr (GUri) base
+          = g_uri_parse (c->post_url ? c->post_url : c->endpoint, G_URI_FLAGS_NONE, NULL);
       g_autoptr (GUri) uri
           = base ? g_uri_parse_relative (base, c->location, G_URI_FLAGS_NONE, NULL) : NULL;
       g_autofree char *url = uri ? g_uri_to_string (uri) : NULL;
@@ -683,6 +735,8 @@ vg_test_client_free (VgTestClient *c)
   g_mutex_clear (&c->events_lock);
   g_main_context_unref (c->context);
   g_free (c->label);
+  g_free (c->offer);
+  g_free (c->post_url);
   g_free (c->endpoint);
   g_free (c->token);
   g_free (c->location);

@@ -453,4 +453,5 @@ async def main():
     return 0 if all(results) else 1
 
 
-sys.exit(asyncio.run(main()))
+if __name__ == "__main__":  # tests/cluster/aiortc-redirect.py imports the peer
+    sys.exit(asyncio.run(main()))

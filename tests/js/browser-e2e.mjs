@@ -8,6 +8,7 @@ import { chromium } from 'playwright-core';
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { assert, done, eventually, freePort, test } from './tap.mjs';
+import { parseIceServers } from '../../web/whip.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -145,6 +146,45 @@ try {
     assert(await p2.isVisible('#retry'), 'reconnect button');
     await p2.screenshot({ path: join(shots, '07-connection-lost.png') });
     await c2.close();
+  });
+
+  await test('the page\'s Link parser reads RFC 9725 ICE servers, credentials included', async () => {
+    const got = parseIceServers('<stun:stun.example.org:3478>; rel="ice-server", '
+      + '<turn:turn.example.org:3478?transport=udp>; rel="ice-server"; username="a,b"; credential="p;q"; credential-type="password", '
+      + '<https://example.org/>; rel="next", <turn:x.example.org>; rel="other"');
+    const want = [{ urls: 'stun:stun.example.org:3478' },
+                  { urls: 'turn:turn.example.org:3478?transport=udp', username: 'a,b', credential: 'p;q' }];
+    assert(JSON.stringify(got) === JSON.stringify(want), JSON.stringify(got));
+    assert(parseIceServers(null).length === 0 && parseIceServers('garbage').length === 0, 'nothing from nothing');
+  });
+
+  await test('with STUN/TURN, a port range and a NAT address set, the page uses the announced ICE servers and connects', async () => {
+    // Nothing listens on these ports: the servers only have to be announced
+    // and tried; host candidates still connect on this machine.
+    const [stunPort, turnPort, icePort] = [await freePort(), await freePort(), 40000 + Math.floor(Math.random() * 20000)];
+    const gw = await startGateway({
+      VOXGATE_WEBRTC_STUN_SERVER: `stun:127.0.0.1:${stunPort}`,
+      VOXGATE_WEBRTC_TURN_SERVER: `turn://learner:s3cret@127.0.0.1:${turnPort}`,
+      VOXGATE_WEBRTC_ICE_PORT_MIN: String(icePort), VOXGATE_WEBRTC_ICE_PORT_MAX: String(icePort + 20),
+      VOXGATE_WEBRTC_NAT_1_1_ADDRESS: '203.0.113.7',
+    });
+    const { context: c4, page: p4 } = await openPage(gw.base, 'ice-room');
+    await p4.click('#connect');
+    await eventually(async () => (await inboundAudio(p4))?.packets > 10, 'media flowing', 30000);
+    const config = await p4.evaluate(() => window.voxgate.session.pc.getConfiguration().iceServers);
+    console.log(`# page iceServers: ${JSON.stringify(config)}`);
+    const urls = config.flatMap((s) => [s.urls].flat());
+    assert(urls.includes(`stun:127.0.0.1:${stunPort}`), 'STUN server in the page configuration');
+    const turn = config.find((s) => [s.urls].flat().includes(`turn:127.0.0.1:${turnPort}`));
+    assert(turn && turn.username === 'learner' && turn.credential === 's3cret', 'TURN server with its credentials');
+    const remote = await p4.evaluate(() => window.voxgate.session.pc.remoteDescription.sdp);
+    assert(/ 203\.0\.113\.7 \d+ typ host/.test(remote), 'the NAT address in the answer');
+    for (const m of remote.matchAll(/a=candidate:\S+ 1 udp \d+ \S+ (\d+) typ host/gi)) {
+      const port = Number(m[1]);
+      assert(port >= icePort && port <= icePort + 20, `port ${port} outside ${icePort}-${icePort + 20}`);
+    }
+    await c4.close();
+    await gw.stop();
   });
 
   await test('an exhausted rate limit shows the wait', async () => {

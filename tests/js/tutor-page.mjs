@@ -2,7 +2,7 @@
 // picks a subtopic (the public catalogue, grouped by topic), connects, the
 // tutor greets first, the token request carried the subtopic (the
 // conversation row says so), the progress panel renders, and a reload keeps
-// the learner's identity and shows the past session. Screenshots go to
+// the learner's identity and shows the past session (before joining, too). Screenshots go to
 // $VOXGATE_BUILD_DIR/meson-logs/browser/. Prints TAP.
 import { chromium } from 'playwright-core';
 import { execFileSync, spawn } from 'node:child_process';
@@ -92,9 +92,12 @@ try {
     await page.reload();
     await eventually(async () => (await page.locator('#subtopic optgroup').count()) > 1, 'topic groups');
     assert(await page.inputValue('#subtopic') === String(chosen.id), 'the subtopic is remembered');
+    // Before joining: the page reads the history with a token of the remembered identity.
+    await eventually(async () => (await page.locator('#sessions li').count()) === 1, 'the past session before connecting', 10000);
     await page.click('#connect');
     await eventually(async () => (await page.locator('#sessions li').count()) >= 2, 'two sessions listed', 20000);
-    assert(tokenBodies.length === 2 && tokenBodies[1].participant_identity === identity, 'same identity on the second visit');
+    assert(tokenBodies.length === 3 && tokenBodies.every((b) => b.participant_identity === identity), 'same identity on the second visit');
+    assert(JSON.parse(tokenBodies[2].participant_metadata).subtopic_id === chosen.id, 'the join carries the subtopic');
     const rows = (await adminGet(`/api/conversations?identity=${encodeURIComponent(identity)}`)).conversations;
     assert(rows.length === 2, `${rows.length} conversations for the learner`);
     await page.screenshot({ path: join(shots, 'tutor-03-returning.png') });

@@ -257,6 +257,101 @@ test_response_instructions (Fixture *f, gconstpointer data)
   g_assert_cmpuint (vg_rt_server_get_errors (f->server), ==, 3);
 }
 
+/* The response's function call, NULL when it spoke instead. */
+static char *
+next_response_call (Fixture *f, char **arguments)
+{
+  g_autoptr (JsonObject) added = next_frame (f, "response.output_item.added");
+  g_autoptr (JsonObject) done = NULL, args = NULL;
+  JsonObject *item;
+
+  g_assert_nonnull (added);
+  item = json_object_get_object_member (added, "item");
+  done = next_frame (f, "response.done");
+  g_assert_nonnull (done);
+  if (g_strcmp0 (json_object_get_string_member (item, "type"), "function_call") != 0)
+    {
+      g_assert_cmpstr (json_object_get_string_member (item, "type"), ==, "message");
+      return NULL;
+    }
+  args = next_frame (f, "response.function_call_arguments.done");
+  g_assert_nonnull (args);
+  *arguments = g_strdup (json_object_get_string_member (args, "arguments"));
+  return g_strdup (json_object_get_string_member (args, "name"));
+}
+
+static void
+expect_call (Fixture *f, const char *name, const char *arguments)
+{
+  g_autofree char *args = NULL;
+  g_autofree char *called = next_response_call (f, &args);
+
+  g_assert_cmpstr (called, ==, name);
+  g_assert_cmpstr (args, ==, arguments);
+}
+
+/* A script: bad ones are refused whole; a step fires by the connection's
+ * response number or by what the user typed, once per typed message. */
+static void
+test_script (Fixture *f, gconstpointer data)
+{
+  static const char *const bad[] = {
+    "{}",
+    "[1]",
+    "[{\"call\":\"x\"}]",
+    "[{\"response\":0,\"user_says\":\"a\",\"call\":\"x\"}]",
+    "[{\"response\":-1,\"call\":\"x\"}]",
+    "[{\"response\":0.5,\"call\":\"x\"}]",
+    "[{\"user_says\":\"\",\"call\":\"x\"}]",
+    "[{\"response\":0,\"call\":\"bad name\"}]",
+    "[{\"response\":0}]",
+    "[{\"response\":0,\"call\":\"x\",\"arguments\":3}]",
+    "[{\"response\":0,\"call\":\"x\",\"then\":1}]",
+    "not json",
+  };
+  const char *say_check = "{\"type\":\"conversation.item.create\",\"item\":{\"type\":\"message\","
+                          "\"role\":\"user\",\"content\":[{\"type\":\"input_text\","
+                          "\"text\":\"Please CHECK me now\"}]}}";
+  const char *create = "{\"type\":\"response.create\"}";
+  g_autofree char *args = NULL, *spoke = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GError) error = NULL;
+
+      g_assert_false (vg_rt_server_set_script (f->server, bad[i], &error));
+      g_assert_nonnull (error);
+    }
+  g_assert_true (vg_rt_server_set_script (
+      f->server,
+      "[{\"response\":0,\"call\":\"open_lesson\",\"arguments\":{\"a\":1}},"
+      " {\"user_says\":\"check me\",\"call\":\"check_understanding\",\"arguments\":\"not json\"}]",
+      NULL));
+
+  g_assert_true (connect_with (f, "sk-test"));
+  soup_websocket_connection_send_text (f->ws, create);
+  expect_call (f, "open_lesson", "{\"a\":1}");
+  soup_websocket_connection_send_text (f->ws, create);
+  spoke = next_response_call (f, &args);
+  g_assert_null (spoke);
+  soup_websocket_connection_send_text (f->ws, say_check);
+  soup_websocket_connection_send_text (f->ws, create);
+  expect_call (f, "check_understanding", "not json");
+  /* The typed message was answered: the next response speaks. */
+  soup_websocket_connection_send_text (f->ws, create);
+  spoke = next_response_call (f, &args);
+  g_assert_null (spoke);
+
+  /* Response numbers count per connection. */
+  soup_websocket_connection_close (f->ws, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+  g_clear_object (&f->ws);
+  g_queue_clear_full (&f->frames, (GDestroyNotify)json_object_unref);
+  g_assert_true (connect_with (f, "sk-test"));
+  soup_websocket_connection_send_text (f->ws, create);
+  expect_call (f, "open_lesson", "{\"a\":1}");
+  g_assert_cmpuint (vg_rt_server_get_errors (f->server), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -269,5 +364,6 @@ main (int argc, char **argv)
               teardown);
   g_test_add ("/realtime-server/response-instructions", Fixture, NULL, setup,
               test_response_instructions, teardown);
+  g_test_add ("/realtime-server/script", Fixture, NULL, setup, test_script, teardown);
   return g_test_run ();
 }

@@ -11,6 +11,18 @@
 
 typedef struct _VgRtConn VgRtConn;
 
+/* One step of a script (vg_rt_server_set_script): the function call a
+ * response makes when it is the connection's response number `response`
+ * or, user_says set (case-folded), when the user's last typed message
+ * contains it. */
+typedef struct
+{
+  guint response;
+  char *user_says;
+  char *name;
+  char *arguments;
+} VgRtScriptStep;
+
 typedef struct
 {
   char *id;
@@ -55,6 +67,8 @@ struct _VgRtConn
   GSource *burst;
   double phase;
 
+  guint responses; /* responses started on this connection */
+  char *user_text; /* the user's typed message not yet answered by a response */
   GSource *expiry;
   GSource *transcript_timer;
   GSource *cancel_timer; /* a delayed response.cancel (cancel_delay_ms) */
@@ -82,6 +96,7 @@ struct _VgRtServer
   guint response_audio_ms;
   GQueue scripted_calls;            /* char *name, char *arguments pairs */
   GPtrArray *response_instructions; /* per started response: its instructions, "" if none */
+  GPtrArray *script;                /* VgRtScriptStep, or NULL */
   gboolean close_mid_response;
   guint refuse_status;
   guint refuse_count;
@@ -91,6 +106,14 @@ struct _VgRtServer
 /* vg-rt-server.c */
 void vg_rt_server_log_event (VgRtServer *server, guint connection, gboolean from_client,
                              const char *type, JsonObject *event);
+
+/* vg-rt-server-script.c */
+void vg_rt_script_step_free (gpointer step);
+/* A GPtrArray of VgRtScriptStep, or NULL with error set. */
+GPtrArray *vg_rt_script_parse (const char *json, GError **error);
+/* The first step matching the connection's response number `response`, or
+ * the user's unanswered typed text (may be NULL); NULL when none does. */
+const VgRtScriptStep *vg_rt_script_match (GPtrArray *script, guint response, const char *user_text);
 
 /* vg-rt-server-session.c */
 VgRtConn *vg_rt_conn_new (VgRtServer *server, SoupWebsocketConnection *ws, guint number);

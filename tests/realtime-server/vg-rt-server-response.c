@@ -244,6 +244,20 @@ vg_rt_conn_start_response (VgRtConn *conn, const char *instructions)
       call_name = g_queue_pop_head (&server->scripted_calls);
       call_args = g_queue_pop_head (&server->scripted_calls);
     }
+  else
+    {
+      const VgRtScriptStep *step
+          = vg_rt_script_match (server->script, conn->responses, conn->user_text);
+
+      if (step != NULL)
+        {
+          call_name = g_strdup (step->name);
+          call_args = g_strdup (step->arguments);
+        }
+    }
+  /* This response answers what the user typed: it triggers nothing more. */
+  g_clear_pointer (&conn->user_text, g_free);
+  conn->responses++;
   audio_ms = server->response_audio_ms;
   g_ptr_array_add (server->response_instructions, g_strdup (instructions ? instructions : ""));
   close_mid = server->close_mid_response && call_name == NULL;

@@ -280,6 +280,26 @@ on_commit (VgRtConn *conn, JsonObject *ev, const char *event_id)
   commit_user_item (conn, item_id);
 }
 
+/* A typed user message: its input_text parts, for the script's user_says. */
+static void
+remember_user_text (VgRtConn *conn, JsonArray *content)
+{
+  GString *text = g_string_new (NULL);
+
+  for (guint i = 0; i < json_array_get_length (content); i++)
+    {
+      JsonNode *part = json_array_get_element (content, i);
+      JsonObject *o = JSON_NODE_HOLDS_OBJECT (part) ? json_node_get_object (part) : NULL;
+
+      if (o && g_strcmp0 (vg_rt_json_get_string (o, "type"), "input_text") == 0
+          && vg_rt_json_get_string (o, "text"))
+        g_string_append_printf (text, "%s%s", text->len ? " " : "",
+                                vg_rt_json_get_string (o, "text"));
+    }
+  g_free (conn->user_text);
+  conn->user_text = g_string_free (text, FALSE);
+}
+
 static void
 on_item_create (VgRtConn *conn, JsonObject *ev, const char *event_id)
 {
@@ -330,6 +350,8 @@ on_item_create (VgRtConn *conn, JsonObject *ev, const char *event_id)
       vg_rt_conn_send_error (conn, "invalid_value", "Invalid 'item.type'.", "item.type", event_id);
       return;
     }
+  if (g_strcmp0 (vg_rt_json_get_string (item, "role"), "user") == 0)
+    remember_user_text (conn, json_object_get_array_member (item, "content"));
   id = g_strdup (vg_rt_json_get_string (item, "id"));
   if (id == NULL)
     id = vg_rt_conn_next_id (conn, "item");
@@ -658,6 +680,7 @@ vg_rt_conn_free (VgRtConn *conn)
   g_free (conn->speech_item);
   g_free (conn->pending_transcript_item);
   g_free (conn->pending_transcript);
+  g_free (conn->user_text);
   g_free (conn->response_id);
   g_free (conn);
 }

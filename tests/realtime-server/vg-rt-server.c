@@ -35,6 +35,10 @@ vg_rt_server_log_event (VgRtServer *server, guint connection, gboolean from_clie
   g_ptr_array_add (server->log, e);
   g_cond_broadcast (&server->cond);
   g_mutex_unlock (&server->lock);
+  /* Only the server thread logs and entries are removed only here, so e
+   * stays valid during the call. */
+  if (server->opt.on_log)
+    server->opt.on_log (e, server->opt.on_log_data);
 }
 
 /* ---- handshake ---- */
@@ -232,6 +236,7 @@ vg_rt_server_free (VgRtServer *server)
   g_ptr_array_unref (server->log);
   g_queue_clear_full (&server->scripted_calls, g_free);
   g_ptr_array_unref (server->response_instructions);
+  g_clear_pointer (&server->script, g_ptr_array_unref);
   g_rand_free (server->rand);
   g_free ((char *)server->opt.api_key);
   g_mutex_clear (&server->lock);
@@ -268,6 +273,22 @@ vg_rt_server_script_function_call (VgRtServer *server, const char *name, const c
   g_queue_push_tail (&server->scripted_calls, g_strdup (name));
   g_queue_push_tail (&server->scripted_calls, g_strdup (arguments ? arguments : "{}"));
   g_mutex_unlock (&server->lock);
+}
+
+gboolean
+vg_rt_server_set_script (VgRtServer *server, const char *json, GError **error)
+{
+  GPtrArray *script = vg_rt_script_parse (json, error), *old;
+
+  if (script == NULL)
+    return FALSE;
+  g_mutex_lock (&server->lock);
+  old = server->script;
+  server->script = script;
+  g_mutex_unlock (&server->lock);
+  if (old)
+    g_ptr_array_unref (old);
+  return TRUE;
 }
 
 void

@@ -15,6 +15,15 @@
 
 G_BEGIN_DECLS
 
+typedef struct _VgRtLogEntry
+{
+  gboolean from_client;
+  guint connection; /* 1-based connection number */
+  gint64 time_us;   /* monotonic */
+  char *type;
+  JsonObject *event; /* appends and deltas carry "audio_bytes" instead of audio */
+} VgRtLogEntry;
+
 typedef struct
 {
   const char *api_key;      /* required Bearer key; NULL accepts any non-empty key */
@@ -28,18 +37,13 @@ typedef struct
   gboolean quiet;           /* no log of appended audio and deltas (benchmarks) */
   guint cancel_delay_ms;    /* response.cancel takes effect this much later, the deltas
                                still flowing meanwhile, as over a real network (default 0) */
+  /* Called on the server thread with every event as it is logged (without
+   * the server's lock held); the entry is only valid during the call. */
+  void (*on_log) (const VgRtLogEntry *entry, gpointer data);
+  gpointer on_log_data;
 } VgRtServerOptions;
 
 typedef struct _VgRtServer VgRtServer;
-
-typedef struct
-{
-  gboolean from_client;
-  guint connection; /* 1-based connection number */
-  gint64 time_us;   /* monotonic */
-  char *type;
-  JsonObject *event; /* appends and deltas carry "audio_bytes" instead of audio */
-} VgRtLogEntry;
 
 VgRtServer *vg_rt_server_new (const VgRtServerOptions *options, GError **error);
 void vg_rt_server_free (VgRtServer *server);
@@ -52,6 +56,17 @@ void vg_rt_server_set_response_audio_ms (VgRtServer *server, guint ms);
 /* The next response calls this function instead of speaking. */
 void vg_rt_server_script_function_call (VgRtServer *server, const char *name,
                                         const char *arguments);
+/* A scenario for every connection, a JSON array of steps that make a
+ * response a function call: {"response": N, "call": NAME, "arguments": A}
+ * for the connection's response number N (0-based, a greeting counts), or
+ * {"user_says": TEXT, "call": ..., "arguments": ...} for the first response
+ * after a typed user message (conversation.item.create, input_text)
+ * containing TEXT (case-insensitive). The first matching step wins; "arguments"
+ * is an object sent as JSON text, or a string sent as it is (default {}).
+ * A response no step matches speaks; a call scripted with
+ * vg_rt_server_script_function_call comes first. Replaces the previous
+ * script; FALSE (and no change) when the JSON is not a valid script. */
+gboolean vg_rt_server_set_script (VgRtServer *server, const char *json, GError **error);
 /* The next spoken response closes the socket after half of its audio. */
 void vg_rt_server_script_close_mid_response (VgRtServer *server);
 /* The next n handshakes are refused with this HTTP status. */

@@ -37,7 +37,7 @@ setup (Fixture *f, gconstpointer data)
   fixture_open (f);
   g_assert_true (vg_store_migrate (f->store, &applied, &error));
   g_assert_no_error (error);
-  g_assert_cmpuint (applied, ==, 4);
+  g_assert_cmpuint (applied, ==, 5);
 }
 
 static void
@@ -108,13 +108,14 @@ test_migrations (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpuint (applied, ==, 0);
   versions = query_ok (f, VG_STORE_Q_MIGRATIONS_LIST, NULL, 0);
-  g_assert_cmpuint (json_array_get_length (versions), ==, 4);
+  g_assert_cmpuint (json_array_get_length (versions), ==, 5);
   g_assert_cmpint (json_object_get_int_member (row (versions, 0), "version"), ==, 1);
   g_assert_cmpstr (json_object_get_string_member (row (versions, 0), "name"), ==, "initial");
   g_assert_cmpstr (json_object_get_string_member (row (versions, 1), "name"), ==, "seed_subtopics");
   g_assert_cmpstr (json_object_get_string_member (row (versions, 2), "name"), ==, "tutor");
   g_assert_cmpstr (json_object_get_string_member (row (versions, 3), "name"), ==,
                    "session_analytics");
+  g_assert_cmpstr (json_object_get_string_member (row (versions, 4), "name"), ==, "recordings");
 
   names = vg_test_store_sql (
       f->url, f->dir,

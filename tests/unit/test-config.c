@@ -107,6 +107,10 @@ test_bad_values (void)
     { "agent", "realtime_url", "https://api.openai.com", "ws://" },
     { "log", "format", "xml", "text, json" },
     { "webrtc", "jitter_latency_ms", "5000", "0 to 2000" },
+    { "webrtc", "ice_port_max", "70000", "0 to 65535" },
+    { "webrtc", "nat_1_1_address", "voice.example.org", "IPv4 or IPv6 address" },
+    { "webrtc", "nat_1_1_address", "203.0.113.300", "IPv4 or IPv6 address" },
+    { "webrtc", "ice_addresses", "10.0.0.5, eth0", "IPv4 or IPv6 addresses" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -186,6 +190,24 @@ test_cross_rules (void)
     g_assert_true (vg_config_set (cfg, "server", "tls_cert", "/tmp/cert.pem", "t", NULL));
     g_assert_false (vg_config_validate (cfg, &error));
     g_assert_nonnull (strstr (error->message, "tls_key"));
+    g_clear_error (&error);
+  }
+  {
+    /* The ICE port range: both bounds or neither, and in order. */
+    g_autoptr (VgConfig) cfg = vg_config_new ();
+    g_assert_true (vg_config_set (cfg, "webrtc", "ice_port_min", "50000", "t", NULL));
+    g_assert_false (vg_config_validate (cfg, &error));
+    g_assert_nonnull (strstr (error->message, "ice_port_max must be set together"));
+    g_clear_error (&error);
+    g_assert_true (vg_config_set (cfg, "webrtc", "ice_port_max", "40000", "t", NULL));
+    g_assert_false (vg_config_validate (cfg, &error));
+    g_assert_nonnull (
+        strstr (error->message, "ice_port_min (50000) is above ice_port_max (40000)"));
+    g_clear_error (&error);
+    g_assert_true (vg_config_set (cfg, "webrtc", "ice_port_max", "50000", "t", NULL));
+    g_assert_true (vg_config_validate (cfg, &error));
+    g_assert_true (vg_config_set (cfg, "webrtc", "nat_1_1_address", "2001:db8::7", "t", NULL));
+    g_assert_true (vg_config_set (cfg, "webrtc", "ice_addresses", "10.0.0.5, fd00::2", "t", NULL));
   }
 }
 

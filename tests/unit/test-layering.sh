@@ -10,15 +10,18 @@ cd "$src"
 # package: the packages its files may include (besides its own)
 declare -A allowed=(
   [gateway/core]=""
+  [gateway/cache]="gateway/core"
+  [gateway/cluster]="gateway/core gateway/cache"
   [gateway/store]="gateway/core"
   [gateway/rooms]="gateway/core"
   [gateway/subscribers]="gateway/core gateway/store"
   [gateway/tutor]="gateway/core gateway/store"
   [gateway/tutor-rooms]="gateway/core gateway/store gateway/rooms gateway/tutor"
+  [gateway/egress]="gateway/core gateway/store gateway/rooms"
   [gateway/workarounds]=""
   [plugins]=""
 )
-for pkg in gateway/core gateway/store gateway/rooms gateway/subscribers gateway/tutor gateway/tutor-rooms gateway/workarounds plugins; do
+for pkg in gateway/core gateway/cache gateway/cluster gateway/store gateway/rooms gateway/subscribers gateway/tutor gateway/tutor-rooms gateway/egress gateway/workarounds plugins; do
   bad=""
   while IFS= read -r line; do
     file=${line%%:*}

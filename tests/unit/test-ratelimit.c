@@ -8,12 +8,12 @@ test_eleventh_refused (void)
   guint retry = 0;
 
   for (int i = 0; i < 10; i++)
-    g_assert_true (vg_rate_limiter_hit (rl, "1.2.3.4", 10, 60, &retry));
-  g_assert_false (vg_rate_limiter_hit (rl, "1.2.3.4", 10, 60, &retry));
+    g_assert_true (vg_rate_limiter_local_hit (rl, "1.2.3.4", 10, 60, &retry));
+  g_assert_false (vg_rate_limiter_local_hit (rl, "1.2.3.4", 10, 60, &retry));
   g_assert_cmpuint (retry, >=, 59);
   g_assert_cmpuint (retry, <=, 60);
   /* Another key has its own budget. */
-  g_assert_true (vg_rate_limiter_hit (rl, "5.6.7.8", 10, 60, &retry));
+  g_assert_true (vg_rate_limiter_local_hit (rl, "5.6.7.8", 10, 60, &retry));
   vg_rate_limiter_free (rl);
 }
 
@@ -23,12 +23,12 @@ test_window_slides (void)
   VgRateLimiter *rl = vg_rate_limiter_new_local (100);
   guint retry = 0;
 
-  g_assert_true (vg_rate_limiter_hit (rl, "k", 2, 1, &retry));
-  g_assert_true (vg_rate_limiter_hit (rl, "k", 2, 1, &retry));
-  g_assert_false (vg_rate_limiter_hit (rl, "k", 2, 1, &retry));
+  g_assert_true (vg_rate_limiter_local_hit (rl, "k", 2, 1, &retry));
+  g_assert_true (vg_rate_limiter_local_hit (rl, "k", 2, 1, &retry));
+  g_assert_false (vg_rate_limiter_local_hit (rl, "k", 2, 1, &retry));
   g_assert_cmpuint (retry, ==, 1);
   g_usleep (1050 * 1000);
-  g_assert_true (vg_rate_limiter_hit (rl, "k", 2, 1, &retry));
+  g_assert_true (vg_rate_limiter_local_hit (rl, "k", 2, 1, &retry));
   vg_rate_limiter_free (rl);
 }
 
@@ -39,7 +39,7 @@ test_zero_is_unlimited (void)
   guint retry = 0;
 
   for (int i = 0; i < 1000; i++)
-    g_assert_true (vg_rate_limiter_hit (rl, "k", 0, 60, &retry));
+    g_assert_true (vg_rate_limiter_local_hit (rl, "k", 0, 60, &retry));
   vg_rate_limiter_free (rl);
 }
 
@@ -55,11 +55,11 @@ test_bounded_keys (void)
     {
       char key[32];
       g_snprintf (key, sizeof key, "10.0.%d.%d", i / 256, i % 256);
-      g_assert_true (vg_rate_limiter_hit (rl, key, 10, 60, &retry));
+      g_assert_true (vg_rate_limiter_local_hit (rl, key, 10, 60, &retry));
     }
   for (int i = 0; i < 10; i++)
-    g_assert_true (vg_rate_limiter_hit (rl, "last", 10, 60, &retry));
-  g_assert_false (vg_rate_limiter_hit (rl, "last", 10, 60, &retry));
+    g_assert_true (vg_rate_limiter_local_hit (rl, "last", 10, 60, &retry));
+  g_assert_false (vg_rate_limiter_local_hit (rl, "last", 10, 60, &retry));
   vg_rate_limiter_free (rl);
 }
 

@@ -17,7 +17,7 @@ check (GQuark domain, gint code, guint status, const char *ours, const char *twi
 static void
 test_every_error_is_mapped (void)
 {
-  for (gint code = VG_ROOMS_ERROR_NOT_FOUND; code <= VG_ROOMS_ERROR_CLOSED; code++)
+  for (gint code = VG_ROOMS_ERROR_NOT_FOUND; code <= VG_ROOMS_ERROR_NO_CANDIDATES; code++)
     {
       g_autoptr (GError) error = g_error_new_literal (VG_ROOMS_ERROR, code, "x");
       g_assert_cmpstr (vg_room_api_error_code (error), !=, "internal");
@@ -34,9 +34,10 @@ test_statuses (void)
          "invalid_argument");
   check (VG_ROOMS_ERROR, VG_ROOMS_ERROR_PIPELINE, 500, "pipeline_failed", "internal");
   check (VG_ROOMS_ERROR, VG_ROOMS_ERROR_CLOSED, 410, "gone", "not_found");
+  check (VG_ROOMS_ERROR, VG_ROOMS_ERROR_NO_CANDIDATES, 503, "ice_unavailable", "unavailable");
   check (G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, 400, "invalid_argument", "invalid_argument");
   check (G_IO_ERROR, G_IO_ERROR_FAILED, 500, "internal", "internal");
-  check (VG_ROOMS_ERROR, VG_ROOMS_ERROR_CLOSED + 1, 500, "internal", "internal");
+  check (VG_ROOMS_ERROR, VG_ROOMS_ERROR_NO_CANDIDATES + 1, 500, "internal", "internal");
 }
 
 int
