@@ -187,9 +187,12 @@ vg_participant_media_build (VgParticipantMedia *m, const char *prefix, gboolean 
       gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST, count_rx,
                          m, NULL);
       gst_object_unref (pad);
+      /* A peer's backlog (stale audio sent at once) is dropped before any
+       * mixer lays it end to end and later drops fresh audio instead. */
+      pad = gst_element_get_static_pad (m->tee, "sink");
+      vg_rx_timeline_attach (&m->rx_timeline, pad);
       /* Muting (MutePublishedTrack) keeps the stream flowing, as silence, so
        * mixers downstream neither wait for it nor glitch on unmute. */
-      pad = gst_element_get_static_pad (m->tee, "sink");
       gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, silence_when_muted, m, NULL);
       gst_object_unref (pad);
     }

@@ -1,6 +1,7 @@
 /* The GStreamer elements of one participant and their lifecycle:
  *   receive (publishers): webrtcbin ! rtpopusdepay ! opusdec
  *                          ! room caps ! tee                        (a graph source)
+ *                          (a backlog's stale audio dropped at the tee: rx-timeline.h)
  *   send: links ─ funnel ! room caps ! opusenc ! rtpopuspay ! webrtcbin   (a graph mixer)
  *         the funnel takes either the agent's output directly (the room's only
  *         source) or audiomixer (force-live), which the graph starts when the
@@ -13,6 +14,7 @@
 #include "gateway/rooms/rooms.h"
 #include "gateway/rooms/rooms-metrics.h"
 #include "gateway/rooms/media-stats.h"
+#include "gateway/rooms/rx-timeline.h"
 
 G_BEGIN_DECLS
 
@@ -36,6 +38,7 @@ typedef struct
   gint muted;        /* atomic: the room hears silence from this publisher */
   gint connected;    /* atomic: webrtcbin is connected; RTP is dropped before */
   VgMediaStats stats; /* main context: webrtcbin's statistics at the last sample */
+  VgRxTimeline rx_timeline; /* the receive streaming thread's (publishers) */
   char *prefix;
   gboolean uses_turn; /* a TURN server is set: its allocations are released at stop */
 } VgParticipantMedia;

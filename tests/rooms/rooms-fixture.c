@@ -62,14 +62,37 @@ typedef struct
 {
   VgTestClient *client;
   VgTestAnswerFunc reply;
+  guint delay_ms;
+  char *answer, *error;
 } Pending;
+
+static gboolean
+answer_now (gpointer data)
+{
+  Pending *pending = data;
+  pending->reply (pending->client, pending->answer, pending->answer ? 201 : 500, pending->error);
+  g_free (pending->answer);
+  g_free (pending->error);
+  g_free (pending);
+  return G_SOURCE_REMOVE;
+}
 
 static void
 joined (VgParticipant *p, const char *answer, const GError *error, gpointer data)
 {
   Pending *pending = data;
-  pending->reply (pending->client, answer, answer ? 201 : 500, error ? error->message : NULL);
-  g_free (pending);
+  pending->answer = g_strdup (answer);
+  pending->error = error ? g_strdup (error->message) : NULL;
+  if (pending->delay_ms)
+    {
+      /* The rooms' context, which the tests iterate. */
+      GSource *later = g_timeout_source_new (pending->delay_ms);
+      g_source_set_callback (later, answer_now, pending, NULL);
+      g_source_attach (later, g_main_context_get_thread_default ());
+      g_source_unref (later);
+    }
+  else
+    answer_now (pending);
 }
 
 static void
@@ -86,6 +109,7 @@ direct_signal (VgTestClient *client, const char *offer, VgTestAnswerFunc reply, 
   Pending *pending = g_new0 (Pending, 1);
   pending->client = client;
   pending->reply = reply;
+  pending->delay_ms = f->answer_delay_ms;
   VgJoinRequest req = { .kind = f->kind,
                         .identity = vg_test_client_get_label (client),
                         .name = f->display_name,

@@ -14,6 +14,11 @@ typedef struct
   VgParticipantKind kind;
   const char *display_name; /* the joining participants' (their token's name); NULL = none */
   guint serial;
+  /* The answer reaches the client this much later, as over a slow
+   * signalling path: a peer that starts its microphone with the offer (a
+   * GStreamer webrtcbin, aiortc) holds that much audio until DTLS is up,
+   * then sends it at once. 0: at once. */
+  guint answer_delay_ms;
 } VgRoomsFixture;
 
 /* pipeline: the default template, e.g. "loopback.pipeline". */
