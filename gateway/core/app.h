@@ -30,9 +30,9 @@ struct _VgApp
   /* Services added by later subsystems register here (NULL until then). */
   struct _VgStore *store;
   struct _VgRooms *rooms;
-  struct _VgRedis *redis; /* gateway/cache: NULL when [cache] url is empty */
+  struct _VgRedis *redis;     /* gateway/cache: NULL when [cache] url is empty */
   struct _VgCluster *cluster; /* with [cache] url: the node registry and placement */
-  struct _VgEgress *egress; /* recordings as LiveKit's Egress (gateway/egress) */
+  struct _VgEgress *egress;   /* recordings as LiveKit's Egress (gateway/egress) */
 
   GPtrArray *health_checks; /* of VgHealthCheckEntry, see app.c */
 };

@@ -37,7 +37,7 @@ typedef struct
   gint64 last_rx_us; /* atomic: monotonic time of the last RTP packet in */
   gint muted;        /* atomic: the room hears silence from this publisher */
   gint connected;    /* atomic: webrtcbin is connected; RTP is dropped before */
-  VgMediaStats stats; /* main context: webrtcbin's statistics at the last sample */
+  VgMediaStats stats;       /* main context: webrtcbin's statistics at the last sample */
   VgRxTimeline rx_timeline; /* the receive streaming thread's (publishers) */
   char *prefix;
   gboolean uses_turn; /* a TURN server is set: its allocations are released at stop */

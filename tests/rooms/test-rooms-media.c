@@ -112,8 +112,8 @@ test_loopback_continuous_after_backlog (void)
   vg_test_client_get_audio_watch (c, &heard);
   vg_test_client_watch_audio (c, 0);
   g_test_message (
-      "loopback after a 600 ms peer backlog, 3 s from 0.3 s after the backlog (%.0f ms): %" G_GUINT64_FORMAT
-      " buffers, longest quiet run %.0f ms, longest interval %.0f ms",
+      "loopback after a 600 ms peer backlog, 3 s from 0.3 s after the backlog (%.0f ms): "
+      "%" G_GUINT64_FORMAT " buffers, longest quiet run %.0f ms, longest interval %.0f ms",
       connect_s * 1000, heard.buffers, heard.longest_quiet_ms, heard.longest_interval_ms);
   /* 20 ms frames. A lost stretch was a silence of the backlog's length
    * (>= 600 ms) about a second after the connection: fewer buffers (before
