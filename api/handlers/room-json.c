@@ -1,5 +1,6 @@
 #include "api/handlers/room-json.h"
 #include "gateway/rooms/room-events.h"
+#include "gateway/core/json-members.h"
 
 static void
 member_int64 (JsonBuilder *b, const char *name, gint64 value, VgJsonShape shape)
@@ -12,13 +13,6 @@ member_int64 (JsonBuilder *b, const char *name, gint64 value, VgJsonShape shape)
     }
   else
     json_builder_add_int_value (b, value);
-}
-
-static void
-member_string (JsonBuilder *b, const char *name, const char *value)
-{
-  json_builder_set_member_name (b, name);
-  json_builder_add_string_value (b, value ? value : "");
 }
 
 static void
@@ -94,18 +88,18 @@ room_members (JsonBuilder *b, VgRoom *room, VgJsonShape shape)
   for (guint i = 0; i < participants->len; i++)
     if (vg_participant_get_kind (g_ptr_array_index (participants, i)) == VG_PARTICIPANT_PUBLISHER)
       publishers++;
-  member_string (b, "sid", sid);
-  member_string (b, "name", vg_room_get_name (room));
+  vg_json_add_member_string (b, "sid", sid);
+  vg_json_add_member_string (b, "name", vg_room_get_name (room));
   member_int (b, proto ? "emptyTimeout" : "empty_timeout", vg_room_get_empty_timeout (room));
   member_int (b, proto ? "maxParticipants" : "max_participants", vg_room_get_max_participants (room));
   member_int64 (b, proto ? "creationTime" : "created_at", vg_room_get_created_at (room), shape);
-  member_string (b, "metadata", vg_room_get_metadata (room));
+  vg_json_add_member_string (b, "metadata", vg_room_get_metadata (room));
   member_int (b, proto ? "numParticipants" : "num_participants", participants->len);
   member_int (b, proto ? "numPublishers" : "num_publishers", publishers);
   if (proto)
     member_bool (b, "activeRecording", FALSE);
   else
-    member_string (b, "pipeline", vg_room_get_template (room));
+    vg_json_add_member_string (b, "pipeline", vg_room_get_template (room));
 }
 
 static const char *
@@ -158,24 +152,24 @@ vg_participant_json (JsonBuilder *b, VgParticipant *p, VgJsonShape shape)
   gboolean publisher = vg_participant_get_kind (p) == VG_PARTICIPANT_PUBLISHER;
 
   json_builder_begin_object (b);
-  member_string (b, "sid", sid);
-  member_string (b, "identity", vg_participant_get_identity (p));
-  member_string (b, "name", vg_participant_get_name (p));
-  member_string (b, "state", proto ? proto_state (vg_participant_get_state (p))
+  vg_json_add_member_string (b, "sid", sid);
+  vg_json_add_member_string (b, "identity", vg_participant_get_identity (p));
+  vg_json_add_member_string (b, "name", vg_participant_get_name (p));
+  vg_json_add_member_string (b, "state", proto ? proto_state (vg_participant_get_state (p))
                                    : vg_participant_state_to_string (vg_participant_get_state (p)));
   member_int64 (b, proto ? "joinedAt" : "joined_at", vg_participant_get_joined_at (p), shape);
   member_bool (b, proto ? "isPublisher" : "is_publisher", publisher);
   if (!proto)
-    member_string (b, "session_id", vg_participant_get_session_id (p));
+    vg_json_add_member_string (b, "session_id", vg_participant_get_session_id (p));
   json_builder_set_member_name (b, "tracks");
   json_builder_begin_array (b);
   if (publisher)
     {
       json_builder_begin_object (b);
-      member_string (b, "sid", track);
-      member_string (b, "type", proto ? "AUDIO" : "audio");
-      member_string (b, "source", proto ? "MICROPHONE" : "microphone");
-      member_string (b, proto ? "mimeType" : "mime_type", "audio/opus");
+      vg_json_add_member_string (b, "sid", track);
+      vg_json_add_member_string (b, "type", proto ? "AUDIO" : "audio");
+      vg_json_add_member_string (b, "source", proto ? "MICROPHONE" : "microphone");
+      vg_json_add_member_string (b, proto ? "mimeType" : "mime_type", "audio/opus");
       member_bool (b, "muted", vg_participant_get_muted (p));
       json_builder_end_object (b);
     }
@@ -189,7 +183,7 @@ vg_participant_json (JsonBuilder *b, VgParticipant *p, VgJsonShape shape)
       member_bool (b, "canPublish", publisher);
       member_bool (b, "canPublishData", TRUE);
       json_builder_end_object (b);
-      member_string (b, "kind", "STANDARD");
+      vg_json_add_member_string (b, "kind", "STANDARD");
     }
   json_builder_end_object (b);
 }

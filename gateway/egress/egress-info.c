@@ -1,5 +1,6 @@
 /* EgressInfo JSON. See egress-info.h. */
 #include "gateway/egress/egress-info.h"
+#include "gateway/core/json-members.h"
 
 const char *
 vg_egress_status_name (VgRecordingState state)
@@ -20,22 +21,6 @@ vg_egress_status_name (VgRecordingState state)
   return "EGRESS_FAILED";
 }
 
-/* proto3 JSON writes int64 as a string. */
-static void
-add_int64 (JsonBuilder *b, const char *name, gint64 value)
-{
-  g_autofree char *text = g_strdup_printf ("%" G_GINT64_FORMAT, value);
-  json_builder_set_member_name (b, name);
-  json_builder_add_string_value (b, text);
-}
-
-static void
-add_string (JsonBuilder *b, const char *name, const char *value)
-{
-  json_builder_set_member_name (b, name);
-  json_builder_add_string_value (b, value ? value : "");
-}
-
 /* LiveKit's FileInfo: times and duration in nanoseconds. */
 static void
 add_file (JsonBuilder *b, const VgRecordingInfo *info, const char *path, gint64 size,
@@ -44,12 +29,12 @@ add_file (JsonBuilder *b, const VgRecordingInfo *info, const char *path, gint64 
   g_autofree char *name = g_path_get_basename (path);
 
   json_builder_begin_object (b);
-  add_string (b, "filename", name);
-  add_int64 (b, "startedAt", info->started_at_us * 1000);
-  add_int64 (b, "endedAt", info->ended_at_us * 1000);
-  add_int64 (b, "duration", info->duration_ns);
-  add_int64 (b, "size", size);
-  add_string (b, "location", location ? location : path);
+  vg_json_add_member_string (b, "filename", name);
+  vg_json_add_member_int64_string (b, "startedAt", info->started_at_us * 1000);
+  vg_json_add_member_int64_string (b, "endedAt", info->ended_at_us * 1000);
+  vg_json_add_member_int64_string (b, "duration", info->duration_ns);
+  vg_json_add_member_int64_string (b, "size", size);
+  vg_json_add_member_string (b, "location", location ? location : path);
   json_builder_end_object (b);
 }
 
@@ -60,18 +45,18 @@ add_request (JsonBuilder *b, const VgRecordingInfo *info)
     {
       json_builder_set_member_name (b, "roomComposite");
       json_builder_begin_object (b);
-      add_string (b, "roomName", info->room_name);
+      vg_json_add_member_string (b, "roomName", info->room_name);
       json_builder_set_member_name (b, "audioOnly");
       json_builder_add_boolean_value (b, TRUE);
-      add_string (b, "audioMixing", "DUAL_CHANNEL_AGENT");
+      vg_json_add_member_string (b, "audioMixing", "DUAL_CHANNEL_AGENT");
       json_builder_end_object (b);
     }
   else
     {
       json_builder_set_member_name (b, "track");
       json_builder_begin_object (b);
-      add_string (b, "roomName", info->room_name);
-      add_string (b, "trackId", info->track_sid);
+      vg_json_add_member_string (b, "roomName", info->room_name);
+      vg_json_add_member_string (b, "trackId", info->track_sid);
       json_builder_end_object (b);
     }
 }
@@ -83,19 +68,19 @@ vg_egress_info_build (JsonBuilder *b, const VgEgressSnapshot *s)
   gboolean ended = info->state == VG_RECORDING_COMPLETE || info->state == VG_RECORDING_FAILED;
 
   json_builder_begin_object (b);
-  add_string (b, "egressId", info->id);
-  add_string (b, "roomId", info->room_sid);
-  add_string (b, "roomName", info->room_name);
+  vg_json_add_member_string (b, "egressId", info->id);
+  vg_json_add_member_string (b, "roomId", info->room_sid);
+  vg_json_add_member_string (b, "roomName", info->room_name);
   /* A composite is made from the room's own mix, as LiveKit's SDK source
    * (not a headless browser) makes one. */
-  add_string (b, "sourceType", "EGRESS_SOURCE_TYPE_SDK");
-  add_string (b, "status", vg_egress_status_name (info->state));
-  add_int64 (b, "startedAt", info->started_at_us * 1000);
+  vg_json_add_member_string (b, "sourceType", "EGRESS_SOURCE_TYPE_SDK");
+  vg_json_add_member_string (b, "status", vg_egress_status_name (info->state));
+  vg_json_add_member_int64_string (b, "startedAt", info->started_at_us * 1000);
   if (ended)
-    add_int64 (b, "endedAt", info->ended_at_us * 1000);
-  add_int64 (b, "updatedAt", s->updated_at_us * 1000);
+    vg_json_add_member_int64_string (b, "endedAt", info->ended_at_us * 1000);
+  vg_json_add_member_int64_string (b, "updatedAt", s->updated_at_us * 1000);
   if (info->error)
-    add_string (b, "error", info->error);
+    vg_json_add_member_string (b, "error", info->error);
   add_request (b, info);
   json_builder_set_member_name (b, "fileResults");
   json_builder_begin_array (b);

@@ -1,6 +1,7 @@
 /* Webhook delivery. See webhooks.h. */
 #include "gateway/subscribers/webhooks.h"
 #include "gateway/core/jwt.h"
+#include "gateway/core/json-members.h"
 
 #include <libsoup/soup.h>
 
@@ -71,22 +72,6 @@ vg_webhooks_pending (VgWebhooks *self)
 }
 
 static void
-add_int64_string (JsonBuilder *b, const char *name, gint64 value)
-{
-  /* proto3 JSON writes int64 as a string. */
-  g_autofree char *text = g_strdup_printf ("%" G_GINT64_FORMAT, value);
-  json_builder_set_member_name (b, name);
-  json_builder_add_string_value (b, text);
-}
-
-static void
-add_string (JsonBuilder *b, const char *name, const char *value)
-{
-  json_builder_set_member_name (b, name);
-  json_builder_add_string_value (b, value ? value : "");
-}
-
-static void
 add_uint (JsonBuilder *b, const char *name, guint value)
 {
   json_builder_set_member_name (b, name);
@@ -100,7 +85,7 @@ vg_webhooks_build_body (const VgEvent *e, const char *event_id)
   g_autoptr (JsonNode) root = NULL;
 
   json_builder_begin_object (b);
-  add_string (b, "event", vg_event_type_name (e->type));
+  vg_json_add_member_string (b, "event", vg_event_type_name (e->type));
   if (e->egress_info_json)
     {
       /* LiveKit's egress webhooks carry the EgressInfo and no room. */
@@ -110,31 +95,31 @@ vg_webhooks_build_body (const VgEvent *e, const char *event_id)
           json_builder_set_member_name (b, "egressInfo");
           json_builder_add_value (b, info);
         }
-      add_string (b, "id", event_id);
-      add_int64_string (b, "createdAt", e->time_us / G_USEC_PER_SEC);
+      vg_json_add_member_string (b, "id", event_id);
+      vg_json_add_member_int64_string (b, "createdAt", e->time_us / G_USEC_PER_SEC);
       json_builder_end_object (b);
       root = json_builder_get_root (b);
       return json_to_string (root, FALSE);
     }
   json_builder_set_member_name (b, "room");
   json_builder_begin_object (b);
-  add_string (b, "sid", e->room_sid);
-  add_string (b, "name", e->room);
+  vg_json_add_member_string (b, "sid", e->room_sid);
+  vg_json_add_member_string (b, "name", e->room);
   add_uint (b, "emptyTimeout", e->room_empty_timeout);
   add_uint (b, "maxParticipants", e->room_max_participants);
-  add_int64_string (b, "creationTime", e->room_created_at);
-  add_string (b, "metadata", e->room_metadata);
+  vg_json_add_member_int64_string (b, "creationTime", e->room_created_at);
+  vg_json_add_member_string (b, "metadata", e->room_metadata);
   add_uint (b, "numParticipants", e->room_num_participants);
   json_builder_end_object (b);
   if (e->identity)
     {
       json_builder_set_member_name (b, "participant");
       json_builder_begin_object (b);
-      add_string (b, "sid", e->participant_sid);
-      add_string (b, "identity", e->identity);
-      add_string (b, "name", e->participant_name);
-      add_string (b, "state", e->participant_state ? e->participant_state : "ACTIVE");
-      add_int64_string (b, "joinedAt", e->participant_joined_at);
+      vg_json_add_member_string (b, "sid", e->participant_sid);
+      vg_json_add_member_string (b, "identity", e->identity);
+      vg_json_add_member_string (b, "name", e->participant_name);
+      vg_json_add_member_string (b, "state", e->participant_state ? e->participant_state : "ACTIVE");
+      vg_json_add_member_int64_string (b, "joinedAt", e->participant_joined_at);
       json_builder_set_member_name (b, "isPublisher");
       json_builder_add_boolean_value (b, e->participant_is_publisher);
       json_builder_end_object (b);
@@ -143,17 +128,17 @@ vg_webhooks_build_body (const VgEvent *e, const char *event_id)
     {
       json_builder_set_member_name (b, "track");
       json_builder_begin_object (b);
-      add_string (b, "sid", e->track_sid);
-      add_string (b, "type", "AUDIO");
-      add_string (b, "source", "MICROPHONE");
-      add_string (b, "name", "microphone");
-      add_string (b, "mimeType", "audio/opus");
+      vg_json_add_member_string (b, "sid", e->track_sid);
+      vg_json_add_member_string (b, "type", "AUDIO");
+      vg_json_add_member_string (b, "source", "MICROPHONE");
+      vg_json_add_member_string (b, "name", "microphone");
+      vg_json_add_member_string (b, "mimeType", "audio/opus");
       json_builder_set_member_name (b, "muted");
       json_builder_add_boolean_value (b, e->track_muted);
       json_builder_end_object (b);
     }
-  add_string (b, "id", event_id);
-  add_int64_string (b, "createdAt", e->time_us / G_USEC_PER_SEC);
+  vg_json_add_member_string (b, "id", event_id);
+  vg_json_add_member_int64_string (b, "createdAt", e->time_us / G_USEC_PER_SEC);
   json_builder_end_object (b);
   root = json_builder_get_root (b);
   return json_to_string (root, FALSE);
