@@ -105,17 +105,20 @@ EOF_PY
   check "350 closed connections leave no fds behind ($fds_before -> $fds_after)" test "$fds_after" -le $((fds_before + 2))
 
   # A request in flight when SIGTERM arrives still gets its answer.
-  python3 - "$port" >"$work/inflight.out" 2>&1 <<'EOF_PY' &
+  python3 - "$port" "$work/inflight.sent" >"$work/inflight.out" 2>&1 <<'EOF_PY' &
 import socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 body = b'{"room_name":"late"}'
 s.sendall(b"POST /api/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body) + body[:5])
+open(sys.argv[2], "w").close()  # in flight: the shell may send SIGTERM now
 time.sleep(0.6)
 s.sendall(body[5:])
 print(s.recv(65536).decode(errors="replace").split("\r\n")[0])
 EOF_PY
   client=$!
-  sleep 0.3
+  # SIGTERM once the request is in flight (a fixed sleep lost the race to
+  # Python's start-up on a loaded machine).
+  for _ in $(seq 100); do [ -e "$work/inflight.sent" ] && break; sleep 0.05; done
   kill -TERM "$pid"
   sleep 0.1
   # While the slow request drains, the listening socket is already closed.
