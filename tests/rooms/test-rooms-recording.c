@@ -53,6 +53,13 @@ seen_ended (gpointer data)
 }
 
 static gboolean
+seen_active (gpointer data)
+{
+  Seen *s = data;
+  return s->last && s->last->state >= VG_RECORDING_ACTIVE;
+}
+
+static gboolean
 have_tools (void)
 {
   g_autofree char *info = g_find_program_in_path ("opusinfo");
@@ -684,6 +691,9 @@ test_room_close_completes (void)
   g_autofree char *id
       = vg_rooms_start_recording (f.rooms, "closing", &spec, &seen_callbacks, &seen, &error);
   g_assert_no_error (error);
+  /* 1.5 s from the first page: a loaded machine may take a while to get
+   * the room's pipeline flowing, and the file holds only what flowed. */
+  g_assert_true (vg_test_wait_until (seen_active, &seen, 10000));
   vg_test_run_for (1500);
   g_assert_true (vg_rooms_delete (f.rooms, "closing", NULL));
   g_assert_true (vg_test_wait_until (seen_ended, &seen, 10000));
