@@ -59,6 +59,7 @@ history_entry_free (gpointer data)
 {
   VgRtHistoryEntry *e = data;
 
+  g_free (e->item_id);
   g_free (e->role);
   g_free (e->call_id);
   g_free (e->name);
@@ -87,6 +88,40 @@ gst_openai_realtime_history_add_message (GstOpenAiRealtime *self, const char *ro
   e->role = g_strdup (role);
   e->text = g_strdup (text);
   history_push (self, e);
+}
+
+/* The user's audio item took its place in the conversation (committed):
+ * its transcript, which may come after the answer or a tool call, fills
+ * this slot, so the replay keeps the conversation's order. */
+static void
+history_reserve_user (GstOpenAiRealtime *self, const char *item_id)
+{
+  VgRtHistoryEntry *e = g_new0 (VgRtHistoryEntry, 1);
+
+  e->kind = VG_RT_HISTORY_MESSAGE;
+  e->item_id = g_strdup (item_id);
+  e->role = g_strdup ("user");
+  history_push (self, e);
+}
+
+static void
+history_add_user (GstOpenAiRealtime *self, const char *item_id, const char *text)
+{
+  GList *l;
+
+  for (l = self->history.tail; l != NULL && item_id != NULL; l = l->prev)
+    {
+      VgRtHistoryEntry *e = l->data;
+
+      if (g_strcmp0 (e->item_id, item_id) == 0)
+        {
+          g_clear_pointer (&e->item_id, g_free);
+          g_free (e->text);
+          e->text = g_strdup (text);
+          return;
+        }
+    }
+  gst_openai_realtime_history_add_message (self, "user", text);
 }
 
 void
@@ -118,6 +153,8 @@ replay_history (GstOpenAiRealtime *self)
       switch (e->kind)
         {
           case VG_RT_HISTORY_MESSAGE:
+            if (e->text == NULL || e->text[0] == '\0')
+              break; /* a transcript that never came */
             vg_rt_client_send_now (self->client, vg_rt_build_text_item (e->role, e->text));
             break;
           case VG_RT_HISTORY_FUNCTION_CALL:
@@ -371,7 +408,7 @@ gst_openai_realtime_connection_lost (GstOpenAiRealtime *self)
       if (text->len == 0)
         continue;
       vg_agent_post_transcript (GST_ELEMENT (self), "user", key, text->str, TRUE);
-      gst_openai_realtime_history_add_message (self, "user", text->str);
+      history_add_user (self, key, text->str);
     }
   g_hash_table_remove_all (self->user_text);
   g_clear_pointer (&self->audio_item_id, g_free);
@@ -478,7 +515,7 @@ on_user_transcript (GstOpenAiRealtime *self, JsonObject *event, gboolean final)
   vg_agent_post_transcript (GST_ELEMENT (self), "user", item_id, text->str, final);
   if (final)
     {
-      gst_openai_realtime_history_add_message (self, "user", text->str);
+      history_add_user (self, item_id, text->str);
       g_hash_table_remove (self->user_text, item_id);
     }
 }
@@ -688,6 +725,15 @@ on_item_added (GstOpenAiRealtime *self, JsonObject *event)
 }
 
 static void
+on_committed (GstOpenAiRealtime *self, JsonObject *event)
+{
+  const char *id = vg_rt_json_get_string (event, "item_id");
+
+  if (id != NULL)
+    history_reserve_user (self, id);
+}
+
+static void
 on_user_transcript_delta (GstOpenAiRealtime *self, JsonObject *event)
 {
   on_user_transcript (self, event, FALSE);
@@ -744,7 +790,7 @@ static const struct
   { "error", on_error },
   { "input_audio_buffer.speech_started", on_speech_started },
   { "input_audio_buffer.speech_stopped", on_speech_stopped },
-  { "input_audio_buffer.committed", ignore_event },
+  { "input_audio_buffer.committed", on_committed },
   { "input_audio_buffer.cleared", ignore_event },
   { "input_audio_buffer.timeout_triggered", ignore_event },
   { "conversation.created", ignore_event },

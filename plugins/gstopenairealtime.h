@@ -30,7 +30,8 @@ typedef enum
 typedef struct
 {
   VgRtHistoryKind kind;
-  char *role; /* user or assistant (messages) */
+  char *item_id; /* a user audio item waiting for its transcript, or NULL */
+  char *role;    /* user or assistant (messages) */
   char *call_id;
   char *name;
   char *text;

@@ -205,6 +205,12 @@ items_sent (VgRtServer *server, guint connection)
 }
 
 static gboolean
+has_prefix (gconstpointer item, gconstpointer prefix)
+{
+  return g_str_has_prefix (item, prefix);
+}
+
+static gboolean
 has_item (GPtrArray *items, const char *text)
 {
   return g_ptr_array_find_with_equal_func (items, text, g_str_equal, NULL);
@@ -469,7 +475,7 @@ test_replay_tool_calls (Fixture *f, gconstpointer data)
   g_autofree char *call = NULL;
   g_autofree char *output = NULL;
   const GstStructure *s;
-  guint call_at = 0, output_at = 0;
+  guint call_at = 0, output_at = 0, user_at = 0;
 
   vg_rt_server_script_function_call (f->server, "get_weather", "{\"city\":\"Paris\"}");
   start_agent (f);
@@ -497,6 +503,10 @@ test_replay_tool_calls (Fixture *f, gconstpointer data)
   g_assert_true (g_ptr_array_find_with_equal_func (second, call, g_str_equal, &call_at));
   g_assert_true (g_ptr_array_find_with_equal_func (second, output, g_str_equal, &output_at));
   g_assert_cmpuint (call_at, <, output_at);
+  /* In the conversation's order: the user's turn (whenever its transcript
+   * came) before the call it caused. */
+  g_assert_true (g_ptr_array_find_with_equal_func (second, "message:user:", has_prefix, &user_at));
+  g_assert_cmpuint (user_at, <, call_at);
   /* The output was sent once on the first connection, not again there. */
   first = items_sent (f->server, 1);
   g_assert_true (has_item (first, output));
