@@ -220,7 +220,7 @@ post_usage_if_complete (GstOpenAiRealtime *self)
     return;
   self->pending_usage = NULL;
   gst_structure_set (s, "latency-first-audio-played-ms", G_TYPE_INT,
-                     latency_ms (self->speech_end_us, self->first_audio_played_us), NULL);
+                     latency_ms (self->usage_origin_us, self->first_audio_played_us), NULL);
   vg_agent_post_structure (GST_ELEMENT (self), s);
 }
 
@@ -671,6 +671,9 @@ on_response_done (GstOpenAiRealtime *self, JsonObject *event)
       (gint)vg_rt_json_get_int (out_details, "text_tokens", 0), "output-audio-tokens", G_TYPE_INT,
       (gint)vg_rt_json_get_int (out_details, "audio_tokens", 0), "latency-first-audio-received-ms",
       G_TYPE_INT, latency_ms (self->speech_end_us, self->first_audio_received_us), NULL);
+  /* The first audio may be played after response.done (a short answer
+   * delivered in a burst): its latency is still measured from this turn. */
+  self->usage_origin_us = self->speech_end_us;
   if (self->audio_item_id == NULL)
     self->response_has_audio = FALSE; /* interrupted before any was played */
   post_usage_if_complete (self);

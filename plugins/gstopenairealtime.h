@@ -88,6 +88,7 @@ struct _GstOpenAiRealtime
   GHashTable *user_text;   /* item id -> GString of user transcript deltas */
   GQueue history;          /* VgRtHistoryEntry, replayed on reconnect */
   gint64 speech_end_us;    /* monotonic time of speech_stopped, 0 if none */
+  gint64 usage_origin_us;  /* speech_end_us of the response pending_usage describes */
   gint64 first_audio_received_us;
   gint64 first_audio_played_us;
   GstStructure *pending_usage; /* posted when both done and first audio played */
