@@ -395,8 +395,14 @@ gst_openai_realtime_connection_lost (GstOpenAiRealtime *self)
     gst_vg_agent_cut_playback (AGENT (self));
   if (self->assistant_text->len > 0)
     {
-      vg_agent_post_transcript (GST_ELEMENT (self), "assistant", self->assistant_item_id,
-                                self->assistant_text->str, TRUE);
+      /* truncated: the conversation record marks it as an answer that
+       * did not end (and whose end may not have been heard). */
+      vg_agent_post_structure (
+          GST_ELEMENT (self),
+          gst_structure_new (VG_MSG_TRANSCRIPT, "role", G_TYPE_STRING, "assistant", "item-id",
+                             G_TYPE_STRING, self->assistant_item_id ? self->assistant_item_id : "",
+                             "text", G_TYPE_STRING, self->assistant_text->str, "final",
+                             G_TYPE_BOOLEAN, TRUE, "truncated", G_TYPE_BOOLEAN, TRUE, NULL));
       gst_openai_realtime_history_add_message (self, "assistant", self->assistant_text->str);
       g_string_truncate (self->assistant_text, 0);
     }
