@@ -31,6 +31,8 @@ static const char *const benign_codes[] = {
 
 #define AGENT(self) GST_VG_AGENT (self)
 
+static void plan_renewal (GstOpenAiRealtime *self, JsonObject *event);
+
 void
 gst_openai_realtime_send (GstOpenAiRealtime *self, char *json)
 {
@@ -183,7 +185,7 @@ gst_openai_realtime_reset_conversation (GstOpenAiRealtime *self)
   g_clear_pointer (&self->assistant_item_id, g_free);
   g_clear_pointer (&self->pending_usage, gst_structure_free);
   /* Cancelled on the I/O thread by stop() before this runs. */
-  g_warn_if_fail (self->rate_limit_retry == NULL);
+  g_warn_if_fail (self->rate_limit_retry == NULL && self->renew == NULL);
   self->rate_limit_retries = 0;
   self->response_awaited = FALSE;
   self->response_active = FALSE;
@@ -284,6 +286,7 @@ on_session_created (GstOpenAiRealtime *self, JsonObject *event)
    * (and which tools ran) as items. */
   if (self->sessions > 1)
     replay_history (self);
+  plan_renewal (self, event);
   vg_rt_client_set_ready (self->client);
 }
 
@@ -369,13 +372,83 @@ schedule_rate_limit_retry (GstOpenAiRealtime *self, const char *message)
   g_source_attach (self->rate_limit_retry, vg_io_context_get_main_context (self->io));
 }
 
+static void
+destroy_source (GSource **source)
+{
+  if (*source == NULL)
+    return;
+  g_source_destroy (*source);
+  g_clear_pointer (source, g_source_unref);
+}
+
 void
 gst_openai_realtime_cancel_retry (GstOpenAiRealtime *self)
 {
-  if (self->rate_limit_retry == NULL)
+  destroy_source (&self->rate_limit_retry);
+}
+
+void
+gst_openai_realtime_cancel_timers (GstOpenAiRealtime *self)
+{
+  destroy_source (&self->rate_limit_retry);
+  destroy_source (&self->renew);
+}
+
+/* How long before expires_at the session is renewed: a quarter of its
+ * lifetime, at most 5 minutes (60-minute sessions renew after 55). */
+#define RENEW_MARGIN_MAX_MS (5 * 60 * 1000)
+/* While the learner and the model talk, the renewal waits for a pause. */
+#define RENEW_RECHECK_MS 500
+
+static void schedule_renew (GstOpenAiRealtime *self, guint delay_ms);
+
+static gboolean
+renew_fire (gpointer data)
+{
+  GstOpenAiRealtime *self = data;
+
+  g_clear_pointer (&self->renew, g_source_unref);
+  if (self->fatal || self->client == NULL)
+    return G_SOURCE_REMOVE;
+  if (gst_openai_realtime_expecting (self) || gst_vg_agent_get_queued_bytes (AGENT (self)) > 0)
+    {
+      schedule_renew (self, RENEW_RECHECK_MS);
+      return G_SOURCE_REMOVE;
+    }
+  /* A quiet moment before the server's session_expired: a new session
+   * with the replay now costs the learner nothing audible. */
+  GST_INFO_OBJECT (self, "renewing the session ahead of its expires_at");
+  vg_rt_client_reconnect (self->client, 0);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_renew (GstOpenAiRealtime *self, guint delay_ms)
+{
+  destroy_source (&self->renew);
+  self->renew = g_timeout_source_new (delay_ms);
+  g_source_set_callback (self->renew, renew_fire, self, NULL);
+  g_source_attach (self->renew, vg_io_context_get_main_context (self->io));
+}
+
+/* session.created: plan the renewal from session.expires_at (Unix
+ * seconds); absent or already past, session_expired alone applies. */
+static void
+plan_renewal (GstOpenAiRealtime *self, JsonObject *event)
+{
+  gint64 expires_at
+      = vg_rt_json_get_int (vg_rt_json_get_object (event, "session"), "expires_at", 0);
+  gint64 lifetime_ms = expires_at * 1000 - g_get_real_time () / 1000;
+  gint64 margin_ms;
+
+  destroy_source (&self->renew);
+  if (expires_at <= 0 || lifetime_ms <= 0 || lifetime_ms > G_MAXINT32)
     return;
-  g_source_destroy (self->rate_limit_retry);
-  g_clear_pointer (&self->rate_limit_retry, g_source_unref);
+  margin_ms = MIN (lifetime_ms / 4, RENEW_MARGIN_MAX_MS);
+  GST_INFO_OBJECT (
+      self, "session expires in %" G_GINT64_FORMAT " ms: renewing %" G_GINT64_FORMAT " ms before",
+      lifetime_ms, margin_ms);
+  schedule_renew (self, (guint)(lifetime_ms - margin_ms));
 }
 
 /* The connection is gone (closed, stalled or expired). An answer it was
@@ -419,7 +492,7 @@ gst_openai_realtime_connection_lost (GstOpenAiRealtime *self)
   g_hash_table_remove_all (self->user_text);
   g_clear_pointer (&self->audio_item_id, g_free);
   g_clear_pointer (&self->assistant_item_id, g_free);
-  gst_openai_realtime_cancel_retry (self);
+  gst_openai_realtime_cancel_timers (self);
   /* The learner was owed an answer the dead session will not finish. */
   owed = (self->response_active && !self->response_interrupted) || self->response_requested
          || self->response_awaited || self->rate_limit_retries > 0;

@@ -276,9 +276,9 @@ gst_openai_realtime_start (GstVgAgent *agent)
 }
 
 static gboolean
-cancel_retry_in_io (gpointer data)
+cancel_timers_in_io (gpointer data)
 {
-  gst_openai_realtime_cancel_retry (data);
+  gst_openai_realtime_cancel_timers (data);
   return G_SOURCE_REMOVE;
 }
 
@@ -294,7 +294,7 @@ gst_openai_realtime_stop (GstVgAgent *agent)
    * callback runs any more, and the conversation state is ours again. */
   gst_vg_agent_set_owner_context (agent, NULL);
   vg_rt_client_stop (client);
-  vg_io_context_invoke_sync (self->io, cancel_retry_in_io, self);
+  vg_io_context_invoke_sync (self->io, cancel_timers_in_io, self);
   GST_OBJECT_LOCK (self);
   self->client = NULL;
   GST_OBJECT_UNLOCK (self);

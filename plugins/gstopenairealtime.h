@@ -80,6 +80,7 @@ struct _GstOpenAiRealtime
   gboolean response_awaited;        /* speech_stopped: server VAD owes us a response */
   guint rate_limit_retries;         /* response.create retries after rate_limit_exceeded */
   GSource *rate_limit_retry;        /* pending retry, on the I/O context */
+  GSource *renew;                   /* reconnect ahead of expires_at, on the I/O context */
   char *assistant_item_id;          /* item of assistant_text */
   gboolean response_has_audio;
   char *audio_item_id;     /* assistant item whose audio is queued/playing */
@@ -103,6 +104,7 @@ void gst_openai_realtime_send (GstOpenAiRealtime *self, char *json);
 void gst_openai_realtime_reset_conversation (GstOpenAiRealtime *self);
 void gst_openai_realtime_connection_lost (GstOpenAiRealtime *self);
 void gst_openai_realtime_cancel_retry (GstOpenAiRealtime *self);
+void gst_openai_realtime_cancel_timers (GstOpenAiRealtime *self);
 gboolean gst_openai_realtime_expecting (GstOpenAiRealtime *self);
 void gst_openai_realtime_history_add_call (GstOpenAiRealtime *self, VgRtHistoryKind kind,
                                            const char *call_id, const char *name, const char *text);

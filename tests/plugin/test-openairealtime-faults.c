@@ -442,6 +442,48 @@ test_drop_after_complete_response (Fixture *f, gconstpointer data)
   g_assert_cmpuint (vg_test_agent_errors (f->agent), ==, 0);
 }
 
+/* session.created's expires_at: the element renews the session at a quiet
+ * moment before it expires (a quarter of its lifetime ahead), with the
+ * replay, so session_expired never comes and nothing is cut. */
+static void
+test_renew_before_expiry (Fixture *f, gconstpointer data)
+{
+  VgRtServerOptions opt = { .seed = 42, .session_expiry_ms = 4000 };
+  g_autoptr (JsonObject) created = NULL;
+  g_autoptr (GPtrArray) items = NULL;
+  gint64 lifetime_ms;
+
+  vg_rt_server_free (f->server);
+  fixture_server (f, &opt);
+  start_agent (f);
+  created = vg_rt_server_wait (f->server, "session.created", 0, 100);
+  g_assert_nonnull (created);
+  lifetime_ms = json_object_get_int_member (json_object_get_object_member (created, "session"),
+                                            "expires_at")
+                    * 1000
+                - g_get_real_time () / 1000;
+  vg_test_drain_output (f->agent->h);
+  push_turn (f);
+  g_assert_cmpuint (vg_test_pull_audio (f->agent->h, 1000, 5000, NULL, NULL), ==, 1000);
+  /* The second session comes before the first would have expired. */
+  g_assert_true (logged (f->server, "session.created", 1, (guint)MAX (lifetime_ms, 0) + 500));
+  g_assert_true (logged (f->server, "session.updated", 1, 2000));
+  g_test_message (
+      "renewed with %" G_GINT64_FORMAT " ms of the first session left",
+      json_object_get_int_member (json_object_get_object_member (created, "session"), "expires_at")
+              * 1000
+          - g_get_real_time () / 1000);
+  g_assert_null (
+      vg_test_agent_wait (f->agent, "realtime-error", "code", "session_expired", 10, TRUE));
+  g_assert_cmpuint (vg_rt_server_get_errors (f->server), ==, 0);
+  /* With the conversation so far. */
+  g_assert_true (logged (f->server, "conversation.item.create", 1, 2000));
+  items = items_sent (f->server, 2);
+  g_assert_true (g_ptr_array_find_with_equal_func (items, "message:assistant:", has_prefix, NULL));
+  g_assert_cmpuint (vg_rt_server_count (f->server, "response.create"), ==, 0);
+  g_assert_cmpuint (vg_test_agent_errors (f->agent), ==, 0);
+}
+
 /* Silence while nothing is owed is no stall: no reconnect. */
 static void
 test_idle_is_no_stall (Fixture *f, gconstpointer data)
@@ -530,6 +572,7 @@ main (int argc, char **argv)
   ADD ("/openairealtime-faults/stall", test_stall);
   ADD ("/openairealtime-faults/drop-after-complete-response", test_drop_after_complete_response);
   ADD ("/openairealtime-faults/idle-is-no-stall", test_idle_is_no_stall);
+  ADD ("/openairealtime-faults/renew-before-expiry", test_renew_before_expiry);
   ADD ("/openairealtime-faults/replay-tool-calls", test_replay_tool_calls);
   return g_test_run ();
 }
