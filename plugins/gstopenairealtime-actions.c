@@ -66,6 +66,11 @@ gst_openai_realtime_function_result (GstVgAgent *agent, const char *call_id,
       GST_WARNING_OBJECT (self, "send-function-result without call_id");
       return;
     }
+  /* Into the history only if it goes to this session: one that waits for
+   * the next session is sent after its replay, and must not come twice. */
+  if (self->client != NULL && vg_rt_client_is_ready (self->client))
+    gst_openai_realtime_history_add_call (self, VG_RT_HISTORY_FUNCTION_OUTPUT, call_id, NULL,
+                                          output_json ? output_json : "{}");
   gst_openai_realtime_send (
       self, vg_rt_build_function_output (call_id, output_json ? output_json : "{}"));
   if (self->response_active || self->response_requested)
@@ -81,6 +86,9 @@ gst_openai_realtime_handle_text (GstVgAgent *agent, const char *text)
 
   if (text == NULL || text[0] == '\0')
     return;
+  /* As for function outputs: only what goes to this session. */
+  if (self->client != NULL && vg_rt_client_is_ready (self->client))
+    gst_openai_realtime_history_add_message (self, "user", text);
   if (self->response_active)
     {
       /* A typed message interrupts like speech would. */

@@ -31,6 +31,8 @@ static const char *const benign_codes[] = {
 
 #define AGENT(self) GST_VG_AGENT (self)
 
+static void plan_renewal (GstOpenAiRealtime *self, JsonObject *event);
+
 void
 gst_openai_realtime_send (GstOpenAiRealtime *self, char *json)
 {
@@ -55,33 +57,120 @@ count_bad_frame (GstOpenAiRealtime *self)
 }
 
 static void
-history_add (GstOpenAiRealtime *self, const char *role, const char *text)
+history_entry_free (gpointer data)
+{
+  VgRtHistoryEntry *e = data;
+
+  g_free (e->item_id);
+  g_free (e->role);
+  g_free (e->call_id);
+  g_free (e->name);
+  g_free (e->text);
+  g_free (e);
+}
+
+static void
+history_push (GstOpenAiRealtime *self, VgRtHistoryEntry *e)
+{
+  g_queue_push_tail (&self->history, e);
+  while (g_queue_get_length (&self->history) > VG_RT_MAX_HISTORY)
+    history_entry_free (g_queue_pop_head (&self->history));
+}
+
+void
+gst_openai_realtime_history_add_message (GstOpenAiRealtime *self, const char *role,
+                                         const char *text)
 {
   VgRtHistoryEntry *e;
 
   if (text == NULL || text[0] == '\0')
     return;
-  e = g_new (VgRtHistoryEntry, 1);
+  e = g_new0 (VgRtHistoryEntry, 1);
+  e->kind = VG_RT_HISTORY_MESSAGE;
   e->role = g_strdup (role);
   e->text = g_strdup (text);
-  g_queue_push_tail (&self->history, e);
-  while (g_queue_get_length (&self->history) > VG_RT_MAX_HISTORY)
-    {
-      e = g_queue_pop_head (&self->history);
-      g_free (e->role);
-      g_free (e->text);
-      g_free (e);
-    }
+  history_push (self, e);
+}
+
+/* The user's audio item took its place in the conversation (committed):
+ * its transcript, which may come after the answer or a tool call, fills
+ * this slot, so the replay keeps the conversation's order. */
+static void
+history_reserve_user (GstOpenAiRealtime *self, const char *item_id)
+{
+  VgRtHistoryEntry *e = g_new0 (VgRtHistoryEntry, 1);
+
+  e->kind = VG_RT_HISTORY_MESSAGE;
+  e->item_id = g_strdup (item_id);
+  e->role = g_strdup ("user");
+  history_push (self, e);
 }
 
 static void
-history_entry_free (gpointer data)
+history_add_user (GstOpenAiRealtime *self, const char *item_id, const char *text)
 {
-  VgRtHistoryEntry *e = data;
+  GList *l;
 
-  g_free (e->role);
-  g_free (e->text);
-  g_free (e);
+  for (l = self->history.tail; l != NULL && item_id != NULL; l = l->prev)
+    {
+      VgRtHistoryEntry *e = l->data;
+
+      if (g_strcmp0 (e->item_id, item_id) == 0)
+        {
+          g_clear_pointer (&e->item_id, g_free);
+          g_free (e->text);
+          e->text = g_strdup (text);
+          return;
+        }
+    }
+  gst_openai_realtime_history_add_message (self, "user", text);
+}
+
+void
+gst_openai_realtime_history_add_call (GstOpenAiRealtime *self, VgRtHistoryKind kind,
+                                      const char *call_id, const char *name, const char *text)
+{
+  VgRtHistoryEntry *e = g_new0 (VgRtHistoryEntry, 1);
+
+  e->kind = kind;
+  e->call_id = g_strdup (call_id);
+  e->name = g_strdup (name);
+  e->text = g_strdup (text ? text : "{}");
+  history_push (self, e);
+}
+
+/* Sends the history to a new session as items. An output whose call fell
+ * out of the window is left out: the server refuses an unknown call_id. */
+static void
+replay_history (GstOpenAiRealtime *self)
+{
+  g_autoptr (GHashTable) calls = g_hash_table_new (g_str_hash, g_str_equal);
+  GList *l;
+
+  GST_INFO_OBJECT (self, "replaying %u conversation items", self->history.length);
+  for (l = self->history.head; l != NULL; l = l->next)
+    {
+      VgRtHistoryEntry *e = l->data;
+
+      switch (e->kind)
+        {
+          case VG_RT_HISTORY_MESSAGE:
+            if (e->text == NULL || e->text[0] == '\0')
+              break; /* a transcript that never came */
+            vg_rt_client_send_now (self->client, vg_rt_build_text_item (e->role, e->text));
+            break;
+          case VG_RT_HISTORY_FUNCTION_CALL:
+            g_hash_table_add (calls, e->call_id);
+            vg_rt_client_send_now (self->client,
+                                   vg_rt_build_function_call_item (e->call_id, e->name, e->text));
+            break;
+          case VG_RT_HISTORY_FUNCTION_OUTPUT:
+            if (g_hash_table_contains (calls, e->call_id))
+              vg_rt_client_send_now (self->client,
+                                     vg_rt_build_function_output (e->call_id, e->text));
+            break;
+        }
+    }
 }
 
 void
@@ -93,7 +182,12 @@ gst_openai_realtime_reset_conversation (GstOpenAiRealtime *self)
   g_string_truncate (self->assistant_text, 0);
   g_clear_pointer (&self->response_id, g_free);
   g_clear_pointer (&self->audio_item_id, g_free);
+  g_clear_pointer (&self->assistant_item_id, g_free);
   g_clear_pointer (&self->pending_usage, gst_structure_free);
+  /* Cancelled on the I/O thread by stop() before this runs. */
+  g_warn_if_fail (self->rate_limit_retry == NULL && self->renew == NULL);
+  self->rate_limit_retries = 0;
+  self->response_awaited = FALSE;
   self->response_active = FALSE;
   self->response_create_pending = FALSE;
   self->response_requested = FALSE;
@@ -128,7 +222,7 @@ post_usage_if_complete (GstOpenAiRealtime *self)
     return;
   self->pending_usage = NULL;
   gst_structure_set (s, "latency-first-audio-played-ms", G_TYPE_INT,
-                     latency_ms (self->speech_end_us, self->first_audio_played_us), NULL);
+                     latency_ms (self->usage_origin_us, self->first_audio_played_us), NULL);
   vg_agent_post_structure (GST_ELEMENT (self), s);
 }
 
@@ -172,7 +266,6 @@ on_session_created (GstOpenAiRealtime *self, JsonObject *event)
 {
   g_autoptr (GError) error = NULL;
   char *update;
-  GList *l;
 
   self->sessions++;
   GST_OBJECT_LOCK (self);
@@ -189,18 +282,11 @@ on_session_created (GstOpenAiRealtime *self, JsonObject *event)
     }
   /* Configuration and replay go ahead of audio queued while connecting. */
   vg_rt_client_send_now (self->client, update);
+  /* No resumption in the protocol: the new session learns what was said
+   * (and which tools ran) as items. */
   if (self->sessions > 1)
-    {
-      /* No resumption in the protocol: the new session learns what was
-       * said as text items. */
-      GST_INFO_OBJECT (self, "replaying %u conversation items", self->history.length);
-      for (l = self->history.head; l != NULL; l = l->next)
-        {
-          VgRtHistoryEntry *e = l->data;
-
-          vg_rt_client_send_now (self->client, vg_rt_build_text_item (e->role, e->text));
-        }
-    }
+    replay_history (self);
+  plan_renewal (self, event);
   vg_rt_client_set_ready (self->client);
 }
 
@@ -218,8 +304,211 @@ on_session_updated (GstOpenAiRealtime *self, JsonObject *event)
         = json_object_get_boolean_member_with_default (td, "interrupt_response", TRUE);
   else
     self->interrupt_response = td != NULL;
-  if (state == NULL || strcmp (state, "connecting") == 0)
+  if (state == NULL || strcmp (state, "connecting") == 0 || strcmp (state, "reconnecting") == 0)
     set_state (self, "listening");
+}
+
+#define MAX_RATE_LIMIT_RETRIES 5
+
+/* "... Please try again in 1.5s." or "... in 250ms.": 0 when absent. */
+static guint
+parse_try_again_ms (const char *message)
+{
+  const char *p = message ? strstr (message, "try again in ") : NULL;
+  char *end = NULL;
+  double value;
+
+  if (p == NULL)
+    return 0;
+  value = g_ascii_strtod (p + strlen ("try again in "), &end);
+  if (end == NULL || value <= 0 || value > 600000)
+    return 0;
+  if (g_str_has_prefix (end, "ms"))
+    return (guint)value;
+  if (end[0] == 's')
+    return (guint)(value * 1000);
+  return 0;
+}
+
+static gboolean
+rate_limit_retry_fire (gpointer data)
+{
+  GstOpenAiRealtime *self = data;
+
+  g_clear_pointer (&self->rate_limit_retry, g_source_unref);
+  if (self->fatal || self->client == NULL)
+    return G_SOURCE_REMOVE;
+  /* The user may have spoken meanwhile and the server VAD started one. */
+  if (!self->response_active && !self->response_requested)
+    {
+      GST_INFO_OBJECT (self, "retrying the response refused by the rate limit");
+      gst_openai_realtime_create_response (self, NULL);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+/* The response was refused, not the session: ask again after a backoff
+ * (the server's hint if it is longer) instead of going mute. */
+static void
+schedule_rate_limit_retry (GstOpenAiRealtime *self, const char *message)
+{
+  guint delay, max_ms;
+
+  if (self->rate_limit_retries >= MAX_RATE_LIMIT_RETRIES)
+    {
+      GST_WARNING_OBJECT (self, "rate limited %u times in a row: waiting for the user",
+                          self->rate_limit_retries);
+      return;
+    }
+  GST_OBJECT_LOCK (self);
+  max_ms = self->reconnect_max_ms;
+  GST_OBJECT_UNLOCK (self);
+  delay = MIN (MAX (250u << self->rate_limit_retries, parse_try_again_ms (message)), max_ms);
+  self->rate_limit_retries++;
+  gst_openai_realtime_cancel_retry (self);
+  GST_INFO_OBJECT (self, "rate limited: asking for the response again in %u ms", delay);
+  self->rate_limit_retry = g_timeout_source_new (delay);
+  g_source_set_callback (self->rate_limit_retry, rate_limit_retry_fire, self, NULL);
+  g_source_attach (self->rate_limit_retry, vg_io_context_get_main_context (self->io));
+}
+
+static void
+destroy_source (GSource **source)
+{
+  if (*source == NULL)
+    return;
+  g_source_destroy (*source);
+  g_clear_pointer (source, g_source_unref);
+}
+
+void
+gst_openai_realtime_cancel_retry (GstOpenAiRealtime *self)
+{
+  destroy_source (&self->rate_limit_retry);
+}
+
+void
+gst_openai_realtime_cancel_timers (GstOpenAiRealtime *self)
+{
+  destroy_source (&self->rate_limit_retry);
+  destroy_source (&self->renew);
+}
+
+/* How long before expires_at the session is renewed: a quarter of its
+ * lifetime, at most 5 minutes (60-minute sessions renew after 55). */
+#define RENEW_MARGIN_MAX_MS (5 * 60 * 1000)
+/* While the learner and the model talk, the renewal waits for a pause. */
+#define RENEW_RECHECK_MS 500
+
+static void schedule_renew (GstOpenAiRealtime *self, guint delay_ms);
+
+static gboolean
+renew_fire (gpointer data)
+{
+  GstOpenAiRealtime *self = data;
+
+  g_clear_pointer (&self->renew, g_source_unref);
+  if (self->fatal || self->client == NULL)
+    return G_SOURCE_REMOVE;
+  if (gst_openai_realtime_expecting (self) || gst_vg_agent_get_queued_bytes (AGENT (self)) > 0)
+    {
+      schedule_renew (self, RENEW_RECHECK_MS);
+      return G_SOURCE_REMOVE;
+    }
+  /* A quiet moment before the server's session_expired: a new session
+   * with the replay now costs the learner nothing audible. */
+  GST_INFO_OBJECT (self, "renewing the session ahead of its expires_at");
+  vg_rt_client_reconnect (self->client, 0);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_renew (GstOpenAiRealtime *self, guint delay_ms)
+{
+  destroy_source (&self->renew);
+  self->renew = g_timeout_source_new (delay_ms);
+  g_source_set_callback (self->renew, renew_fire, self, NULL);
+  g_source_attach (self->renew, vg_io_context_get_main_context (self->io));
+}
+
+/* session.created: plan the renewal from session.expires_at (Unix
+ * seconds); absent or already past, session_expired alone applies. */
+static void
+plan_renewal (GstOpenAiRealtime *self, JsonObject *event)
+{
+  gint64 expires_at
+      = vg_rt_json_get_int (vg_rt_json_get_object (event, "session"), "expires_at", 0);
+  gint64 lifetime_ms = expires_at * 1000 - g_get_real_time () / 1000;
+  gint64 margin_ms;
+
+  destroy_source (&self->renew);
+  if (expires_at <= 0 || lifetime_ms <= 0 || lifetime_ms > G_MAXINT32)
+    return;
+  margin_ms = MIN (lifetime_ms / 4, RENEW_MARGIN_MAX_MS);
+  GST_INFO_OBJECT (
+      self, "session expires in %" G_GINT64_FORMAT " ms: renewing %" G_GINT64_FORMAT " ms before",
+      lifetime_ms, margin_ms);
+  schedule_renew (self, (guint)(lifetime_ms - margin_ms));
+}
+
+/* The connection is gone (closed, stalled or expired). An answer it was
+ * still sending is dropped from the playout, so the learner hears a short
+ * silence rather than an answer that stops mid-word when the queue runs
+ * dry, and the next session is asked to answer again; a complete answer
+ * (response.done seen) keeps playing. The partial transcripts are closed
+ * so the record keeps them, and the next session gets the replay. */
+void
+gst_openai_realtime_connection_lost (GstOpenAiRealtime *self)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+  gboolean owed;
+
+  if (self->response_active && gst_vg_agent_get_queued_bytes (AGENT (self)) > 0)
+    gst_vg_agent_cut_playback (AGENT (self));
+  if (self->assistant_text->len > 0)
+    {
+      /* truncated: the conversation record marks it as an answer that
+       * did not end (and whose end may not have been heard). */
+      vg_agent_post_structure (
+          GST_ELEMENT (self),
+          gst_structure_new (VG_MSG_TRANSCRIPT, "role", G_TYPE_STRING, "assistant", "item-id",
+                             G_TYPE_STRING, self->assistant_item_id ? self->assistant_item_id : "",
+                             "text", G_TYPE_STRING, self->assistant_text->str, "final",
+                             G_TYPE_BOOLEAN, TRUE, "truncated", G_TYPE_BOOLEAN, TRUE, NULL));
+      gst_openai_realtime_history_add_message (self, "assistant", self->assistant_text->str);
+      g_string_truncate (self->assistant_text, 0);
+    }
+  g_hash_table_iter_init (&iter, self->user_text);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      GString *text = value;
+
+      if (text->len == 0)
+        continue;
+      vg_agent_post_transcript (GST_ELEMENT (self), "user", key, text->str, TRUE);
+      history_add_user (self, key, text->str);
+    }
+  g_hash_table_remove_all (self->user_text);
+  g_clear_pointer (&self->audio_item_id, g_free);
+  g_clear_pointer (&self->assistant_item_id, g_free);
+  gst_openai_realtime_cancel_timers (self);
+  /* The learner was owed an answer the dead session will not finish. */
+  owed = (self->response_active && !self->response_interrupted) || self->response_requested
+         || self->response_awaited || self->rate_limit_retries > 0;
+  self->rate_limit_retries = 0;
+  self->response_active = FALSE;
+  self->response_create_pending = FALSE;
+  self->response_requested = FALSE;
+  self->response_awaited = FALSE;
+  set_state (self, self->sessions > 0 ? "reconnecting" : "connecting");
+  /* The response a respond waited for never ends now: the request goes
+   * to the next session, after its configuration and replay. */
+  gst_openai_realtime_next_response (self);
+  /* Ask the next session (after its replay, which ends with what was
+   * heard) to answer again, so the learner is not left waiting. */
+  if (owed && !self->response_requested)
+    gst_openai_realtime_create_response (self, NULL);
 }
 
 static void
@@ -257,9 +546,20 @@ on_error (GstOpenAiRealtime *self, JsonObject *event)
   vg_agent_post_error (GST_ELEMENT (self), code, message, FALSE);
   if (g_strcmp0 (code, "session_expired") == 0)
     {
-      set_state (self, "connecting");
+      /* The server closes too; whichever comes first reports the end of
+       * the connection (gst_openai_realtime_connection_lost). */
       vg_rt_client_reconnect (self->client, 0);
+      return;
     }
+  if (!self->response_active)
+    {
+      /* Whatever we (or the server VAD) were about to start was refused:
+       * no response is owed any more (the stall watchdog stops waiting). */
+      self->response_requested = FALSE;
+      self->response_awaited = FALSE;
+    }
+  if (g_strcmp0 (code, "rate_limit_exceeded") == 0)
+    schedule_rate_limit_retry (self, message);
 }
 
 static void
@@ -294,7 +594,7 @@ on_user_transcript (GstOpenAiRealtime *self, JsonObject *event, gboolean final)
   vg_agent_post_transcript (GST_ELEMENT (self), "user", item_id, text->str, final);
   if (final)
     {
-      history_add (self, "user", text->str);
+      history_add_user (self, item_id, text->str);
       g_hash_table_remove (self->user_text, item_id);
     }
 }
@@ -304,6 +604,11 @@ on_assistant_text (GstOpenAiRealtime *self, JsonObject *event, const char *final
 {
   const char *item_id = vg_rt_json_get_string (event, "item_id");
 
+  if (g_strcmp0 (self->assistant_item_id, item_id) != 0)
+    {
+      g_free (self->assistant_item_id);
+      self->assistant_item_id = g_strdup (item_id);
+    }
   if (final_member != NULL)
     {
       const char *text = vg_rt_json_get_string (event, final_member);
@@ -311,7 +616,7 @@ on_assistant_text (GstOpenAiRealtime *self, JsonObject *event, const char *final
       g_string_assign (self->assistant_text, text ? text : "");
       vg_agent_post_transcript (GST_ELEMENT (self), "assistant", item_id, self->assistant_text->str,
                                 TRUE);
-      history_add (self, "assistant", self->assistant_text->str);
+      gst_openai_realtime_history_add_message (self, "assistant", self->assistant_text->str);
       g_string_truncate (self->assistant_text, 0);
       return;
     }
@@ -391,6 +696,10 @@ on_function_call (GstOpenAiRealtime *self, JsonObject *event)
       GST_WARNING_OBJECT (self, "function call without call_id or name");
       return;
     }
+  /* Before the call goes out: its output (from the handler) follows it in
+   * the history. */
+  gst_openai_realtime_history_add_call (self, VG_RT_HISTORY_FUNCTION_CALL, call_id, name,
+                                        arguments ? arguments : "{}");
   /* The handler may call back into the element (send-function-result): it
    * is queued behind this event. */
   gst_vg_agent_call_function (AGENT (self), call_id, name, arguments);
@@ -403,6 +712,9 @@ on_response_created (GstOpenAiRealtime *self, JsonObject *event)
 
   self->response_active = TRUE;
   self->response_requested = FALSE;
+  self->response_awaited = FALSE;
+  self->rate_limit_retries = 0;
+  gst_openai_realtime_cancel_retry (self);
   self->response_interrupted = FALSE;
   g_free (self->response_id);
   self->response_id = g_strdup (vg_rt_json_get_string (response, "id"));
@@ -438,6 +750,9 @@ on_response_done (GstOpenAiRealtime *self, JsonObject *event)
       (gint)vg_rt_json_get_int (out_details, "text_tokens", 0), "output-audio-tokens", G_TYPE_INT,
       (gint)vg_rt_json_get_int (out_details, "audio_tokens", 0), "latency-first-audio-received-ms",
       G_TYPE_INT, latency_ms (self->speech_end_us, self->first_audio_received_us), NULL);
+  /* The first audio may be played after response.done (a short answer
+   * delivered in a burst): its latency is still measured from this turn. */
+  self->usage_origin_us = self->speech_end_us;
   if (self->audio_item_id == NULL)
     self->response_has_audio = FALSE; /* interrupted before any was played */
   post_usage_if_complete (self);
@@ -469,6 +784,7 @@ on_speech_started (GstOpenAiRealtime *self, JsonObject *event)
       g_queue_clear_full (&self->pending_responds, g_free);
     }
   barge_in (self);
+  self->response_awaited = FALSE;
   self->speech_end_us = 0;
   set_state (self, "listening");
 }
@@ -477,6 +793,7 @@ static void
 on_speech_stopped (GstOpenAiRealtime *self, JsonObject *event)
 {
   self->speech_end_us = g_get_monotonic_time ();
+  self->response_awaited = TRUE;
   set_state (self, "thinking");
 }
 
@@ -487,6 +804,15 @@ on_item_added (GstOpenAiRealtime *self, JsonObject *event)
 
   if (id != NULL)
     remember_item (self, id);
+}
+
+static void
+on_committed (GstOpenAiRealtime *self, JsonObject *event)
+{
+  const char *id = vg_rt_json_get_string (event, "item_id");
+
+  if (id != NULL)
+    history_reserve_user (self, id);
 }
 
 static void
@@ -546,7 +872,7 @@ static const struct
   { "error", on_error },
   { "input_audio_buffer.speech_started", on_speech_started },
   { "input_audio_buffer.speech_stopped", on_speech_stopped },
-  { "input_audio_buffer.committed", ignore_event },
+  { "input_audio_buffer.committed", on_committed },
   { "input_audio_buffer.cleared", ignore_event },
   { "input_audio_buffer.timeout_triggered", ignore_event },
   { "conversation.created", ignore_event },
@@ -598,6 +924,14 @@ gst_openai_realtime_handle_bad_frame (GstOpenAiRealtime *self, const char *reaso
 {
   count_bad_frame (self);
   GST_WARNING_OBJECT (self, "ignoring bad frame from the server: %s", reason);
+}
+
+/* The stall watchdog's question: does the server owe us events now? */
+gboolean
+gst_openai_realtime_expecting (GstOpenAiRealtime *self)
+{
+  return !self->fatal
+         && (self->response_active || self->response_requested || self->response_awaited);
 }
 
 /* The played report of GstVgAgent, handed to the I/O thread. */

@@ -28,6 +28,7 @@ GST_DEBUG_CATEGORY (gst_openai_realtime_debug);
 #define DEFAULT_MAX_SEND_QUEUE_MS 2000
 #define DEFAULT_MAX_PLAYOUT_MS 120000
 #define DEFAULT_RECONNECT_MAX_MS 30000
+#define DEFAULT_STALL_TIMEOUT_MS 20000
 
 enum
 {
@@ -50,6 +51,7 @@ enum
   PROP_MAX_SEND_QUEUE_MS,
   PROP_MAX_PLAYOUT_MS,
   PROP_RECONNECT_MAX_MS,
+  PROP_STALL_TIMEOUT_MS,
   PROP_DROPPED_INPUT_BYTES,
   PROP_BAD_FRAMES,
 };
@@ -80,7 +82,10 @@ gst_openai_realtime_turn_detection_get_type (void)
 static void
 client_connecting (gpointer data, guint attempt)
 {
-  gst_vg_agent_set_state (data, "connecting");
+  GstOpenAiRealtime *self = data;
+
+  /* After a first session, the state says the conversation is resuming. */
+  gst_vg_agent_set_state (data, self->sessions > 0 ? "reconnecting" : "connecting");
   GST_INFO_OBJECT (data, "connecting (attempt %u)", attempt);
 }
 
@@ -107,12 +112,11 @@ client_closed (gpointer data, VgRtCloseKind kind, guint http_status, const char 
 {
   GstOpenAiRealtime *self = data;
 
-  /* Whatever was queued for playback belongs to a session that is gone. */
-  self->response_active = FALSE;
-  self->response_create_pending = FALSE;
-  self->response_requested = FALSE;
   if (kind == VG_RT_CLOSE_FATAL)
     {
+      self->response_active = FALSE;
+      self->response_create_pending = FALSE;
+      self->response_requested = FALSE;
       self->fatal = TRUE;
       gst_vg_agent_set_state (GST_VG_AGENT (self), "error");
       gst_vg_agent_post_error (GST_VG_AGENT (self),
@@ -121,19 +125,24 @@ client_closed (gpointer data, VgRtCloseKind kind, guint http_status, const char 
       GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED,
                          ("The Realtime API refused the connection (HTTP %u)", http_status),
                          ("%s", reason));
+      return;
     }
-  else
-    {
-      GST_WARNING_OBJECT (self, "%s", reason);
-      gst_vg_agent_set_state (GST_VG_AGENT (self), "connecting");
-      /* The response a respond waited for never ends now: the request goes
-       * to the next session, after its configuration and replay. */
-      gst_openai_realtime_next_response (self);
-    }
+  GST_WARNING_OBJECT (self, "%s", reason);
+  if (kind == VG_RT_CLOSE_STALLED)
+    gst_vg_agent_post_error (GST_VG_AGENT (self), "server_stalled", reason, FALSE);
+  else if (http_status == 429)
+    gst_vg_agent_post_error (GST_VG_AGENT (self), "rate_limited", reason, FALSE);
+  gst_openai_realtime_connection_lost (self);
+}
+
+static gboolean
+client_expecting (gpointer data)
+{
+  return gst_openai_realtime_expecting (data);
 }
 
 static const VgRtClientCallbacks client_callbacks = {
-  client_connecting, client_opened, client_event, client_bad_frame, client_closed,
+  client_connecting, client_opened, client_event, client_bad_frame, client_closed, client_expecting,
 };
 
 /* ---- input: sink streaming thread ---- */
@@ -232,7 +241,7 @@ gst_openai_realtime_start (GstVgAgent *agent)
 {
   GstOpenAiRealtime *self = GST_OPENAI_REALTIME (agent);
   VgRtClient *client;
-  guint reconnect_max_ms;
+  guint reconnect_max_ms, stall_timeout_ms;
   g_autofree char *url = NULL;
   g_autofree char *key = NULL;
   gsize queue_bytes;
@@ -242,6 +251,7 @@ gst_openai_realtime_start (GstVgAgent *agent)
   key = g_strdup (self->api_key ? self->api_key : g_getenv ("OPENAI_API_KEY"));
   queue_bytes = (gsize)self->max_send_queue_ms * VG_RT_RATE * 2 / 1000 * 4 / 3;
   reconnect_max_ms = self->reconnect_max_ms;
+  stall_timeout_ms = self->stall_timeout_ms;
   self->bad_frames = 0;
   GST_OBJECT_UNLOCK (self);
 
@@ -259,10 +269,17 @@ gst_openai_realtime_start (GstVgAgent *agent)
   g_byte_array_set_size (self->pending_input, 0);
   self->appended_bytes = 0;
   gst_vg_agent_set_owner_context (agent, vg_io_context_get_main_context (self->io));
-  vg_rt_client_start (client, url, key, reconnect_max_ms);
+  vg_rt_client_start (client, url, key, reconnect_max_ms, stall_timeout_ms);
   if (key)
     memset (key, 0, strlen (key));
   return TRUE;
+}
+
+static gboolean
+cancel_timers_in_io (gpointer data)
+{
+  gst_openai_realtime_cancel_timers (data);
+  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -277,6 +294,7 @@ gst_openai_realtime_stop (GstVgAgent *agent)
    * callback runs any more, and the conversation state is ours again. */
   gst_vg_agent_set_owner_context (agent, NULL);
   vg_rt_client_stop (client);
+  vg_io_context_invoke_sync (self->io, cancel_timers_in_io, self);
   GST_OBJECT_LOCK (self);
   self->client = NULL;
   GST_OBJECT_UNLOCK (self);
@@ -409,6 +427,9 @@ gst_openai_realtime_set_property (GObject *object, guint prop_id, const GValue *
       case PROP_RECONNECT_MAX_MS:
         self->reconnect_max_ms = g_value_get_uint (value);
         break;
+      case PROP_STALL_TIMEOUT_MS:
+        self->stall_timeout_ms = g_value_get_uint (value);
+        break;
       default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -485,6 +506,9 @@ gst_openai_realtime_get_property (GObject *object, guint prop_id, GValue *value,
       case PROP_RECONNECT_MAX_MS:
         g_value_set_uint (value, self->reconnect_max_ms);
         break;
+      case PROP_STALL_TIMEOUT_MS:
+        g_value_set_uint (value, self->stall_timeout_ms);
+        break;
       case PROP_DROPPED_INPUT_BYTES:
         /* The client's own lock nests inside: it calls nothing back. */
         g_value_set_uint64 (value,
@@ -547,6 +571,7 @@ gst_openai_realtime_init (GstOpenAiRealtime *self)
   self->max_send_queue_ms = DEFAULT_MAX_SEND_QUEUE_MS;
   self->max_playout_ms = DEFAULT_MAX_PLAYOUT_MS;
   self->reconnect_max_ms = DEFAULT_RECONNECT_MAX_MS;
+  self->stall_timeout_ms = DEFAULT_STALL_TIMEOUT_MS;
 
   self->pending_input = g_byte_array_new ();
   g_queue_init (&self->history);
@@ -670,6 +695,12 @@ gst_openai_realtime_class_init (GstOpenAiRealtimeClass *klass)
       g_param_spec_uint ("reconnect-max-ms", "Reconnect backoff cap",
                          "Upper bound of the exponential reconnect backoff, in ms", 250, 600000,
                          DEFAULT_RECONNECT_MAX_MS, RW));
+  g_object_class_install_property (
+      gobject_class, PROP_STALL_TIMEOUT_MS,
+      g_param_spec_uint ("stall-timeout-ms", "Stall timeout",
+                         "Reconnect when the server sends nothing for this long while a response"
+                         " is expected, in ms (0: never)",
+                         0, 600000, DEFAULT_STALL_TIMEOUT_MS, RW));
   g_object_class_install_property (
       gobject_class, PROP_DROPPED_INPUT_BYTES,
       g_param_spec_uint64 ("dropped-input-bytes", "Dropped input",

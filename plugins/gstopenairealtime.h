@@ -19,9 +19,21 @@ GST_ELEMENT_REGISTER_DECLARE (openairealtime);
 #define VG_RT_RATE GST_VG_AGENT_RATE
 #define VG_RT_MAX_HISTORY 64
 
+/* One item of the conversation as the replay sends it to a new session. */
+typedef enum
+{
+  VG_RT_HISTORY_MESSAGE,         /* role + text */
+  VG_RT_HISTORY_FUNCTION_CALL,   /* call_id + name + text (the arguments) */
+  VG_RT_HISTORY_FUNCTION_OUTPUT, /* call_id + text (the output JSON) */
+} VgRtHistoryKind;
+
 typedef struct
 {
-  char *role; /* user or assistant */
+  VgRtHistoryKind kind;
+  char *item_id; /* a user audio item waiting for its transcript, or NULL */
+  char *role;    /* user or assistant (messages) */
+  char *call_id;
+  char *name;
   char *text;
 } VgRtHistoryEntry;
 
@@ -38,6 +50,7 @@ struct _GstOpenAiRealtime
   guint max_send_queue_ms;
   guint max_playout_ms;
   guint reconnect_max_ms;
+  guint stall_timeout_ms;
   guint64 bad_frames; /* counted on the I/O thread */
 
   /* the session, created in start() and freed in stop() (state-change
@@ -64,6 +77,11 @@ struct _GstOpenAiRealtime
   gboolean response_requested;      /* we sent response.create, no response.created yet */
   GQueue pending_responds;          /* respond instructions ("" for none) waiting for
                                        the current response's response.done */
+  gboolean response_awaited;        /* speech_stopped: server VAD owes us a response */
+  guint rate_limit_retries;         /* response.create retries after rate_limit_exceeded */
+  GSource *rate_limit_retry;        /* pending retry, on the I/O context */
+  GSource *renew;                   /* reconnect ahead of expires_at, on the I/O context */
+  char *assistant_item_id;          /* item of assistant_text */
   gboolean response_has_audio;
   char *audio_item_id;     /* assistant item whose audio is queued/playing */
   GHashTable *known_items; /* item ids announced by the server */
@@ -71,6 +89,7 @@ struct _GstOpenAiRealtime
   GHashTable *user_text;   /* item id -> GString of user transcript deltas */
   GQueue history;          /* VgRtHistoryEntry, replayed on reconnect */
   gint64 speech_end_us;    /* monotonic time of speech_stopped, 0 if none */
+  gint64 usage_origin_us;  /* speech_end_us of the response pending_usage describes */
   gint64 first_audio_received_us;
   gint64 first_audio_played_us;
   GstStructure *pending_usage; /* posted when both done and first audio played */
@@ -83,6 +102,14 @@ void gst_openai_realtime_handle_bad_frame (GstOpenAiRealtime *self, const char *
 void gst_openai_realtime_played (GstVgAgent *agent, const GstVgAgentPlayed *played);
 void gst_openai_realtime_send (GstOpenAiRealtime *self, char *json);
 void gst_openai_realtime_reset_conversation (GstOpenAiRealtime *self);
+void gst_openai_realtime_connection_lost (GstOpenAiRealtime *self);
+void gst_openai_realtime_cancel_retry (GstOpenAiRealtime *self);
+void gst_openai_realtime_cancel_timers (GstOpenAiRealtime *self);
+gboolean gst_openai_realtime_expecting (GstOpenAiRealtime *self);
+void gst_openai_realtime_history_add_call (GstOpenAiRealtime *self, VgRtHistoryKind kind,
+                                           const char *call_id, const char *name, const char *text);
+void gst_openai_realtime_history_add_message (GstOpenAiRealtime *self, const char *role,
+                                              const char *text);
 
 /* gstopenairealtime-actions.c: GstVgAgentClass vfuncs, I/O thread */
 void gst_openai_realtime_function_result (GstVgAgent *agent, const char *call_id,

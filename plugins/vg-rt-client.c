@@ -11,6 +11,8 @@ GST_DEBUG_CATEGORY_EXTERN (vg_rt_client_debug);
 #define GST_CAT_DEFAULT vg_rt_client_debug
 
 #define RECONNECT_MIN_MS 250
+/* A Retry-After beyond this is not believed. */
+#define MAX_RETRY_AFTER_MS (10 * 60 * 1000)
 /* Control frames waiting for a session; beyond this the newest is dropped. */
 #define MAX_QUEUED_CONTROL 256
 
@@ -39,7 +41,12 @@ struct _VgRtClient
   SoupWebsocketConnection *conn;
   GSource *reconnect_source;
   guint extra_backoff_steps;
+  guint retry_after_ms;       /* the last refusal's Retry-After, for the next wait */
   gint pending_backoff_steps; /* set from any thread */
+  guint stall_timeout_ms;
+  GSource *watchdog;
+  gint64 last_event_us;   /* last frame received, or start of an expectation */
+  gboolean was_expecting; /* at the previous watchdog tick */
 
   /* guarded by lock */
   GMutex lock;
@@ -138,6 +145,7 @@ on_message (SoupWebsocketConnection *conn, gint type, GBytes *message, gpointer 
   gsize size;
   const char *bytes = g_bytes_get_data (message, &size);
 
+  client->last_event_us = g_get_monotonic_time ();
   if (type != SOUP_WEBSOCKET_DATA_TEXT)
     {
       client->cb.bad_frame (client->user_data, "binary frame");
@@ -157,6 +165,11 @@ static void schedule_reconnect (VgRtClient *client);
 static void
 drop_connection (VgRtClient *client)
 {
+  if (client->watchdog)
+    {
+      g_source_destroy (client->watchdog);
+      g_clear_pointer (&client->watchdog, g_source_unref);
+    }
   if (client->conn == NULL)
     return;
   g_signal_handlers_disconnect_by_data (client->conn, client);
@@ -213,12 +226,84 @@ schedule_reconnect (VgRtClient *client)
   delay = MIN ((guint64)RECONNECT_MIN_MS << steps, (guint64)client->reconnect_max_ms);
   /* Jitter so that 200 agents do not reconnect in lockstep. */
   delay = delay / 2 + g_random_int_range (0, delay / 2 + 1);
+  /* The server said when: earlier would only be refused again. */
+  delay = MAX (delay, client->retry_after_ms);
+  client->retry_after_ms = 0;
   client->attempt++;
   client->extra_backoff_steps = 0;
   GST_INFO ("reconnecting in %u ms (attempt %u)", delay, client->attempt);
   client->reconnect_source = g_timeout_source_new (delay);
   g_source_set_callback (client->reconnect_source, reconnect_timeout, client, NULL);
   g_source_attach (client->reconnect_source, vg_io_context_get_main_context (client->io));
+}
+
+/* Retry-After in delta-seconds; an HTTP date or garbage counts as absent
+ * (the backoff alone applies). */
+static guint
+parse_retry_after (const char *value)
+{
+  g_autofree char *text = g_strstrip (g_strdup (value ? value : ""));
+  guint64 seconds;
+
+  if (!g_ascii_string_to_unsigned (text, 10, 0, MAX_RETRY_AFTER_MS / 1000, &seconds, NULL))
+    return 0;
+  return (guint)seconds * 1000;
+}
+
+/* The stall watchdog, on the I/O thread while a connection is open. */
+static gboolean
+watchdog_tick (gpointer data)
+{
+  VgRtClient *client = data;
+  gboolean ready, expecting;
+  gint64 now = g_get_monotonic_time ();
+  g_autofree char *reason = NULL;
+
+  g_mutex_lock (&client->lock);
+  ready = client->ready;
+  g_mutex_unlock (&client->lock);
+  expecting = !ready || (client->cb.expecting && client->cb.expecting (client->user_data));
+  if (!expecting)
+    {
+      client->was_expecting = FALSE;
+      return G_SOURCE_CONTINUE;
+    }
+  if (!client->was_expecting)
+    {
+      /* Silence before we asked for anything is no stall. */
+      client->was_expecting = TRUE;
+      client->last_event_us = MAX (client->last_event_us, now);
+      return G_SOURCE_CONTINUE;
+    }
+  if (now - client->last_event_us < (gint64)client->stall_timeout_ms * 1000)
+    return G_SOURCE_CONTINUE;
+  reason = g_strdup_printf ("no event from the server for %" G_GINT64_FORMAT
+                            " ms while one was expected",
+                            (now - client->last_event_us) / 1000);
+  GST_WARNING ("%s: reconnecting", reason);
+  /* drop_connection destroys this source: keep it alive until we return. */
+  g_source_ref (client->watchdog);
+  {
+    GSource *self_source = client->watchdog;
+
+    drop_connection (client);
+    client->cb.closed (client->user_data, VG_RT_CLOSE_STALLED, 0, reason);
+    schedule_reconnect (client);
+    g_source_unref (self_source);
+  }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+start_watchdog (VgRtClient *client)
+{
+  if (client->stall_timeout_ms == 0)
+    return;
+  client->last_event_us = g_get_monotonic_time ();
+  client->was_expecting = TRUE; /* session.created is owed at once */
+  client->watchdog = g_timeout_source_new (CLAMP (client->stall_timeout_ms / 4, 20, 1000));
+  g_source_set_callback (client->watchdog, watchdog_tick, client, NULL);
+  g_source_attach (client->watchdog, vg_io_context_get_main_context (client->io));
 }
 
 static void
@@ -244,6 +329,9 @@ on_connected (GObject *source, GAsyncResult *result, gpointer data)
     }
 
   status = client->handshake ? soup_message_get_status (client->handshake) : 0;
+  if (conn == NULL && client->handshake != NULL)
+    client->retry_after_ms = parse_retry_after (soup_message_headers_get_one (
+        soup_message_get_response_headers (client->handshake), "Retry-After"));
   g_clear_object (&client->handshake);
   g_clear_object (&client->cancellable);
 
@@ -279,6 +367,7 @@ on_connected (GObject *source, GAsyncResult *result, gpointer data)
   g_signal_connect (conn, "error", G_CALLBACK (on_error), client);
   set_open (client, TRUE);
   client->attempt = 0;
+  start_watchdog (client);
   client->cb.opened (client->user_data);
   client_unref (client);
 }
@@ -317,6 +406,7 @@ typedef struct
   char *url;
   char *api_key;
   guint reconnect_max_ms;
+  guint stall_timeout_ms;
 } StartCall;
 
 static gboolean
@@ -330,6 +420,7 @@ start_in_io (gpointer data)
   client->url = g_steal_pointer (&call->url);
   client->api_key = g_steal_pointer (&call->api_key);
   client->reconnect_max_ms = MAX (call->reconnect_max_ms, RECONNECT_MIN_MS);
+  client->stall_timeout_ms = call->stall_timeout_ms;
   client->running = TRUE;
   client->attempt = 0;
   client_connect (client);
@@ -350,7 +441,7 @@ start_call_free (gpointer data)
 
 void
 vg_rt_client_start (VgRtClient *client, const char *url, const char *api_key,
-                    guint reconnect_max_ms)
+                    guint reconnect_max_ms, guint stall_timeout_ms)
 {
   StartCall *call = g_new0 (StartCall, 1);
 
@@ -358,6 +449,7 @@ vg_rt_client_start (VgRtClient *client, const char *url, const char *api_key,
   call->url = g_strdup (url);
   call->api_key = g_strdup (api_key);
   call->reconnect_max_ms = reconnect_max_ms;
+  call->stall_timeout_ms = stall_timeout_ms;
   vg_io_context_invoke (client->io, start_in_io, call, start_call_free);
 }
 
@@ -492,7 +584,13 @@ reconnect_in_io (gpointer data)
   if (!client->running)
     return G_SOURCE_REMOVE;
   client->extra_backoff_steps = g_atomic_int_get (&client->pending_backoff_steps);
-  drop_connection (client);
+  if (client->conn != NULL)
+    {
+      /* Not through on_closed (drop_connection disconnects it): the owner
+       * learns of the end of the connection here, once. */
+      drop_connection (client);
+      client->cb.closed (client->user_data, VG_RT_CLOSE_NORMAL, 0, "reconnect requested");
+    }
   schedule_reconnect (client);
   return G_SOURCE_REMOVE;
 }
@@ -549,6 +647,17 @@ vg_rt_client_is_open (VgRtClient *client)
   open = client->open;
   g_mutex_unlock (&client->lock);
   return open;
+}
+
+gboolean
+vg_rt_client_is_ready (VgRtClient *client)
+{
+  gboolean ready;
+
+  g_mutex_lock (&client->lock);
+  ready = client->ready;
+  g_mutex_unlock (&client->lock);
+  return ready;
 }
 
 void

@@ -13,8 +13,9 @@ G_BEGIN_DECLS
 
 typedef enum
 {
-  VG_RT_CLOSE_NORMAL, /* unexpected close or connect failure: will retry */
-  VG_RT_CLOSE_FATAL,  /* 401/403 at the handshake: no retry */
+  VG_RT_CLOSE_NORMAL,  /* unexpected close or connect failure: will retry */
+  VG_RT_CLOSE_FATAL,   /* 401/403 at the handshake: no retry */
+  VG_RT_CLOSE_STALLED, /* open but silent while events were expected: will retry */
 } VgRtCloseKind;
 
 typedef struct
@@ -27,15 +28,21 @@ typedef struct
   /* A frame that is not a JSON object with a type: reason says why. */
   void (*bad_frame) (gpointer user_data, const char *reason);
   void (*closed) (gpointer user_data, VgRtCloseKind kind, guint http_status, const char *reason);
+  /* Whether the server owes us events now (a response is under way or
+   * asked for): the stall watchdog only counts silence then. */
+  gboolean (*expecting) (gpointer user_data);
 } VgRtClientCallbacks;
 
 typedef struct _VgRtClient VgRtClient;
 
 VgRtClient *vg_rt_client_new (VgIoContext *io, const VgRtClientCallbacks *callbacks,
                               gpointer user_data, gsize max_queued_audio_bytes);
-/* Starts connecting (and keeps reconnecting) until vg_rt_client_stop(). */
+/* Starts connecting (and keeps reconnecting) until vg_rt_client_stop().
+ * stall_timeout_ms: an open connection that sends no event for this long
+ * while one is expected (session not configured yet, or the expecting
+ * callback says so) is dropped and reconnected; 0 disables. */
 void vg_rt_client_start (VgRtClient *client, const char *url, const char *api_key,
-                         guint reconnect_max_ms);
+                         guint reconnect_max_ms, guint stall_timeout_ms);
 /* Closes the socket and stops reconnecting; synchronous, any thread except
  * the I/O thread. After it returns no callback runs any more. */
 void vg_rt_client_stop (VgRtClient *client);
@@ -52,8 +59,9 @@ void vg_rt_client_send_now (VgRtClient *client, char *json);
 /* I/O thread only: the session is configured, queued frames may go. */
 void vg_rt_client_set_ready (VgRtClient *client);
 
-/* Closes the current socket and reconnects after a short backoff (session
- * expiry). backoff_steps > 0 makes the wait longer (rate limits). */
+/* Closes the current socket (the closed callback runs, unless the server
+ * closed it first) and reconnects after a short backoff (session expiry).
+ * backoff_steps > 0 makes the wait longer. */
 void vg_rt_client_reconnect (VgRtClient *client, guint backoff_steps);
 
 /* Closes and stops reconnecting, asynchronously (fatal errors seen on the
@@ -62,5 +70,8 @@ void vg_rt_client_halt (VgRtClient *client);
 
 guint64 vg_rt_client_get_dropped_audio_bytes (VgRtClient *client);
 gboolean vg_rt_client_is_open (VgRtClient *client);
+/* The session is configured: a frame sent now goes to it (or, if the
+ * connection dies first, is lost with it). */
+gboolean vg_rt_client_is_ready (VgRtClient *client);
 
 G_END_DECLS

@@ -222,6 +222,29 @@ vg_rt_build_function_output (const char *call_id, const char *output_json)
 }
 
 char *
+vg_rt_build_function_call_item (const char *call_id, const char *name, const char *arguments)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "type");
+  json_builder_add_string_value (b, "conversation.item.create");
+  json_builder_set_member_name (b, "item");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "type");
+  json_builder_add_string_value (b, "function_call");
+  json_builder_set_member_name (b, "call_id");
+  json_builder_add_string_value (b, call_id);
+  json_builder_set_member_name (b, "name");
+  json_builder_add_string_value (b, name);
+  json_builder_set_member_name (b, "arguments");
+  json_builder_add_string_value (b, arguments);
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  return vg_rt_build_event (b);
+}
+
+char *
 vg_rt_build_truncate (const char *item_id, gint64 audio_end_ms)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();

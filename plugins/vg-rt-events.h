@@ -30,6 +30,8 @@ char *vg_rt_build_simple (const char *type);
 char *vg_rt_build_response_create (const char *instructions);
 char *vg_rt_build_text_item (const char *role, const char *text);
 char *vg_rt_build_function_output (const char *call_id, const char *output_json);
+/* A function_call item of an earlier session, for the replay. */
+char *vg_rt_build_function_call_item (const char *call_id, const char *name, const char *arguments);
 char *vg_rt_build_truncate (const char *item_id, gint64 audio_end_ms);
 char *vg_rt_build_item_delete (const char *item_id);
 

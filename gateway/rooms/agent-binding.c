@@ -142,7 +142,7 @@ builder_to_text (JsonBuilder *builder)
 }
 
 static const char *const agent_states[]
-    = { "connecting", "listening", "thinking", "speaking", "error", NULL };
+    = { "connecting", "reconnecting", "listening", "thinking", "speaking", "error", NULL };
 
 char *
 vg_agent_event_from_message (const GstStructure *s, const char **state_out)

@@ -467,6 +467,7 @@ test_bad_frames (Fixture *f, gconstpointer data)
 {
   g_autofree char *huge = NULL;
   guint64 bad = 0;
+  guint got;
   gsize huge_len = 17 * 1024 * 1024;
 
   start_agent (f, NULL);
@@ -495,10 +496,13 @@ test_bad_frames (Fixture *f, gconstpointer data)
   vg_rt_server_script_close_mid_response (f->server);
   vg_test_drain_output (f->agent->h);
   push_turn (f);
-  /* ...and a close in the middle of a response: half the audio plays, the
-   * element reconnects. */
+  /* ...and a close in the middle of a response: the half that had
+   * arrived is dropped from the playout (not all heard), the element
+   * reconnects and the new session answers again (1000 ms). */
   g_assert_true (logged (f->server, "session.update", 2, 5000));
-  g_assert_cmpuint (vg_test_pull_audio (f->agent->h, 1000, 1500, NULL, NULL), ==, 500);
+  got = vg_test_pull_audio (f->agent->h, 2000, 3000, NULL, NULL);
+  g_assert_cmpuint (got, >=, 1000);
+  g_assert_cmpuint (got, <, 1500);
   g_assert_nonnull (
       vg_test_agent_wait (f->agent, "realtime-state", "state", "listening", 3000, FALSE));
   vg_test_drain_output (f->agent->h);

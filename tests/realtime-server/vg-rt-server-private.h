@@ -61,6 +61,8 @@ struct _VgRtConn
   guint chunks_sent;
   guint transcript_at; /* chunk index at which the user transcript goes out */
   gboolean close_mid;
+  gboolean stall_mid;
+  gboolean stalled; /* silent from now on: sends nothing, answers nothing */
   GString *transcript;
   char **say;    /* words of response.instructions, spoken as the transcript */
   guint say_pos; /* next word of say */
@@ -98,8 +100,12 @@ struct _VgRtServer
   GPtrArray *response_instructions; /* per started response: its instructions, "" if none */
   GPtrArray *script;                /* VgRtScriptStep, or NULL */
   gboolean close_mid_response;
+  gboolean stall_mid_response;
+  guint rate_limit_count;
+  guint rate_limit_retry_ms;
   guint refuse_status;
   guint refuse_count;
+  guint refuse_retry_after_s; /* 0: no Retry-After header */
   GRand *rand;
 };
 

@@ -127,6 +127,15 @@ burst_tick (gpointer data)
       vg_rt_conn_close (conn, SOUP_WEBSOCKET_CLOSE_GOING_AWAY);
       return G_SOURCE_REMOVE;
     }
+  if (conn->stall_mid && conn->chunks_sent >= conn->chunks_total / 2)
+    {
+      /* A hung backend: the socket stays open (libsoup still answers
+       * pings) but no event comes any more. */
+      g_clear_pointer (&conn->burst, g_source_unref);
+      conn->stall_mid = FALSE;
+      conn->stalled = TRUE;
+      return G_SOURCE_REMOVE;
+    }
   if (conn->chunks_sent < conn->chunks_total)
     {
       send_audio_delta (conn, conn->server->opt.delta_ms);
@@ -235,8 +244,25 @@ vg_rt_conn_start_response (VgRtConn *conn, const char *instructions)
   JsonObject *e, *resp;
   char *call_name = NULL, *call_args = NULL;
   guint audio_ms;
-  gboolean close_mid;
+  gboolean close_mid, stall_mid;
+  guint rate_limit_retry_ms = 0;
   g_autofree char *item_id = NULL;
+
+  g_mutex_lock (&server->lock);
+  if (server->rate_limit_count > 0)
+    {
+      server->rate_limit_count--;
+      rate_limit_retry_ms = MAX (server->rate_limit_retry_ms, 1);
+    }
+  g_mutex_unlock (&server->lock);
+  if (rate_limit_retry_ms > 0)
+    {
+      g_autofree char *msg = g_strdup_printf (
+          "Rate limit reached for requests. Please try again in %ums.", rate_limit_retry_ms);
+
+      vg_rt_conn_send_error (conn, "rate_limit_exceeded", msg, NULL, NULL);
+      return;
+    }
 
   g_mutex_lock (&server->lock);
   if (!g_queue_is_empty (&server->scripted_calls))
@@ -263,6 +289,9 @@ vg_rt_conn_start_response (VgRtConn *conn, const char *instructions)
   close_mid = server->close_mid_response && call_name == NULL;
   if (close_mid)
     server->close_mid_response = FALSE;
+  stall_mid = server->stall_mid_response && call_name == NULL && !close_mid;
+  if (stall_mid)
+    server->stall_mid_response = FALSE;
   g_mutex_unlock (&server->lock);
 
   conn->active = TRUE;
@@ -306,6 +335,7 @@ vg_rt_conn_start_response (VgRtConn *conn, const char *instructions)
   conn->chunks_total = MAX (1, audio_ms / server->opt.delta_ms);
   conn->chunks_sent = 0;
   conn->close_mid = close_mid;
+  conn->stall_mid = stall_mid;
   /* The user's transcription lands at a random point: before, inside or
    * (== chunks_total + 1, via vg_rt_conn_finish_response) after the response. */
   conn->transcript_at = g_rand_int_range (server->rand, 0, conn->chunks_total + 2);

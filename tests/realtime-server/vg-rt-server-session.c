@@ -53,6 +53,11 @@ vg_rt_conn_send_event (VgRtConn *conn, JsonObject *event)
   json_node_init_object (node, event);
   text = json_to_string (node, FALSE);
   type = json_object_get_string_member (event, "type");
+  if (conn->stalled)
+    {
+      json_object_unref (event);
+      return;
+    }
   if (conn->ws != NULL
       && soup_websocket_connection_get_state (conn->ws) == SOUP_WEBSOCKET_STATE_OPEN)
     soup_websocket_connection_send_text (conn->ws, text);
@@ -326,6 +331,22 @@ on_item_create (VgRtConn *conn, JsonObject *ev, const char *event_id)
           return;
         }
     }
+  else if (g_strcmp0 (type, "function_call") == 0)
+    {
+      /* A call of an earlier session, replayed: its output may follow. */
+      const char *call_id = vg_rt_json_get_string (item, "call_id");
+
+      if (call_id == NULL || vg_rt_json_get_string (item, "name") == NULL
+          || vg_rt_json_get_string (item, "arguments") == NULL)
+        {
+          vg_rt_conn_send_error (conn, "missing_required_parameter",
+                                 "A function_call item needs 'call_id', 'name' and 'arguments'"
+                                 " strings.",
+                                 "item", event_id);
+          return;
+        }
+      g_hash_table_add (conn->calls, g_strdup (call_id));
+    }
   else if (g_strcmp0 (type, "message") == 0)
     {
       const char *role = vg_rt_json_get_string (item, "role");
@@ -584,6 +605,8 @@ on_message (SoupWebsocketConnection *ws, gint type, GBytes *message, gpointer da
     }
   else
     vg_rt_server_log_event (conn->server, conn->number, TRUE, event_type, ev);
+  if (conn->stalled)
+    return;
 
   for (i = 0; i < G_N_ELEMENTS (handlers); i++)
     if (strcmp (handlers[i].type, event_type) == 0)

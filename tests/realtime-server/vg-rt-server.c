@@ -51,7 +51,7 @@ early_handler (SoupServer *soup, SoupServerMessage *msg, const char *path, GHash
   const char *auth = soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
                                                    "Authorization");
   gboolean ok;
-  guint refuse = 0;
+  guint refuse = 0, retry_after_s = 0;
 
   g_mutex_lock (&server->lock);
   server->handshakes++;
@@ -59,12 +59,20 @@ early_handler (SoupServer *soup, SoupServerMessage *msg, const char *path, GHash
     {
       server->refuse_count--;
       refuse = server->refuse_status;
+      retry_after_s = server->refuse_retry_after_s;
     }
   g_mutex_unlock (&server->lock);
 
   if (refuse != 0)
     {
       soup_server_message_set_status (msg, refuse, NULL);
+      if (retry_after_s > 0)
+        {
+          g_autofree char *value = g_strdup_printf ("%u", retry_after_s);
+
+          soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                        "Retry-After", value);
+        }
       return;
     }
   if (auth == NULL || !g_str_has_prefix (auth, "Bearer ") || auth[7] == '\0')
@@ -300,12 +308,37 @@ vg_rt_server_script_close_mid_response (VgRtServer *server)
 }
 
 void
-vg_rt_server_refuse_handshakes (VgRtServer *server, guint status, guint n)
+vg_rt_server_script_stall_mid_response (VgRtServer *server)
+{
+  g_mutex_lock (&server->lock);
+  server->stall_mid_response = TRUE;
+  g_mutex_unlock (&server->lock);
+}
+
+void
+vg_rt_server_script_rate_limit (VgRtServer *server, guint n, guint retry_ms)
+{
+  g_mutex_lock (&server->lock);
+  server->rate_limit_count = n;
+  server->rate_limit_retry_ms = retry_ms;
+  g_mutex_unlock (&server->lock);
+}
+
+void
+vg_rt_server_refuse_handshakes_retry_after (VgRtServer *server, guint status, guint n,
+                                            guint retry_after_s)
 {
   g_mutex_lock (&server->lock);
   server->refuse_status = status;
   server->refuse_count = n;
+  server->refuse_retry_after_s = retry_after_s;
   g_mutex_unlock (&server->lock);
+}
+
+void
+vg_rt_server_refuse_handshakes (VgRtServer *server, guint status, guint n)
+{
+  vg_rt_server_refuse_handshakes_retry_after (server, status, n, 0);
 }
 
 typedef struct

@@ -69,8 +69,19 @@ void vg_rt_server_script_function_call (VgRtServer *server, const char *name,
 gboolean vg_rt_server_set_script (VgRtServer *server, const char *json, GError **error);
 /* The next spoken response closes the socket after half of its audio. */
 void vg_rt_server_script_close_mid_response (VgRtServer *server);
+/* The next spoken response stops after half of its audio without closing:
+ * the connection then sends nothing and answers nothing (client events
+ * are still logged) until the client closes it. */
+void vg_rt_server_script_stall_mid_response (VgRtServer *server);
+/* The next n responses (server VAD or response.create) are refused with an
+ * error event rate_limit_exceeded ("Please try again in <retry_ms>ms.")
+ * instead of starting; the user's items stay in the conversation. */
+void vg_rt_server_script_rate_limit (VgRtServer *server, guint n, guint retry_ms);
 /* The next n handshakes are refused with this HTTP status. */
 void vg_rt_server_refuse_handshakes (VgRtServer *server, guint status, guint n);
+/* Same, with a Retry-After header of retry_after_s seconds. */
+void vg_rt_server_refuse_handshakes_retry_after (VgRtServer *server, guint status, guint n,
+                                                 guint retry_after_s);
 /* Sends a raw text frame to every open connection. */
 void vg_rt_server_inject (VgRtServer *server, const char *frame);
 /* Closes every open connection (1001, going away). */

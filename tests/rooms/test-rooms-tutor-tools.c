@@ -873,6 +873,90 @@ test_learner_audio_from_start (void)
   tutor_room_clear (&t);
 }
 
+/* The Realtime server closes the socket in the middle of an answer: the
+ * learner's events channel says the agent is reconnecting, the answer is
+ * asked for again and comes, and the conversation record keeps the typed
+ * question once, the cut answer (marked truncated) and the full one. */
+static void
+test_realtime_close_mid_answer (void)
+{
+  if (!have_openairealtime ())
+    {
+      g_test_skip ("openairealtime is not built (plugins/)");
+      return;
+    }
+  TutorRoom t;
+  VgRtServerOptions o = { .api_key = "test-key", .response_audio_ms = 400 };
+  VgTestClientOptions co = { .data_channel = TRUE };
+  tutor_room_init (&t, &o, NULL, &co, 0);
+  VgRtServer *server = t.server;
+
+  /* The greeting first, whole. */
+  g_autoptr (JsonObject) greeted = wait_server_event (server, "response.done", 0, 10000);
+  g_assert_nonnull (greeted);
+  vg_rt_server_set_response_audio_ms (server, 3000);
+  vg_rt_server_script_close_mid_response (server);
+  g_assert_true (
+      vg_test_client_send_event (t.client, "{\"type\":\"text\",\"text\":\"What is a half?\"}"));
+  g_autofree char *reconnecting
+      = vg_test_client_wait_event (t.client, "agent_state", "state", "reconnecting", 10000);
+  g_assert_nonnull (reconnecting);
+  /* The second session answers (its response.done is the second logged). */
+  g_autoptr (JsonObject) answered = wait_server_event (server, "response.done", 1, 10000);
+  g_assert_nonnull (answered);
+  g_assert_cmpuint (vg_rt_server_get_sessions (server), ==, 2);
+
+  /* The record: the typed question once, the greeting, the cut answer
+   * marked truncated, the full answer. */
+  g_assert_true (vg_store_flush (t.store, 20 * G_USEC_PER_SEC));
+  for (guint i = 0; i < 50; i++)
+    {
+      g_autoptr (JsonArray) n = vg_test_store_sql (
+          t.url, t.dir, "SELECT COUNT(*) AS n FROM messages WHERE role = 'assistant'", NULL, 0);
+      if (json_object_get_int_member (json_array_get_object_element (n, 0), "n") >= 3)
+        break;
+      vg_test_run_for (100);
+      vg_store_flush (t.store, 20 * G_USEC_PER_SEC);
+    }
+  g_autoptr (JsonArray) rows = vg_test_store_sql (
+      t.url, t.dir,
+      "SELECT role, text, CAST(truncated AS integer) AS truncated FROM messages "
+      "WHERE role IN ('user', 'assistant') ORDER BY seq",
+      NULL, 0);
+  guint users = 0, answers = 0, cut = 0;
+  for (guint i = 0; i < json_array_get_length (rows); i++)
+    {
+      JsonObject *r = json_array_get_object_element (rows, i);
+      const char *role = json_object_get_string_member (r, "role");
+      g_test_message ("record: %s%s: %s", role,
+                      json_object_get_int_member (r, "truncated") ? " (truncated)" : "",
+                      json_object_get_string_member (r, "text"));
+      if (g_str_equal (role, "user")
+          && g_strcmp0 (json_object_get_string_member (r, "text"), "What is a half?") == 0)
+        users++;
+      else if (g_str_equal (role, "assistant"))
+        {
+          answers++;
+          cut += json_object_get_int_member (r, "truncated") != 0;
+        }
+    }
+  g_assert_cmpuint (users, ==, 1);
+  g_assert_cmpuint (answers, ==, 3);
+  g_assert_cmpuint (cut, ==, 1);
+  /* The second session was told the question and the cut answer. */
+  guint replayed = 0;
+  g_autoptr (GPtrArray) log = vg_rt_server_get_log (server);
+  for (guint i = 0; i < log->len; i++)
+    {
+      VgRtLogEntry *e = g_ptr_array_index (log, i);
+      if (e->from_client && e->connection == 2 && g_str_equal (e->type, "conversation.item.create"))
+        replayed++;
+    }
+  g_assert_cmpuint (replayed, >=, 2);
+  g_assert_cmpuint (vg_rt_server_get_errors (server), ==, 0);
+  tutor_room_clear (&t);
+}
+
 /* Without hooks (a gateway without the tutor) a call still gets an answer
  * at once, the "no such tool" error, and the tool event shows no result. */
 static void
@@ -943,6 +1027,7 @@ main (int argc, char **argv)
   g_test_add_func ("/rooms/tutor-tools/slow-http-tool", test_slow_http_tool);
   g_test_add_func ("/rooms/tutor-tools/learner-audio-from-start", test_learner_audio_from_start);
   g_test_add_func ("/rooms/tutor-tools/without-hooks", test_without_hooks);
+  g_test_add_func ("/rooms/tutor-tools/realtime-close-mid-answer", test_realtime_close_mid_answer);
   int status = g_test_run ();
   vg_test_store_teardown ();
   return status;
