@@ -1,5 +1,6 @@
 /* Operators' HTTP tools; see tutor-http-tools.h. */
 #include "gateway/tutor/tutor-http-tools.h"
+#include "common/json-strict.h"
 #include "gateway/core/jwt.h"
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
@@ -157,7 +158,6 @@ check_entry (JsonNode *node, guint index, JsonArray *builtins, GHashTable *seen,
 VgTutorHttpTools *
 vg_tutor_http_tools_parse (const char *text, gsize len, GError **error)
 {
-  g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (JsonParser) builtin_parser = json_parser_new ();
   if (len > VG_TUTOR_HTTP_TOOLS_FILE_MAX)
     {
@@ -165,10 +165,12 @@ vg_tutor_http_tools_parse (const char *text, gsize len, GError **error)
                    VG_TUTOR_HTTP_TOOLS_FILE_MAX);
       return NULL;
     }
-  if (!json_parser_load_from_data (parser, text, (gssize)len, error))
+  /* Strict: json-glib alone ignores (and leaks) whatever follows the first
+   * value, so "[...] [...]" would load half a file without a word. */
+  g_autoptr (JsonNode) root = vg_json_strict_parse (text, len, error);
+  if (!root)
     return NULL;
-  JsonNode *root = json_parser_get_root (parser);
-  if (!root || !JSON_NODE_HOLDS_ARRAY (root))
+  if (!JSON_NODE_HOLDS_ARRAY (root))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "not a JSON array of tools");
       return NULL;

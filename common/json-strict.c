@@ -1,5 +1,5 @@
 /* The strict JSON scanner. See json-strict.h. */
-#include "api/json-strict.h"
+#include "common/json-strict.h"
 
 #include <string.h>
 
