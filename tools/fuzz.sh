@@ -10,7 +10,7 @@ set -uo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 mode=${1:-}
 targets_all=(jwt sdp-offer sdp-candidates sdpfrag json-body config http-head rt-events redis-reply
-  tools-file)
+  tools-file events-message)
 
 build() {
   local dir=$1

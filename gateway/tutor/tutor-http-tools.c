@@ -351,9 +351,8 @@ vg_tutor_http_tools_run (VgTutorHttpTools *tools, const VgTutorCall *call)
     return error_result (call->name ? call->name : "", "unknown tool");
   const char *arguments = call->arguments && *call->arguments ? call->arguments : "{}";
   /* The model's arguments must be a JSON object; the tool checks the rest. */
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  if (!json_parser_load_from_data (parser, arguments, -1, NULL)
-      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  g_autoptr (JsonNode) args = vg_json_strict_parse (arguments, strlen (arguments), NULL);
+  if (!args || !JSON_NODE_HOLDS_OBJECT (args))
     return error_result (tool->name, "the arguments are not a JSON object");
 
   /* A private context per call: the worker iterates it until the call ends,
@@ -413,12 +412,11 @@ vg_tutor_http_tools_run (VgTutorHttpTools *tools, const VgTutorCall *call)
         result = error_result (tool->name, "the response is larger than 64 KiB");
       else
         {
-          g_autoptr (JsonParser) rp = json_parser_new ();
-          JsonNode *root = NULL;
-          if (r.body->len > 0
-              && json_parser_load_from_data (rp, (const char *)r.body->data, (gssize)r.body->len,
-                                             NULL))
-            root = json_parser_get_root (rp);
+          /* Strict: the tool's server is outside the gateway (see vg_json_strict_parse). */
+          g_autoptr (JsonNode) root
+              = r.body->len > 0
+                    ? vg_json_strict_parse ((const char *)r.body->data, r.body->len, NULL)
+                    : NULL;
           if (root && (JSON_NODE_HOLDS_OBJECT (root) || JSON_NODE_HOLDS_ARRAY (root)))
             result = json_to_string (root, FALSE);
           else

@@ -158,6 +158,13 @@ for name, resp in [("int", b":42\r\n"), ("status", b"+OK\r\n"), ("error", b"-ERR
                    ("pipelined", b":1\r\n:2\r\n+OK\r\n"), ("nil-array", b"*-1\r\n")]:
     write("redis-reply", name, resp)
 
+# --- events-message: byte 0 even = a client event, odd = a tool's output
+for name, msg in [("text", {"type": "text", "text": "What is 7 x 8?"}), ("interrupt", {"type": "interrupt"}),
+                  ("unknown", {"type": "dance"}), ("text-not-string", {"type": "text", "text": 5})]:
+    write("events-message", name, b"\0" + json.dumps(msg).encode())
+write("events-message", "tool-output", b"\1" + json.dumps({"temperature": 21, "units": ["C"]}).encode())
+write("events-message", "tool-output-not-json", b"\1plain words")
+
 # --- tools-file
 write("tools-file", "two-tools", json.dumps([
     {"name": "weather", "description": "The weather", "url": "https://tools.example/weather",

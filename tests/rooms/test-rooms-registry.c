@@ -271,6 +271,11 @@ test_agent_events (void)
   g_assert_false (
       vg_agent_apply_client_event (NULL, "{\"type\":\"text\",\"text\":\"x\"}", &code, NULL));
   g_assert_cmpstr (code, ==, "no_agent");
+  /* json-glib alone took the first value and leaked the second
+   * (tests/fuzz/corpus/events-message). */
+  g_assert_false (
+      vg_agent_apply_client_event (NULL, "{\"type\":\"dance\"}{\"type\":\"text\"}", &code, NULL));
+  g_assert_cmpstr (code, ==, "bad_json");
   g_autofree char *big = g_strnfill (20000, 'a');
   g_assert_false (vg_agent_apply_client_event (NULL, big, &code, NULL));
   g_assert_cmpstr (code, ==, "too_large");
