@@ -96,6 +96,7 @@ closest_key (const char *section, const char *key)
   guint n, best = G_MAXUINT;
   const VgConfigKey *keys = vg_config_schema (&n);
   const VgConfigKey *found = NULL;
+  guint limit = MAX (3u, (guint)strlen (key) / 3);
 
   /* The distance costs the product of the lengths for each declared key: a
    * key far longer than any declared one (a fuzzer's megabyte line) is close
@@ -103,21 +104,29 @@ closest_key (const char *section, const char *key)
   if (strlen (section) + strlen (key) > 128)
     return NULL;
   g_autofree char *wanted = key_id (section, key);
+  gsize wanted_len = strlen (wanted);
 
   for (guint i = 0; i < n; i++)
     {
       g_autofree char *id = key_id (keys[i].section, keys[i].key);
-      guint d = edit_distance (wanted, id);
+      gsize id_len = strlen (id);
+      guint d;
       /* A key that exists in another section is the likeliest mistake. */
       if (g_str_equal (keys[i].key, key))
-        d = MIN (d, 1);
+        d = 1;
+      /* The distance is at least the difference of the lengths: skip
+       * what could not be within the limit anyway. */
+      else if (MAX (id_len, wanted_len) - MIN (id_len, wanted_len) > limit)
+        continue;
+      else
+        d = edit_distance (wanted, id);
       if (d < best)
         {
           best = d;
           found = &keys[i];
         }
     }
-  if (!found || best > MAX (3u, (guint)strlen (key) / 3))
+  if (!found || best > limit)
     return NULL;
   return g_strdup_printf ("[%s] %s", found->section, found->key);
 }
