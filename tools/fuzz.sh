@@ -2,6 +2,7 @@
 # Builds and runs the libFuzzer targets of tests/fuzz/ (docs/RELIABILITY.md).
 #   tools/fuzz.sh build [DIR]          configure DIR (default build-fuzz) with clang and build them
 #   tools/fuzz.sh run RUNS [DIR] [T..] run each target (or T..) for RUNS executions from its corpus
+#   tools/fuzz.sh time SECONDS [DIR] [T..]  run each target (or T..) for SECONDS
 #   tools/fuzz.sh ci SECONDS [DIR]     run each target for SECONDS over its corpus (the CI check)
 # A crash, leak, timeout or sanitizer report fails the run and leaves the
 # reproducer in DIR/fuzz-out/TARGET/ (add it to tests/fuzz/corpus/TARGET/ with the fix).
@@ -65,8 +66,10 @@ case "$mode" in
   build)
     build "$(realpath -m "${2:-build-fuzz}")"
     ;;
-  run)
-    runs=${2:?usage: tools/fuzz.sh run RUNS [DIR] [TARGET...]}
+  run | time)
+    n=${2:?usage: tools/fuzz.sh run RUNS|time SECONDS [DIR] [TARGET...]}
+    limit=-runs=$n
+    [ "$mode" = run ] || limit=-max_total_time=$n
     dir=$(realpath -m "${3:-build-fuzz}")
     shift $(($# < 3 ? $# : 3))
     targets=("$@")
@@ -74,7 +77,7 @@ case "$mode" in
     build "$dir" || exit 1
     failed=0
     for t in "${targets[@]}"; do
-      run_target "$dir" "$t" -runs="$runs" || failed=1
+      run_target "$dir" "$t" "$limit" || failed=1
     done
     exit $failed
     ;;
@@ -89,7 +92,7 @@ case "$mode" in
     exit $failed
     ;;
   *)
-    sed -n '2,8p' "$0" >&2
+    sed -n '2,9p' "$0" >&2
     exit 2
     ;;
 esac

@@ -272,7 +272,13 @@ vg_agent_apply_client_event (GstElement *agent, const char *json, const char **e
       return FALSE;
     }
   JsonObject *o = json_node_get_object (root);
-  const char *type = json_object_get_string_member_with_default (o, "type", "");
+  /* json-glib's _with_default gives NULL for a number and a critical for an
+   * array: {"type":5} used to crash the gateway (found by tests/fuzz). */
+  JsonNode *type_node = json_object_get_member (o, "type");
+  const char *type = type_node && JSON_NODE_HOLDS_VALUE (type_node)
+                             && json_node_get_value_type (type_node) == G_TYPE_STRING
+                         ? json_node_get_string (type_node)
+                         : "";
   if (g_str_equal (type, "text"))
     {
       JsonNode *text = json_object_get_member (o, "text");
