@@ -3,7 +3,11 @@ BUILD ?= build
 PORT ?= 8080
 MESON_OPTS ?=
 
-.PHONY: all deps deps-test deps-bench build run test bench clean format
+# make fuzz: each libFuzzer target for FUZZ_RUNS executions (docs/RELIABILITY.md).
+FUZZ_RUNS ?= 10000000
+FUZZ_BUILD ?= build-fuzz
+
+.PHONY: all deps deps-test deps-bench build run test bench fuzz clean format
 
 all: build
 
@@ -33,6 +37,9 @@ test: deps-test build
 
 bench: deps-bench build
 	@bench/run.sh $(BUILD)
+
+fuzz: deps-test
+	@tools/fuzz.sh run $(FUZZ_RUNS) $(FUZZ_BUILD)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -1,6 +1,7 @@
 /* The request object and replies. See http.h. */
 #include "api/http-private.h"
-#include "api/json-strict.h"
+#include "api/http-query.h"
+#include "common/json-strict.h"
 
 #include <string.h>
 
@@ -91,71 +92,13 @@ vg_request_param (VgRequest *req, const char *name)
   return req->params ? g_hash_table_lookup (req->params, name) : NULL;
 }
 
-/* One www-form component decoded: '+' is a space. NULL for a bad %-escape,
- * %00 (C strings cannot carry it) or bytes that are not UTF-8. */
-static char *
-form_decode (const char *s, gsize len)
-{
-  g_autoptr (GString) out = g_string_sized_new (len);
-
-  for (gsize i = 0; i < len; i++)
-    {
-      int hi, lo;
-      if (s[i] == '+')
-        g_string_append_c (out, ' ');
-      else if (s[i] != '%')
-        g_string_append_c (out, s[i]);
-      else if (i + 2 < len)
-        {
-          hi = g_ascii_xdigit_value (s[i + 1]);
-          lo = g_ascii_xdigit_value (s[i + 2]);
-          if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
-            return NULL;
-          g_string_append_c (out, (char)(hi * 16 + lo));
-          i += 2;
-        }
-      else
-        return NULL;
-    }
-  if (!g_utf8_validate (out->str, out->len, NULL))
-    return NULL;
-  return g_string_free (g_steal_pointer (&out), FALSE);
-}
-
 gboolean
 vg_request_parse_query (VgRequest *req)
 {
-  const char *q = g_uri_get_query (soup_server_message_get_uri (req->msg));
-
   if (req->query)
     return TRUE;
   req->query = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  for (const char *p = q; p && *p;)
-    {
-      const char *amp = strchr (p, '&');
-      gsize len = amp ? (gsize)(amp - p) : strlen (p);
-      const char *eq = memchr (p, '=', len);
-      gsize name_len = eq ? (gsize)(eq - p) : len;
-      char *name = form_decode (p, name_len);
-      char *value = eq ? form_decode (eq + 1, len - name_len - 1) : g_strdup ("");
-
-      if (!name || !value)
-        {
-          g_free (name);
-          g_free (value);
-          g_hash_table_remove_all (req->query);
-          return FALSE;
-        }
-      if (*name)
-        g_hash_table_replace (req->query, name, value);
-      else
-        {
-          g_free (name);
-          g_free (value);
-        }
-      p += len + (amp ? 1 : 0);
-    }
-  return TRUE;
+  return vg_http_query_parse (g_uri_get_query (soup_server_message_get_uri (req->msg)), req->query);
 }
 
 const char *

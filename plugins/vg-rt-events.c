@@ -1,5 +1,6 @@
 /* vg-rt-events.c: Realtime frame parsing and client event building. */
 #include "vg-rt-events.h"
+#include "common/json-strict.h"
 
 #include <string.h>
 
@@ -17,7 +18,10 @@ vg_rt_event_parse (const char *text, gsize len, const char **type, GError **erro
       g_set_error (error, VG_RT_ERROR, 1, "frame is not valid UTF-8");
       return NULL;
     }
-  if (!json_parser_load_from_data (parser, text, len, error))
+  /* Strict first: json-glib alone ignores, and leaks, a second value after
+   * the first (found by tests/fuzz), and recurses once per nesting level. */
+  if (!vg_json_strict_check (text, len, VG_JSON_MAX_DEPTH, error)
+      || !json_parser_load_from_data (parser, text, len, error))
     return NULL;
   root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))

@@ -18,7 +18,8 @@ runtime_pkgs=(gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-p
   gstreamer1.0-nice libgstreamer-plugins-bad1.0-0 libsoup-3.0-0 libjson-glib-1.0-0 libhiredis0.14
   libpq5 libsqlite3-0 libnice10 ca-certificates curl)
 test_pkgs=(postgresql redis-server prometheus espeak-ng sox curl openssl valgrind python3 chromium
-  python3-aiortc opus-tools docker-compose python3-yaml coturn jq)
+  python3-aiortc opus-tools docker-compose python3-yaml coturn jq
+  clang-14 libclang-rt-14-dev) # clang's libFuzzer for tests/fuzz (tools/fuzz.sh)
 bench_pkgs=(wrk linux-perf python3-numpy time)
 
 pkgs=("${run_pkgs[@]}")

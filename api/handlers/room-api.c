@@ -1,5 +1,6 @@
 #include "api/handlers/room-api.h"
 #include "api/handlers/handlers.h"
+#include "common/json-strict.h"
 #include "gateway/core/validate.h"
 
 #include <string.h>
@@ -120,8 +121,9 @@ positive_id (const char *text)
 gint64
 vg_claims_subtopic_id (const char *metadata, GHashTable *attributes)
 {
-  g_autoptr (JsonNode) root
-      = metadata && *metadata == '{' ? json_from_string (metadata, NULL) : NULL;
+  g_autoptr (JsonNode) root = metadata && *metadata == '{'
+                                  ? vg_json_strict_parse (metadata, strlen (metadata), NULL)
+                                  : NULL;
 
   if (root && JSON_NODE_HOLDS_OBJECT (root))
     {

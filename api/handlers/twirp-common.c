@@ -1,6 +1,6 @@
 /* Twirp errors and call set-up. See twirp-common.h. */
 #include "api/handlers/twirp-common.h"
-#include "api/json-strict.h"
+#include "common/json-strict.h"
 
 guint
 vg_twirp_status (const char *code)

@@ -9,7 +9,7 @@
 #include "api/handlers/cluster-route.h"
 #include "api/handlers/twirp-common.h"
 #include "api/auth.h"
-#include "api/json-strict.h"
+#include "common/json-strict.h"
 #include "gateway/core/validate.h"
 
 #include <string.h>

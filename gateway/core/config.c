@@ -96,22 +96,37 @@ closest_key (const char *section, const char *key)
   guint n, best = G_MAXUINT;
   const VgConfigKey *keys = vg_config_schema (&n);
   const VgConfigKey *found = NULL;
+  guint limit = MAX (3u, (guint)strlen (key) / 3);
+
+  /* The distance costs the product of the lengths for each declared key: a
+   * key far longer than any declared one (a fuzzer's megabyte line) is close
+   * to none of them, and is not worth seconds of start-up. */
+  if (strlen (section) + strlen (key) > 128)
+    return NULL;
   g_autofree char *wanted = key_id (section, key);
+  gsize wanted_len = strlen (wanted);
 
   for (guint i = 0; i < n; i++)
     {
       g_autofree char *id = key_id (keys[i].section, keys[i].key);
-      guint d = edit_distance (wanted, id);
+      gsize id_len = strlen (id);
+      guint d;
       /* A key that exists in another section is the likeliest mistake. */
       if (g_str_equal (keys[i].key, key))
-        d = MIN (d, 1);
+        d = 1;
+      /* The distance is at least the difference of the lengths: skip
+       * what could not be within the limit anyway. */
+      else if (MAX (id_len, wanted_len) - MIN (id_len, wanted_len) > limit)
+        continue;
+      else
+        d = edit_distance (wanted, id);
       if (d < best)
         {
           best = d;
           found = &keys[i];
         }
     }
-  if (!found || best > MAX (3u, (guint)strlen (key) / 3))
+  if (!found || best > limit)
     return NULL;
   return g_strdup_printf ("[%s] %s", found->section, found->key);
 }
@@ -229,14 +244,30 @@ vg_config_set (VgConfig *cfg, const char *section, const char *key, const char *
 gboolean
 vg_config_load_file (VgConfig *cfg, const char *path, GError **error)
 {
+  g_autofree char *text = NULL;
+  gsize len;
+  g_autoptr (GError) local = NULL;
+
+  if (!g_file_get_contents (path, &text, &len, &local))
+    {
+      g_set_error (error, VG_CONFIG_ERROR, VG_CONFIG_ERROR_FILE, "cannot read configuration %s: %s",
+                   path, local->message);
+      return FALSE;
+    }
+  return vg_config_load_data (cfg, text, len, path, error);
+}
+
+gboolean
+vg_config_load_data (VgConfig *cfg, const char *data, gsize len, const char *origin, GError **error)
+{
   g_autoptr (GKeyFile) kf = g_key_file_new ();
   g_autoptr (GError) local = NULL;
   g_auto (GStrv) groups = NULL;
 
-  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, &local))
+  if (!g_key_file_load_from_data (kf, data, len, G_KEY_FILE_NONE, &local))
     {
       g_set_error (error, VG_CONFIG_ERROR, VG_CONFIG_ERROR_FILE, "cannot read configuration %s: %s",
-                   path, local->message);
+                   origin, local->message);
       return FALSE;
     }
   groups = g_key_file_get_groups (kf, NULL);
@@ -247,7 +278,7 @@ vg_config_load_file (VgConfig *cfg, const char *path, GError **error)
         {
           /* Raw value: GKeyFile's string unescaping would eat backslashes in paths. */
           g_autofree char *raw = g_key_file_get_value (kf, groups[i], keys[j], NULL);
-          if (!vg_config_set (cfg, groups[i], keys[j], raw ? raw : "", path, error))
+          if (!vg_config_set (cfg, groups[i], keys[j], raw ? raw : "", origin, error))
             return FALSE;
         }
     }

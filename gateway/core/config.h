@@ -28,6 +28,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (VgConfig, vg_config_free)
 /* Each layer may be applied once, in precedence order. Unknown keys are
  * warnings (collected, see vg_config_get_warnings); bad values are errors. */
 gboolean vg_config_load_file (VgConfig *cfg, const char *path, GError **error);
+/* The same from a file's text; origin names it in errors and origins. */
+gboolean vg_config_load_data (VgConfig *cfg, const char *data, gsize len, const char *origin,
+                              GError **error);
 gboolean vg_config_load_environ (VgConfig *cfg, const char *const *envp, GError **error);
 /* A single override from a command-line flag, e.g. ("server", "port", "9000"). */
 gboolean vg_config_set (VgConfig *cfg, const char *section, const char *key, const char *value,

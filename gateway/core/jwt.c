@@ -1,5 +1,6 @@
 /* JWT HS256 for LiveKit access tokens. See jwt.h. */
 #include "gateway/core/jwt.h"
+#include "common/json-strict.h"
 #include "gateway/core/json-text.h"
 #include "gateway/core/validate.h"
 
@@ -191,7 +192,9 @@ parse_object (const guint8 *data, gsize len, JsonParser *parser)
 {
   JsonNode *root;
 
-  if (!g_utf8_validate ((const char *)data, len, NULL)
+  /* Strict first: json-glib alone would accept, and leak, a second JSON
+   * value after the object, before the signature is even checked. */
+  if (!vg_json_strict_check ((const char *)data, len, VG_JSON_MAX_DEPTH, NULL)
       || !json_parser_load_from_data (parser, (const char *)data, len, NULL))
     return NULL;
   root = json_parser_get_root (parser);

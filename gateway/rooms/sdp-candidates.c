@@ -75,7 +75,11 @@ vg_sdp_map_host_candidates (GstSDPMessage *sdp, const char *public_address, gboo
           gst_sdp_attribute_set (&fresh, "candidate", value);
           if (keep_private)
             {
-              gst_sdp_media_insert_attribute (media, a + 1, &fresh); /* takes fresh's contents */
+              /* GstSDP inserts before an index below the length and appends
+               * only at -1: a candidate that is the section's last line
+               * (found by tests/fuzz) would otherwise lose its mapping. */
+              gint at = a + 1 < gst_sdp_media_attributes_len (media) ? (gint)a + 1 : -1;
+              gst_sdp_media_insert_attribute (media, at, &fresh);    /* takes fresh's contents */
               a++;                                                   /* past the one added */
             }
           else

@@ -1,5 +1,6 @@
 /* Tool argument checks; see tutor-args.h. */
 #include "gateway/tutor/tutor-args.h"
+#include "common/json-strict.h"
 #include "gateway/store/store.h"
 #include <string.h>
 
@@ -13,15 +14,16 @@ vg_tutor_args_parse (const char *arguments, char **error)
       *error = g_strdup_printf ("the arguments are longer than %d bytes", VG_TUTOR_ARGS_MAX);
       return NULL;
     }
-  g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) local = NULL;
-  if (!json_parser_load_from_data (parser, arguments, -1, &local))
+  /* The model writes these: strict, so that trailing text is refused rather
+   * than ignored (and leaked) by json-glib. */
+  g_autoptr (JsonNode) root = vg_json_strict_parse (arguments, strlen (arguments), &local);
+  if (!root)
     {
       *error = g_strdup_printf ("the arguments are not JSON: %s", local->message);
       return NULL;
     }
-  JsonNode *root = json_parser_get_root (parser);
-  if (!root || !JSON_NODE_HOLDS_OBJECT (root))
+  if (!JSON_NODE_HOLDS_OBJECT (root))
     {
       *error = g_strdup ("the arguments must be a JSON object");
       return NULL;

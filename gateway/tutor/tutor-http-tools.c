@@ -1,5 +1,6 @@
 /* Operators' HTTP tools; see tutor-http-tools.h. */
 #include "gateway/tutor/tutor-http-tools.h"
+#include "common/json-strict.h"
 #include "gateway/core/jwt.h"
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
@@ -157,7 +158,6 @@ check_entry (JsonNode *node, guint index, JsonArray *builtins, GHashTable *seen,
 VgTutorHttpTools *
 vg_tutor_http_tools_parse (const char *text, gsize len, GError **error)
 {
-  g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (JsonParser) builtin_parser = json_parser_new ();
   if (len > VG_TUTOR_HTTP_TOOLS_FILE_MAX)
     {
@@ -165,10 +165,12 @@ vg_tutor_http_tools_parse (const char *text, gsize len, GError **error)
                    VG_TUTOR_HTTP_TOOLS_FILE_MAX);
       return NULL;
     }
-  if (!json_parser_load_from_data (parser, text, (gssize)len, error))
+  /* Strict: json-glib alone ignores (and leaks) whatever follows the first
+   * value, so "[...] [...]" would load half a file without a word. */
+  g_autoptr (JsonNode) root = vg_json_strict_parse (text, len, error);
+  if (!root)
     return NULL;
-  JsonNode *root = json_parser_get_root (parser);
-  if (!root || !JSON_NODE_HOLDS_ARRAY (root))
+  if (!JSON_NODE_HOLDS_ARRAY (root))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "not a JSON array of tools");
       return NULL;
@@ -349,9 +351,8 @@ vg_tutor_http_tools_run (VgTutorHttpTools *tools, const VgTutorCall *call)
     return error_result (call->name ? call->name : "", "unknown tool");
   const char *arguments = call->arguments && *call->arguments ? call->arguments : "{}";
   /* The model's arguments must be a JSON object; the tool checks the rest. */
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  if (!json_parser_load_from_data (parser, arguments, -1, NULL)
-      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  g_autoptr (JsonNode) args = vg_json_strict_parse (arguments, strlen (arguments), NULL);
+  if (!args || !JSON_NODE_HOLDS_OBJECT (args))
     return error_result (tool->name, "the arguments are not a JSON object");
 
   /* A private context per call: the worker iterates it until the call ends,
@@ -411,12 +412,11 @@ vg_tutor_http_tools_run (VgTutorHttpTools *tools, const VgTutorCall *call)
         result = error_result (tool->name, "the response is larger than 64 KiB");
       else
         {
-          g_autoptr (JsonParser) rp = json_parser_new ();
-          JsonNode *root = NULL;
-          if (r.body->len > 0
-              && json_parser_load_from_data (rp, (const char *)r.body->data, (gssize)r.body->len,
-                                             NULL))
-            root = json_parser_get_root (rp);
+          /* Strict: the tool's server is outside the gateway (see vg_json_strict_parse). */
+          g_autoptr (JsonNode) root
+              = r.body->len > 0
+                    ? vg_json_strict_parse ((const char *)r.body->data, r.body->len, NULL)
+                    : NULL;
           if (root && (JSON_NODE_HOLDS_OBJECT (root) || JSON_NODE_HOLDS_ARRAY (root)))
             result = json_to_string (root, FALSE);
           else

@@ -271,6 +271,17 @@ test_agent_events (void)
   g_assert_false (
       vg_agent_apply_client_event (NULL, "{\"type\":\"text\",\"text\":\"x\"}", &code, NULL));
   g_assert_cmpstr (code, ==, "no_agent");
+  /* A type that is not a string: {"type":5} crashed the gateway
+   * (tests/fuzz/corpus/events-message/crash-*). */
+  g_assert_false (vg_agent_apply_client_event (NULL, "{\"type\":5}", &code, NULL));
+  g_assert_cmpstr (code, ==, "unknown_type");
+  g_assert_false (vg_agent_apply_client_event (NULL, "{\"type\":[\"text\"]}", &code, NULL));
+  g_assert_cmpstr (code, ==, "unknown_type");
+  /* json-glib alone took the first value and leaked the second
+   * (tests/fuzz/corpus/events-message). */
+  g_assert_false (
+      vg_agent_apply_client_event (NULL, "{\"type\":\"dance\"}{\"type\":\"text\"}", &code, NULL));
+  g_assert_cmpstr (code, ==, "bad_json");
   g_autofree char *big = g_strnfill (20000, 'a');
   g_assert_false (vg_agent_apply_client_event (NULL, big, &code, NULL));
   g_assert_cmpstr (code, ==, "too_large");

@@ -1,6 +1,6 @@
 /* The strict JSON scanner (api/json-strict.c): RFC 8259 only, bounded depth,
  * no \u0000, and no recursion whatever the input. */
-#include "api/json-strict.h"
+#include "common/json-strict.h"
 
 #include <string.h>
 

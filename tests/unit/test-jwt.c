@@ -266,6 +266,18 @@ test_claim_names (void)
   vg_claims_clear (&c);
 }
 
+/* A second JSON value after the claims: json-glib alone ignored it and leaked
+ * its tree, before the signature was checked (tests/fuzz/corpus/jwt). */
+static void
+test_trailing_value (void)
+{
+  g_autofree char *payload = g_strdup_printf (
+      "{\"iss\":\"" KEY "\",\"exp\":%" G_GINT64_FORMAT "}{\"sub\":\"x\"}", now_s () + 600);
+  g_autofree char *header = sign_raw ("{\"alg\":\"HS256\"}[]", "{\"iss\":\"" KEY "\"}", SECRET);
+  g_assert_cmpint (verify_payload (payload), ==, VG_JWT_MALFORMED);
+  g_assert_cmpint (verify (header), ==, VG_JWT_MALFORMED);
+}
+
 static void
 test_status_codes_distinct (void)
 {
@@ -328,6 +340,7 @@ main (int argc, char **argv)
   g_test_add_func ("/jwt/time-ranges", test_time_ranges);
   g_test_add_func ("/jwt/claim-names", test_claim_names);
   g_test_add_func ("/jwt/base64url", test_base64url);
+  g_test_add_func ("/jwt/trailing-value", test_trailing_value);
   g_test_add_func ("/jwt/grant-defaults", test_grant_defaults);
   return g_test_run ();
 }

@@ -20,14 +20,17 @@ declare -A allowed=(
   [gateway/egress]="gateway/core gateway/store gateway/rooms"
   [gateway/workarounds]=""
   [plugins]=""
+  [common]=""
 )
-for pkg in gateway/core gateway/cache gateway/cluster gateway/store gateway/rooms gateway/subscribers gateway/tutor gateway/tutor-rooms gateway/egress gateway/workarounds plugins; do
+for pkg in gateway/core gateway/cache gateway/cluster gateway/store gateway/rooms gateway/subscribers gateway/tutor gateway/tutor-rooms gateway/egress gateway/workarounds plugins common; do
   bad=""
   while IFS= read -r line; do
     file=${line%%:*}
     inc=$(sed -E 's/.*#include "([^"]+)".*/\1/' <<<"$line")
     dir=$(dirname "$inc")
-    case "$inc" in gateway/* | api/* | plugins/*) ;; *) continue ;; esac
+    # common/ (GLib and json-glib only) is open to every package.
+    case "$inc" in gateway/* | api/* | plugins/* | common/*) ;; *) continue ;; esac
+    [ "$dir" = common ] && [ "$pkg" != common ] && continue
     [ "$dir" = "$pkg" ] && continue
     ok_dep=0
     for dep in ${allowed[$pkg]}; do [ "$dir" = "$dep" ] && ok_dep=1; done

@@ -77,11 +77,31 @@ test_beside (void)
   gst_sdp_message_free (sdp);
 }
 
+/* A host candidate that is its section's last line keeps its mapping beside
+ * it: GstSDP appends only at index -1 (tests/fuzz/corpus/sdp-candidates). */
+static void
+test_beside_last_line (void)
+{
+  static const char *last = "v=0\r\no=- 1 0 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+                            "m=audio 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:0\r\n"
+                            "a=candidate:1 1 UDP 2015363327 10.0.0.5 50001 typ host\r\n";
+  GstSDPMessage *sdp;
+  gst_sdp_message_new (&sdp);
+  g_assert_cmpint (gst_sdp_message_parse_buffer ((const guint8 *)last, strlen (last), sdp), ==,
+                   GST_SDP_OK);
+  g_assert_cmpuint (vg_sdp_map_host_candidates (sdp, "203.0.113.7", TRUE), ==, 1);
+  g_assert_cmpuint (vg_sdp_count_candidates (sdp), ==, 2);
+  g_autofree char *text = candidates_of (sdp);
+  g_assert_true (g_str_has_suffix (text, "203.0.113.7 50001 typ host\n"));
+  gst_sdp_message_free (sdp);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/sdp-candidates/replace", test_replace);
   g_test_add_func ("/sdp-candidates/beside", test_beside);
+  g_test_add_func ("/sdp-candidates/beside-last-line", test_beside_last_line);
   return g_test_run ();
 }

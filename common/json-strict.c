@@ -1,5 +1,5 @@
 /* The strict JSON scanner. See json-strict.h. */
-#include "api/json-strict.h"
+#include "common/json-strict.h"
 
 #include <string.h>
 
@@ -152,7 +152,8 @@ vg_json_strict_check (const char *data, gsize len, guint max_depth, GError **err
   /* One byte per open container: '{' or '['. */
   g_autofree char *stack = g_malloc (max_depth + 1);
   guint depth = 0;
-  Scan s = { data, data, data + len, error };
+  /* NULL + 0 is undefined behaviour too (UBSan). */
+  Scan s = { data, data, data ? data + len : data, error };
   enum
   {
     VALUE,

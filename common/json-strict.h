@@ -1,8 +1,12 @@
-/* Strict JSON (RFC 8259) for request bodies.
+/* Strict JSON (RFC 8259) for text from outside: request bodies, tokens'
+ * headers and claims, the tools file, the model's tool arguments.
  *
- * json-glib is lenient (single quotes, comments, bare words) and recurses
- * once per nesting level, so a deeply nested body overflows the stack. Every
- * JSON request body goes through vg_json_strict_parse(): a flat scan first
+ * json-glib is lenient (single quotes, comments, bare words), recurses
+ * once per nesting level, so a deeply nested body overflows the stack, and
+ * (1.6.6, Debian 12) ignores a second top-level value after the first one
+ * and leaks the tree it built for it ("{}{...}": found by tests/fuzz).
+ * Every such text goes through vg_json_strict_parse() or
+ * vg_json_strict_check(): a flat scan first
  * refuses anything that is not RFC 8259 JSON, nests deeper than
  * VG_JSON_MAX_DEPTH or has a string holding U+0000 (which C strings would cut
  * short), and only then json-glib builds the tree. Pure functions; any thread. */
