@@ -3,7 +3,7 @@ BUILD ?= build
 PORT ?= 8080
 MESON_OPTS ?=
 
-.PHONY: all deps deps-test deps-bench build run test bench clean format
+.PHONY: all deps deps-test deps-bench build run test bench soak clean format
 
 all: build
 
@@ -33,6 +33,14 @@ test: deps-test build
 
 bench: deps-bench build
 	@bench/run.sh $(BUILD)
+
+# 1 000 join/leave cycles and 200 never-connecting peers against one gateway
+# (not in CI: ~15 min on 2 cores); figures in docs/RELIABILITY.md.
+SOAK_CYCLES ?= 1000
+soak: deps-test build
+	GST_PLUGIN_PATH=$(CURDIR)/$(BUILD)/plugins VOXGATE_BIN=$(CURDIR)/$(BUILD)/voxgate \
+	  VOXGATE_SOURCE_DIR=$(CURDIR) CHURN_REPORT=$(CURDIR)/$(BUILD)/soak-report.jsonl \
+	  tests/soak/test-churn.sh $(BUILD)/tests/rooms/vg-churn $(SOAK_CYCLES) 200
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -194,6 +194,8 @@ static const VgConfigKey schema[] = {
     2000 },
   { "webrtc", "disconnect_timeout", VG_KEY_INT, "15", "seconds a disconnected participant is kept",
     1, 3600 },
+  { "webrtc", "join_timeout", VG_KEY_INT, "30",
+    "seconds an answered participant may take to connect before it is removed", 1, 3600 },
   { "agent", "pipeline", VG_KEY_STRING, "",
     "agent template in pipelines_dir (empty = tutor.pipeline with OPENAI_API_KEY, else "
     "echo.pipeline)",
