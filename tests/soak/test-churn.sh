@@ -62,8 +62,9 @@ snapshot() { echo "$(fds) $(threads) $(rss_kib)"; }
 
 port=$(free_port)
 # Vanished peers are found by their silence after disconnect_timeout; peers
-# that never connect are removed after join_timeout: both short here.
-VOXGATE_WEBRTC_DISCONNECT_TIMEOUT=2 VOXGATE_WEBRTC_JOIN_TIMEOUT=3 \
+# that never connect are removed after join_timeout: both short here. No
+# room limit: the never-connecting peers all wait in one room at once.
+VOXGATE_WEBRTC_DISCONNECT_TIMEOUT=2 VOXGATE_WEBRTC_JOIN_TIMEOUT=3 VOXGATE_ROOMS_MAX_PARTICIPANTS=0 \
   VOXGATE_AGENT_PIPELINE=loopback.pipeline VOXGATE_AGENT_PIPELINES_DIR="$src/pipelines" \
   "$bin" serve --port "$port" --data-dir "$work/data" >"$work/out.log" 2>"$work/err.log" &
 pid=$!
