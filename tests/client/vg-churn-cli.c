@@ -111,8 +111,8 @@ post_and_vanish (SoupSession *session, const char *endpoint, const char *token, 
 
 /* --hold: n peers join and stay; once all are connected with their events
  * channel open, {"ready":n} is printed; then each waits for the gateway's
- * node_draining event, the result is printed, and the peers either leave
- * (DELETE) or stay linger_ms longer and vanish. */
+ * node_draining event, the result is printed, and the peers stay linger_ms
+ * longer, then leave (DELETE) or vanish. */
 static int
 hold (const char *endpoint, const char *key, const char *secret, const char *room, int n,
       gboolean leave_on_drain, guint linger_ms)
@@ -154,8 +154,7 @@ hold (const char *endpoint, const char *key, const char *secret, const char *roo
   fflush (stdout);
   if (told != clients->len)
     status = 1;
-  if (!leave_on_drain)
-    vg_test_run_for (linger_ms);
+  vg_test_run_for (linger_ms);
   for (guint i = 0; i < clients->len; i++)
     vg_test_client_stop (g_ptr_array_index (clients, i), leave_on_drain);
   return status;
@@ -182,7 +181,7 @@ main (int argc, char **argv)
           { "leave-on-drain", 0, 0, G_OPTION_ARG_NONE, &leave_on_drain,
             "with --hold: DELETE once told the node drains", NULL },
           { "linger-ms", 0, 0, G_OPTION_ARG_INT, &linger_ms,
-            "with --hold: stay this long after being told, then vanish", "MS" },
+            "with --hold: stay this long after being told, then leave or vanish", "MS" },
           { NULL } };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("- voxgate join/leave churn");
   g_option_context_add_main_entries (ctx, entries, NULL);

@@ -79,11 +79,11 @@ http.server.HTTPServer(("127.0.0.1", port), H).serve_forever()
 PY
 hook_pid=$!
 
-# ---- 1. SIGTERM, peers that leave when told ----
+# ---- 1. SIGTERM, peers that leave 1.5 s after being told ----
 data="$work/d1"
 start_gateway "$data" 20 || not_ok "the gateway starts" "$(tail -5 "$work/err.log")"
 "$churn" --url "http://127.0.0.1:$port" --api-key devkey --api-secret secret --room drain \
-  --hold 2 --leave-on-drain >"$work/hold1.out" 2>"$work/hold1.err" &
+  --hold 2 --leave-on-drain --linger-ms 1500 >"$work/hold1.out" 2>"$work/hold1.err" &
 hold_pid=$!
 wait_line "$work/hold1.out" '"ready":2' 40 || not_ok "two peers join" "$(cat "$work/hold1.err")"
 sleep 2 # some audio in the recording
@@ -108,9 +108,9 @@ wait "$hold_pid"
 hold_rc=$?
 hold_pid=
 wait_exit "$t0"
-echo "# SIGTERM to exit with 2 peers leaving when told: ${took} s"
+echo "# SIGTERM to exit with 2 peers leaving 1.5 s after being told: ${took} s"
 if [ "$rc" = 0 ] && awk -v t="$took" 'BEGIN{exit !(t < 10)}'; then
-  ok "exit 0 ${took} s after SIGTERM, once the peers left (grace 20 s)"
+  ok "exit 0 ${took} s after SIGTERM, once the peers left (1.5 s after being told; grace 20 s)"
 else
   not_ok "exit 0 soon after SIGTERM once the peers left" "status $rc after $took s; $(tail -5 "$work/err.log")"
 fi
