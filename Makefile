@@ -7,7 +7,7 @@ MESON_OPTS ?=
 FUZZ_RUNS ?= 10000000
 FUZZ_BUILD ?= build-fuzz
 
-.PHONY: all deps deps-test deps-bench build run test bench fuzz clean format
+.PHONY: all deps deps-test deps-bench build run test bench fuzz soak clean format
 
 all: build
 
@@ -40,6 +40,14 @@ bench: deps-bench build
 
 fuzz: deps-test
 	@tools/fuzz.sh run $(FUZZ_RUNS) $(FUZZ_BUILD)
+
+# 1 000 join/leave cycles and 200 never-connecting peers against one gateway
+# (not in CI: ~15 min on 2 cores); figures in docs/RELIABILITY.md.
+SOAK_CYCLES ?= 1000
+soak: deps-test build
+	GST_PLUGIN_PATH=$(CURDIR)/$(BUILD)/plugins VOXGATE_BIN=$(CURDIR)/$(BUILD)/voxgate \
+	  VOXGATE_SOURCE_DIR=$(CURDIR) CHURN_REPORT=$(CURDIR)/$(BUILD)/soak-report.jsonl \
+	  tests/soak/test-churn.sh $(BUILD)/tests/rooms/vg-churn $(SOAK_CYCLES) 200
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

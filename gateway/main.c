@@ -176,11 +176,27 @@ drain_rooms (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* Every participant hears on its "events" channel that this node stops
+ * within grace_s seconds (0: now), so a client can rejoin elsewhere or say
+ * goodbye instead of finding a dead connection. */
+static void
+announce_draining (VgRooms *rooms, guint grace_s)
+{
+  if (!rooms)
+    return;
+  g_autofree char *event
+      = g_strdup_printf ("{\"type\":\"node_draining\",\"grace_seconds\":%u}", grace_s);
+  g_autoptr (GPtrArray) list = vg_rooms_list (rooms);
+  for (guint i = 0; i < list->len; i++)
+    vg_room_broadcast (g_ptr_array_index (list, i), event);
+}
+
 static gboolean
 on_stop_signal (gpointer user_data)
 {
   VgShutdown *s = user_data;
   guint drain_s = vg_config_get_int (s->app->config, "node", "drain_timeout");
+  guint participants;
 
   if (s->drain_source)
     return G_SOURCE_CONTINUE; /* a second signal while stopping changes nothing */
@@ -191,6 +207,8 @@ on_stop_signal (gpointer user_data)
       stop_serving (s);
       return G_SOURCE_CONTINUE;
     }
+  participants = count_participants (s->app->rooms);
+  announce_draining (s->app->rooms, drain_s);
   if (s->app->cluster && drain_s > 0)
     {
       /* New rooms go elsewhere first; the listener stays open for the rooms
@@ -198,6 +216,18 @@ on_stop_signal (gpointer user_data)
       vg_cluster_set_draining (s->app->cluster);
       g_message ("drain: waiting up to %u s for %u participants to leave", drain_s,
                  count_participants (s->app->rooms));
+      s->rooms_deadline_us = g_get_monotonic_time () + (gint64)drain_s * G_USEC_PER_SEC;
+      s->rooms_source = g_timeout_add (200, drain_rooms, s);
+      return G_SOURCE_CONTINUE;
+    }
+  if (!s->app->cluster && drain_s > 0 && participants > 0)
+    {
+      /* One node: no other node takes new sessions, so they are refused
+       * (503 draining) while the sessions here get drain_timeout to end;
+       * the listener stays open for their DELETEs. */
+      s->app->draining = TRUE;
+      g_message ("drain: no new sessions; waiting up to %u s for %u participants to leave", drain_s,
+                 participants);
       s->rooms_deadline_us = g_get_monotonic_time () + (gint64)drain_s * G_USEC_PER_SEC;
       s->rooms_source = g_timeout_add (200, drain_rooms, s);
       return G_SOURCE_CONTINUE;
@@ -333,12 +363,38 @@ start_services (VgApp *app, VgServices *s)
   return TRUE;
 }
 
+static gboolean
+wake (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+/* The main thread, after the main loop: the webhooks of the rooms' last
+ * events (participant_left, room_finished, egress_ended) are delivered, or
+ * retried, for up to SHUTDOWN_GRACE_US before the queue is dropped. */
+static void
+flush_webhooks (VgWebhooks *webhooks)
+{
+  gint64 deadline_us = g_get_monotonic_time () + SHUTDOWN_GRACE_US;
+  guint tick;
+
+  if (vg_webhooks_pending (webhooks) == 0)
+    return;
+  tick = g_timeout_add (50, wake, NULL);
+  while (vg_webhooks_pending (webhooks) > 0 && g_get_monotonic_time () < deadline_us)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_remove (tick);
+  if (vg_webhooks_pending (webhooks) > 0)
+    g_warning ("stopping with %u webhooks undelivered", vg_webhooks_pending (webhooks));
+}
+
 static void
 stop_services (VgApp *app, VgServices *s)
 {
   /* The agents unbound from the tutor: answers still on their way are
    * dropped. Then rooms close, so their participant_left and room_finished
-   * events reach the recorder and the webhook queue (which is then dropped). */
+   * events reach the recorder and the webhook queue (delivered within a grace,
+   * then dropped). */
   g_clear_pointer (&s->tutor_rooms, vg_tutor_rooms_free);
   g_clear_pointer (&s->retention, vg_recording_retention_free);
   g_clear_pointer (&app->rooms, vg_rooms_free);
@@ -348,6 +404,7 @@ stop_services (VgApp *app, VgServices *s)
   /* Then the tools still running: they use the store. */
   g_clear_pointer (&s->tutor, vg_tutor_free);
   g_clear_pointer (&s->http_tools, vg_tutor_http_tools_free);
+  flush_webhooks (s->webhooks);
   g_clear_pointer (&s->webhooks, vg_webhooks_free);
   g_clear_pointer (&s->recorder, vg_recorder_free);
   /* The last writes are queued by now: written within a short grace, or

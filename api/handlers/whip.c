@@ -137,6 +137,14 @@ vg_whip_answer_offer (VgRequest *req, VgParticipantKind kind, const char *room_n
   VgRooms *rooms = vg_whip_rooms_or_reply (req);
   if (!rooms)
     return;
+  if (vg_request_app (req)->draining)
+    {
+      /* The node stops soon: a session started now would be cut. */
+      vg_reply_header (req, "Retry-After", "5");
+      vg_reply_error (req, SOUP_STATUS_SERVICE_UNAVAILABLE, "draining",
+                      "this gateway is shutting down and takes no new sessions");
+      return;
+    }
   if (g_strcmp0 (vg_request_content_type (req), "application/sdp") != 0)
     {
       vg_reply_error (req, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",

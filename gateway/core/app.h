@@ -33,6 +33,10 @@ struct _VgApp
   struct _VgRedis *redis;     /* gateway/cache: NULL when [cache] url is empty */
   struct _VgCluster *cluster; /* with [cache] url: the node registry and placement */
   struct _VgEgress *egress;   /* recordings as LiveKit's Egress (gateway/egress) */
+  /* Set on the main thread by SIGTERM on a single node with [node]
+   * drain_timeout: new WHIP/WHEP sessions are refused (503 draining) while
+   * the sessions here end. */
+  gboolean draining;
 
   GPtrArray *health_checks; /* of VgHealthCheckEntry, see app.c */
 };

@@ -194,6 +194,8 @@ static const VgConfigKey schema[] = {
     2000 },
   { "webrtc", "disconnect_timeout", VG_KEY_INT, "15", "seconds a disconnected participant is kept",
     1, 3600 },
+  { "webrtc", "join_timeout", VG_KEY_INT, "30",
+    "seconds an answered participant may take to connect before it is removed", 1, 3600 },
   { "agent", "pipeline", VG_KEY_STRING, "",
     "agent template in pipelines_dir (empty = tutor.pipeline with OPENAI_API_KEY, else "
     "echo.pipeline)",
@@ -230,8 +232,8 @@ static const VgConfigKey schema[] = {
   { "node", "max_sessions", VG_KEY_INT, "0",
     "sessions above which new rooms are placed on other nodes (0 = no limit)", 0, 1000000 },
   { "node", "drain_timeout", VG_KEY_INT, "0",
-    "seconds SIGTERM waits for this node's participants to leave before stopping (with [cache] "
-    "url)",
+    "seconds SIGTERM waits for this node's participants to leave before stopping (a single node "
+    "refuses new sessions meanwhile)",
     0, 86400 },
   { "log", "format", VG_KEY_ENUM, "text", "log format", .choices = "text|json" },
   { "log", "level", VG_KEY_ENUM, "info", "least severe level logged",

@@ -779,7 +779,7 @@ vg_participant_tick (VgParticipant *p, gint64 now_us, gboolean sample_stats)
 {
   gint64 timeout_us = (gint64)p->settings->disconnect_timeout_ms * 1000;
   if (p->state == VG_PARTICIPANT_JOINING
-      && now_us - p->state_since_us > (gint64)VG_PARTICIPANT_JOIN_TIMEOUT_MS * 1000)
+      && now_us - p->state_since_us > (gint64)p->settings->join_timeout_ms * 1000)
     {
       leave (p, VG_LEAVE_JOIN_TIMEOUT);
       return;

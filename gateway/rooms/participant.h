@@ -16,9 +16,6 @@
 
 G_BEGIN_DECLS
 
-/* A participant that never gets connected is removed after this long. */
-#define VG_PARTICIPANT_JOIN_TIMEOUT_MS 30000
-
 typedef enum
 {
   VG_LEAVE_CLIENT,       /* DELETE or the room API */

@@ -42,6 +42,8 @@ vg_rooms_settings_init_defaults (VgRoomsSettings *s)
    * while keeping the mouth-to-ear budget small. */
   s->jitter_latency_ms = 50;
   s->disconnect_timeout_ms = 15000;
+  /* Enough for a slow TURN allocation and a user accepting the microphone. */
+  s->join_timeout_ms = 30000;
   s->keep_private_host = TRUE;
   /* Host candidates are ready in milliseconds; srflx/relay may need a STUN/TURN
    * round trip. Beyond this the answer goes out with what was gathered. */
@@ -105,6 +107,8 @@ vg_rooms_settings_init_from_config (VgRoomsSettings *s, VgConfig *config)
       = (guint)CLAMP (vg_config_get_int (config, "webrtc", "jitter_latency_ms"), 0, 5000);
   s->disconnect_timeout_ms
       = (guint)CLAMP (vg_config_get_int (config, "webrtc", "disconnect_timeout"), 1, 3600) * 1000;
+  s->join_timeout_ms
+      = (guint)CLAMP (vg_config_get_int (config, "webrtc", "join_timeout"), 1, 3600) * 1000;
   char *dir = config_string (config, "agent", "pipelines_dir");
   if (dir)
     {

@@ -52,6 +52,7 @@ typedef struct
   char **ice_addresses;        /* local addresses ICE gathers on; NULL = all */
   guint jitter_latency_ms;     /* webrtcbin jitterbuffer latency */
   guint disconnect_timeout_ms; /* disconnected (or silent) this long = removed */
+  guint join_timeout_ms;       /* answered but never connected this long = removed */
   guint ice_gather_timeout_ms; /* longest wait for ICE gathering before answering */
   guint stats_interval_s;      /* webrtcbin statistics -> metrics this often (>= 1) */
   char *pipelines_dir;         /* where agent templates live */
