@@ -155,7 +155,8 @@ vg_participant_json (JsonBuilder *b, VgParticipant *p, VgJsonShape shape)
   vg_json_add_member_string (b, "sid", sid);
   vg_json_add_member_string (b, "identity", vg_participant_get_identity (p));
   vg_json_add_member_string (b, "name", vg_participant_get_name (p));
-  vg_json_add_member_string (b, "state", proto ? proto_state (vg_participant_get_state (p))
+  vg_json_add_member_string (b, "state",
+                             proto ? proto_state (vg_participant_get_state (p))
                                    : vg_participant_state_to_string (vg_participant_get_state (p)));
   member_int64 (b, proto ? "joinedAt" : "joined_at", vg_participant_get_joined_at (p), shape);
   member_bool (b, proto ? "isPublisher" : "is_publisher", publisher);

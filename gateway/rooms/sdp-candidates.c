@@ -79,8 +79,8 @@ vg_sdp_map_host_candidates (GstSDPMessage *sdp, const char *public_address, gboo
                * only at -1: a candidate that is the section's last line
                * (found by tests/fuzz) would otherwise lose its mapping. */
               gint at = a + 1 < gst_sdp_media_attributes_len (media) ? (gint)a + 1 : -1;
-              gst_sdp_media_insert_attribute (media, at, &fresh);    /* takes fresh's contents */
-              a++;                                                   /* past the one added */
+              gst_sdp_media_insert_attribute (media, at, &fresh); /* takes fresh's contents */
+              a++;                                                /* past the one added */
             }
           else
             gst_sdp_media_replace_attribute (media, a, &fresh);

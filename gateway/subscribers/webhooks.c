@@ -118,7 +118,8 @@ vg_webhooks_build_body (const VgEvent *e, const char *event_id)
       vg_json_add_member_string (b, "sid", e->participant_sid);
       vg_json_add_member_string (b, "identity", e->identity);
       vg_json_add_member_string (b, "name", e->participant_name);
-      vg_json_add_member_string (b, "state", e->participant_state ? e->participant_state : "ACTIVE");
+      vg_json_add_member_string (b, "state",
+                                 e->participant_state ? e->participant_state : "ACTIVE");
       vg_json_add_member_int64_string (b, "joinedAt", e->participant_joined_at);
       json_builder_set_member_name (b, "isPublisher");
       json_builder_add_boolean_value (b, e->participant_is_publisher);
