@@ -1,104 +1,273 @@
 #!/usr/bin/env bash
-# Session density: N concurrent WebRTC sessions, each its own room with the
-# loopback agent, from one load-client process (tests/client). While they
-# run, the gateway's CPU, memory, threads and fds are sampled from /proc.
-# Stops early when sessions fail to connect (the machine is saturated).
-# Prints one JSON object on its last line.
-#   bench/sessions/run.sh BUILD_DIR [N...]     (default N: 1 25 50 100 200)
+# Session density: N concurrent WebRTC sessions, each its own room, for the
+# loopback pipeline (the agent echoes the room) and the tutor pipeline
+# (openairealtime against the fake Realtime server, vg-realtime-server), from
+# one load-client process (tests/client, --preencoded: Opus frames encoded
+# once and sent by one pacing thread; only MEASURE peers decode everything).
+# The gateway is pinned to core 0; the load client and the fake Realtime
+# server share core 1, and their CPU is reported beside the gateway's. While
+# the sessions run, the gateway's CPU, memory, threads and fds are sampled
+# from /proc. N grows until a run saturates: a session failed to connect,
+# loss >= 0.5 %, round trip p95 >= 60 ms (loopback) or the gateway's core
+# >= 0.95 busy. Progress goes to stderr; one JSON object on the last line.
+#
+#   bench/sessions/run.sh BUILD_DIR [N...]    (default N: 1 25 50 100 200)
+# Environment:
+#   SESSIONS="1 25"         the N to run (instead of the arguments)
+#   PIPELINES="loopback tutor"  which pipelines (default both)
+#   HOLD_SECONDS=20         steady-state window sampled per run
+#   MEASURE=10              peers that decode all they hear (round trips, replies)
+#   BENCH_QUICK=1           SESSIONS="1 10", HOLD_SECONDS=8: a smoke run
+#   TURNS=1500:3000         tutor: the learner's turn and the pause after it (ms)
+#   RESPONSE_MS=1500        tutor: audio per reply of the fake Realtime server
 set -uo pipefail
 build=${1:-build}
 shift || true
-counts=("${@:-1 25 50 100 200}")
-[ $# -gt 0 ] || counts=(1 25 50 100 200)
-hold=${HOLD_SECONDS:-20}
+src=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$src"
+if [ "${BENCH_QUICK:-0}" = 1 ]; then
+  default_sessions="1 10"
+  hold=${HOLD_SECONDS:-8}
+else
+  default_sessions="1 25 50 100 200"
+  hold=${HOLD_SECONDS:-20}
+fi
+if [ -n "${SESSIONS:-}" ]; then
+  read -r -a counts <<<"$SESSIONS"
+elif [ $# -gt 0 ]; then
+  counts=("$@")
+else
+  read -r -a counts <<<"$default_sessions"
+fi
+read -r -a pipelines <<<"${PIPELINES:-loopback tutor}"
+measure=${MEASURE:-10}
+turns=${TURNS:-1500:3000}
+response_ms=${RESPONSE_MS:-1500}
+ramp_ms=30
+settle_s=2 # after the last join: the first greetings play, the jitterbuffers fill
+
 work=$(mktemp -d)
-trap 'kill $gw 2>/dev/null; rm -rf "$work"' EXIT
-export GST_PLUGIN_PATH=$PWD/$build/plugins
+gw="" client="" rt="" # the current run's processes, cleared once reaped
+cleanup() {
+  for p in $client $gw $rt; do kill "$p" 2>/dev/null; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+export GST_PLUGIN_PATH=$src/$build/plugins
+client_bin=$build/tests/rooms/vg-test-client
+rt_bin=$build/tests/realtime-server/vg-realtime-server
+for b in "$build/voxgate" "$client_bin"; do
+  [ -x "$b" ] || { echo "sessions: $b is not built" >&2; exit 1; }
+done
+log() { echo "[sessions $(date +%T)] $*" >&2; }
 
 proc_sample() { # pid -> "cpu_ticks rss_kb threads fds"
-  local stat; stat=$(cut -d')' -f2- "/proc/$1/stat")
-  local ticks; ticks=$(awk '{print $12 + $13}' <<<"$stat")
-  local rss; rss=$(awk '/VmRSS/ {print $2}' "/proc/$1/status")
-  local thr; thr=$(awk '/Threads/ {print $2}' "/proc/$1/status")
-  local fds; fds=$(ls "/proc/$1/fd" | wc -l)
+  local stat ticks rss thr fds
+  stat=$(cut -d')' -f2- "/proc/$1/stat" 2>/dev/null) || { echo "0 0 0 0"; return; }
+  ticks=$(awk '{print $12 + $13}' <<<"$stat")
+  rss=$(awk '/VmRSS/ {print $2}' "/proc/$1/status")
+  thr=$(awk '/Threads/ {print $2}' "/proc/$1/status")
+  fds=$(find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
   echo "$ticks $rss $thr $fds"
 }
 
-results=""
-for n in "${counts[@]}"; do
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  VOXGATE_AGENT_PIPELINE=loopback.pipeline VOXGATE_LOG_LEVEL=warning VOXGATE_ROOMS_MAX_PARTICIPANTS=0 \
-    taskset -c 0 "$build/voxgate" serve --port "$port" --data-dir "$work/data-$n" >/dev/null 2>"$work/gw-$n.log" &
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# Waits (up to $2 s) for the client's "joined" line; 0 when it came.
+wait_joined() {
+  local deadline=$((SECONDS + $2))
+  while [ $SECONDS -lt $deadline ]; do
+    grep -q "joined:" "$1" 2>/dev/null && return 0
+    kill -0 "$client" 2>/dev/null || return 1
+    sleep 0.2
+  done
+  return 1
+}
+
+# One run: pipeline $1 (loopback|tutor), $2 sessions. Prints its JSON row.
+run_one() {
+  local kind=$1 n=$2 port rt_url="" client_args
+  rt=""
+  port=$(free_port)
+  local env=(VOXGATE_AGENT_PIPELINES_DIR="$src/pipelines" VOXGATE_LOG_LEVEL=warning
+             VOXGATE_ROOMS_MAX_PARTICIPANTS=0)
+  if [ "$kind" = tutor ]; then
+    [ -x "$rt_bin" ] || { echo '{"error":"vg-realtime-server is not built"}'; return; }
+    taskset -c 1 "$rt_bin" --port 0 --response-ms "$response_ms" >"$work/rt-$kind-$n.url" \
+      2>"$work/rt-$kind-$n.log" &
+    rt=$!
+    for _ in $(seq 50); do [ -s "$work/rt-$kind-$n.url" ] && break; sleep 0.1; done
+    rt_url=$(head -n 1 "$work/rt-$kind-$n.url")
+    env+=(VOXGATE_AGENT_PIPELINE=tutor.pipeline OPENAI_API_KEY=bench-key
+          VOXGATE_AGENT_REALTIME_URL="$rt_url")
+    client_args=(--turns "$turns" --turn-delay-ms 1000 --tone 440)
+  else
+    env+=(VOXGATE_AGENT_PIPELINE=loopback.pipeline)
+    client_args=(--tone 440 --rtt 3)
+  fi
+  env "${env[@]}" taskset -c 0 "$build/voxgate" serve --port "$port" \
+    --data-dir "$work/data-$kind-$n" >/dev/null 2>"$work/gw-$kind-$n.log" &
   gw=$!
-  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.05; done
+  for _ in $(seq 200); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.05; done
+  sleep 0.5 # the warm-up (plugins, DTLS certificate) is done off the main thread
+  local t0 rss0 thr0 fds0
   read -r t0 rss0 thr0 fds0 < <(proc_sample $gw)
 
-  ramp_s=$(python3 -c "print($n * 0.03 + 3)")
-  taskset -c 1 "$build/tests/rooms/vg-test-client" --url "http://127.0.0.1:$port" --room bench --room-per-peer \
-    --peers "$n" --ramp-ms 30 --api-key devkey --api-secret secret --tone 440 --rtt 3 \
-    --duration "$(python3 -c "print($ramp_s + $hold)")" >"$work/client-$n.json" 2>"$work/client-$n.log" &
+  local clog=$work/client-$kind-$n.log
+  taskset -c 1 "$client_bin" --url "http://127.0.0.1:$port" --room "bench-$kind" --room-per-peer \
+    --peers "$n" --ramp-ms $ramp_ms --api-key devkey --api-secret secret --preencoded \
+    --measure "$measure" --duration $((settle_s + hold + 1)) "${client_args[@]}" \
+    >"$work/client-$kind-$n.json" 2>"$clog" &
   client=$!
-  # Steady state: after the ramp, sample CPU over the hold window.
-  sleep "$ramp_s"
-  read -r t1 rss1 thr1 fds1 < <(proc_sample $gw)
-  read -r c1 crss1 cthr1 cfds1 < <(proc_sample $client)
+  local join_start=$SECONDS
+  if ! wait_joined "$clog" $((n / 2 + 60)); then
+    log "$kind $n: the client did not report its peers joined"
+  fi
+  local join_s=$((SECONDS - join_start))
+  sleep $settle_s
+  local t1 c1 r1 x
+  read -r t1 x x x < <(proc_sample $gw)
+  read -r c1 x x x < <(proc_sample $client)
+  r1=0
+  [ -n "$rt" ] && read -r r1 x x x < <(proc_sample "$rt")
   sleep "$hold"
+  local t2 rss2 thr2 fds2 c2 crss cthr r2 rrss
   read -r t2 rss2 thr2 fds2 < <(proc_sample $gw)
-  read -r c2 crss2 cthr2 cfds2 < <(proc_sample $client)
+  read -r c2 crss cthr x < <(proc_sample $client)
+  r2=0 rrss=0
+  [ -n "$rt" ] && read -r r2 rrss x x < <(proc_sample "$rt")
   wait $client
-  kill -TERM $gw; wait $gw 2>/dev/null
+  client=""
+  kill -TERM $gw 2>/dev/null
+  wait $gw 2>/dev/null
+  gw=""
+  [ -n "$rt" ] && { kill -TERM "$rt" 2>/dev/null; wait "$rt" 2>/dev/null; }
+  rt=""
 
-  hz=$(getconf CLK_TCK)
-  row=$(python3 - "$n" "$hz" "$hold" "$t1" "$t2" "$rss0" "$rss2" "$thr0" "$thr2" "$fds0" "$fds2" "$work/client-$n.json" "$c1" "$c2" "$crss2" "$cthr2" <<'EOF_PY'
+  python3 - "$kind" "$n" "$(getconf CLK_TCK)" "$hold" "$t1" "$t2" "$rss0" "$rss2" "$thr0" \
+    "$thr2" "$fds0" "$fds2" "$work/client-$kind-$n.json" "$c1" "$c2" "$crss" "$cthr" "$r1" "$r2" \
+    "$rrss" "$join_s" "$response_ms" <<'EOF_PY'
 import json, sys
-n, hz, hold = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
-t1, t2, rss0, rss2, thr0, thr2, fds0, fds2 = map(float, sys.argv[4:12])
-c1, c2, crss, cthr = map(float, sys.argv[13:17])
+kind, n, hz, hold = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+t1, t2, rss0, rss2, thr0, thr2, fds0, fds2 = map(float, sys.argv[5:13])
+c1, c2, crss, cthr, r1, r2, rrss, join_s, response_ms = map(float, sys.argv[14:23])
 try:
-    client = json.loads(open(sys.argv[12]).read().strip().splitlines()[-1])
+    client = json.loads(open(sys.argv[13]).read().strip().splitlines()[-1])
 except Exception:
     client = {"connected": 0, "heard_tone": 0}
 def ms(name, q):
     v = client.get(name, {}).get(q, -1)
-    return round(v * 1000, 1) if v >= 0 else None
+    return round(v * 1000, 1) if v is not None and v >= 0 else None
 def val(name, q):
     v = client.get(name, {}).get(q, -1)
-    return round(v, 3) if v >= 0 else None
+    return round(v, 3) if v is not None and v >= 0 else None
 cpu = (t2 - t1) / hz / hold          # cores used in the steady state
 sent = client.get("packets_received", 0) + client.get("packets_lost", 0)
+up = client.get("frames_sent", 0)
+pacer = client.get("pacer", {})
+client_cpu = (c2 - c1) / hz / hold
 row = {
-    "sessions": n, "connected": client.get("connected", 0), "heard_tone": client.get("heard_tone", 0),
+    "sessions": n, "connected": client.get("connected", 0), "measured": client.get("measured", 0),
+    "heard_tone": client.get("heard_tone", 0), "heard_audio": client.get("heard_audio", 0),
+    "join_seconds": join_s,
     "connect_ms_p50": ms("connect_seconds", "p50"), "connect_ms_p95": ms("connect_seconds", "p95"),
     "first_audio_ms_p50": ms("first_audio_seconds", "p50"),
     "first_audio_ms_p95": ms("first_audio_seconds", "p95"),
-    "round_trip_ms_p50": ms("round_trip_seconds", "p50"),
-    "round_trip_ms_p95": ms("round_trip_seconds", "p95"),
-    "round_trips": client.get("round_trip_seconds", {}).get("n", 0),
     "loss_pct": round(100.0 * client.get("packets_lost", 0) / sent, 3) if sent else None,
     "loss_pct_p95": val("loss_percent", "p95"),
+    "upstream_loss_pct": round(100.0 * client.get("upstream_lost", 0) / up, 3) if up else None,
     "jitter_ms_p50": val("jitter_ms", "p50"), "jitter_ms_p95": val("jitter_ms", "p95"),
     "gateway_cpu_cores": round(cpu, 3), "cpu_pct_per_session": round(cpu * 100 / n, 3),
     "rss_mb": round(rss2 / 1024, 1), "rss_kb_per_session": round((rss2 - rss0) / n, 1),
     "threads": int(thr2), "threads_per_session": round((thr2 - thr0) / n, 2),
-    "fds_per_session": round((fds2 - fds0) / n, 2),
-    "client_cpu_cores": round((c2 - c1) / hz / hold, 3), "client_rss_mb": round(crss / 1024, 1),
-    "client_threads": int(cthr),
+    "fds": int(fds2), "fds_per_session": round((fds2 - fds0) / n, 2),
+    "client_cpu_cores": round(client_cpu, 3),
+    "client_cpu_pct_per_peer": round(client_cpu * 100 / n, 3),
+    "client_rss_mb": round(crss / 1024, 1), "client_threads": int(cthr),
+    "client_pacer_late_pct": round(100.0 * pacer.get("late_ticks", 0) / pacer["ticks"], 2)
+        if pacer.get("ticks") else None,
+    "client_pacer_max_late_ms": pacer.get("max_late_ms"),
 }
+if kind == "loopback":
+    row["round_trip_ms_p50"] = ms("round_trip_seconds", "p50")
+    row["round_trip_ms_p95"] = ms("round_trip_seconds", "p95")
+    row["round_trips"] = client.get("round_trip_seconds", {}).get("n", 0)
+else:
+    row["reply_ms_p50"] = ms("reply_seconds", "p50")
+    row["reply_ms_p95"] = ms("reply_seconds", "p95")
+    row["replies"] = client.get("reply_seconds", {}).get("n", 0)
+    row["realtime_server_cpu_cores"] = round((r2 - r1) / hz / hold, 3)
+    row["realtime_server_rss_mb"] = round(rrss / 1024, 1)
+    row["response_audio_ms"] = int(response_ms)
+# The client's core: if it was busy the figures are the client's limit, not the gateway's.
+row["client_core_busy"] = round(client_cpu + row.get("realtime_server_cpu_cores", 0), 3)
+if client.get("failures"):
+    row["failures"] = client["failures"][:3]
 print(json.dumps(row))
 EOF_PY
-)
-  echo "sessions=$n: $row" >&2
-  results+="${results:+,}$row"
-  why=$(python3 -c '
+}
+
+# The reason a run saturated, or nothing.
+saturation() {
+  python3 -c '
 import json, sys
 r = json.loads(sys.argv[1])
-if r["connected"] < r["sessions"]: print("only %d of %d sessions connected" % (r["connected"], r["sessions"]))
-elif (r["loss_pct"] or 0) > 0.5: print("%.2f %% packet loss" % r["loss_pct"])
-elif r["gateway_cpu_cores"] > 0.95: print("the gateway core is busy (%.2f)" % r["gateway_cpu_cores"])' "$row")
-  if [ -n "$why" ]; then
-    echo "stopping: $why (saturated)" >&2
-    saturated=$n
-    break
-  fi
+why = []
+if r.get("error"): why.append(r["error"])
+if r.get("connected", 0) < r["sessions"]:
+    why.append("only %d of %d sessions connected" % (r.get("connected", 0), r["sessions"]))
+if (r.get("loss_pct") or 0) >= 0.5: why.append("%.2f %% packet loss" % r["loss_pct"])
+if (r.get("round_trip_ms_p95") or 0) >= 60:
+    why.append("round trip p95 %.0f ms" % r["round_trip_ms_p95"])
+if r.get("gateway_cpu_cores", 0) >= 0.95:
+    why.append("the gateway core is busy (%.2f)" % r["gateway_cpu_cores"])
+print("; ".join(why))' "$1"
+}
+
+log "pipelines: ${pipelines[*]}; sessions: ${counts[*]}; ${hold} s steady state each; $measure measured peers"
+out="{\"hold_seconds\":$hold,\"measured_peers\":$measure,\"gateway_cpu\":0,\"client_cpu\":1,"
+out+="\"turns_ms\":\"$turns\",\"pipelines\":{"
+firstp=1
+for kind in "${pipelines[@]}"; do
+  case $kind in loopback | tutor) ;; *) log "unknown pipeline $kind"; continue ;; esac
+  results=""
+  saturated=null
+  why_json=null
+  for n in "${counts[@]}"; do
+    log "$kind: $n sessions..."
+    run_one "$kind" "$n" >"$work/row-$kind-$n.json" # not in a subshell: cleanup sees its processes
+    row=$(tail -n 1 "$work/row-$kind-$n.json")
+    if ! python3 -c 'import json,sys; json.loads(sys.argv[1])' "$row" 2>/dev/null; then
+      log "$kind $n: no result"
+      break
+    fi
+    log "$kind $n: $(python3 -c '
+import json, sys
+r = json.loads(sys.argv[1])
+lat = ("round trip p50/p95 %s/%s ms" % (r.get("round_trip_ms_p50"), r.get("round_trip_ms_p95"))
+       if "round_trip_ms_p50" in r else
+       "reply p50/p95 %s/%s ms" % (r.get("reply_ms_p50"), r.get("reply_ms_p95")))
+print("%d/%d connected, gateway %.2f cores (%.2f %%/session), %.0f KB/session, loss %s %%, %s, "
+      "first audio p95 %s ms; client %.2f cores (%.2f %%/peer)%s" % (
+      r["connected"], r["sessions"], r["gateway_cpu_cores"], r["cpu_pct_per_session"],
+      r["rss_kb_per_session"], r.get("loss_pct"), lat, r.get("first_audio_ms_p95"),
+      r["client_cpu_cores"], r["client_cpu_pct_per_peer"],
+      ", fake server %.2f cores" % r["realtime_server_cpu_cores"] if "realtime_server_cpu_cores" in r else ""))' "$row")"
+    results+="${results:+,}$row"
+    why=$(saturation "$row")
+    if [ -n "$why" ]; then
+      log "$kind: saturated at $n sessions: $why; not growing N further"
+      saturated=$n
+      why_json=$(python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$why")
+      break
+    fi
+  done
+  [ $firstp -eq 1 ] || out+=","
+  firstp=0
+  out+="\"$kind\":{\"pipeline\":\"$kind.pipeline\",\"saturated_at\":$saturated,"
+  out+="\"saturated_because\":$why_json,\"runs\":[$results]}"
 done
-echo "{\"pipeline\":\"loopback.pipeline\",\"hold_seconds\":$hold,\"gateway_cpu\":0,\"client_cpu\":1,\"saturated_at\":${saturated:-null},\"runs\":[$results]}"
+out+="}}"
+echo "$out"

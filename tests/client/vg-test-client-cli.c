@@ -6,6 +6,14 @@
  *   vg-test-client --url http://127.0.0.1:8080 --room demo --peers 20 \
  *                  --api-key devkey --api-secret secret --tone 440 --duration 10
  *
+ * As the benchmark's load client (bench/sessions/run.sh), --preencoded sends
+ * every peer the same Opus frames, encoded once, from one pacing thread
+ * (vg-load-sender.h), and only the first --measure peers decode all they
+ * receive (round trips, tone, reply latencies); the others decode until
+ * their first audio and then leave the counting to webrtcbin's statistics.
+ * --turns ON:OFF makes every peer speak in turns (for an agent that
+ * replies, e.g. tutor.pipeline) and measures the replies.
+ *
  * Prints one JSON object on stdout; exits 1 when a peer failed to connect. */
 #include "vg-test-client.h"
 #include "gateway/core/jwt.h"
@@ -73,7 +81,9 @@ main (int argc, char **argv)
   int peers = 1, ramp_ms = 50, connect_timeout_s = 20;
   double tone = 440, duration = 5;
   gboolean whep = FALSE, no_leave = FALSE, room_per_peer = FALSE;
-  int rtt_samples = 0, talk_ms = 0;
+  int rtt_samples = 0, talk_ms = 0, measure = -1, turn_delay_ms = 2000;
+  gboolean preencoded = FALSE;
+  g_autofree char *turns = NULL;
   GOptionEntry entries[] = {
     { "url", 0, 0, G_OPTION_ARG_STRING, &url, "gateway base URL", "http://127.0.0.1:8080" },
     { "room", 0, 0, G_OPTION_ARG_STRING, &room, "room name", "NAME" },
@@ -98,6 +108,18 @@ main (int argc, char **argv)
       "measure N round trips on every peer (needs loopback.pipeline and --room-per-peer or one "
       "peer)",
       "N" },
+    { "preencoded", 0, 0, G_OPTION_ARG_NONE, &preencoded,
+      "load mode: pre-encoded frames from one pacing thread (tones 440/660/880 Hz only)", NULL },
+    { "measure", 0, 0, G_OPTION_ARG_INT, &measure,
+      "with --preencoded, peers that decode everything (default 10); the rest decode until "
+      "their first audio",
+      "N" },
+    { "turns", 0, 0, G_OPTION_ARG_STRING, &turns,
+      "with --preencoded, after connecting speak the tone for ON ms, then OFF ms of silence, "
+      "repeatedly, and time the replies (peers spread over the period)",
+      "ON:OFF" },
+    { "turn-delay-ms", 0, 0, G_OPTION_ARG_INT, &turn_delay_ms,
+      "silence before the first turn, after every peer connected (default 2000)", "MS" },
     { NULL }
   };
   g_autoptr (GOptionContext) ctx
@@ -117,6 +139,31 @@ main (int argc, char **argv)
       return 2;
     }
 
+  guint turn_on_ms = 0, turn_off_ms = 0;
+  if (turns
+      && (sscanf (turns, "%u:%u", &turn_on_ms, &turn_off_ms) != 2 || turn_on_ms == 0
+          || turn_off_ms == 0 || !preencoded))
+    {
+      g_printerr ("vg-test-client: --turns needs ON:OFF (ms, both > 0) and --preencoded\n");
+      return 2;
+    }
+  if (preencoded && tone != 0 && tone != 440 && tone != 660 && tone != 880)
+    {
+      g_printerr ("vg-test-client: --preencoded sends 440, 660 or 880 Hz\n");
+      return 2;
+    }
+  if (measure < 0)
+    measure = preencoded ? 10 : peers;
+  g_autoptr (GError) sender_error = NULL;
+  VgLoadSender *sender = preencoded ? vg_load_sender_new (&sender_error) : NULL;
+  if (preencoded && !sender)
+    {
+      g_printerr ("vg-test-client: %s\n", sender_error->message);
+      return 1;
+    }
+  /* A turn-taking peer starts silent: the agent speaks first (a greeting). */
+  double first_tone = turns ? 0 : tone;
+
   g_autofree char *base
       = g_str_has_suffix (url, "/") ? g_strndup (url, strlen (url) - 1) : g_strdup (url);
   GPtrArray *clients = g_ptr_array_new_with_free_func ((GDestroyNotify)vg_test_client_free);
@@ -132,7 +179,11 @@ main (int argc, char **argv)
           = g_strdup_printf ("%s/api/rooms/%s/%s", base, peer_room, whep ? "whep" : "whip");
       g_autofree char *tok
           = token ? g_strdup (token) : mint (key, secret, peer_room, identity, whep);
-      VgTestClientOptions o = { .tone_hz = tone, .listen_only = whep, .data_channel = !whep };
+      VgTestClientOptions o = { .tone_hz = first_tone,
+                                .listen_only = whep,
+                                .data_channel = !whep,
+                                .sender = sender,
+                                .measure = i < measure };
       VgTestClient *c = vg_test_client_new (identity, &o);
       vg_test_client_use_http (c, endpoint, tok);
       if (!vg_test_client_start (c, &error))
@@ -145,6 +196,17 @@ main (int argc, char **argv)
     }
   for (guint i = 0; i < clients->len; i++)
     vg_test_client_wait_connected (g_ptr_array_index (clients, i), connect_timeout_s * 1000);
+  /* For a harness sampling the steady state: every peer has joined. */
+  guint up = 0;
+  for (guint i = 0; i < clients->len; i++)
+    up += vg_test_client_is_connected (g_ptr_array_index (clients, i));
+  g_printerr ("vg-test-client: joined: %u of %d connected\n", up, peers);
+  /* Spread the turns over the period so that the replies do not all come
+   * at once. */
+  for (guint i = 0; turns && i < clients->len; i++)
+    vg_test_client_set_turns (
+        g_ptr_array_index (clients, i), turn_on_ms, turn_off_ms,
+        turn_delay_ms + (guint)((guint64)i * (turn_on_ms + turn_off_ms) / clients->len));
   if (talk_ms > 0)
     {
       vg_test_run_for ((guint)talk_ms);
@@ -157,8 +219,9 @@ main (int argc, char **argv)
   GArray *first_audio = g_array_new (FALSE, FALSE, sizeof (double));
   GArray *loss = g_array_new (FALSE, FALSE, sizeof (double));
   GArray *jitter = g_array_new (FALSE, FALSE, sizeof (double));
-  guint64 total_received = 0, total_lost = 0;
-  guint connected = 0, heard_tone = 0;
+  GArray *replies = g_array_new (FALSE, FALSE, sizeof (double));
+  guint64 total_received = 0, total_lost = 0, total_sent = 0, total_remote_lost = 0;
+  guint connected = 0, heard_tone = 0, measured = 0;
   g_autoptr (GString) failures = g_string_new (NULL);
   for (guint i = 0; i < clients->len; i++)
     {
@@ -181,8 +244,15 @@ main (int argc, char **argv)
       /* After one spoken turn the echo is somewhere in the quiet part; a Hann
        * window over all of it still finds a 1 s tone well above 0.02. */
       guint window_ms = talk_ms > 0 ? (guint)(duration * 1000) : 1000;
-      if (tone > 0 && vg_test_client_tone_level (c, tone, window_ms) > 0.02)
-        heard_tone++;
+      if ((int)i < measure)
+        {
+          measured++;
+          vg_test_client_get_reply_seconds (c, replies);
+          /* Turn-taking peers hear the agent's replies, not their tone. */
+          if (tone > 0 && !turns && vg_test_client_tone_level (c, tone, window_ms) > 0.02)
+            heard_tone++;
+        }
+      total_sent += vg_test_client_get_frames_sent (c);
       VgTestInboundStats st;
       if (vg_test_client_get_inbound_stats (c, &st))
         {
@@ -194,6 +264,7 @@ main (int argc, char **argv)
           g_array_append_val (jitter, ms);
           total_received += st.packets_received;
           total_lost += st.packets_lost;
+          total_remote_lost += st.remote_lost;
         }
     }
 
@@ -203,11 +274,13 @@ main (int argc, char **argv)
   GArray *rtts = g_array_new (FALSE, FALSE, sizeof (double));
   for (int r = 0; r < rtt_samples && !whep; r++)
     {
-      for (guint i = 0; i < clients->len; i++)
+      /* Only the measured peers hear their echo; the others keep talking. */
+      guint targets = MIN (clients->len, (guint)measure);
+      for (guint i = 0; i < targets; i++)
         vg_test_client_send_tone (g_ptr_array_index (clients, i), 0);
       vg_test_run_for (600);
       GPtrArray *armed = g_ptr_array_new ();
-      for (guint i = 0; i < clients->len; i++)
+      for (guint i = 0; i < targets; i++)
         {
           VgTestClient *c = g_ptr_array_index (clients, i);
           if (vg_test_client_is_connected (c)
@@ -225,18 +298,35 @@ main (int argc, char **argv)
     }
 
   g_autoptr (GString) out = g_string_new (NULL);
-  g_string_append_printf (out, "{\"peers\":%d,\"connected\":%u,\"heard_tone\":%u", peers, connected,
-                          heard_tone);
+  g_string_append_printf (out, "{\"peers\":%d,\"connected\":%u,\"measured\":%u,\"heard_tone\":%u",
+                          peers, connected, measured, heard_tone);
+  g_string_append_printf (out, ",\"heard_audio\":%u", first_audio->len);
   append_summary (out, "connect_seconds", times, 1);
   append_summary (out, "first_audio_seconds", first_audio, 1);
   if (rtt_samples > 0)
     append_summary (out, "round_trip_seconds", rtts, 1);
+  if (turns)
+    append_summary (out, "reply_seconds", replies, 1);
   append_summary (out, "loss_percent", loss, 1);
   append_summary (out, "jitter_ms", jitter, 1);
   g_string_append_printf (out,
                           ",\"packets_received\":%" G_GUINT64_FORMAT
                           ",\"packets_lost\":%" G_GUINT64_FORMAT ",\"failures\":[%s]}",
                           total_received, total_lost, failures->str);
+  if (sender)
+    {
+      VgLoadSenderStats ps;
+      vg_load_sender_get_stats (sender, &ps);
+      /* Upstream: frames sent and what the gateway's receiver reports
+       * counted lost of them. */
+      g_string_truncate (out, out->len - 1);
+      g_string_append_printf (
+          out,
+          ",\"frames_sent\":%" G_GUINT64_FORMAT ",\"upstream_lost\":%" G_GUINT64_FORMAT
+          ",\"pacer\":{\"ticks\":%" G_GUINT64_FORMAT ",\"late_ticks\":%" G_GUINT64_FORMAT
+          ",\"max_late_ms\":%.1f}}",
+          total_sent, total_remote_lost, ps.ticks, ps.late_ticks, ps.max_late_ms);
+    }
   printf ("%s\n", out->str);
   fflush (stdout);
   for (guint i = 0; i < clients->len; i++)
@@ -246,6 +336,8 @@ main (int argc, char **argv)
   g_array_unref (loss);
   g_array_unref (jitter);
   g_array_unref (rtts);
+  g_array_unref (replies);
   g_ptr_array_unref (clients);
+  vg_load_sender_free (sender);
   return connected == (guint)peers ? 0 : 1;
 }

@@ -59,6 +59,14 @@ struct _VgTestClient
   double watch_level; /* 0 = not watched */
   guint64 watch_quiet, watch_longest_quiet, watch_buffers;
   gint64 watch_last_us, watch_longest_interval_us;
+  /* Sender mode (options.sender): the shared sender's feed into this
+   * peer, set once when built; heard_first (atomic) stops decoding an
+   * unmeasured peer; replies (audio.lock) are the reply latencies in
+   * seconds, reply_turn the turn end they were last measured from. */
+  VgLoadFeed *feed;
+  gint heard_first;
+  GArray *replies;
+  gint64 reply_turn_us;
 };
 
 /* ---- small helpers ---- */
@@ -157,6 +165,35 @@ watch_buffer (VgTestClient *c, double rms, gsize samples)
   c->watch_longest_quiet = MAX (c->watch_longest_quiet, c->watch_quiet);
 }
 
+/* audio.lock held; the receiving thread of a measured sender-mode peer: a
+ * loud buffer is the round trip's echo (the tone's onset is the feed's) or
+ * the reply to the turn that ended last. */
+static void
+feed_heard_loud (VgTestClient *c)
+{
+  VgLoadFeedTimes t;
+  vg_load_feed_get_times (c->feed, &t);
+  gint64 now = g_get_monotonic_time ();
+  if (c->onset_armed && !c->onset_us && t.onset_us)
+    c->onset_us = t.onset_us;
+  if (t.turn_end_us > c->reply_turn_us)
+    {
+      double seconds = (now - t.turn_end_us) / 1e6;
+      g_array_append_val (c->replies, seconds);
+      c->reply_turn_us = t.turn_end_us;
+    }
+}
+
+/* The receiving thread of an unmeasured sender-mode peer: once it heard
+ * its first audio, nothing more is decoded (webrtcbin still counts the
+ * packets and their loss). */
+static GstPadProbeReturn
+drop_after_first_audio (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  VgTestClient *c = data;
+  return g_atomic_int_get (&c->heard_first) ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
+}
+
 static GstFlowReturn
 on_new_sample (GstAppSink *sink, gpointer data)
 {
@@ -170,8 +207,9 @@ on_new_sample (GstAppSink *sink, gpointer data)
     {
       vg_test_audio_receive (&c->audio, (const gint16 *)map.data, map.size / 2);
       g_mutex_lock (&c->audio.lock);
+      gboolean measuring_feed = c->feed && c->options.measure;
       if ((c->onset_us && !c->heard_us) || !c->first_audio_us
-          || (c->silence_level > 0 && !c->silence_us) || c->watch_level > 0)
+          || (c->silence_level > 0 && !c->silence_us) || c->watch_level > 0 || measuring_feed)
         {
           const gint16 *x = (const gint16 *)map.data;
           double sum = 0;
@@ -180,7 +218,12 @@ on_new_sample (GstAppSink *sink, gpointer data)
           double rms = map.size >= 2 ? sqrt (sum / (map.size / 2)) / 32768.0 : 0;
           gboolean loud = rms > 0.05;
           if (loud && !c->first_audio_us)
-            c->first_audio_us = g_get_monotonic_time ();
+            {
+              c->first_audio_us = g_get_monotonic_time ();
+              g_atomic_int_set (&c->heard_first, 1);
+            }
+          if (loud && measuring_feed)
+            feed_heard_loud (c);
           if (loud && c->onset_us && !c->heard_us)
             c->heard_us = g_get_monotonic_time ();
           if (c->silence_level > 0 && !c->silence_us && rms < c->silence_level)
@@ -221,6 +264,8 @@ on_pad_added (GstElement *webrtc, GstPad *pad, gpointer data)
   gst_bin_add (GST_BIN (c->pipeline), bin);
   gst_element_sync_state_with_parent (bin);
   GstPad *sinkpad = gst_element_get_static_pad (bin, "sink");
+  if (c->options.sender && !c->options.measure)
+    gst_pad_add_probe (sinkpad, GST_PAD_PROBE_TYPE_BUFFER, drop_after_first_audio, c, NULL);
   gst_pad_link (pad, sinkpad);
   gst_object_unref (sinkpad);
 }
@@ -235,6 +280,10 @@ on_connection_state (GObject *webrtc, GParamSpec *pspec, gpointer data)
       && g_atomic_int_get (&c->connected_us_delta) == 0)
     g_atomic_int_set (&c->connected_us_delta, (gint)MAX (1, g_get_monotonic_time () - c->start_us));
   g_atomic_int_set (&c->connection_state, state);
+  /* Frames go out only while connected: before, webrtcbin would hold them
+   * and block the sender's one thread. */
+  if (c->feed)
+    vg_load_feed_set_active (c->feed, state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED);
 }
 
 static void
@@ -323,6 +372,7 @@ vg_test_client_new (const char *label, const VgTestClientOptions *options)
   c->events = g_ptr_array_new_with_free_func (g_free);
   c->context = g_main_context_ref_thread_default ();
   c->onset_pts = GST_CLOCK_TIME_NONE;
+  c->replies = g_array_new (FALSE, FALSE, sizeof (double));
   return c;
 }
 
@@ -352,6 +402,58 @@ send_without_clock_wait (GstBin *webrtc, GstBin *sub_bin, GstElement *element, g
   GstElementFactory *factory = gst_element_get_factory (element);
   if (factory && g_str_equal (GST_OBJECT_NAME (factory), "clocksync"))
     g_object_set (element, "sync", FALSE, NULL);
+}
+
+/* The webrtcbin sink pad for our Opus RTP, with the codec preferred (the
+ * offer is made before any data flows). NULL on failure. */
+static GstPad *
+request_send_pad (VgTestClient *c)
+{
+  GstCaps *caps = gst_caps_from_string (
+      "application/x-rtp,media=audio,encoding-name=OPUS,clock-rate=48000,payload=111");
+  GstPadTemplate *templ
+      = gst_element_class_get_pad_template (GST_ELEMENT_GET_CLASS (c->webrtc), "sink_%u");
+  GstPad *sink = gst_element_request_pad (c->webrtc, templ, NULL, caps);
+  GstWebRTCRTPTransceiver *trans = NULL;
+  if (sink)
+    g_object_get (sink, "transceiver", &trans, NULL);
+  if (trans)
+    g_object_set (trans, "codec-preferences", caps, NULL);
+  g_clear_object (&trans);
+  gst_caps_unref (caps);
+  return sink;
+}
+
+/* Sender mode: the shared sender's feed ! rtpopuspay ! webrtcbin. No
+ * thread of our own: the sender's pacer pushes through the payloader. */
+static gboolean
+link_sender_feed (VgTestClient *c, GError **error)
+{
+  GstElement *pay = gst_element_factory_make ("rtpopuspay", NULL);
+  if (!pay)
+    {
+      g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN, "no rtpopuspay");
+      return FALSE;
+    }
+  g_object_set (pay, "pt", 111, NULL);
+  gst_bin_add (GST_BIN (c->pipeline), pay);
+  GstPad *sink = request_send_pad (c);
+  GstPad *src = gst_element_get_static_pad (pay, "src");
+  gboolean linked = sink && gst_pad_link (src, sink) == GST_PAD_LINK_OK;
+  gst_object_unref (src);
+  g_clear_object (&sink);
+  if (!linked)
+    {
+      g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION, "cannot link the sender");
+      return FALSE;
+    }
+  GstPad *pay_sink = gst_element_get_static_pad (pay, "sink");
+  g_mutex_lock (&c->audio.lock);
+  double hz = c->audio.tone_hz;
+  g_mutex_unlock (&c->audio.lock);
+  c->feed = vg_load_sender_add (c->options.sender, c->pipeline, pay_sink, hz);
+  gst_object_unref (pay_sink);
+  return TRUE;
 }
 
 static gboolean
@@ -392,6 +494,11 @@ build_pipeline (VgTestClient *c, GError **error)
       gst_caps_unref (caps);
       g_clear_object (&t);
     }
+  else if (c->options.sender)
+    {
+      if (!link_sender_feed (c, error))
+        return FALSE;
+    }
   else
     {
       GstElement *send = gst_parse_bin_from_description (
@@ -411,19 +518,7 @@ build_pipeline (VgTestClient *c, GError **error)
       GstAppSrcCallbacks cbs = { .need_data = on_need_data };
       gst_app_src_set_callbacks (GST_APP_SRC (c->appsrc), &cbs, c, NULL);
       gst_bin_add (GST_BIN (c->pipeline), send);
-      /* Fixed caps on the pad: the offer is made before any data flows. */
-      GstCaps *caps = gst_caps_from_string (
-          "application/x-rtp,media=audio,encoding-name=OPUS,clock-rate=48000,payload=111");
-      GstPadTemplate *templ
-          = gst_element_class_get_pad_template (GST_ELEMENT_GET_CLASS (c->webrtc), "sink_%u");
-      GstPad *sink = gst_element_request_pad (c->webrtc, templ, NULL, caps);
-      GstWebRTCRTPTransceiver *trans = NULL;
-      if (sink)
-        g_object_get (sink, "transceiver", &trans, NULL);
-      if (trans)
-        g_object_set (trans, "codec-preferences", caps, NULL);
-      g_clear_object (&trans);
-      gst_caps_unref (caps);
+      GstPad *sink = request_send_pad (c);
       GstPad *src = gst_element_get_static_pad (send, "src");
       if (c->options.drop_every)
         gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER, drop_some, c, NULL);
@@ -725,6 +820,9 @@ vg_test_client_free (VgTestClient *c)
         ;
     }
   vg_test_client_stop (c, FALSE);
+  if (c->feed)
+    vg_load_sender_remove (c->options.sender, c->feed);
+  g_array_unref (c->replies);
   g_clear_object (&c->cancellable);
   g_clear_object (&c->channel);
   g_clear_object (&c->appsrc);
@@ -781,6 +879,32 @@ vg_test_client_send_tone (VgTestClient *c, double hz)
   g_mutex_lock (&c->audio.lock);
   c->audio.tone_hz = hz;
   g_mutex_unlock (&c->audio.lock);
+  if (c->feed)
+    vg_load_feed_set_tone (c->feed, hz);
+}
+
+void
+vg_test_client_set_turns (VgTestClient *c, guint on_ms, guint off_ms, guint delay_ms)
+{
+  if (c->feed)
+    vg_load_feed_set_turns (c->feed, on_ms, off_ms, delay_ms);
+}
+
+void
+vg_test_client_get_reply_seconds (VgTestClient *c, GArray *out)
+{
+  g_mutex_lock (&c->audio.lock);
+  g_array_append_vals (out, c->replies->data, c->replies->len);
+  g_mutex_unlock (&c->audio.lock);
+}
+
+guint64
+vg_test_client_get_frames_sent (VgTestClient *c)
+{
+  VgLoadFeedTimes t = { 0 };
+  if (c->feed)
+    vg_load_feed_get_times (c->feed, &t);
+  return t.frames_sent;
 }
 
 void
@@ -921,6 +1045,9 @@ vg_test_client_arm_round_trip (VgTestClient *c, double hz)
   c->onset_us = c->heard_us = 0;
   c->audio.tone_hz = hz;
   g_mutex_unlock (&c->audio.lock);
+  /* The feed stamps the onset when it sends the tone's first frame. */
+  if (c->feed)
+    vg_load_feed_set_tone (c->feed, hz);
   return TRUE;
 }
 
@@ -1009,8 +1136,20 @@ sum_inbound (GQuark field, const GValue *value, gpointer data)
     return TRUE;
   const GstStructure *st = gst_value_get_structure (value);
   GstWebRTCStatsType type;
-  if (!gst_structure_get (st, "type", GST_TYPE_WEBRTC_STATS_TYPE, &type, NULL)
-      || type != GST_WEBRTC_STATS_INBOUND_RTP)
+  if (!gst_structure_get (st, "type", GST_TYPE_WEBRTC_STATS_TYPE, &type, NULL))
+    return TRUE;
+  if (type == GST_WEBRTC_STATS_REMOTE_INBOUND_RTP)
+    {
+      /* An int in some GStreamer versions, an int64 in others. */
+      const GValue *v = gst_structure_get_value (st, "packets-lost");
+      gint64 remote_lost = !v                        ? 0
+                           : G_VALUE_HOLDS_INT64 (v) ? g_value_get_int64 (v)
+                           : G_VALUE_HOLDS_INT (v)   ? g_value_get_int (v)
+                                                     : 0;
+      sum->remote_lost += MAX (remote_lost, 0);
+      return TRUE;
+    }
+  if (type != GST_WEBRTC_STATS_INBOUND_RTP)
     return TRUE;
   guint64 received = 0;
   gint64 lost = 0;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <glib.h>
+#include "vg-load-sender.h"
 
 G_BEGIN_DECLS
 
@@ -20,6 +21,14 @@ typedef struct
   double tone_hz;        /* what to send from the start; 0 = silence */
   double tone_amplitude; /* 0..1, 0 = 0.25 */
   guint drop_every;      /* drop every Nth RTP packet sent (after payloading): loss; 0 = none */
+  /* The load client's mode: frames from this shared pre-encoded sender
+   * (which must outlive the client) instead of an encoder of its own; only
+   * the tones it encoded (0, 440, 660, 880 Hz), no samples, no drop_every.
+   * Unless measure is set, what is received is decoded only until the
+   * first audible buffer (first audio), then counted by webrtcbin's
+   * statistics alone: no round trip, tone level or reply times. */
+  VgLoadSender *sender;
+  gboolean measure;
 } VgTestClientOptions;
 
 /* The reply to an offer: the answer, or an error text (with the HTTP status if any). */
@@ -92,6 +101,15 @@ typedef struct
 void vg_test_client_watch_audio (VgTestClient *client, double level);
 void vg_test_client_get_audio_watch (VgTestClient *client, VgTestAudioWatch *watch);
 
+/* Sender mode: speak in turns (the tone for on_ms, silence for off_ms)
+ * starting delay_ms from now; with measure, each reply's latency (from the
+ * turn's last sample spoken to the first audible buffer after it) is kept. */
+void vg_test_client_set_turns (VgTestClient *client, guint on_ms, guint off_ms, guint delay_ms);
+/* Appends the reply latencies measured so far (seconds) to out. */
+void vg_test_client_get_reply_seconds (VgTestClient *client, GArray *out);
+/* Sender mode: frames sent so far (0 otherwise). */
+guint64 vg_test_client_get_frames_sent (VgTestClient *client);
+
 /* Seconds from the offer leaving (the WHIP POST) to the first audible
  * buffer received, or -1. */
 double vg_test_client_get_first_audio_seconds (VgTestClient *client);
@@ -103,6 +121,7 @@ typedef struct
   guint64 packets_lost;
   double jitter_seconds; /* RFC 3550 interarrival jitter */
   guint streams;
+  guint64 remote_lost; /* what the gateway reported lost of ours (RTCP receiver reports) */
 } VgTestInboundStats;
 gboolean vg_test_client_get_inbound_stats (VgTestClient *client, VgTestInboundStats *stats);
 
