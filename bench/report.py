@@ -38,41 +38,119 @@ def tokens(s):
           "figure whatever minting costs (an HS256 token is ~5 µs).\n")
 
 
+def pair(r, a, b):
+    return f"{fmt(r.get(a))} / {fmt(r.get(b))}"
+
+
+def loss(r):
+    return f"{fmt(r.get('loss_pct'))} / {fmt(r.get('upstream_loss_pct'))}"
+
+
+def held(p):
+    """The largest N that did not saturate, or None."""
+    ok = [r["sessions"] for r in p.get("runs", []) if r["sessions"] != p.get("saturated_at")]
+    return max(ok) if ok else None
+
+
 def sessions(s):
-    runs = s.get("runs", [])
-    print(f"`{s.get('pipeline')}` agent, one room per session, a 440 Hz tone sent all along, "
-          f"{s.get('hold_seconds')} s of steady state sampled from `/proc`. The gateway is pinned to "
-          "core 0 and the load client (one process, one `webrtcbin` per session) to core 1, so the "
-          "CPU figures are the gateway's alone. Figures per session are medians (p50) and p95 "
-          "over the sessions of the run.\n")
-    print(table(
-        ["sessions", "connected", "connect p50/p95 ms", "first audio p50/p95 ms",
-         "round trip p50/p95 ms", "loss %", "jitter p95 ms", "gateway CPU (cores)",
-         "CPU % / session", "RSS MB", "KB / session", "threads / session", "fds / session"],
-        [[r["sessions"], r["connected"],
-          f"{fmt(r.get('connect_ms_p50'))} / {fmt(r.get('connect_ms_p95'))}",
-          f"{fmt(r.get('first_audio_ms_p50'))} / {fmt(r.get('first_audio_ms_p95'))}",
-          f"{fmt(r.get('round_trip_ms_p50'))} / {fmt(r.get('round_trip_ms_p95'))}",
-          r.get("loss_pct"), r.get("jitter_ms_p95"), r["gateway_cpu_cores"],
-          r["cpu_pct_per_session"], r["rss_mb"], r["rss_kb_per_session"],
-          r["threads_per_session"], r["fds_per_session"]] for r in runs]))
-    if s.get("saturated_at"):
-        print(f"Stopped at {s['saturated_at']} sessions: the gateway's core saturated "
-              "(see bench/sessions/run.sh for the criteria: a failed connection, loss over 0.5 % "
-              "or the core over 95 % busy).\n")
-    print("*Connect*: from creating the offer (ICE gathering included) to the peer connection being connected. *First audio*: from the "
-          "WHIP `POST` to the first audible buffer coming back. *Round trip*: mouth to ear through "
-          "the gateway (the client's Opus encode, the network, the gateway's jitterbuffer, decode, "
-          "mix, encode, the client's jitterbuffer and decode): the onset of a tone burst after "
-          "silence, three per session, timed from the tone's first sample being spoken (the client "
-          "sends each 20 ms buffer when its last sample is captured, as a microphone does). It "
-          "includes that 20 ms capture frame and 0–20 ms for the gateway's Opus frames to line up "
-          "with the client's, so the gateway's own share is smaller than the figure. *Loss* and *jitter*: the "
-          "client's `webrtcbin` inbound-rtp statistics.\n")
-    print("What the load client costs (so it is not mistaken for the gateway): " + "; ".join(
-        f"{r['sessions']} sessions: {fmt(r.get('client_cpu_cores'))} cores, "
-        f"{fmt(r.get('client_rss_mb'))} MB, {fmt(r.get('client_threads'))} threads"
-        for r in runs if "client_cpu_cores" in r) + ".\n")
+    pipelines = s.get("pipelines") or {"loopback": s}  # results from before the tutor runs
+    print(f"One room per session, {s.get('hold_seconds')} s of steady state per run sampled from "
+          "`/proc` (bench/sessions/run.sh). The gateway is pinned to core 0; the load client (one "
+          "process, one `webrtcbin` per session, pre-encoded Opus frames from one pacing thread) and "
+          "the fake Realtime server to core 1, so the CPU figures are the gateway's alone. N grows "
+          "until a run saturates: a session that did not connect, loss ≥ 0.5 %, round trip p95 ≥ "
+          "60 ms, the gateway's core ≥ 0.95 busy, or the client's core ≥ 0.95 busy (then the limit "
+          f"is the client's, not the gateway's). Latencies are p50 / p95 over the first "
+          f"{s.get('measured_peers', 'all')} sessions of a run (the peers that decode everything); "
+          "loss over all of them.\n")
+    cols = ["sessions", "connected", "gateway CPU (cores)", "CPU % / session", "RSS MB",
+            "KB / session", "threads / session", "fds", "fds / session", "loss % down / up"]
+    lp = pipelines.get("loopback")
+    if lp:
+        print("### loopback.pipeline\n")
+        print("The agent echoes the room: every session sends a 440 Hz tone all along and "
+              "hears it back.\n")
+        print(table(cols + ["round trip p50 / p95 ms", "connect p50 / p95 ms",
+                            "first audio p50 / p95 ms"],
+                    [[r["sessions"], r.get("connected"), r.get("gateway_cpu_cores"),
+                      r.get("cpu_pct_per_session"), r.get("rss_mb"), r.get("rss_kb_per_session"),
+                      r.get("threads_per_session"), r.get("fds"), r.get("fds_per_session"), loss(r),
+                      pair(r, "round_trip_ms_p50", "round_trip_ms_p95"),
+                      pair(r, "connect_ms_p50", "connect_ms_p95"),
+                      pair(r, "first_audio_ms_p50", "first_audio_ms_p95")]
+                     for r in lp.get("runs", [])]))
+        if lp.get("saturated_at"):
+            print(f"Stopped at {lp['saturated_at']} sessions: {lp.get('saturated_because')}.\n")
+    tp = pipelines.get("tutor")
+    if tp:
+        runs = tp.get("runs", [])
+        response = runs[0].get("response_audio_ms") if runs else None
+        print("### tutor.pipeline\n")
+        print("`openairealtime` (resampling to 24 kHz, base64, the WebSocket) against the fake "
+              "Realtime server (`vg-realtime-server`, its energy VAD, replies of "
+              f"{fmt(response)} ms of a 330 Hz tone sent faster than real time), with the tutor "
+              "bound (store reads for each greeting). Each learner is silent until greeted, then "
+              f"speaks in turns ({s.get('turns_ms', '?').replace(':', ' ms of tone, ')} ms of "
+              "silence), spread over the period. *Greeting*: from the WHIP `POST` to the first "
+              "audible buffer of the tutor's greeting. *Reply*: from the last sample of a turn "
+              "being spoken to the first audible buffer of the reply; it includes the server "
+              "VAD's 500 ms of silence (`silence-duration-ms`), so the gateway's and the "
+              "server's share is the figure minus 500 ms.\n")
+        print(table(cols + ["reply p50 / p95 ms", "replies", "connect p50 / p95 ms",
+                            "greeting p50 / p95 ms", "fake server CPU (cores)"],
+                    [[r["sessions"], r.get("connected"), r.get("gateway_cpu_cores"),
+                      r.get("cpu_pct_per_session"), r.get("rss_mb"), r.get("rss_kb_per_session"),
+                      r.get("threads_per_session"), r.get("fds"), r.get("fds_per_session"), loss(r),
+                      pair(r, "reply_ms_p50", "reply_ms_p95"), r.get("replies"),
+                      pair(r, "connect_ms_p50", "connect_ms_p95"),
+                      pair(r, "first_audio_ms_p50", "first_audio_ms_p95"),
+                      r.get("realtime_server_cpu_cores")] for r in runs]))
+        if tp.get("saturated_at"):
+            print(f"Stopped at {tp['saturated_at']} sessions: {tp.get('saturated_because')}.\n")
+    print("*Connect*: from creating the offer (ICE gathering included) to the peer connection "
+          "being connected. *First audio*: from the WHIP `POST` to the first audible buffer coming "
+          "back. *Round trip*: mouth to ear through the gateway (the network, the gateway's "
+          "jitterbuffer, decode, mix, encode, the client's jitterbuffer and decode): the onset of "
+          "a tone after silence, three per measured session while the others keep talking, timed "
+          "from the tone's first sample being spoken (each 20 ms frame leaves when its last sample "
+          "is captured, as a microphone's does). It includes that 20 ms capture frame, the Opus "
+          "look-ahead and 0–20 ms for the gateway's Opus frames to line up with the client's, so "
+          "the gateway's own share is smaller than the figure. *Loss*: down, the client's "
+          "`webrtcbin` inbound-rtp statistics over all sessions; up, what the gateway's RTCP "
+          "receiver reports counted lost of the frames sent.\n")
+    rows = []
+    for name, p in pipelines.items():
+        for r in p.get("runs", []):
+            if "client_cpu_cores" in r:
+                rows.append([name, r["sessions"], r.get("client_cpu_cores"),
+                             r.get("client_cpu_pct_per_peer"), r.get("client_rss_mb"),
+                             r.get("client_threads"), r.get("client_pacer_late_pct"),
+                             r.get("realtime_server_cpu_cores"), r.get("client_core_busy")])
+    if rows:
+        print("What the load client and the fake Realtime server cost, on core 1 (so they are "
+              "not mistaken for the gateway). *Pacer late*: the share of 20 ms ticks the client's "
+              "sending thread started more than a frame late; above a few % the client, not the "
+              "gateway, limits the run.\n")
+        print(table(["pipeline", "sessions", "client CPU (cores)", "client % of a core / peer",
+                     "client RSS MB", "client threads", "pacer late %",
+                     "fake server CPU (cores)", "core 1 busy"], rows))
+    goals = []
+    for name, p in pipelines.items():
+        runs = [r for r in p.get("runs", []) if r["sessions"] >= 25] or p.get("runs", [])
+        if not runs:
+            continue
+        cpu = min(r.get("cpu_pct_per_session", 1e9) for r in runs)
+        rss = min(r.get("rss_kb_per_session", 1e9) for r in runs)
+        at100 = next((r for r in p.get("runs", []) if r["sessions"] == 100), None)
+        goals.append([name, f"{fmt(cpu)} % (≤ 1 %)", f"{fmt(round(rss / 1024, 2))} MB (≤ 1 MB)",
+                      f"{fmt(held(p))} (≥ 100)",
+                      f"{fmt(at100.get('first_audio_ms_p95'))} ms (< 300 ms)" if at100 else "–"])
+    if goals:
+        print("Against the goals (issue 21): the best figure over the runs of 25 sessions or more "
+              "(over all runs when there are none); *sessions held*: the largest N that did not "
+              "saturate.\n")
+        print(table(["pipeline", "CPU / session", "RSS / session", "sessions held",
+                     "first audio p95 at 100"], goals))
 
 
 def realtime(s):

@@ -2,6 +2,9 @@
 # `make bench`: runs every benchmark section and writes bench/results.json
 # and docs/BENCHMARKS.md. A section is a script that prints one JSON object
 # on its last line; sections whose script is absent are skipped and say so.
+# BENCH_SECTIONS="sessions tokens" runs only those sections; the sessions
+# section reads SESSIONS, PIPELINES, HOLD_SECONDS and BENCH_QUICK (see
+# bench/sessions/run.sh).
 set -uo pipefail
 build=${1:-build}
 cd "$(dirname "$0")/.."
@@ -20,12 +23,17 @@ first=1
 for entry in "${sections[@]}"; do
   name=${entry%%:*}
   script=${entry#*:}
+  if [ -n "${BENCH_SECTIONS:-}" ] && [[ " $BENCH_SECTIONS " != *" $name "* ]]; then
+    continue
+  fi
   if [ ! -x "$script" ]; then
     echo "== $name: not available ($script)" >&2
     continue
   fi
-  echo "== $name" >&2
+  echo "== $name ($(date +%T))" >&2
+  t0=$SECONDS
   line=$("$script" "$build" | tail -n 1)
+  echo "== $name: $((SECONDS - t0)) s" >&2
   if python3 -c 'import json,sys; json.loads(sys.argv[1])' "$line" 2>/dev/null; then
     [ $first -eq 1 ] || results+=","
     results+="\"$name\":$line"

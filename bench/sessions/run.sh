@@ -9,7 +9,9 @@
 # the sessions run, the gateway's CPU, memory, threads and fds are sampled
 # from /proc. N grows until a run saturates: a session failed to connect,
 # loss >= 0.5 %, round trip p95 >= 60 ms (loopback) or the gateway's core
-# >= 0.95 busy. Progress goes to stderr; one JSON object on the last line.
+# >= 0.95 busy; it also stops when the client's core (client + fake server)
+# is >= 0.95 busy, as the figures are then the client's limit, not the
+# gateway's. Progress goes to stderr; one JSON object on the last line.
 #
 #   bench/sessions/run.sh BUILD_DIR [N...]    (default N: 1 25 50 100 200)
 # Environment:
@@ -223,6 +225,9 @@ if (r.get("round_trip_ms_p95") or 0) >= 60:
     why.append("round trip p95 %.0f ms" % r["round_trip_ms_p95"])
 if r.get("gateway_cpu_cores", 0) >= 0.95:
     why.append("the gateway core is busy (%.2f)" % r["gateway_cpu_cores"])
+# Past this the figures are the load client'"'"'s limit, not the gateway'"'"'s.
+if r.get("client_core_busy", 0) >= 0.95:
+    why.append("the load client'"'"'s core is busy (%.2f): client-bound" % r["client_core_busy"])
 print("; ".join(why))' "$1"
 }
 
