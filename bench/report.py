@@ -203,6 +203,9 @@ print("# voxgate benchmarks\n")
 print(f"Machine: {r['cores']} cores, {r['cpu']}. Commit `{r['commit']}`, run {r['date']}.")
 print("Produced by `make bench` (bench/run.sh, raw figures in bench/results.json); numbers are "
       "this machine's, re-run to compare.\n")
+if r.get("this_run"):
+    print(f"This run measured only: {', '.join(r['this_run'])} (`BENCH_SECTIONS`); the other "
+          "sections are from an earlier run.\n")
 renderers = {"tokens": tokens, "sessions": sessions, "realtime": realtime, "store": store,
              "opus": opus, "tools": tools}
 for section in ["sessions", "opus", "tokens", "realtime", "store", "tools"]:

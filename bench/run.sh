@@ -43,6 +43,20 @@ for entry in "${sections[@]}"; do
   fi
 done
 results+="}}"
-python3 -c 'import json,sys; print(json.dumps(json.loads(sys.argv[1]), indent=2))' "$results" >bench/results.json
+# A partial run (BENCH_SECTIONS) keeps the other sections of the last results
+# and says which sections this run measured.
+python3 - "$results" "${BENCH_SECTIONS:-}" <<'EOF_PY' >bench/results.json.new
+import json, sys
+new = json.loads(sys.argv[1])
+if sys.argv[2]:
+    try:
+        old = json.load(open("bench/results.json"))
+        new["sections"] = {**old.get("sections", {}), **new["sections"]}
+        new["this_run"] = sys.argv[2].split()
+    except (OSError, ValueError):
+        pass
+print(json.dumps(new, indent=2))
+EOF_PY
+mv bench/results.json.new bench/results.json
 python3 bench/report.py bench/results.json bench/optimisations.md >docs/BENCHMARKS.md
 cat docs/BENCHMARKS.md
