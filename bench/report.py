@@ -53,7 +53,8 @@ def held(p):
 
 
 def sessions(s):
-    pipelines = s.get("pipelines") or {"loopback": s}  # results from before the tutor runs
+    legacy = "pipelines" not in s  # results from before the tutor runs
+    pipelines = s.get("pipelines") or {"loopback": s}
     print(f"One room per session, {s.get('hold_seconds')} s of steady state per run sampled from "
           "`/proc` (bench/sessions/run.sh). The gateway is pinned to core 0; the load client (one "
           "process, one `webrtcbin` per session, pre-encoded Opus frames from one pacing thread) and "
@@ -63,6 +64,10 @@ def sessions(s):
           f"is the client's, not the gateway's). Latencies are p50 / p95 over the first "
           f"{s.get('measured_peers', 'all')} sessions of a run (the peers that decode everything); "
           "loss over all of them.\n")
+    if legacy:
+        print("*These figures predate the pre-encoded load client and the tutor runs: each peer of "
+              "the client then encoded its own Opus and decoded everything it heard, and the run "
+              "stopped at a failed connection, loss over 0.5 % or a busy gateway core.*\n")
     cols = ["sessions", "connected", "gateway CPU (cores)", "CPU % / session", "RSS MB",
             "KB / session", "threads / session", "fds", "fds / session", "loss % down / up"]
     lp = pipelines.get("loopback")
@@ -80,7 +85,8 @@ def sessions(s):
                       pair(r, "first_audio_ms_p50", "first_audio_ms_p95")]
                      for r in lp.get("runs", [])]))
         if lp.get("saturated_at"):
-            print(f"Stopped at {lp['saturated_at']} sessions: {lp.get('saturated_because')}.\n")
+            print(f"Stopped at {lp['saturated_at']} sessions: "
+                  f"{lp.get('saturated_because') or 'saturated'}.\n")
     tp = pipelines.get("tutor")
     if tp:
         runs = tp.get("runs", [])
@@ -106,7 +112,8 @@ def sessions(s):
                       pair(r, "first_audio_ms_p50", "first_audio_ms_p95"),
                       r.get("realtime_server_cpu_cores")] for r in runs]))
         if tp.get("saturated_at"):
-            print(f"Stopped at {tp['saturated_at']} sessions: {tp.get('saturated_because')}.\n")
+            print(f"Stopped at {tp['saturated_at']} sessions: "
+                  f"{tp.get('saturated_because') or 'saturated'}.\n")
     print("*Connect*: from creating the offer (ICE gathering included) to the peer connection "
           "being connected. *First audio*: from the WHIP `POST` to the first audible buffer coming "
           "back. *Round trip*: mouth to ear through the gateway (the network, the gateway's "
@@ -203,6 +210,10 @@ print("# voxgate benchmarks\n")
 print(f"Machine: {r['cores']} cores, {r['cpu']}. Commit `{r['commit']}`, run {r['date']}.")
 print("Produced by `make bench` (bench/run.sh, raw figures in bench/results.json); numbers are "
       "this machine's, re-run to compare.\n")
+print("How to run: `make bench` (everything); `BENCH_SECTIONS=\"sessions\" make bench` (one "
+      "section, the others kept); `SESSIONS=\"1 25\" PIPELINES=tutor HOLD_SECONDS=10 "
+      "bench/sessions/run.sh build` or `BENCH_QUICK=1` for a short sessions run; "
+      "`bench/profile.sh build` for `perf` and `massif` profiles.\n")
 if r.get("this_run"):
     print(f"This run measured only: {', '.join(r['this_run'])} (`BENCH_SECTIONS`); the other "
           "sections are from an earlier run.\n")

@@ -44,8 +44,6 @@ fi
 read -r -a pipelines <<<"${PIPELINES:-loopback tutor}"
 measure=${MEASURE:-10}
 turns=${TURNS:-1500:3000}
-response_ms=${RESPONSE_MS:-1500}
-ramp_ms=30
 settle_s=2 # after the last join: the first greetings play, the jitterbuffers fill
 
 work=$(mktemp -d)
@@ -56,6 +54,8 @@ cleanup() {
 }
 trap cleanup EXIT
 export GST_PLUGIN_PATH=$src/$build/plugins
+# shellcheck source=bench/sessions/lib.sh
+. "$src/bench/sessions/lib.sh"
 client_bin=$build/tests/rooms/vg-test-client
 rt_bin=$build/tests/realtime-server/vg-realtime-server
 for b in "$build/voxgate" "$client_bin"; do
@@ -73,58 +73,20 @@ proc_sample() { # pid -> "cpu_ticks rss_kb threads fds"
   echo "$ticks $rss $thr $fds"
 }
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# Waits (up to $2 s) for the client's "joined" line; 0 when it came.
-wait_joined() {
-  local deadline=$((SECONDS + $2))
-  while [ $SECONDS -lt $deadline ]; do
-    grep -q "joined:" "$1" 2>/dev/null && return 0
-    kill -0 "$client" 2>/dev/null || return 1
-    sleep 0.2
-  done
-  return 1
-}
-
 # One run: pipeline $1 (loopback|tutor), $2 sessions. Prints its JSON row.
 run_one() {
-  local kind=$1 n=$2 port rt_url="" client_args
-  rt=""
-  port=$(free_port)
-  local env=(VOXGATE_AGENT_PIPELINES_DIR="$src/pipelines" VOXGATE_LOG_LEVEL=warning
-             VOXGATE_ROOMS_MAX_PARTICIPANTS=0)
+  local kind=$1 n=$2 name=$1-$2 extra=()
+  [ "$kind" = loopback ] && extra=(--rtt 3)
   if [ "$kind" = tutor ]; then
     [ -x "$rt_bin" ] || { echo '{"error":"vg-realtime-server is not built"}'; return; }
-    taskset -c 1 "$rt_bin" --port 0 --response-ms "$response_ms" >"$work/rt-$kind-$n.url" \
-      2>"$work/rt-$kind-$n.log" &
-    rt=$!
-    for _ in $(seq 50); do [ -s "$work/rt-$kind-$n.url" ] && break; sleep 0.1; done
-    rt_url=$(head -n 1 "$work/rt-$kind-$n.url")
-    env+=(VOXGATE_AGENT_PIPELINE=tutor.pipeline OPENAI_API_KEY=bench-key
-          VOXGATE_AGENT_REALTIME_URL="$rt_url")
-    client_args=(--turns "$turns" --turn-delay-ms 1000 --tone 440)
-  else
-    env+=(VOXGATE_AGENT_PIPELINE=loopback.pipeline)
-    client_args=(--tone 440 --rtt 3)
+    start_realtime "$name"
   fi
-  env "${env[@]}" taskset -c 0 "$build/voxgate" serve --port "$port" \
-    --data-dir "$work/data-$kind-$n" >/dev/null 2>"$work/gw-$kind-$n.log" &
-  gw=$!
-  for _ in $(seq 200); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.05; done
-  sleep 0.5 # the warm-up (plugins, DTLS certificate) is done off the main thread
+  start_gateway "$kind" "$name"
   local t0 rss0 thr0 fds0
   read -r t0 rss0 thr0 fds0 < <(proc_sample $gw)
-
-  local clog=$work/client-$kind-$n.log
-  taskset -c 1 "$client_bin" --url "http://127.0.0.1:$port" --room "bench-$kind" --room-per-peer \
-    --peers "$n" --ramp-ms $ramp_ms --api-key devkey --api-secret secret --preencoded \
-    --measure "$measure" --duration $((settle_s + hold + 1)) "${client_args[@]}" \
-    >"$work/client-$kind-$n.json" 2>"$clog" &
-  client=$!
+  start_client "$kind" "$name" "$n" $((settle_s + hold + 1)) --measure "$measure" "${extra[@]}"
   local join_start=$SECONDS
-  if ! wait_joined "$clog" $((n / 2 + 60)); then
+  if ! wait_joined "$name" $((n / 2 + 60)); then
     log "$kind $n: the client did not report its peers joined"
   fi
   local join_s=$((SECONDS - join_start))
@@ -140,17 +102,11 @@ run_one() {
   read -r c2 crss cthr x < <(proc_sample $client)
   r2=0 rrss=0
   [ -n "$rt" ] && read -r r2 rrss x x < <(proc_sample "$rt")
-  wait $client
-  client=""
-  kill -TERM $gw 2>/dev/null
-  wait $gw 2>/dev/null
-  gw=""
-  [ -n "$rt" ] && { kill -TERM "$rt" 2>/dev/null; wait "$rt" 2>/dev/null; }
-  rt=""
+  stop_all
 
   python3 - "$kind" "$n" "$(getconf CLK_TCK)" "$hold" "$t1" "$t2" "$rss0" "$rss2" "$thr0" \
     "$thr2" "$fds0" "$fds2" "$work/client-$kind-$n.json" "$c1" "$c2" "$crss" "$cthr" "$r1" "$r2" \
-    "$rrss" "$join_s" "$response_ms" <<'EOF_PY'
+    "$rrss" "$join_s" "${RESPONSE_MS:-1500}" <<'EOF_PY'
 import json, sys
 kind, n, hz, hold = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
 t1, t2, rss0, rss2, thr0, thr2, fds0, fds2 = map(float, sys.argv[5:13])
