@@ -95,10 +95,9 @@ def main():
     if not snaps:
         print("no snapshots")
         return
-    def at(t):
-        before = [s for s in snaps if s.get("time", 0) <= t]
-        return before[-1] if before else snaps[0]
-    b, s = at(base_ms), at(steady_ms)
+    before = [x for x in snaps if x.get("time", 0) <= base_ms]
+    b = before[-1] if before else snaps[0]
+    s = min(snaps, key=lambda x: abs(x.get("time", 0) - steady_ms))
     heap = lambda x: x.get("mem_heap_B", 0) + x.get("mem_heap_extra_B", 0)
     peak = max(snaps, key=heap)
     print(f"heap (with malloc's overhead) before the sessions ({b['time']} ms): "

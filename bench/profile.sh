@@ -57,7 +57,8 @@ profile_perf() {
     return
   fi
   sleep 2
-  local s0 s1 hz t0 t1
+  local s0 s1 hz t0 t1 threads
+  threads=$(thread_names "$gw")
   hz=$(getconf CLK_TCK)
   s0=$(switches "$gw")
   t0=$(cut -d')' -f2- /proc/"$gw"/stat | awk '{print $12 + $13}')
@@ -71,9 +72,9 @@ profile_perf() {
       "per second" % (t / hz / s, 100 * t / hz / s / n, float(sys.argv[5]) / s / n))' \
     "$sessions" "$seconds" "$hz" $((t1 - t0)) $((s1 - s0))
   echo
-  echo "Threads:"
-  thread_names "$gw" | sed 's/^/    /'
   stop_all
+  echo "Threads (before the recording):"
+  sed 's/^/    /' <<<"$threads"
   echo
   echo "By library (self time):"
   perf report -i "$work/$name.data" --no-children --sort dso --stdio -g none 2>/dev/null |
@@ -99,22 +100,35 @@ profile_massif() {
   # massif's times are ms since the gateway started: the client's join and
   # its steady state are located on the same scale.
   t_gw=$(date +%s%3N)
+  # Everything is ~30x slower: no join may time out on the gateway's side.
+  gateway_env=(VOXGATE_WEBRTC_JOIN_TIMEOUT=600)
   start_gateway "$kind" "$name" valgrind --tool=massif --massif-out-file="$out" --time-unit=ms \
-    --max-snapshots=200 --detailed-freq=10 --depth=40 --threshold=0.02
+    --max-snapshots=1000 --detailed-freq=10 --depth=40 --threshold=0.02
   # Under valgrind the warm-up (plugins, the DTLS certificate) takes seconds,
   # and joins one at a time: a join that overlaps it or another times out.
   sleep "${MASSIF_WARMUP_S:-20}"
   t_client=$(( $(date +%s%3N) - t_gw ))
-  RAMP_MS=${MASSIF_RAMP_MS:-4000} start_client "$kind" "$name" "$massif_sessions" 20 --measure 0 --connect-timeout 120
+  RAMP_MS=${MASSIF_RAMP_MS:-4000} start_client "$kind" "$name" "$massif_sessions" 20 --measure 0 --connect-timeout 240 \
+    --http-timeout 120
   if ! wait_joined "$name" 300; then
     log "$kind: the client did not join under valgrind"
   fi
   t_joined=$(( $(date +%s%3N) - t_gw ))
   log "$kind: $massif_sessions sessions joined under massif after $(( (t_joined - t_client) / 1000 )) s"
   stop_all
+  gateway_env=()
   [ -s "$out" ] || { log "no massif output"; return; }
+  local connected
+  connected=$(python3 -c 'import json, sys; print(json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])["connected"])' \
+    "$work/client-$name.json" 2>/dev/null || echo 0)
   echo "### massif, $kind.pipeline, $massif_sessions sessions"
   echo
+  if [ "$connected" != "$massif_sessions" ]; then
+    echo "Only $connected of $massif_sessions sessions connected under valgrind (the machine is too"
+    echo "busy for it, or a timeout is too short): no summary. Raw file: $out"
+    echo
+    return
+  fi
   # Steady state: 10 s after the last join (the client stays 20 s).
   python3 "$src/bench/massif-summary.py" "$out" "$massif_sessions" "$t_client" \
     $((t_joined + 10000)) "$top"

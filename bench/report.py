@@ -56,9 +56,10 @@ def sessions(s):
     legacy = "pipelines" not in s  # results from before the tutor runs
     pipelines = s.get("pipelines") or {"loopback": s}
     print(f"One room per session, {s.get('hold_seconds')} s of steady state per run sampled from "
-          "`/proc` (bench/sessions/run.sh). The gateway is pinned to core 0; the load client (one "
-          "process, one `webrtcbin` per session, pre-encoded Opus frames from one pacing thread) and "
-          "the fake Realtime server to core 1, so the CPU figures are the gateway's alone. N grows "
+          f"`/proc` (bench/sessions/run.sh). The gateway is pinned to core {s.get('gateway_cpu', 0)}; "
+          "the load client (one process, one `webrtcbin` per session, pre-encoded Opus frames from "
+          f"one pacing thread) and the fake Realtime server to core {s.get('client_cpu', 1)}, so the "
+          "CPU figures are the gateway's alone. N grows "
           "until a run saturates: a session that did not connect, loss ≥ 0.5 %, round trip p95 ≥ "
           "60 ms, the gateway's core ≥ 0.95 busy, or the client's core ≥ 0.95 busy (then the limit "
           f"is the client's, not the gateway's). Latencies are p50 / p95 over the first "
@@ -114,6 +115,29 @@ def sessions(s):
         if tp.get("saturated_at"):
             print(f"Stopped at {tp['saturated_at']} sessions: "
                   f"{tp.get('saturated_because') or 'saturated'}.\n")
+    if lp and tp:
+        by_n = {r["sessions"]: r for r in lp.get("runs", [])}
+        rows = []
+        for r in tp.get("runs", []):
+            l = by_n.get(r["sessions"])
+            if not l:
+                continue
+            d = lambda k: (round(r[k] - l[k], 3)
+                           if r.get(k) is not None and l.get(k) is not None else None)
+            rows.append([r["sessions"], l.get("cpu_pct_per_session"), r.get("cpu_pct_per_session"),
+                         d("cpu_pct_per_session"), d("rss_kb_per_session"),
+                         d("threads_per_session"), d("fds_per_session"),
+                         round(100 * r["realtime_server_cpu_cores"] / r["sessions"], 3)
+                         if r.get("realtime_server_cpu_cores") is not None else None])
+        if rows:
+            print("The tutor session's own cost: the tutor run minus the loopback run at the same N "
+                  "(the agent's resampling to and from 24 kHz, base64, the WebSocket, the playout, "
+                  "the tutor's greeting; the loopback agent is an `identity`). The workloads differ "
+                  "too: a loopback session hears its echo all along, a tutor session hears replies "
+                  "between its turns and silence otherwise.\n")
+            print(table(["sessions", "loopback CPU % / session", "tutor CPU % / session",
+                         "difference (% of a core)", "KB / session more", "threads / session more",
+                         "fds / session more", "fake server % of a core / session"], rows))
     print("*Connect*: from creating the offer (ICE gathering included) to the peer connection "
           "being connected. *First audio*: from the WHIP `POST` to the first audible buffer coming "
           "back. *Round trip*: mouth to ear through the gateway (the network, the gateway's "

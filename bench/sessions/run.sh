@@ -22,6 +22,7 @@
 #   BENCH_QUICK=1           SESSIONS="1 10", HOLD_SECONDS=8: a smoke run
 #   TURNS=1500:3000         tutor: the learner's turn and the pause after it (ms)
 #   RESPONSE_MS=1500        tutor: audio per reply of the fake Realtime server
+#   GATEWAY_CPUS=0 CLIENT_CPUS=1  taskset CPU lists (see bench/sessions/lib.sh)
 set -uo pipefail
 build=${1:-build}
 shift || true
@@ -179,16 +180,17 @@ if r.get("connected", 0) < r["sessions"]:
 if (r.get("loss_pct") or 0) >= 0.5: why.append("%.2f %% packet loss" % r["loss_pct"])
 if (r.get("round_trip_ms_p95") or 0) >= 60:
     why.append("round trip p95 %.0f ms" % r["round_trip_ms_p95"])
-if r.get("gateway_cpu_cores", 0) >= 0.95:
+if r.get("gateway_cpu_cores", 0) >= 0.95 * int(sys.argv[3]):
     why.append("the gateway core is busy (%.2f)" % r["gateway_cpu_cores"])
 # Past this the figures are the load client'"'"'s limit, not the gateway'"'"'s.
-if r.get("client_core_busy", 0) >= 0.95:
+if r.get("client_core_busy", 0) >= 0.95 * int(sys.argv[2]):
     why.append("the load client'"'"'s core is busy (%.2f): client-bound" % r["client_core_busy"])
-print("; ".join(why))' "$1"
+print("; ".join(why))' "$1" "$(cpu_count "$client_cpus")" "$(cpu_count "$gateway_cpus")"
 }
 
 log "pipelines: ${pipelines[*]}; sessions: ${counts[*]}; ${hold} s steady state each; $measure measured peers"
-out="{\"hold_seconds\":$hold,\"measured_peers\":$measure,\"gateway_cpu\":0,\"client_cpu\":1,"
+out="{\"hold_seconds\":$hold,\"measured_peers\":$measure,\"gateway_cpu\":\"$gateway_cpus\","
+out+="\"client_cpu\":\"$client_cpus\","
 out+="\"turns_ms\":\"$turns\",\"pipelines\":{"
 firstp=1
 for kind in "${pipelines[@]}"; do

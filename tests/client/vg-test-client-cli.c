@@ -78,7 +78,7 @@ main (int argc, char **argv)
 {
   g_autofree char *url = NULL, *room = NULL, *token = NULL, *key = NULL, *secret = NULL;
   g_autofree char *identity_prefix = NULL;
-  int peers = 1, ramp_ms = 50, connect_timeout_s = 20;
+  int peers = 1, ramp_ms = 50, connect_timeout_s = 20, http_timeout_s = 15;
   double tone = 440, duration = 5;
   gboolean whep = FALSE, no_leave = FALSE, room_per_peer = FALSE;
   int rtt_samples = 0, talk_ms = 0, measure = -1, turn_delay_ms = 2000;
@@ -102,6 +102,8 @@ main (int argc, char **argv)
       "put peer i in room NAME-i (one session per room)", NULL },
     { "duration", 0, 0, G_OPTION_ARG_DOUBLE, &duration, "seconds to stay (default 5)", "S" },
     { "connect-timeout", 0, 0, G_OPTION_ARG_INT, &connect_timeout_s, "seconds (default 20)", "S" },
+    { "http-timeout", 0, 0, G_OPTION_ARG_INT, &http_timeout_s,
+      "seconds a WHIP request may take (default 15)", "S" },
     { "whep", 0, 0, G_OPTION_ARG_NONE, &whep, "listen with WHEP instead of publishing", NULL },
     { "no-leave", 0, 0, G_OPTION_ARG_NONE, &no_leave, "vanish without DELETE", NULL },
     { "rtt", 0, 0, G_OPTION_ARG_INT, &rtt_samples,
@@ -183,7 +185,8 @@ main (int argc, char **argv)
                                 .listen_only = whep,
                                 .data_channel = !whep,
                                 .sender = sender,
-                                .measure = i < measure };
+                                .measure = i < measure,
+                                .http_timeout_s = (guint)MAX (http_timeout_s, 1) };
       VgTestClient *c = vg_test_client_new (identity, &o);
       vg_test_client_use_http (c, endpoint, tok);
       if (!vg_test_client_start (c, &error))
@@ -298,9 +301,9 @@ main (int argc, char **argv)
     }
 
   g_autoptr (GString) out = g_string_new (NULL);
-  g_string_append_printf (out, "{\"peers\":%d,\"connected\":%u,\"measured\":%u,\"heard_tone\":%u",
-                          peers, connected, measured, heard_tone);
-  g_string_append_printf (out, ",\"heard_audio\":%u", first_audio->len);
+  g_string_append_printf (out, "{\"peers\":%d,\"connected\":%u,\"heard_tone\":%u", peers, connected,
+                          heard_tone);
+  g_string_append_printf (out, ",\"measured\":%u,\"heard_audio\":%u", measured, first_audio->len);
   append_summary (out, "connect_seconds", times, 1);
   append_summary (out, "first_audio_seconds", first_audio, 1);
   if (rtt_samples > 0)

@@ -687,7 +687,8 @@ http_post (VgTestClient *c)
 {
   const char *offer = c->offer;
   if (!c->session)
-    c->session = soup_session_new_with_options ("timeout", 15, NULL);
+    c->session = soup_session_new_with_options (
+        "timeout", c->options.http_timeout_s ? c->options.http_timeout_s : 15, NULL);
   SoupMessage *msg = soup_message_new ("POST", c->post_url);
   if (!msg)
     {

@@ -29,6 +29,7 @@ typedef struct
    * statistics alone: no round trip, tone level or reply times. */
   VgLoadSender *sender;
   gboolean measure;
+  guint http_timeout_s; /* the WHIP request's; 0 = 15 s */
 } VgTestClientOptions;
 
 /* The reply to an offer: the answer, or an error text (with the HTTP status if any). */
