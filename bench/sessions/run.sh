@@ -77,7 +77,13 @@ proc_sample() { # pid -> "cpu_ticks rss_kb threads fds"
 # One run: pipeline $1 (loopback|tutor), $2 sessions. Prints its JSON row.
 run_one() {
   local kind=$1 n=$2 name=$1-$2 extra=()
-  [ "$kind" = loopback ] && extra=(--rtt 3)
+  # About 30 round trips per run (3 rounds at 10 measured peers, 10 at one):
+  # a p95 over 3 samples would be one hiccup.
+  local measured=$((n < measure ? n : measure))
+  local rounds=$(((30 + measured - 1) / measured))
+  [ $rounds -gt 10 ] && rounds=10
+  [ $rounds -lt 3 ] && rounds=3
+  [ "$kind" = loopback ] && extra=(--rtt $rounds)
   if [ "$kind" = tutor ]; then
     [ -x "$rt_bin" ] || { echo '{"error":"vg-realtime-server is not built"}'; return; }
     start_realtime "$name"

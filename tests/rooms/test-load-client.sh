@@ -47,23 +47,28 @@ stop_gateway() {
 }
 
 # check NAME PYTHON-EXPRESSION-OVER-r (the client's JSON)
+# (and the client's exit status $rc: 0 when every peer connected and it
+# found nothing wrong; sanitizers report with another)
 check() {
   if python3 -c 'import json, sys; r = json.loads(sys.argv[1]); sys.exit(0 if eval(sys.argv[2]) else 1)' \
     "$out" "$2" 2>/dev/null; then
     ok "$1"
   else
-    not_ok "$1" "$2: $out"
+    not_ok "$1" "$2: $out
+$(tail -n 20 "$work/client.err")"
   fi
 }
 
 # ---- loopback ----
 start_gateway loopback.pipeline
-out=$("$client" --url "http://127.0.0.1:$port" --room load --room-per-peer --peers 3 --ramp-ms 20 \
+"$client" --url "http://127.0.0.1:$port" --room load --room-per-peer --peers 3 --ramp-ms 20 \
   --api-key devkey --api-secret secret --tone 440 --duration 2 --rtt 2 --preencoded --measure 1 \
-  2>"$work/client.err" | tail -n 1)
+  >"$work/client.out" 2>"$work/client.err"
+rc=$?
+out=$(tail -n 1 "$work/client.out")
 echo "# $out"
 check "three pre-encoded peers connect and all hear audio" \
-  'r["connected"] == 3 and r["heard_audio"] == 3 and r["measured"] == 1'
+  'r["connected"] == 3 and r["heard_audio"] == 3 and r["measured"] == 1 and '"$rc"' == 0'
 check "the measured peer hears its 440 Hz tone back" 'r["heard_tone"] == 1'
 check "the measured peer times its round trips (20 ms .. 1 s)" \
   'r["round_trip_seconds"]["n"] >= 1 and 0.02 <= r["round_trip_seconds"]["p50"] < 1'
@@ -78,11 +83,14 @@ stop_gateway
 rt=$!
 for _ in $(seq 50); do [ -s "$work/rt.url" ] && break; sleep 0.1; done
 start_gateway tutor.pipeline OPENAI_API_KEY=test-key VOXGATE_AGENT_REALTIME_URL="$(head -n 1 "$work/rt.url")"
-out=$("$client" --url "http://127.0.0.1:$port" --room tutor-load --room-per-peer --peers 2 \
+"$client" --url "http://127.0.0.1:$port" --room tutor-load --room-per-peer --peers 2 \
   --ramp-ms 20 --api-key devkey --api-secret secret --tone 440 --duration 7 --preencoded \
-  --measure 1 --turns 800:2500 --turn-delay-ms 500 2>"$work/client.err" | tail -n 1)
+  --measure 1 --turns 800:2500 --turn-delay-ms 500 >"$work/client.out" 2>"$work/client.err"
+rc=$?
+out=$(tail -n 1 "$work/client.out")
 echo "# $out"
-check "two learners connect and hear their greeting" 'r["connected"] == 2 and r["heard_audio"] == 2'
+check "two learners connect and hear their greeting" \
+  'r["connected"] == 2 and r["heard_audio"] == 2 and '"$rc"' == 0'
 # A reply comes after the server VAD's 500 ms of silence.
 check "the measured learner's replies are timed (> 0.5 s, < 3 s)" \
   'r["reply_seconds"]["n"] >= 1 and 0.5 < r["reply_seconds"]["p50"] < 3'
