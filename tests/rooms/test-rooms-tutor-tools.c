@@ -14,6 +14,7 @@
  * nor the tutor's to the learner, nor the main context. */
 #include "rooms-fixture.h"
 #include "store-fixture.h"
+#include "tutor-test-env.h"
 #include "gateway/subscribers/conversation-recorder.h"
 #include "gateway/tutor/tutor.h"
 #include "gateway/tutor/tutor-http-tools.h"
@@ -131,26 +132,6 @@ conversation_completed (gpointer data)
          && g_strcmp0 (((VgLearnerSession *)sessions->pdata[0])->status, "completed") == 0;
 }
 
-static gint64
-subtopic_named (VgStore *store, const char *name)
-{
-  g_autoptr (JsonArray) rows = vg_store_query_sync (store, VG_STORE_Q_SUBTOPICS_LIST,
-                                                    (const char *[]){ NULL }, 1, NULL, NULL);
-  for (guint i = 0; rows && i < json_array_get_length (rows); i++)
-    {
-      JsonObject *r = json_array_get_object_element (rows, i);
-      if (g_str_equal (json_object_get_string_member (r, "name"), name))
-        return json_object_get_int_member (r, "id");
-    }
-  g_error ("no subtopic %s", name);
-}
-
-static gint64
-fractions_id (VgStore *store)
-{
-  return subtopic_named (store, "Fractions");
-}
-
 /* The "result" object of a tool event text. */
 static JsonObject *
 event_result (const char *event)
@@ -175,11 +156,7 @@ event_result (const char *event)
  * TOKEN_NAME, connected with its events channel open. */
 typedef struct
 {
-  char *url, *dir;
-  VgStore *store;
-  gint64 fractions;
-  VgRtServer *server;
-  VgApp *app;
+  VgTutorTestEnv env;
   VgRecorder *recorder;
   VgRoomsFixture f;
   VgTutor *tutor;
@@ -204,42 +181,17 @@ tutor_room_init (TutorRoom *t, const VgRtServerOptions *server_options,
                  guint answer_delay_ms)
 {
   g_autoptr (GError) error = NULL;
-  t->url = vg_test_store_new_url ();
-  t->dir = vg_test_store_new_dir ();
-  t->store = vg_store_open (NULL, t->url, t->dir, &error);
-  g_assert_no_error (error);
-  g_assert_true (vg_store_migrate (t->store, NULL, &error));
-  t->fractions = fractions_id (t->store);
-
-  t->server = vg_rt_server_new (server_options, &error);
-  g_assert_no_error (error);
-  g_autofree char *server_url = vg_rt_server_get_url (t->server);
-  g_setenv ("OPENAI_API_KEY", "test-key", TRUE);
-
-  VgConfig *cfg = vg_config_new ();
-  const char *src = g_getenv ("VOXGATE_SOURCE_DIR");
-  g_autofree char *pipelines = g_build_filename (src ? src : VOXGATE_SOURCE_DIR, "pipelines", NULL);
-  const char *const overrides[][3] = {
-    { "agent", "pipelines_dir", pipelines },
-    { "agent", "pipeline", "tutor.pipeline" },
-    { "agent", "realtime_url", server_url },
-    { "agent", "instructions", BASE_INSTRUCTIONS },
-  };
-  for (guint i = 0; i < G_N_ELEMENTS (overrides); i++)
-    g_assert_true (
-        vg_config_set (cfg, overrides[i][0], overrides[i][1], overrides[i][2], "test", &error));
-  t->app = vg_app_new (cfg);
-  t->app->store = t->store;
-  t->recorder = vg_recorder_new (t->app);
-  t->f = (VgRoomsFixture){ .rooms = vg_rooms_new (t->app),
+  vg_tutor_test_env_init (&t->env, server_options, BASE_INSTRUCTIONS);
+  t->recorder = vg_recorder_new (t->env.app);
+  t->f = (VgRoomsFixture){ .rooms = vg_rooms_new (t->env.app),
                            .kind = VG_PARTICIPANT_PUBLISHER,
                            .display_name = TOKEN_NAME,
                            .answer_delay_ms = answer_delay_ms };
-  t->tutor = vg_tutor_new_with_store (t->store);
+  t->tutor = vg_tutor_new_with_store (t->env.store);
   vg_tutor_set_http_tools (t->tutor, http_tools);
   t->binding = vg_tutor_rooms_new (t->f.rooms, t->tutor, http_tools);
   t->f.room = g_strdup ("tutor-tools");
-  VgRoomOptions ro = { .empty_timeout_s = -1, .subtopic_id = t->fractions };
+  VgRoomOptions ro = { .empty_timeout_s = -1, .subtopic_id = t->env.fractions };
   g_assert_nonnull (vg_rooms_create (t->f.rooms, t->f.room, &ro, &error));
   g_assert_no_error (error);
   t->client = vg_rooms_fixture_client (&t->f, "learner", client_options);
@@ -261,12 +213,7 @@ tutor_room_clear (TutorRoom *t)
   g_free (t->f.room);
   vg_tutor_free (t->tutor);
   vg_recorder_free (t->recorder);
-  t->app->store = NULL;
-  vg_app_free (t->app);
-  vg_rt_server_free (t->server);
-  vg_store_close (t->store);
-  g_free (t->url);
-  g_free (t->dir);
+  vg_tutor_test_env_clear (&t->env);
 }
 
 /* The agent's response to the next scripted call: respond, not typed text:
@@ -291,10 +238,11 @@ test_tools (void)
   VgRtServerOptions o = { .api_key = "test-key", .response_audio_ms = 200, .quiet = TRUE };
   VgTestClientOptions co = { .data_channel = TRUE };
   tutor_room_init (&t, &o, NULL, &co, 0);
-  VgRtServer *server = t.server;
-  VgStore *store = t.store;
+  VgRtServer *server = t.env.server;
+  VgStore *store = t.env.store;
   VgTestClient *c = t.client;
-  gint64 fractions = t.fractions, percentages = subtopic_named (store, "Percentages");
+  gint64 fractions = t.env.fractions,
+         percentages = vg_test_store_subtopic_id (store, "Percentages");
 
   /* The session declared the tools with their schemas: exactly the tutor's
    * declaration. */
@@ -428,7 +376,7 @@ test_tools (void)
   g_assert_true (vg_test_wait_until (conversation_completed, store, 10000));
   g_assert_true (vg_store_flush (store, 20 * G_USEC_PER_SEC));
   g_autoptr (JsonArray) conv = vg_test_store_sql (
-      t.url, t.dir, "SELECT subtopic_id, status, summary FROM conversations", NULL, 0);
+      t.env.url, t.env.dir, "SELECT subtopic_id, status, summary FROM conversations", NULL, 0);
   g_assert_cmpuint (json_array_get_length (conv), ==, 1);
   JsonObject *cr = json_array_get_object_element (conv, 0);
   g_assert_cmpint (json_object_get_int_member (cr, "subtopic_id"), ==, percentages);
@@ -439,7 +387,7 @@ test_tools (void)
   /* Two assessments, the valid calls', with the room's learner and the
    * subtopic taught when each was made. */
   g_autoptr (JsonArray) rows = vg_test_store_sql (
-      t.url, t.dir,
+      t.env.url, t.env.dir,
       "SELECT a.identity, a.subtopic_id, a.concept, a.level, c.summary FROM assessments a "
       "JOIN conversations c ON c.id = a.conversation_id ORDER BY a.concept",
       NULL, 0);
@@ -464,7 +412,7 @@ test_tools (void)
 
   /* The recorder stored each call once, with the result the agent got. */
   g_autoptr (JsonArray) tools = vg_test_store_sql (
-      t.url, t.dir,
+      t.env.url, t.env.dir,
       "SELECT tool_name, tool_arguments, tool_result FROM messages WHERE role = 'tool' "
       "ORDER BY seq",
       NULL, 0);
@@ -717,7 +665,7 @@ test_slow_http_tool (void)
       = { .api_key = "test-key", .response_audio_ms = 200, .vad_rms_threshold = 0.99 };
   VgTestClientOptions co = { .data_channel = TRUE, .tone_hz = 440 };
   tutor_room_init (&t, &o, http_tools, &co, 0);
-  VgRtServer *server = t.server;
+  VgRtServer *server = t.env.server;
 
   /* The session declares the operator's tool after the built-in ones, with
    * its schema and without its URL. */
@@ -886,7 +834,7 @@ test_learner_audio_from_start (void)
       = { .api_key = "test-key", .response_audio_ms = 1000, .vad_rms_threshold = 0.99 };
   VgTestClientOptions co = { .data_channel = TRUE, .tone_hz = 440 };
   tutor_room_init (&t, &o, NULL, &co, BACKLOG_MS);
-  VgRtServer *server = t.server;
+  VgRtServer *server = t.env.server;
 
   g_autoptr (JsonObject) greeting = wait_server_event (server, "response.created", 0, 10000);
   g_assert_nonnull (greeting);
@@ -934,7 +882,7 @@ test_realtime_close_mid_answer (void)
   VgRtServerOptions o = { .api_key = "test-key", .response_audio_ms = 400 };
   VgTestClientOptions co = { .data_channel = TRUE };
   tutor_room_init (&t, &o, NULL, &co, 0);
-  VgRtServer *server = t.server;
+  VgRtServer *server = t.env.server;
 
   /* The greeting first, whole. */
   g_autoptr (JsonObject) greeted = wait_server_event (server, "response.done", 0, 10000);
@@ -953,18 +901,19 @@ test_realtime_close_mid_answer (void)
 
   /* The record: the typed question once, the greeting, the cut answer
    * marked truncated, the full answer. */
-  g_assert_true (vg_store_flush (t.store, 20 * G_USEC_PER_SEC));
+  g_assert_true (vg_store_flush (t.env.store, 20 * G_USEC_PER_SEC));
   for (guint i = 0; i < 50; i++)
     {
       g_autoptr (JsonArray) n = vg_test_store_sql (
-          t.url, t.dir, "SELECT COUNT(*) AS n FROM messages WHERE role = 'assistant'", NULL, 0);
+          t.env.url, t.env.dir, "SELECT COUNT(*) AS n FROM messages WHERE role = 'assistant'", NULL,
+          0);
       if (json_object_get_int_member (json_array_get_object_element (n, 0), "n") >= 3)
         break;
       vg_test_run_for (100);
-      vg_store_flush (t.store, 20 * G_USEC_PER_SEC);
+      vg_store_flush (t.env.store, 20 * G_USEC_PER_SEC);
     }
   g_autoptr (JsonArray) rows = vg_test_store_sql (
-      t.url, t.dir,
+      t.env.url, t.env.dir,
       "SELECT role, text, CAST(truncated AS integer) AS truncated FROM messages "
       "WHERE role IN ('user', 'assistant') ORDER BY seq",
       NULL, 0);
