@@ -21,9 +21,11 @@ typedef struct
   double tone_hz;        /* what to send from the start; 0 = silence */
   double tone_amplitude; /* 0..1, 0 = 0.25 */
   guint drop_every;      /* drop every Nth RTP packet sent (after payloading): loss; 0 = none */
+  gboolean dtx;          /* Opus DTX: no packets while silent (LiveKit's clients' default) */
   /* The load client's mode: frames from this shared pre-encoded sender
    * (which must outlive the client) instead of an encoder of its own; only
-   * the tones it encoded (0, 440, 660, 880 Hz), no samples, no drop_every.
+   * the tones it encoded (0, 440, 660, 880 Hz), no samples, no drop_every,
+   * no dtx.
    * Unless measure is set, what is received is decoded only until the
    * first audible buffer (first audio), then counted by webrtcbin's
    * statistics alone: no round trip, tone level or reply times. */
