@@ -126,11 +126,12 @@ def main():
         if v <= 0:
             continue
         print(f"| {lib} | {v / n / 1024:.1f} | {100 * v / total:.0f} % |")
-    print("\nlargest single owners (library, allocator function when charged to one):\n")
-    for (lib, fn), v in sorted(diff.items(), key=lambda kv: -kv[1])[:top]:
-        if v <= 0:
-            continue
-        print(f"    {v / n / 1024:8.1f} KiB/session  {lib} {fn}")
+    # What stayed with an allocator (its caller was below massif's threshold).
+    kept = [(k, v) for k, v in diff.items() if k[1] and v > 0]
+    if kept:
+        print("\ncharged to an allocator (callers below massif's threshold), KiB per session:\n")
+        for (lib, fn), v in sorted(kept, key=lambda kv: -kv[1])[:top]:
+            print(f"    {v / n / 1024:8.1f}  {lib} {fn}")
 
 
 if __name__ == "__main__":
