@@ -77,11 +77,11 @@ proc_sample() { # pid -> "cpu_ticks rss_kb threads fds"
 # One run: pipeline $1 (loopback|tutor), $2 sessions. Prints its JSON row.
 run_one() {
   local kind=$1 n=$2 name=$1-$2 extra=()
-  # About 30 round trips per run (3 rounds at 10 measured peers, 10 at one):
-  # a p95 over 3 samples would be one hiccup.
+  # About 30 round trips per run (3 rounds at 10 measured peers, 20 at one):
+  # the p95 of a few samples would be their maximum, one scheduling hiccup.
   local measured=$((n < measure ? n : measure))
   local rounds=$(((30 + measured - 1) / measured))
-  [ $rounds -gt 10 ] && rounds=10
+  [ $rounds -gt 20 ] && rounds=20
   [ $rounds -lt 3 ] && rounds=3
   [ "$kind" = loopback ] && extra=(--rtt $rounds)
   if [ "$kind" = tutor ]; then
