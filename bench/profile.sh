@@ -18,7 +18,7 @@ set -uo pipefail
 build=${1:-build}
 what=${2:-all}
 src=$(cd "$(dirname "$0")/.." && pwd)
-cd "$src"
+cd "$src" || exit 1
 sessions=${PROFILE_SESSIONS:-25}
 seconds=${PROFILE_SECONDS:-15}
 read -r -a pipelines <<<"${PROFILE_PIPELINES:-loopback tutor}"

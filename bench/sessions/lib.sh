@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by bench/sessions/run.sh and bench/profile.sh (sourced, not run):
 # starting the fake Realtime server, the gateway and the load client for one
 # pipeline. Expects $src (the source tree), $build and $work; sets $rt,

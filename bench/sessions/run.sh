@@ -27,7 +27,7 @@ set -uo pipefail
 build=${1:-build}
 shift || true
 src=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$src"
+cd "$src" || exit 1
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
   default_sessions="1 10"
   hold=${HOLD_SECONDS:-8}
