@@ -45,7 +45,8 @@ typedef struct
   /* CONN_SOUP: */
   VgLentStream *lent;     /* owned by libsoup */
   VgReplayStream *replay; /* owned by lent */
-  GSocketAddress *remote; /* as handed to libsoup; maps its messages to this */
+  GSocketAddress *local, *remote; /* as handed to libsoup, made once; remote maps
+                                   * libsoup's messages to this connection */
   gboolean keep_alive;    /* the request allows the connection to stay open */
   gboolean reusable;      /* libsoup completed the response, which allows it too */
 } Conn;
@@ -120,15 +121,16 @@ conn_unlend (Conn *c)
     vg_lent_stream_set_return_func (c->lent, NULL, NULL);
   c->lent = NULL;
   c->replay = NULL;
-  if (c->remote)
-    g_object_set_qdata (G_OBJECT (c->remote), conn_quark (), NULL);
-  g_clear_object (&c->remote);
 }
 
 static void
 conn_free (Conn *c)
 {
   conn_unlend (c);
+  if (c->remote)
+    g_object_set_qdata (G_OBJECT (c->remote), conn_quark (), NULL);
+  g_clear_object (&c->remote);
+  g_clear_object (&c->local);
   drop_source (&c->read_source);
   drop_source (&c->resume_source);
   g_clear_object (&c->stream);
@@ -222,7 +224,6 @@ hand_off (Conn *c)
   gsize extra = c->head->len - head_len;
   gsize body_read = c->scan.chunked ? extra : (gsize)MIN ((guint64)extra, body_len);
   g_autoptr (GBytes) prefix = g_bytes_new (c->head->data, head_len + body_read);
-  g_autoptr (GSocketAddress) local = g_socket_get_local_address (c->socket, NULL);
   g_autoptr (GError) error = NULL;
   VgLentStream *lent;
 
@@ -230,10 +231,12 @@ hand_off (Conn *c)
   c->keep_alive = !c->scan.chunked && !c->scan.http10 && !c->scan.connection_close;
   c->reusable = FALSE;
   g_byte_array_remove_range (c->head, 0, head_len + body_read);
-  c->remote = g_socket_get_remote_address (c->socket, NULL);
-  if (!local || !c->remote)
+  if (!c->local)
+    c->local = g_socket_get_local_address (c->socket, NULL);
+  if (!c->remote)
+    c->remote = g_socket_get_remote_address (c->socket, NULL);
+  if (!c->local || !c->remote)
     {
-      g_clear_object (&c->remote);
       conn_close (c); /* the peer is gone */
       return;
     }
@@ -248,7 +251,7 @@ hand_off (Conn *c)
   vg_lent_stream_set_return_func (lent, on_returned, c);
   g_object_set_qdata (G_OBJECT (c->remote), conn_quark (), c);
   /* c may be released from here on (libsoup closes the lent stream). */
-  if (!soup_server_accept_iostream (self->soup, G_IO_STREAM (lent), local, c->remote, &error))
+  if (!soup_server_accept_iostream (self->soup, G_IO_STREAM (lent), c->local, c->remote, &error))
     {
       g_warning ("cannot serve a new connection: %s", error->message);
       g_io_stream_close (G_IO_STREAM (lent), NULL, NULL);

@@ -23,19 +23,27 @@ def table(header, rows):
 
 
 def tokens(s):
+    vg, py = s.get("voxgate") or {}, s.get("fastapi") or {}
+    print(f"`{s.get('path', 'GET /api/getToken')}` with the rate limit lifted, voxgate beside its FastAPI + "
+          "uvicorn + PyJWT equivalent (`bench/tokens/fastapi_app.py`, uvicorn's defaults: one worker, "
+          "h11, asyncio) in the same run: both servers on core 0 (each idle while the other is "
+          f"measured), `wrk {s.get('wrk', '-t2 -c32')}` with keep-alive on core 1, {s.get('seconds', '?')} s "
+          "per run, the pairs alternating which side goes first. *CPU/request* is the server's own "
+          "CPU time (user + system) per answered request, which does not depend on how much of core 0 "
+          "the machine's other work leaves.\n")
     rows = []
-    for key, v in s.items():
-        if isinstance(v, dict) and "rps" in v:
-            rows.append([key.replace("getToken_c", "`GET /api/getToken`, connections "), v["rps"],
-                         v.get("p50_ms"), v.get("p99_ms")])
-    print("Token minting with the rate limit lifted: `wrk` on one core, the gateway on the other, "
-          f"{s.get('seconds', '?')} s per run. `/healthz` (libsoup's floor on this machine, "
-          f"16 connections): {fmt(s.get('healthz_c16_rps'))} req/s.\n")
-    print(table(["load", "req/s", "p50 ms", "p99 ms"], rows))
-    print("Goal: 20 000 tokens/s with p99 < 2 ms. Every response closes its connection (see the "
-          "README's operator notes: libsoup 3.2.3 leaks with keep-alive), so each request pays a TCP "
-          "handshake and libsoup's per-connection set-up, which bounds the rate near the `/healthz` "
-          "figure whatever minting costs (an HS256 token is ~5 µs).\n")
+    for i, r in enumerate(vg.get("rps", [])):
+        pr = (py.get("rps") or [None] * (i + 1))[i]
+        rows.append([i + 1, r, vg["p99_ms"][i], vg.get("cpu_us_per_req", [None] * (i + 1))[i], pr,
+                     (py.get("p99_ms") or [None] * (i + 1))[i],
+                     (py.get("cpu_us_per_req") or [None] * (i + 1))[i],
+                     (s.get("ratio") or [None] * (i + 1))[i], (s.get("cpu_ratio") or [None] * (i + 1))[i]])
+    print(table(["pair", "voxgate req/s", "p99 ms", "CPU µs/req", "FastAPI req/s", "p99 ms", "CPU µs/req",
+                 "req/s ratio", "CPU/req ratio"], rows))
+    print(f"Keep-alive in effect: {fmt(s.get('connections_per_run'))} connections accepted per voxgate run "
+          "(wrk's 32 and the one it opens first to check the address). "
+          f"Gateway RSS {fmt(s.get('rss_kb_start'))} kB after warm-up, {fmt(s.get('rss_kb_end'))} kB after "
+          f"{fmt(s.get('requests_between'))} more tokens. Goal: ≥ 10× the FastAPI equivalent.\n")
 
 
 def sessions(s):
