@@ -585,9 +585,16 @@ on_request_finished (SoupServer *soup, SoupServerMessage *msg, gpointer user_dat
   Conn *c = conn_of (msg);
   SoupMessageHeaders *h = soup_server_message_get_response_headers (msg);
 
+  guint status = soup_server_message_get_status (msg);
+  /* Answers without a body end where their head does; any other needs a
+   * length (or chunks): one that ends with the connection cannot keep it. */
+  gboolean framed = status == SOUP_STATUS_NO_CONTENT || status == SOUP_STATUS_NOT_MODIFIED
+                    || soup_server_message_get_method (msg) == SOUP_METHOD_HEAD
+                    || soup_message_headers_get_encoding (h) != SOUP_ENCODING_EOF;
+
   if (c && c->state == CONN_SOUP)
-    c->reusable = c->keep_alive && soup_server_message_get_http_version (msg) == SOUP_HTTP_1_1
-                  && soup_message_headers_get_encoding (h) != SOUP_ENCODING_EOF
+    c->reusable = c->keep_alive && framed
+                  && soup_server_message_get_http_version (msg) == SOUP_HTTP_1_1
                   && !soup_message_headers_header_contains (h, "Connection", "close");
 }
 

@@ -30,16 +30,18 @@ def tokens(s):
           f"measured), `wrk {s.get('wrk', '-t2 -c32')}` with keep-alive on core 1, {s.get('seconds', '?')} s "
           "per run, the pairs alternating which side goes first. *CPU/request* is the server's own "
           "CPU time (user + system) per answered request, which does not depend on how much of core 0 "
-          "the machine's other work leaves.\n")
+          "the machine's other work leaves; *busy* is how much of core 0 the server used during its run "
+          "(well under 100 %: it was waiting for wrk, whose share of core 1 then set the req/s).\n")
+    def at(side, key, i):
+        v = side.get(key) or []
+        return v[i] if i < len(v) else None
     rows = []
     for i, r in enumerate(vg.get("rps", [])):
-        pr = (py.get("rps") or [None] * (i + 1))[i]
-        rows.append([i + 1, r, vg["p99_ms"][i], vg.get("cpu_us_per_req", [None] * (i + 1))[i], pr,
-                     (py.get("p99_ms") or [None] * (i + 1))[i],
-                     (py.get("cpu_us_per_req") or [None] * (i + 1))[i],
-                     (s.get("ratio") or [None] * (i + 1))[i], (s.get("cpu_ratio") or [None] * (i + 1))[i]])
-    print(table(["pair", "voxgate req/s", "p99 ms", "CPU µs/req", "FastAPI req/s", "p99 ms", "CPU µs/req",
-                 "req/s ratio", "CPU/req ratio"], rows))
+        rows.append([i + 1, r, at(vg, "p99_ms", i), at(vg, "cpu_us_per_req", i), at(vg, "core_busy_pct", i),
+                     at(py, "rps", i), at(py, "p99_ms", i), at(py, "cpu_us_per_req", i),
+                     at(py, "core_busy_pct", i), at(s, "ratio", i), at(s, "cpu_ratio", i)])
+    print(table(["pair", "voxgate req/s", "p99 ms", "CPU µs/req", "busy %", "FastAPI req/s", "p99 ms",
+                 "CPU µs/req", "busy %", "req/s ratio", "CPU/req ratio"], rows))
     print(f"Keep-alive in effect: {fmt(s.get('connections_per_run'))} connections accepted per voxgate run "
           "(wrk's 32 and the one it opens first to check the address). "
           f"Gateway RSS {fmt(s.get('rss_kb_start'))} kB after warm-up, {fmt(s.get('rss_kb_end'))} kB after "

@@ -56,6 +56,12 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system, in clo
 cpu_us_per_req() { # ticks_before ticks_after wrk_output
   python3 -c 'import sys,os,re; t=(int(sys.argv[2])-int(sys.argv[1]))/os.sysconf("SC_CLK_TCK"); n=int(re.search(r"(\d+) requests in", sys.argv[3]).group(1)); print(round(t/n*1e6, 1))' "$1" "$2" "$3"
 }
+# How busy the server kept core 0 during the run (%): well under 100 means
+# the server was waiting for wrk (or the machine), and requests/s says more
+# about the client's share of core 1 than about the server.
+busy_pct() { # ticks_before ticks_after
+  python3 -c 'import sys,os; print(round((int(sys.argv[2])-int(sys.argv[1]))/os.sysconf("SC_CLK_TCK")/float(sys.argv[3])*100))' "$1" "$2" "$secs"
+}
 
 # Warm-up (the first requests fault in pages and fill caches), then the
 # gateway's memory is taken as the baseline.
@@ -64,13 +70,15 @@ taskset -c 1 wrk -t2 -c32 -d2s "http://127.0.0.1:$port$path" >/dev/null 2>&1
 rss_start=$(rss_kb)
 served_start=$(metric 'voxgate_http_requests_total{route="/api/getToken",method="GET",code="200"}')
 
-vg_rps=() vg_p99=() py_rps=() py_p99=() ratios=() conns=() vg_cpu=() py_cpu=() cpu_ratios=()
+vg_rps=() vg_p99=() py_rps=() py_p99=() ratios=() conns=() vg_cpu=() py_cpu=() cpu_ratios=() vg_busy=() py_busy=()
 measure_vg() {
   local before out t0
   before=$(metric voxgate_http_connections_accepted_total)
   t0=$(cpu_ticks "$pid")
   out=$(run "$port")
-  vg_cpu+=("$(cpu_us_per_req "$t0" "$(cpu_ticks "$pid")" "$out")")
+  t1=$(cpu_ticks "$pid")
+  vg_cpu+=("$(cpu_us_per_req "$t0" "$t1" "$out")")
+  vg_busy+=("$(busy_pct "$t0" "$t1")")
   vg_rps+=("$(awk '/Requests\/sec/ {print $2}' <<<"$out")")
   vg_p99+=("$(to_ms "$(awk '$1=="99%" {print $2}' <<<"$out")")")
   # The metrics read itself is one connection.
@@ -80,7 +88,9 @@ measure_py() {
   local out t0
   t0=$(cpu_ticks "$py_pid")
   out=$(run "$py_port")
-  py_cpu+=("$(cpu_us_per_req "$t0" "$(cpu_ticks "$py_pid")" "$out")")
+  t1=$(cpu_ticks "$py_pid")
+  py_cpu+=("$(cpu_us_per_req "$t0" "$t1" "$out")")
+  py_busy+=("$(busy_pct "$t0" "$t1")")
   py_rps+=("$(awk '/Requests\/sec/ {print $2}' <<<"$out")")
   py_p99+=("$(to_ms "$(awk '$1=="99%" {print $2}' <<<"$out")")")
 }
@@ -97,7 +107,7 @@ for i in $(seq "$pairs"); do
   if [ -n "$py_pid" ]; then
     ratios+=("$(python3 -c 'import sys; print(round(float(sys.argv[1]) / float(sys.argv[2]), 2))' "${vg_rps[-1]}" "${py_rps[-1]}")")
     cpu_ratios+=("$(python3 -c 'import sys; print(round(float(sys.argv[2]) / float(sys.argv[1]), 2))' "${vg_cpu[-1]}" "${py_cpu[-1]}")")
-    echo "pair $i: voxgate ${vg_rps[-1]} req/s p99 ${vg_p99[-1]} ms ${vg_cpu[-1]} µs CPU/req (${conns[-1]} connections) | FastAPI ${py_rps[-1]} req/s p99 ${py_p99[-1]} ms ${py_cpu[-1]} µs CPU/req | ratio ${ratios[-1]} (CPU per request ${cpu_ratios[-1]})" >&2
+    echo "pair $i: voxgate ${vg_rps[-1]} req/s p99 ${vg_p99[-1]} ms ${vg_cpu[-1]} µs CPU/req, core ${vg_busy[-1]} % busy (${conns[-1]} connections) | FastAPI ${py_rps[-1]} req/s p99 ${py_p99[-1]} ms ${py_cpu[-1]} µs CPU/req, core ${py_busy[-1]} % busy | ratio ${ratios[-1]} (CPU per request ${cpu_ratios[-1]})" >&2
   else
     echo "run $i: voxgate ${vg_rps[-1]} req/s p99 ${vg_p99[-1]} ms ${vg_cpu[-1]} µs CPU/req (${conns[-1]} connections)" >&2
   fi
@@ -111,18 +121,18 @@ json_list() { local IFS=,; echo "[$*]"; }
 python3 - "$secs" "$(json_list "${vg_rps[@]}")" "$(json_list "${vg_p99[@]}")" "$(json_list "${py_rps[@]:-}")" \
   "$(json_list "${py_p99[@]:-}")" "$(json_list "${ratios[@]:-}")" "$(json_list "${conns[@]}")" \
   "$rss_start" "$rss_end" "$served" "$(json_list "${vg_cpu[@]}")" "$(json_list "${py_cpu[@]:-}")" \
-  "$(json_list "${cpu_ratios[@]:-}")" <<'EOF'
+  "$(json_list "${cpu_ratios[@]:-}")" "$(json_list "${vg_busy[@]}")" "$(json_list "${py_busy[@]:-}")" <<'EOF'
 import json, statistics, sys
 secs, vg_rps, vg_p99, py_rps, py_p99, ratios, conns = (json.loads(a) for a in sys.argv[1:8])
 rss_start, rss_end, served = (int(a) for a in sys.argv[8:11])
-vg_cpu, py_cpu, cpu_ratios = (json.loads(a) for a in sys.argv[11:14])
+vg_cpu, py_cpu, cpu_ratios, vg_busy, py_busy = (json.loads(a) for a in sys.argv[11:16])
 med = lambda v: statistics.median(v) if v else None
-def side(rps, p99, cpu):
-    return {"rps": rps, "p99_ms": p99, "cpu_us_per_req": cpu, "rps_median": med(rps),
+def side(rps, p99, cpu, busy):
+    return {"rps": rps, "p99_ms": p99, "cpu_us_per_req": cpu, "core_busy_pct": busy, "rps_median": med(rps),
             "p99_ms_median": med(p99), "cpu_us_per_req_median": med(cpu)}
 print(json.dumps({"path": "GET /api/getToken", "wrk": "-t2 -c32", "seconds": secs,
-                  "voxgate": side(vg_rps, vg_p99, vg_cpu),
-                  "fastapi": side(py_rps, py_p99, py_cpu) if py_rps else None,
+                  "voxgate": side(vg_rps, vg_p99, vg_cpu, vg_busy),
+                  "fastapi": side(py_rps, py_p99, py_cpu, py_busy) if py_rps else None,
                   "ratio": ratios or None, "ratio_median": med(ratios),
                   "cpu_ratio": cpu_ratios or None, "cpu_ratio_median": med(cpu_ratios),
                   "connections_per_run": conns, "rss_kb_start": rss_start, "rss_kb_end": rss_end,

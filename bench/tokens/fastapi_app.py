@@ -29,7 +29,7 @@ def error(status, code, message):
 
 
 @app.get("/api/getToken")
-async def get_token(room: str = Query(None), name: str = Query(None), identity: str = Query(None)):
+def get_token(room: str = Query(None), name: str = Query(None), identity: str = Query(None)):
     if room and not ROOM_RE.match(room):
         return error(400, "invalid_room", "room names are 1 to 64 characters of letters, digits, "
                      "'_', '-' and '.', starting with a letter or digit")
@@ -50,5 +50,5 @@ async def get_token(room: str = Query(None), name: str = Query(None), identity: 
 
 
 @app.get("/healthz")
-async def healthz():
+def healthz():
     return {"status": "ok"}
