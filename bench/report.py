@@ -24,6 +24,8 @@ def table(header, rows):
 
 def tokens(s):
     vg, py = s.get("voxgate") or {}, s.get("fastapi") or {}
+    if s.get("measured"):
+        print(f"*{s['measured']}*\n")
     print(f"`{s.get('path', 'GET /api/getToken')}` with the rate limit lifted, voxgate beside its FastAPI + "
           "uvicorn + PyJWT equivalent (`bench/tokens/fastapi_app.py`, uvicorn's defaults: one worker, "
           "h11, asyncio) in the same run: both servers on core 0 (each idle while the other is "
