@@ -54,60 +54,16 @@ handle_list (VgRequest *req, gpointer user_data)
   reply_list (req, NULL, NULL);
 }
 
-static void create_here (VgRequest *req, gpointer data);
-
-static void
-handle_create (VgRequest *req, gpointer user_data)
-{
-  g_auto (VgClaims) claims = { 0 };
-  g_autoptr (JsonObject) body = NULL;
-  g_autoptr (GError) error = NULL;
-  VgRoomCreateArgs args = { 0 };
-
-  if (!vg_auth_require (req, VG_GRANT_ROOM_CREATE, NULL, &claims) || !rooms_of (req)
-      || !(body = vg_request_json_object (req)))
-    return;
-  if (!vg_room_create_args_parse (body, VG_JSON_REST, &args, &error))
-    {
-      vg_reply_error (req, SOUP_STATUS_BAD_REQUEST, "invalid_argument", "%s", error->message);
-      return;
-    }
-  if (!vg_room_api_check_name (req, args.name))
-    {
-      vg_room_create_args_clear (&args);
-      return;
-    }
-  VgGate gate = { .mode = VG_GATE_PLACE, .local = create_here };
-  if (!vg_cluster_gate (req, args.name, &gate))
-    create_here (req, NULL);
-  vg_room_create_args_clear (&args);
-}
-
-/* The body was checked by handle_create; read again once placed here. */
+/* The room is to be served here: the request's parsed arguments (owned by
+ * the caller, or by the gate when placement answered later). */
 static void
 create_here (VgRequest *req, gpointer data)
 {
-  g_autoptr (JsonObject) body = NULL;
+  const VgRoomCreateArgs *args = data;
   g_autoptr (GError) error = NULL;
-  VgRoomCreateArgs args = { 0 };
   gboolean existed = FALSE;
-  VgRooms *rooms = vg_request_app (req)->rooms;
-  VgRoom *room;
+  VgRoom *room = vg_room_api_create (vg_request_app (req)->rooms, args, &existed, &error);
 
-  if (!(body = vg_request_json_object (req)))
-    return;
-  if (!vg_room_create_args_parse (body, VG_JSON_REST, &args, &error))
-    {
-      vg_reply_error (req, SOUP_STATUS_BAD_REQUEST, "invalid_argument", "%s", error->message);
-      return;
-    }
-  if (!vg_room_api_check_name (req, args.name))
-    {
-      vg_room_create_args_clear (&args);
-      return;
-    }
-  room = vg_room_api_create (rooms, &args, &existed, &error);
-  vg_room_create_args_clear (&args);
   if (!room)
     {
       vg_room_api_reply_error (req, error);
@@ -115,6 +71,45 @@ create_here (VgRequest *req, gpointer data)
     }
   /* As LiveKit does, creating an existing room returns it. */
   reply_room (req, existed ? SOUP_STATUS_OK : SOUP_STATUS_CREATED, room);
+}
+
+static void
+create_args_free (gpointer data)
+{
+  vg_room_create_args_clear (data);
+  g_free (data);
+}
+
+static void
+handle_create (VgRequest *req, gpointer user_data)
+{
+  g_auto (VgClaims) claims = { 0 };
+  g_autoptr (JsonObject) body = NULL;
+  g_autoptr (GError) error = NULL;
+  VgRoomCreateArgs *args;
+
+  if (!vg_auth_require (req, VG_GRANT_ROOM_CREATE, NULL, &claims) || !rooms_of (req)
+      || !(body = vg_request_json_object (req)))
+    return;
+  args = g_new0 (VgRoomCreateArgs, 1);
+  if (!vg_room_create_args_parse (body, VG_JSON_REST, args, &error))
+    {
+      vg_reply_error (req, SOUP_STATUS_BAD_REQUEST, "invalid_argument", "%s", error->message);
+      create_args_free (args);
+      return;
+    }
+  if (!vg_room_api_check_name (req, args->name))
+    {
+      create_args_free (args);
+      return;
+    }
+  VgGate gate
+      = { .mode = VG_GATE_PLACE, .local = create_here, .data = args, .free = create_args_free };
+  if (!vg_cluster_gate (req, args->name, &gate))
+    {
+      create_here (req, args);
+      create_args_free (args);
+    }
 }
 
 static VgRoom *

@@ -14,6 +14,7 @@
  * object on its last line. */
 #include "tests/rooms/rooms-fixture.h"
 #include "store-fixture.h"
+#include "tutor-test-env.h"
 #include "gateway/subscribers/conversation-recorder.h"
 #include "gateway/tutor/tutor.h"
 #include "gateway/tutor-rooms/tutor-rooms.h"
@@ -148,30 +149,13 @@ main (int argc, char **argv)
     return 2;
   vg_test_store_setup (g_str_equal (argv[1], "postgres") ? VG_TEST_POSTGRES : VG_TEST_SQLITE);
   g_autoptr (GError) error = NULL;
-  char *url = NULL, *dir = NULL;
-  VgStore *store = vg_test_store_open_new (NULL, &url, &dir);
-  gint64 fractions = vg_test_store_subtopic_id (store, "Fractions");
-
+  VgTutorTestEnv env;
   VgRtServerOptions o = { .api_key = "test-key", .response_audio_ms = 200, .quiet = TRUE };
-  VgRtServer *server = vg_rt_server_new (&o, &error);
-  g_assert_no_error (error);
-  g_autofree char *server_url = vg_rt_server_get_url (server);
-  g_setenv ("OPENAI_API_KEY", "test-key", TRUE);
-
-  VgConfig *cfg = vg_config_new ();
-  const char *src = g_getenv ("VOXGATE_SOURCE_DIR");
-  g_autofree char *pipelines = g_build_filename (src ? src : VOXGATE_SOURCE_DIR, "pipelines", NULL);
-  const char *const overrides[][3] = {
-    { "agent", "pipelines_dir", pipelines },
-    { "agent", "pipeline", "tutor.pipeline" },
-    { "agent", "realtime_url", server_url },
-    { "agent", "instructions", "You are a patient tutor." },
-  };
-  for (guint i = 0; i < G_N_ELEMENTS (overrides); i++)
-    g_assert_true (
-        vg_config_set (cfg, overrides[i][0], overrides[i][1], overrides[i][2], "bench", &error));
-  VgApp *app = vg_app_new (cfg);
-  app->store = store;
+  vg_tutor_test_env_init (&env, &o, "You are a patient tutor.");
+  VgStore *store = env.store;
+  VgRtServer *server = env.server;
+  VgApp *app = env.app;
+  gint64 fractions = env.fractions;
   VgRecorder *recorder = vg_recorder_new (app);
   VgRoomsFixture f = { .rooms = vg_rooms_new (app), .kind = VG_PARTICIPANT_PUBLISHER };
   VgTutor *tutor = vg_tutor_new_with_store (store);
@@ -230,12 +214,7 @@ main (int argc, char **argv)
   g_free (f.room);
   vg_tutor_free (tutor);
   vg_recorder_free (recorder);
-  app->store = NULL;
-  vg_app_free (app);
-  vg_rt_server_free (server);
-  vg_store_close (store);
-  g_free (url);
-  g_free (dir);
+  vg_tutor_test_env_clear (&env);
   vg_test_store_teardown ();
   return ok ? 0 : 1;
 }

@@ -529,3 +529,21 @@ vg_jwt_mint (const VgClaims *c, const char *api_key, const char *api_secret)
   base64url_append (token, sig, sizeof sig);
   return g_string_free (token, FALSE);
 }
+
+char *
+vg_jwt_mint_body_token (VgClaims *claims, const char *body, gint64 ttl_s, const char *api_key,
+                        const char *api_secret)
+{
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  guint8 digest[32];
+  gsize len = sizeof digest;
+  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+
+  g_checksum_update (sum, (const guchar *)body, -1);
+  g_checksum_get_digest (sum, digest, &len);
+  g_free (claims->sha256);
+  claims->sha256 = g_base64_encode (digest, len);
+  claims->not_before = now;
+  claims->expires_at = now + ttl_s;
+  return vg_jwt_mint (claims, api_key, api_secret);
+}

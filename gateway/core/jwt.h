@@ -73,6 +73,12 @@ VgJwtStatus vg_jwt_verify (const char *token, gsize len, VgJwtSecretLookup looku
 /* Mints a token. claims->expires_at must be set; not_before 0 = omit. */
 char *vg_jwt_mint (const VgClaims *claims, const char *api_key, const char *api_secret);
 
+/* Signs a request body the way LiveKit signs webhooks: sha256 = the body's
+ * SHA-256 (standard base64), valid from now for ttl_s. The other claims
+ * (identity, room) are the caller's; returns the token, or NULL on failure. */
+char *vg_jwt_mint_body_token (VgClaims *claims, const char *body, gint64 ttl_s,
+                              const char *api_key, const char *api_secret);
+
 /* base64url without padding, as JWT uses it. */
 char *vg_base64url_encode (const guint8 *data, gsize len);
 guint8 *vg_base64url_decode (const char *text, gsize text_len, gsize *out_len);

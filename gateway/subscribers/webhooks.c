@@ -149,18 +149,9 @@ static char *
 sign_body (VgWebhooks *self, const char *body)
 {
   g_auto (VgClaims) c = { 0 };
-  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
-  guint8 digest[32];
-  gsize len = sizeof digest;
-  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
-
-  g_checksum_update (sum, (const guchar *)body, -1);
-  g_checksum_get_digest (sum, digest, &len);
-  c.sha256 = g_base64_encode (digest, len);
-  c.not_before = now;
-  c.expires_at = now + TOKEN_TTL_S;
-  return vg_jwt_mint (&c, vg_config_get_string (self->app->config, "auth", "api_key"),
-                      vg_config_get_string (self->app->config, "auth", "api_secret"));
+  return vg_jwt_mint_body_token (&c, body, TOKEN_TTL_S,
+                                 vg_config_get_string (self->app->config, "auth", "api_key"),
+                                 vg_config_get_string (self->app->config, "auth", "api_secret"));
 }
 
 static gboolean

@@ -264,20 +264,11 @@ static char *
 sign_body (VgTutorHttpTools *tools, const char *body, const char *identity, const char *room)
 {
   g_auto (VgClaims) c = { 0 };
-  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
-  guint8 digest[32];
-  gsize len = sizeof digest;
-  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
-  g_checksum_update (sum, (const guchar *)body, -1);
-  g_checksum_get_digest (sum, digest, &len);
-  c.sha256 = g_base64_encode (digest, len);
   c.identity = g_strdup (identity);
   c.video.room = g_strdup (room);
   /* Said, not left to LiveKit's defaults (publish and subscribe allowed). */
   c.video.can_publish_set = c.video.can_subscribe_set = c.video.can_publish_data_set = TRUE;
-  c.not_before = now;
-  c.expires_at = now + TOKEN_TTL_S;
-  return vg_jwt_mint (&c, tools->api_key, tools->api_secret);
+  return vg_jwt_mint_body_token (&c, body, TOKEN_TTL_S, tools->api_key, tools->api_secret);
 }
 
 typedef struct

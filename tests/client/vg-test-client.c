@@ -394,12 +394,13 @@ build_pipeline (VgTestClient *c, GError **error)
     }
   else
     {
-      GstElement *send = gst_parse_bin_from_description (
+      g_autofree char *description = g_strdup_printf (
           "appsrc name=gen is-live=true format=time do-timestamp=false max-bytes=3840 "
           "caps=audio/x-raw,format=S16LE,layout=interleaved,rate=48000,channels=1 ! clocksync "
-          "name=pace ts-offset=" G_STRINGIFY (
-              FRAME_MS) "000000 ! audioconvert ! opusenc bitrate=32000 ! rtpopuspay pt=111",
-          TRUE, error);
+          "name=pace ts-offset=%u000000 ! audioconvert ! opusenc bitrate=32000 dtx=%d ! "
+          "rtpopuspay pt=111 dtx=%d",
+          FRAME_MS, c->options.dtx, c->options.dtx);
+      GstElement *send = gst_parse_bin_from_description (description, TRUE, error);
       if (!send)
         return FALSE;
       c->appsrc = gst_bin_get_by_name (GST_BIN (send), "gen");

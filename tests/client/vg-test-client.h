@@ -20,6 +20,7 @@ typedef struct
   double tone_hz;        /* what to send from the start; 0 = silence */
   double tone_amplitude; /* 0..1, 0 = 0.25 */
   guint drop_every;      /* drop every Nth RTP packet sent (after payloading): loss; 0 = none */
+  gboolean dtx;          /* Opus DTX: no packets while silent (LiveKit's clients' default) */
 } VgTestClientOptions;
 
 /* The reply to an offer: the answer, or an error text (with the HTTP status if any). */

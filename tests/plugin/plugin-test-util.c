@@ -249,3 +249,46 @@ vg_test_count_events (GstHarness *h, guint *flush_start, guint *flush_stop, guin
       gst_event_unref (ev);
     }
 }
+
+void
+vg_rt_fixture_server (VgRtFixture *f, const VgRtServerOptions *opt)
+{
+  g_autoptr (GError) error = NULL;
+
+  f->server = vg_rt_server_new (opt, &error);
+  g_assert_no_error (error);
+}
+
+void
+vg_rt_fixture_setup (VgRtFixture *f, gconstpointer data)
+{
+  VgRtServerOptions opt = { .seed = 42 };
+
+  vg_rt_fixture_server (f, &opt);
+}
+
+void
+vg_rt_fixture_teardown (VgRtFixture *f, gconstpointer data)
+{
+  if (f->agent)
+    vg_test_agent_free (f->agent);
+  vg_rt_server_free (f->server);
+}
+
+gboolean
+vg_rt_logged (VgRtServer *server, const char *type, guint nth, guint timeout_ms)
+{
+  JsonObject *o = vg_rt_server_wait (server, type, nth, timeout_ms);
+
+  if (o == NULL)
+    return FALSE;
+  json_object_unref (o);
+  return TRUE;
+}
+
+void
+vg_rt_fixture_push_turn (VgRtFixture *f)
+{
+  vg_test_push_tone (f->agent->h, VG_TEST_TURN_SPEECH_MS);
+  vg_test_push_silence (f->agent->h, VG_TEST_TURN_SILENCE_MS);
+}

@@ -56,4 +56,26 @@ void vg_test_count_events (GstHarness *h, guint *flush_start, guint *flush_stop,
  * holds, for instance (the thread is then left behind). */
 gboolean vg_test_run_elsewhere (GFunc func, gpointer data, guint timeout_ms);
 
+/* A test's fake Realtime server and the agent under test (freed by the
+ * teardown when set). The setup starts a server with seed 42; a test that
+ * wants other options calls vg_rt_fixture_server itself. */
+typedef struct
+{
+  VgRtServer *server;
+  VgTestAgent *agent;
+} VgRtFixture;
+
+void vg_rt_fixture_server (VgRtFixture *f, const VgRtServerOptions *opt);
+void vg_rt_fixture_setup (VgRtFixture *f, gconstpointer data);
+void vg_rt_fixture_teardown (VgRtFixture *f, gconstpointer data);
+
+/* TRUE when the server logged the nth event of this type within timeout_ms. */
+gboolean vg_rt_logged (VgRtServer *server, const char *type, guint nth, guint timeout_ms);
+
+/* One learner's turn: VG_TEST_TURN_SPEECH_MS of tone, then enough silence
+ * for a short silence-duration-ms to end it. */
+#define VG_TEST_TURN_SPEECH_MS 600
+#define VG_TEST_TURN_SILENCE_MS 300
+void vg_rt_fixture_push_turn (VgRtFixture *f);
+
 G_END_DECLS

@@ -10,66 +10,14 @@
 
 #include <string.h>
 
-#define TURN_SPEECH_MS 600
-#define TURN_SILENCE_MS 300
-
-typedef struct
-{
-  VgRtServer *server;
-  VgTestAgent *agent;
-} Fixture;
-
-static void
-fixture_server (Fixture *f, const VgRtServerOptions *opt)
-{
-  g_autoptr (GError) error = NULL;
-
-  f->server = vg_rt_server_new (opt, &error);
-  g_assert_no_error (error);
-}
-
-static void
-fixture_setup (Fixture *f, gconstpointer data)
-{
-  VgRtServerOptions opt = { .seed = 42 };
-
-  fixture_server (f, &opt);
-}
-
-static void
-fixture_teardown (Fixture *f, gconstpointer data)
-{
-  if (f->agent)
-    vg_test_agent_free (f->agent);
-  vg_rt_server_free (f->server);
-}
-
-static gboolean
-logged (VgRtServer *server, const char *type, guint nth, guint timeout_ms)
-{
-  JsonObject *o = vg_rt_server_wait (server, type, nth, timeout_ms);
-
-  if (o == NULL)
-    return FALSE;
-  json_object_unref (o);
-  return TRUE;
-}
-
 /* An agent with short turns and a 1 s stall watchdog, once listening. */
 static void
-start_agent (Fixture *f)
+start_agent (VgRtFixture *f)
 {
   f->agent = vg_test_agent_new ("openairealtime", f->server, "silence-duration-ms", 200,
                                 "append-ms", 50, "stall-timeout-ms", 1000, NULL);
   g_assert_nonnull (
       vg_test_agent_wait (f->agent, "realtime-state", "state", "listening", 5000, TRUE));
-}
-
-static void
-push_turn (Fixture *f)
-{
-  vg_test_push_tone (f->agent->h, TURN_SPEECH_MS);
-  vg_test_push_silence (f->agent->h, TURN_SILENCE_MS);
 }
 
 /* Monotonic time of the last event the server sent on a connection. */
@@ -241,7 +189,7 @@ first_final_assistant_text (VgTestAgent *agent)
  * the partial answer is closed in the transcripts and replayed, and the
  * new session is asked to answer again. */
 static void
-test_close_mid_response (Fixture *f, gconstpointer data)
+test_close_mid_response (VgRtFixture *f, gconstpointer data)
 {
   g_autoptr (GPtrArray) items = NULL;
   g_autofree char *replayed = NULL;
@@ -252,7 +200,7 @@ test_close_mid_response (Fixture *f, gconstpointer data)
   start_agent (f);
   vg_rt_server_script_close_mid_response (f->server);
   vg_test_drain_output (f->agent->h);
-  push_turn (f);
+  vg_rt_fixture_push_turn (f);
   pull_recovery (f->agent->h, BEFORE_ANSWER, 1000, 8000, &r);
   report ("close mid-response", last_server_event_us (f->server, 1), &r);
   /* 1500 ms had arrived when the server closed, 20x faster than real
@@ -269,7 +217,7 @@ test_close_mid_response (Fixture *f, gconstpointer data)
   g_assert_cmpstr (partial, !=, "");
   replayed = g_strdup_printf ("message:assistant:%s", partial);
   g_assert_true (has_item (items, replayed));
-  g_assert_true (logged (f->server, "response.create", 0, 100));
+  g_assert_true (vg_rt_logged (f->server, "response.create", 0, 100));
   g_assert_cmpuint (vg_rt_server_get_errors (f->server), ==, 0);
   g_assert_cmpuint (vg_test_agent_errors (f->agent), ==, 0);
 }
@@ -277,7 +225,7 @@ test_close_mid_response (Fixture *f, gconstpointer data)
 /* 429 with Retry-After at the first handshake and at a reconnect: the
  * element waits what the server asked (longer than its own backoff). */
 static void
-test_handshake_retry_after (Fixture *f, gconstpointer data)
+test_handshake_retry_after (VgRtFixture *f, gconstpointer data)
 {
   gint64 t0 = g_get_monotonic_time (), waited_ms;
   const GstStructure *s;
@@ -308,7 +256,7 @@ test_handshake_retry_after (Fixture *f, gconstpointer data)
   g_assert_cmpint (waited_ms, >=, 2000);
   g_assert_cmpuint (vg_rt_server_get_handshakes (f->server), ==, 4);
   vg_test_drain_output (f->agent->h);
-  push_turn (f);
+  vg_rt_fixture_push_turn (f);
   g_assert_cmpuint (vg_test_pull_audio (f->agent->h, 1000, 5000, NULL, NULL), ==, 1000);
   g_assert_cmpuint (vg_test_agent_errors (f->agent), ==, 0);
 }
@@ -317,7 +265,7 @@ test_handshake_retry_after (Fixture *f, gconstpointer data)
  * again after a backoff (at least the server's "try again in"), on the
  * same session, and the answer comes. */
 static void
-test_rate_limit_mid_session (Fixture *f, gconstpointer data)
+test_rate_limit_mid_session (VgRtFixture *f, gconstpointer data)
 {
   g_autoptr (JsonObject) first = NULL;
   g_autoptr (GPtrArray) log = NULL;
@@ -328,7 +276,7 @@ test_rate_limit_mid_session (Fixture *f, gconstpointer data)
   start_agent (f);
   vg_rt_server_script_rate_limit (f->server, 2, 400);
   vg_test_drain_output (f->agent->h);
-  push_turn (f);
+  vg_rt_fixture_push_turn (f);
   pull_recovery (f->agent->h, NO_ANSWER, 1000, 8000, &r);
   g_assert_cmpuint (r.after_ms, ==, 1000);
   g_assert_nonnull (
@@ -358,7 +306,7 @@ test_rate_limit_mid_session (Fixture *f, gconstpointer data)
 /* session_expired in the middle of an answer: reconnect at once, silence,
  * replay, the answer again. */
 static void
-test_session_expired_mid_response (Fixture *f, gconstpointer data)
+test_session_expired_mid_response (VgRtFixture *f, gconstpointer data)
 {
   /* Deltas at real time: the answer is still coming when the session ends. */
   VgRtServerOptions opt = { .seed = 42, .burst_interval_ms = 100 };
@@ -367,11 +315,11 @@ test_session_expired_mid_response (Fixture *f, gconstpointer data)
   Recovery r;
 
   vg_rt_server_free (f->server);
-  fixture_server (f, &opt);
+  vg_rt_fixture_server (f, &opt);
   vg_rt_server_set_response_audio_ms (f->server, 3000);
   start_agent (f);
   vg_test_drain_output (f->agent->h);
-  push_turn (f);
+  vg_rt_fixture_push_turn (f);
   added = vg_rt_server_wait (f->server, "response.output_item.added", 0, 5000);
   g_assert_nonnull (added);
   g_assert_cmpuint (vg_test_pull_audio (f->agent->h, 200, 3000, NULL, NULL), ==, 200);
@@ -397,7 +345,7 @@ test_session_expired_mid_response (Fixture *f, gconstpointer data)
  * still answered): the watchdog gives up after stall-timeout-ms,
  * reconnects and the answer comes again. */
 static void
-test_stall (Fixture *f, gconstpointer data)
+test_stall (VgRtFixture *f, gconstpointer data)
 {
   Recovery r;
   gint64 fault_us;
@@ -407,7 +355,7 @@ test_stall (Fixture *f, gconstpointer data)
   start_agent (f);
   vg_rt_server_script_stall_mid_response (f->server);
   vg_test_drain_output (f->agent->h);
-  push_turn (f);
+  vg_rt_fixture_push_turn (f);
   pull_recovery (f->agent->h, BEFORE_ANSWER, 1000, 10000, &r);
   fault_us = last_server_event_us (f->server, 1);
   report ("stall mid-response (stall-timeout-ms 1000)", fault_us, &r);
@@ -427,17 +375,17 @@ test_stall (Fixture *f, gconstpointer data)
 /* A connection lost after response.done: the answer had fully arrived,
  * it keeps playing to the end, and no answer is asked for again. */
 static void
-test_drop_after_complete_response (Fixture *f, gconstpointer data)
+test_drop_after_complete_response (VgRtFixture *f, gconstpointer data)
 {
   vg_rt_server_set_response_audio_ms (f->server, 3000);
   start_agent (f);
   vg_test_drain_output (f->agent->h);
-  push_turn (f);
-  g_assert_true (logged (f->server, "response.done", 0, 5000));
+  vg_rt_fixture_push_turn (f);
+  g_assert_true (vg_rt_logged (f->server, "response.done", 0, 5000));
   g_assert_cmpuint (vg_test_pull_audio (f->agent->h, 200, 3000, NULL, NULL), ==, 200);
   vg_rt_server_drop_connections (f->server);
   g_assert_cmpuint (vg_test_pull_audio (f->agent->h, 2800, 5000, NULL, NULL), ==, 2800);
-  g_assert_true (logged (f->server, "session.updated", 1, 3000));
+  g_assert_true (vg_rt_logged (f->server, "session.updated", 1, 3000));
   g_assert_cmpuint (vg_rt_server_count (f->server, "response.create"), ==, 0);
   g_assert_cmpuint (vg_test_agent_errors (f->agent), ==, 0);
 }
@@ -446,7 +394,7 @@ test_drop_after_complete_response (Fixture *f, gconstpointer data)
  * moment before it expires (a quarter of its lifetime ahead), with the
  * replay, so session_expired never comes and nothing is cut. */
 static void
-test_renew_before_expiry (Fixture *f, gconstpointer data)
+test_renew_before_expiry (VgRtFixture *f, gconstpointer data)
 {
   VgRtServerOptions opt = { .seed = 42, .session_expiry_ms = 4000 };
   g_autoptr (JsonObject) created = NULL;
@@ -454,7 +402,7 @@ test_renew_before_expiry (Fixture *f, gconstpointer data)
   gint64 lifetime_ms;
 
   vg_rt_server_free (f->server);
-  fixture_server (f, &opt);
+  vg_rt_fixture_server (f, &opt);
   start_agent (f);
   created = vg_rt_server_wait (f->server, "session.created", 0, 100);
   g_assert_nonnull (created);
@@ -463,11 +411,11 @@ test_renew_before_expiry (Fixture *f, gconstpointer data)
                     * 1000
                 - g_get_real_time () / 1000;
   vg_test_drain_output (f->agent->h);
-  push_turn (f);
+  vg_rt_fixture_push_turn (f);
   g_assert_cmpuint (vg_test_pull_audio (f->agent->h, 1000, 5000, NULL, NULL), ==, 1000);
   /* The second session comes before the first would have expired. */
-  g_assert_true (logged (f->server, "session.created", 1, (guint)MAX (lifetime_ms, 0) + 500));
-  g_assert_true (logged (f->server, "session.updated", 1, 2000));
+  g_assert_true (vg_rt_logged (f->server, "session.created", 1, (guint)MAX (lifetime_ms, 0) + 500));
+  g_assert_true (vg_rt_logged (f->server, "session.updated", 1, 2000));
   g_test_message (
       "renewed with %" G_GINT64_FORMAT " ms of the first session left",
       json_object_get_int_member (json_object_get_object_member (created, "session"), "expires_at")
@@ -477,7 +425,7 @@ test_renew_before_expiry (Fixture *f, gconstpointer data)
       vg_test_agent_wait (f->agent, "realtime-error", "code", "session_expired", 10, TRUE));
   g_assert_cmpuint (vg_rt_server_get_errors (f->server), ==, 0);
   /* With the conversation so far. */
-  g_assert_true (logged (f->server, "conversation.item.create", 1, 2000));
+  g_assert_true (vg_rt_logged (f->server, "conversation.item.create", 1, 2000));
   items = items_sent (f->server, 2);
   g_assert_true (g_ptr_array_find_with_equal_func (items, "message:assistant:", has_prefix, NULL));
   g_assert_cmpuint (vg_rt_server_count (f->server, "response.create"), ==, 0);
@@ -486,11 +434,11 @@ test_renew_before_expiry (Fixture *f, gconstpointer data)
 
 /* Silence while nothing is owed is no stall: no reconnect. */
 static void
-test_idle_is_no_stall (Fixture *f, gconstpointer data)
+test_idle_is_no_stall (VgRtFixture *f, gconstpointer data)
 {
   start_agent (f);
   vg_test_drain_output (f->agent->h);
-  push_turn (f);
+  vg_rt_fixture_push_turn (f);
   g_assert_cmpuint (vg_test_pull_audio (f->agent->h, 1000, 5000, NULL, NULL), ==, 1000);
   /* Three stall timeouts of quiet after the answer. */
   g_usleep (3 * G_USEC_PER_SEC);
@@ -510,7 +458,7 @@ on_function_call (GstElement *element, const char *call_id, const char *name, co
 /* A tool call and its output are replayed to the next session as items,
  * in order, and the strict fake server accepts them. */
 static void
-test_replay_tool_calls (Fixture *f, gconstpointer data)
+test_replay_tool_calls (VgRtFixture *f, gconstpointer data)
 {
   g_autoptr (GPtrArray) first = NULL;
   g_autoptr (GPtrArray) second = NULL;
@@ -522,7 +470,7 @@ test_replay_tool_calls (Fixture *f, gconstpointer data)
   vg_rt_server_script_function_call (f->server, "get_weather", "{\"city\":\"Paris\"}");
   start_agent (f);
   g_signal_connect (f->agent->h->element, "function-call", G_CALLBACK (on_function_call), NULL);
-  push_turn (f);
+  vg_rt_fixture_push_turn (f);
   s = vg_test_agent_wait (f->agent, "realtime-function-call", NULL, NULL, 5000, TRUE);
   g_assert_nonnull (s);
   call = g_strdup_printf ("function_call:%s:get_weather:{\"city\":\"Paris\"}",
@@ -530,15 +478,15 @@ test_replay_tool_calls (Fixture *f, gconstpointer data)
   output = g_strdup_printf ("function_call_output:%s:{\"temp_c\":21}",
                             gst_structure_get_string (s, "call-id"));
   g_assert_cmpuint (vg_test_pull_audio (f->agent->h, 1000, 5000, NULL, NULL), ==, 1000);
-  g_assert_true (logged (f->server, "response.done", 1, 3000));
+  g_assert_true (vg_rt_logged (f->server, "response.done", 1, 3000));
 
   vg_rt_server_drop_connections (f->server);
-  g_assert_true (logged (f->server, "session.update", 1, 5000));
+  g_assert_true (vg_rt_logged (f->server, "session.update", 1, 5000));
   g_assert_nonnull (
       vg_test_agent_wait (f->agent, "realtime-state", "state", "listening", 5000, FALSE));
   /* The first session got the output; the second, three replayed items
    * (user, call, output) and the assistant's answer: wait for them all. */
-  g_assert_true (logged (f->server, "conversation.item.create", 4, 3000));
+  g_assert_true (vg_rt_logged (f->server, "conversation.item.create", 4, 3000));
   second = items_sent (f->server, 2);
   for (guint i = 0; i < second->len; i++)
     g_test_message ("replayed: %s", (const char *)g_ptr_array_index (second, i));
@@ -564,7 +512,8 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_log_set_debug_enabled (FALSE);
   gst_init (&argc, &argv);
-#define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+#define ADD(path, fn)                                                                              \
+  g_test_add (path, VgRtFixture, NULL, vg_rt_fixture_setup, fn, vg_rt_fixture_teardown)
   ADD ("/openairealtime-faults/close-mid-response", test_close_mid_response);
   ADD ("/openairealtime-faults/handshake-429-retry-after", test_handshake_retry_after);
   ADD ("/openairealtime-faults/rate-limit-mid-session", test_rate_limit_mid_session);

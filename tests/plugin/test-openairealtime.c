@@ -5,55 +5,9 @@
 
 #include <string.h>
 
-#define TURN_SPEECH_MS 600
-#define TURN_SILENCE_MS 300
-
-typedef struct
-{
-  VgRtServer *server;
-  VgTestAgent *agent;
-} Fixture;
-
-/* TRUE when the server logged the nth event of this type within timeout_ms. */
-static gboolean
-logged (VgRtServer *server, const char *type, guint nth, guint timeout_ms)
-{
-  JsonObject *o = vg_rt_server_wait (server, type, nth, timeout_ms);
-
-  if (o == NULL)
-    return FALSE;
-  json_object_unref (o);
-  return TRUE;
-}
-
-static void
-fixture_server (Fixture *f, const VgRtServerOptions *opt)
-{
-  g_autoptr (GError) error = NULL;
-
-  f->server = vg_rt_server_new (opt, &error);
-  g_assert_no_error (error);
-}
-
-static void
-fixture_setup (Fixture *f, gconstpointer data)
-{
-  VgRtServerOptions opt = { .seed = 42 };
-
-  fixture_server (f, &opt);
-}
-
-static void
-fixture_teardown (Fixture *f, gconstpointer data)
-{
-  if (f->agent)
-    vg_test_agent_free (f->agent);
-  vg_rt_server_free (f->server);
-}
-
 /* Starts an agent with short turns and waits until its session is set up. */
 static void
-start_agent (Fixture *f, const char *first_property, ...)
+start_agent (VgRtFixture *f, const char *first_property, ...)
 {
   va_list args;
 
@@ -66,14 +20,7 @@ start_agent (Fixture *f, const char *first_property, ...)
 }
 
 static void
-push_turn (Fixture *f)
-{
-  vg_test_push_tone (f->agent->h, TURN_SPEECH_MS);
-  vg_test_push_silence (f->agent->h, TURN_SILENCE_MS);
-}
-
-static void
-test_session_config (Fixture *f, gconstpointer data)
+test_session_config (VgRtFixture *f, gconstpointer data)
 {
   const char *tools = "[{\"type\":\"function\",\"name\":\"get_time\",\"description\":\"Time\","
                       "\"parameters\":{\"type\":\"object\",\"properties\":{}}}]";
@@ -112,14 +59,14 @@ test_session_config (Fixture *f, gconstpointer data)
           "name"),
       ==, "get_time");
   /* The server accepted it as is. */
-  g_assert_true (logged (f->server, "session.updated", 0, 2000));
+  g_assert_true (vg_rt_logged (f->server, "session.updated", 0, 2000));
   g_assert_cmpuint (vg_rt_server_get_errors (f->server), ==, 0);
   g_assert_nonnull (
       vg_test_agent_wait (f->agent, "realtime-state", "state", "listening", 2000, TRUE));
 }
 
 static void
-test_append_rate (Fixture *f, gconstpointer data)
+test_append_rate (VgRtFixture *f, gconstpointer data)
 {
   GPtrArray *log;
   guint i, appends = 0;
@@ -149,7 +96,7 @@ test_append_rate (Fixture *f, gconstpointer data)
 }
 
 static void
-test_full_turn (Fixture *f, gconstpointer data)
+test_full_turn (VgRtFixture *f, gconstpointer data)
 {
   gint64 first = 0, last = 0;
   guint got;
@@ -159,7 +106,7 @@ test_full_turn (Fixture *f, gconstpointer data)
 
   start_agent (f, NULL);
   vg_test_drain_output (f->agent->h);
-  push_turn (f);
+  vg_rt_fixture_push_turn (f);
   got = vg_test_pull_audio (f->agent->h, 1000, 5000, &first, &last);
   /* Exactly what the server sent (1000 ms), paced: 50 periods of 20 ms
    * take at least 49 periods of wall time. */
@@ -180,7 +127,7 @@ test_full_turn (Fixture *f, gconstpointer data)
 }
 
 static void
-test_bus_messages (Fixture *f, gconstpointer data)
+test_bus_messages (VgRtFixture *f, gconstpointer data)
 {
   const GstStructure *s;
   const char *expected[] = { "connecting", "listening", "thinking", "speaking", "listening" };
@@ -188,7 +135,7 @@ test_bus_messages (Fixture *f, gconstpointer data)
   gint received_ms = -2, played_ms = -2, total = 0;
 
   start_agent (f, NULL);
-  push_turn (f);
+  vg_rt_fixture_push_turn (f);
   vg_test_pull_audio (f->agent->h, 1000, 5000, NULL, NULL);
   s = vg_test_agent_wait (f->agent, "realtime-usage", NULL, NULL, 3000, TRUE);
   g_assert_nonnull (s);
@@ -227,7 +174,7 @@ test_bus_messages (Fixture *f, gconstpointer data)
 }
 
 static void
-barge_in (Fixture *f, gboolean interrupt_response, gboolean flush_downstream)
+barge_in (VgRtFixture *f, gboolean interrupt_response, gboolean flush_downstream)
 {
   g_autoptr (JsonObject) truncate = NULL;
   JsonNode *end;
@@ -242,7 +189,7 @@ barge_in (Fixture *f, gboolean interrupt_response, gboolean flush_downstream)
   g_assert_nonnull (
       vg_test_agent_wait (f->agent, "realtime-state", "state", "listening", 5000, TRUE));
   vg_test_drain_output (f->agent->h);
-  push_turn (f);
+  vg_rt_fixture_push_turn (f);
   pulled = vg_test_pull_audio (f->agent->h, 500, 5000, NULL, NULL);
   g_assert_cmpuint (pulled, ==, 500);
   /* The user talks over the agent. */
@@ -257,7 +204,7 @@ barge_in (Fixture *f, gboolean interrupt_response, gboolean flush_downstream)
   g_assert_cmpint (json_node_get_int (end), >=, 500);
   g_assert_cmpint (json_node_get_int (end), <, 1500);
   g_assert_cmpint (json_object_get_int_member (truncate, "content_index"), ==, 0);
-  g_assert_true (logged (f->server, "conversation.item.truncated", 0, 2000));
+  g_assert_true (vg_rt_logged (f->server, "conversation.item.truncated", 0, 2000));
 
   /* The queued audio is gone: only silence follows... */
   g_usleep (60000);
@@ -280,19 +227,19 @@ barge_in (Fixture *f, gboolean interrupt_response, gboolean flush_downstream)
 }
 
 static void
-test_barge_in (Fixture *f, gconstpointer data)
+test_barge_in (VgRtFixture *f, gconstpointer data)
 {
   barge_in (f, TRUE, FALSE);
 }
 
 static void
-test_barge_in_flush_downstream (Fixture *f, gconstpointer data)
+test_barge_in_flush_downstream (VgRtFixture *f, gconstpointer data)
 {
   barge_in (f, TRUE, TRUE);
 }
 
 static void
-test_barge_in_cancel (Fixture *f, gconstpointer data)
+test_barge_in_cancel (VgRtFixture *f, gconstpointer data)
 {
   /* Generation only a bit faster than real time, so that the response is
    * still active when the user barges in; our response.cancel takes effect
@@ -301,7 +248,7 @@ test_barge_in_cancel (Fixture *f, gconstpointer data)
   VgRtServerOptions opt = { .seed = 3, .burst_interval_ms = 60, .cancel_delay_ms = 200 };
 
   vg_rt_server_free (f->server);
-  fixture_server (f, &opt);
+  vg_rt_fixture_server (f, &opt);
   barge_in (f, FALSE, FALSE);
 }
 
@@ -309,14 +256,14 @@ test_barge_in_cancel (Fixture *f, gconstpointer data)
  * truncated. A test clock that never advances keeps the output from playing
  * while the reply is received. */
 static void
-test_barge_in_nothing_played (Fixture *f, gconstpointer data)
+test_barge_in_nothing_played (VgRtFixture *f, gconstpointer data)
 {
   g_autoptr (JsonObject) added = NULL, del = NULL;
 
   start_agent (f, NULL);
   gst_harness_use_testclock (f->agent->h);
-  push_turn (f);
-  g_assert_true (logged (f->server, "response.done", 0, 5000));
+  vg_rt_fixture_push_turn (f);
+  g_assert_true (vg_rt_logged (f->server, "response.done", 0, 5000));
   added = vg_rt_server_wait (f->server, "response.output_item.added", 0, 100);
   g_assert_nonnull (added);
   vg_test_push_tone (f->agent->h, 200);
@@ -325,7 +272,7 @@ test_barge_in_nothing_played (Fixture *f, gconstpointer data)
   g_assert_cmpstr (
       json_object_get_string_member (del, "item_id"), ==,
       json_object_get_string_member (json_object_get_object_member (added, "item"), "id"));
-  g_assert_true (logged (f->server, "conversation.item.deleted", 0, 2000));
+  g_assert_true (vg_rt_logged (f->server, "conversation.item.deleted", 0, 2000));
   g_assert_cmpuint (vg_rt_server_count (f->server, "conversation.item.truncate"), ==, 0);
   g_assert_cmpuint (vg_rt_server_get_errors (f->server), ==, 0);
 }
@@ -343,7 +290,7 @@ on_function_call (GstElement *element, const char *call_id, const char *name, co
 }
 
 static void
-test_function_call (Fixture *f, gconstpointer data)
+test_function_call (VgRtFixture *f, gconstpointer data)
 {
   g_autoptr (GPtrArray) log = NULL;
   const GstStructure *s;
@@ -354,13 +301,13 @@ test_function_call (Fixture *f, gconstpointer data)
   vg_rt_server_script_function_call (f->server, "get_weather", "{\"city\":\"Paris\"}");
   start_agent (f, NULL);
   g_signal_connect (f->agent->h->element, "function-call", G_CALLBACK (on_function_call), &calls);
-  push_turn (f);
+  vg_rt_fixture_push_turn (f);
   s = vg_test_agent_wait (f->agent, "realtime-function-call", NULL, NULL, 5000, TRUE);
   g_assert_nonnull (s);
   g_assert_cmpstr (gst_structure_get_string (s, "name"), ==, "get_weather");
   call_id = g_strdup (gst_structure_get_string (s, "call-id"));
   /* The model answers after the result: a spoken response follows. */
-  g_assert_true (logged (f->server, "response.created", 1, 5000));
+  g_assert_true (vg_rt_logged (f->server, "response.created", 1, 5000));
   g_assert_cmpuint (vg_test_pull_audio (f->agent->h, 200, 5000, NULL, NULL), ==, 200);
   g_assert_cmpuint (calls, ==, 1);
 
@@ -393,7 +340,7 @@ test_function_call (Fixture *f, gconstpointer data)
 
 /* After a completed turn, the history replayed on a new session. */
 static void
-assert_replayed (Fixture *f, guint session)
+assert_replayed (VgRtFixture *f, guint session)
 {
   g_autoptr (GPtrArray) log = vg_rt_server_get_log (f->server);
   gboolean user = FALSE, assistant = FALSE;
@@ -425,45 +372,45 @@ assert_replayed (Fixture *f, guint session)
 }
 
 static void
-test_reconnect (Fixture *f, gconstpointer data)
+test_reconnect (VgRtFixture *f, gconstpointer data)
 {
   start_agent (f, NULL);
-  push_turn (f);
+  vg_rt_fixture_push_turn (f);
   g_assert_cmpuint (vg_test_pull_audio (f->agent->h, 1000, 5000, NULL, NULL), ==, 1000);
   g_assert_nonnull (
       vg_test_agent_wait (f->agent, "realtime-transcript", "role", "user", 3000, TRUE));
   vg_rt_server_drop_connections (f->server);
-  g_assert_true (logged (f->server, "session.update", 1, 5000));
+  g_assert_true (vg_rt_logged (f->server, "session.update", 1, 5000));
   g_assert_cmpuint (vg_rt_server_get_sessions (f->server), ==, 2);
-  g_assert_true (logged (f->server, "conversation.item.create", 1, 2000));
+  g_assert_true (vg_rt_logged (f->server, "conversation.item.create", 1, 2000));
   assert_replayed (f, 2);
   /* and it still talks */
   g_assert_nonnull (
       vg_test_agent_wait (f->agent, "realtime-state", "state", "listening", 3000, FALSE));
   vg_test_drain_output (f->agent->h);
-  push_turn (f);
+  vg_rt_fixture_push_turn (f);
   g_assert_cmpuint (vg_test_pull_audio (f->agent->h, 1000, 5000, NULL, NULL), ==, 1000);
   g_assert_cmpuint (vg_test_agent_errors (f->agent), ==, 0);
 }
 
 static void
-test_session_expiry (Fixture *f, gconstpointer data)
+test_session_expiry (VgRtFixture *f, gconstpointer data)
 {
   VgRtServerOptions opt = { .seed = 7, .session_expiry_ms = 700 };
   const GstStructure *s;
 
   vg_rt_server_free (f->server);
-  fixture_server (f, &opt);
+  vg_rt_fixture_server (f, &opt);
   start_agent (f, NULL);
   s = vg_test_agent_wait (f->agent, "realtime-error", "code", "session_expired", 3000, TRUE);
   g_assert_nonnull (s);
-  g_assert_true (logged (f->server, "session.update", 1, 3000));
+  g_assert_true (vg_rt_logged (f->server, "session.update", 1, 3000));
   g_assert_cmpuint (vg_rt_server_get_sessions (f->server), >=, 2);
   g_assert_cmpuint (vg_test_agent_errors (f->agent), ==, 0);
 }
 
 static void
-test_bad_frames (Fixture *f, gconstpointer data)
+test_bad_frames (VgRtFixture *f, gconstpointer data)
 {
   g_autofree char *huge = NULL;
   guint64 bad = 0;
@@ -486,7 +433,7 @@ test_bad_frames (Fixture *f, gconstpointer data)
   memcpy (huge + huge_len - 2, "\"}", 2);
   huge[huge_len] = '\0';
   vg_rt_server_inject (f->server, huge);
-  g_assert_true (logged (f->server, "session.update", 1, 5000));
+  g_assert_true (vg_rt_logged (f->server, "session.update", 1, 5000));
   g_object_get (f->agent->h->element, "bad-frames", &bad, NULL);
   g_assert_cmpuint (bad, >=, 4);
   g_assert_nonnull (
@@ -495,24 +442,24 @@ test_bad_frames (Fixture *f, gconstpointer data)
   /* Bad base64 in a delta of a real response is dropped... */
   vg_rt_server_script_close_mid_response (f->server);
   vg_test_drain_output (f->agent->h);
-  push_turn (f);
+  vg_rt_fixture_push_turn (f);
   /* ...and a close in the middle of a response: the half that had
    * arrived is dropped from the playout (not all heard), the element
    * reconnects and the new session answers again (1000 ms). */
-  g_assert_true (logged (f->server, "session.update", 2, 5000));
+  g_assert_true (vg_rt_logged (f->server, "session.update", 2, 5000));
   got = vg_test_pull_audio (f->agent->h, 2000, 3000, NULL, NULL);
   g_assert_cmpuint (got, >=, 1000);
   g_assert_cmpuint (got, <, 1500);
   g_assert_nonnull (
       vg_test_agent_wait (f->agent, "realtime-state", "state", "listening", 3000, FALSE));
   vg_test_drain_output (f->agent->h);
-  push_turn (f);
+  vg_rt_fixture_push_turn (f);
   g_assert_cmpuint (vg_test_pull_audio (f->agent->h, 1000, 5000, NULL, NULL), ==, 1000);
   g_assert_cmpuint (vg_test_agent_errors (f->agent), ==, 0);
 }
 
 static void
-test_bad_base64 (Fixture *f, gconstpointer data)
+test_bad_base64 (VgRtFixture *f, gconstpointer data)
 {
   g_autoptr (JsonObject) added = NULL;
   g_autofree char *frame = NULL;
@@ -520,7 +467,7 @@ test_bad_base64 (Fixture *f, gconstpointer data)
 
   vg_rt_server_set_response_audio_ms (f->server, 3000);
   start_agent (f, NULL);
-  push_turn (f);
+  vg_rt_fixture_push_turn (f);
   added = vg_rt_server_wait (f->server, "response.output_item.added", 0, 5000);
   g_assert_nonnull (added);
   frame = g_strdup_printf (
@@ -536,14 +483,14 @@ test_bad_base64 (Fixture *f, gconstpointer data)
 }
 
 static void
-test_unauthorized (Fixture *f, gconstpointer data)
+test_unauthorized (VgRtFixture *f, gconstpointer data)
 {
   VgRtServerOptions opt = { .api_key = "sk-right" };
   const GstStructure *s;
   guint i;
 
   vg_rt_server_free (f->server);
-  fixture_server (f, &opt);
+  vg_rt_fixture_server (f, &opt);
   f->agent = vg_test_agent_new ("openairealtime", f->server, NULL);
   s = vg_test_agent_wait (f->agent, "realtime-error", NULL, NULL, 5000, TRUE);
   g_assert_nonnull (s);
@@ -560,7 +507,7 @@ test_unauthorized (Fixture *f, gconstpointer data)
 }
 
 static void
-test_rate_limited (Fixture *f, gconstpointer data)
+test_rate_limited (VgRtFixture *f, gconstpointer data)
 {
   vg_rt_server_refuse_handshakes (f->server, 429, 1);
   f->agent = vg_test_agent_new ("openairealtime", f->server, NULL);
@@ -626,7 +573,7 @@ on_function_call_reenter (GstElement *element, const char *call_id, const char *
 }
 
 static void
-test_reenter (Fixture *f, gconstpointer data)
+test_reenter (VgRtFixture *f, gconstpointer data)
 {
   gint calls = 0;
 
@@ -636,11 +583,11 @@ test_reenter (Fixture *f, gconstpointer data)
   gst_bus_set_sync_handler (f->agent->bus, reenter_from_sync_handler, NULL, NULL);
   g_signal_connect (f->agent->h->element, "function-call", G_CALLBACK (on_function_call_reenter),
                     &calls);
-  push_turn (f);
+  vg_rt_fixture_push_turn (f);
   g_assert_nonnull (
       vg_test_agent_wait (f->agent, "realtime-function-call", NULL, NULL, 5000, TRUE));
   /* The result sent from the other thread got the model to answer. */
-  g_assert_true (logged (f->server, "response.created", 1, 5000));
+  g_assert_true (vg_rt_logged (f->server, "response.created", 1, 5000));
   g_assert_cmpuint (vg_test_pull_audio (f->agent->h, 200, 5000, NULL, NULL), ==, 200);
   g_assert_cmpint (g_atomic_int_get (&calls), ==, 1);
   g_assert_cmpint (g_atomic_int_get (&sync_calls), >=, 4);
@@ -649,7 +596,7 @@ test_reenter (Fixture *f, gconstpointer data)
 }
 
 static void
-test_send_text (Fixture *f, gconstpointer data)
+test_send_text (VgRtFixture *f, gconstpointer data)
 {
   g_autoptr (JsonObject) create = NULL;
   JsonObject *part;
@@ -669,7 +616,7 @@ test_send_text (Fixture *f, gconstpointer data)
 /* Manual turns, and audio pushed before the session exists: it waits
  * (bounded) for the session.update instead of being lost. */
 static void
-test_manual_turn_early_audio (Fixture *f, gconstpointer data)
+test_manual_turn_early_audio (VgRtFixture *f, gconstpointer data)
 {
   g_autoptr (GPtrArray) log = NULL;
   gint update_at = -1, first_append_at = -1;
@@ -678,8 +625,8 @@ test_manual_turn_early_audio (Fixture *f, gconstpointer data)
   f->agent = vg_test_agent_new ("openairealtime", f->server, "turn-detection", 2, NULL);
   vg_test_push_tone (f->agent->h, 600);
   g_assert_true (gst_harness_push_event (f->agent->h, gst_event_new_eos ()));
-  g_assert_true (logged (f->server, "input_audio_buffer.commit", 0, 5000));
-  g_assert_true (logged (f->server, "response.create", 0, 2000));
+  g_assert_true (vg_rt_logged (f->server, "input_audio_buffer.commit", 0, 5000));
+  g_assert_true (vg_rt_logged (f->server, "response.create", 0, 2000));
   g_assert_cmpuint (vg_test_pull_audio (f->agent->h, 1000, 5000, NULL, NULL), ==, 1000);
   g_assert_cmpuint (vg_rt_server_get_appended_bytes (f->server), ==, 600 * 48);
   log = vg_rt_server_get_log (f->server);
@@ -708,7 +655,7 @@ update_session (JsonObject *update)
  * partial session.update, and a new session after a reconnect is
  * configured with them. */
 static void
-test_live_session_update (Fixture *f, gconstpointer data)
+test_live_session_update (VgRtFixture *f, gconstpointer data)
 {
   const char *tools = "[{\"type\":\"function\",\"name\":\"check_understanding\","
                       "\"description\":\"Record\",\"parameters\":{\"type\":\"object\","
@@ -749,7 +696,7 @@ test_live_session_update (Fixture *f, gconstpointer data)
           json_array_get_object_element (json_object_get_array_member (session, "tools"), 0),
           "name"),
       ==, "check_understanding");
-  g_assert_true (logged (f->server, "session.updated", 2, 2000));
+  g_assert_true (vg_rt_logged (f->server, "session.updated", 2, 2000));
 
   /* Invalid tools are ignored with a warning: nothing is sent. (Structured
    * logging: g_test_expect_message() of GLib 2.74 does not see it.) */
@@ -781,7 +728,7 @@ test_live_session_update (Fixture *f, gconstpointer data)
 
 /* Waits for the final assistant transcript. */
 static const char *
-wait_assistant_final (Fixture *f, guint timeout_ms)
+wait_assistant_final (VgRtFixture *f, guint timeout_ms)
 {
   gint64 deadline = g_get_monotonic_time () + (gint64)timeout_ms * 1000;
   guint i;
@@ -808,7 +755,7 @@ wait_assistant_final (Fixture *f, guint timeout_ms)
 
 /* The greeting: respond before any user audio, and the reply is heard. */
 static void
-test_respond (Fixture *f, gconstpointer data)
+test_respond (VgRtFixture *f, gconstpointer data)
 {
   const char *greeting = "Greet Ana by name and open common denominators.";
   g_autoptr (JsonObject) create = NULL;
@@ -844,7 +791,7 @@ test_respond (Fixture *f, gconstpointer data)
 /* respond as soon as the element plays, before the session exists: the
  * request waits for the session's configuration, then is heard. */
 static void
-test_respond_before_session (Fixture *f, gconstpointer data)
+test_respond_before_session (VgRtFixture *f, gconstpointer data)
 {
   g_autoptr (GPtrArray) log = NULL;
   gint update_at = -1, create_at = -1;
@@ -871,7 +818,7 @@ test_respond_before_session (Fixture *f, gconstpointer data)
 /* respond while a response is under way waits for its response.done:
  * three in a row become three responses, in order, none refused. */
 static void
-test_respond_deferred (Fixture *f, gconstpointer data)
+test_respond_deferred (VgRtFixture *f, gconstpointer data)
 {
   g_autoptr (GPtrArray) log = NULL;
   gint done_at[3] = { -1, -1, -1 }, create_at[3] = { -1, -1, -1 };
@@ -879,10 +826,10 @@ test_respond_deferred (Fixture *f, gconstpointer data)
 
   start_agent (f, NULL);
   g_signal_emit_by_name (f->agent->h->element, "respond", "First.");
-  g_assert_true (logged (f->server, "response.created", 0, 3000));
+  g_assert_true (vg_rt_logged (f->server, "response.created", 0, 3000));
   g_signal_emit_by_name (f->agent->h->element, "respond", NULL);
   g_signal_emit_by_name (f->agent->h->element, "respond", "Third.");
-  g_assert_true (logged (f->server, "response.done", 2, 10000));
+  g_assert_true (vg_rt_logged (f->server, "response.done", 2, 10000));
   g_assert_cmpuint (vg_rt_server_count (f->server, "response.create"), ==, 3);
   log = vg_rt_server_get_log (f->server);
   for (i = 0; i < log->len; i++)
@@ -914,7 +861,7 @@ test_respond_deferred (Fixture *f, gconstpointer data)
 /* A respond waiting behind a response is dropped when the user speaks:
  * their turn gets the next response. */
 static void
-test_respond_dropped_on_speech (Fixture *f, gconstpointer data)
+test_respond_dropped_on_speech (VgRtFixture *f, gconstpointer data)
 {
   g_autofree char *next = NULL;
 
@@ -922,13 +869,13 @@ test_respond_dropped_on_speech (Fixture *f, gconstpointer data)
   vg_rt_server_set_response_audio_ms (f->server, 20000);
   start_agent (f, NULL);
   g_signal_emit_by_name (f->agent->h->element, "respond", "First.");
-  g_assert_true (logged (f->server, "response.created", 0, 3000));
+  g_assert_true (vg_rt_logged (f->server, "response.created", 0, 3000));
   g_signal_emit_by_name (f->agent->h->element, "respond", "Second.");
   vg_rt_server_set_response_audio_ms (f->server, 300);
-  push_turn (f);
-  g_assert_true (logged (f->server, "input_audio_buffer.speech_started", 0, 3000));
-  g_assert_true (logged (f->server, "response.created", 1, 5000));
-  g_assert_true (logged (f->server, "response.done", 1, 5000));
+  vg_rt_fixture_push_turn (f);
+  g_assert_true (vg_rt_logged (f->server, "input_audio_buffer.speech_started", 0, 3000));
+  g_assert_true (vg_rt_logged (f->server, "response.created", 1, 5000));
+  g_assert_true (vg_rt_logged (f->server, "response.done", 1, 5000));
   g_usleep (200000);
   next = vg_rt_server_dup_response_instructions (f->server, 1);
   g_assert_cmpstr (next, ==, ""); /* the user's turn, not "Second." */
@@ -942,7 +889,8 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_log_set_debug_enabled (FALSE); /* keep TAP logs readable */
   gst_init (&argc, &argv);
-#define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+#define ADD(path, fn)                                                                              \
+  g_test_add (path, VgRtFixture, NULL, vg_rt_fixture_setup, fn, vg_rt_fixture_teardown)
   ADD ("/openairealtime/session-config", test_session_config);
   ADD ("/openairealtime/append-rate", test_append_rate);
   ADD ("/openairealtime/full-turn-paced", test_full_turn);

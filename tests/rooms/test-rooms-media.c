@@ -127,6 +127,45 @@ test_loopback_continuous_after_backlog (void)
   vg_rooms_fixture_clear (&f);
 }
 
+/* A sender with Opus DTX (LiveKit's clients' default) sends no packets while
+ * the learner is silent: its RTP timestamps then jump over the pause while
+ * its sequence numbers do not, so nothing marks the hole. Each turn after a
+ * pause must come back from its first word: a mixer that took the jump for
+ * drift laid the new audio end to end with the old, in the past, and
+ * dropped it until its discont-wait (1 s) ran out (rx-timeline.h). */
+static void
+test_loopback_dtx_pauses (void)
+{
+  VgRoomsFixture f;
+  init_loopback_room (&f, "dtx", 15000);
+  VgTestClientOptions o = { .dtx = TRUE };
+  VgTestClient *c = vg_rooms_fixture_client (&f, "alice", &o);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (vg_test_client_start (c, &error));
+  g_assert_true (vg_test_client_wait_connected (c, CONNECT_TIMEOUT_MS));
+  for (guint turn = 0; turn < 3; turn++)
+    {
+      /* 2 s of silence: no packets after the encoder's first DTX frames. */
+      vg_test_client_send_tone (c, 0);
+      vg_test_run_for (2000);
+      double rtt = vg_test_client_measure_round_trip (c, 880, 3000);
+      vg_test_client_watch_audio (c, 0.05);
+      vg_test_run_for (1000);
+      VgTestAudioWatch heard;
+      vg_test_client_get_audio_watch (c, &heard);
+      vg_test_client_watch_audio (c, 0);
+      g_test_message ("DTX turn %u: round trip %.0f ms, then 1 s: %" G_GUINT64_FORMAT
+                      " buffers, longest quiet run %.0f ms",
+                      turn, rtt * 1000, heard.buffers, heard.longest_quiet_ms);
+      /* Idle: ~40 ms, as without DTX; a dropped onset took up to a second. */
+      g_assert_cmpfloat (rtt, >, 0);
+      g_assert_cmpfloat (rtt, <, 0.3);
+      g_assert_cmpfloat (heard.longest_quiet_ms, <, 100);
+    }
+  vg_test_client_free (c);
+  vg_rooms_fixture_clear (&f);
+}
+
 /* A 440 Hz tone goes through loopback.pipeline and comes back at 440 Hz. */
 static void
 test_loopback_round_trip (void)
@@ -674,6 +713,7 @@ main (int argc, char **argv)
   g_test_add_func ("/rooms/media/loopback-round-trip", test_loopback_round_trip);
   g_test_add_func ("/rooms/media/loopback-continuous-after-backlog",
                    test_loopback_continuous_after_backlog);
+  g_test_add_func ("/rooms/media/loopback-dtx-pauses", test_loopback_dtx_pauses);
   g_test_add_func ("/rooms/media/mix-minus", test_mix_minus);
   g_test_add_func ("/rooms/media/data-channel", test_data_channel);
   g_test_add_func ("/rooms/media/echo-spoken-turn", test_echo_spoken_turn);

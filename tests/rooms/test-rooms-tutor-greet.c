@@ -10,6 +10,7 @@
  * greets with its beep. */
 #include "rooms-fixture.h"
 #include "store-fixture.h"
+#include "tutor-test-env.h"
 #include "gateway/tutor/tutor.h"
 #include "gateway/tutor-rooms/tutor-rooms.h"
 #include "vg-build-config.h"
@@ -67,20 +68,6 @@ static gboolean
 heard_first_audio (gpointer data)
 {
   return vg_test_client_get_first_audio_seconds (data) >= 0;
-}
-
-static gint64
-fractions_id (VgStore *store)
-{
-  g_autoptr (JsonArray) rows = vg_store_query_sync (store, VG_STORE_Q_SUBTOPICS_LIST,
-                                                    (const char *[]){ NULL }, 1, NULL, NULL);
-  for (guint i = 0; rows && i < json_array_get_length (rows); i++)
-    {
-      JsonObject *r = json_array_get_object_element (rows, i);
-      if (g_str_equal (json_object_get_string_member (r, "name"), "Fractions"))
-        return json_object_get_int_member (r, "id");
-    }
-  g_error ("no Fractions subtopic");
 }
 
 static void
@@ -152,11 +139,7 @@ session_seen_clear (SessionSeen *s)
 
 typedef struct
 {
-  char *url, *dir;
-  VgStore *store;
-  gint64 fractions;
-  VgRtServer *server;
-  VgApp *app;
+  VgTutorTestEnv env;
   VgRooms *rooms;
   VgTutor *tutor;
   VgTutorRooms *binding;
@@ -165,37 +148,11 @@ typedef struct
 static void
 greeter_init (Greeter *g)
 {
-  g_autoptr (GError) error = NULL;
-  g->url = vg_test_store_new_url ();
-  g->dir = vg_test_store_new_dir ();
-  g->store = vg_store_open (NULL, g->url, g->dir, &error);
-  g_assert_no_error (error);
-  g_assert_true (vg_store_migrate (g->store, NULL, &error));
-  g->fractions = fractions_id (g->store);
-
   /* Replies of 1 s: the greeting is still playing when it is measured. */
   VgRtServerOptions o = { .api_key = "test-key", .response_audio_ms = 1000, .quiet = TRUE };
-  g->server = vg_rt_server_new (&o, &error);
-  g_assert_no_error (error);
-  g_autofree char *server_url = vg_rt_server_get_url (g->server);
-  g_setenv ("OPENAI_API_KEY", "test-key", TRUE);
-
-  VgConfig *cfg = vg_config_new ();
-  const char *src = g_getenv ("VOXGATE_SOURCE_DIR");
-  g_autofree char *pipelines = g_build_filename (src ? src : VOXGATE_SOURCE_DIR, "pipelines", NULL);
-  const char *const overrides[][3] = {
-    { "agent", "pipelines_dir", pipelines },
-    { "agent", "pipeline", "tutor.pipeline" },
-    { "agent", "realtime_url", server_url },
-    { "agent", "instructions", BASE_INSTRUCTIONS },
-  };
-  for (guint i = 0; i < G_N_ELEMENTS (overrides); i++)
-    g_assert_true (
-        vg_config_set (cfg, overrides[i][0], overrides[i][1], overrides[i][2], "test", &error));
-  g->app = vg_app_new (cfg);
-  g->app->store = g->store;
-  g->rooms = vg_rooms_new (g->app);
-  g->tutor = vg_tutor_new_with_store (g->store);
+  vg_tutor_test_env_init (&g->env, &o, BASE_INSTRUCTIONS);
+  g->rooms = vg_rooms_new (g->env.app);
+  g->tutor = vg_tutor_new_with_store (g->env.store);
   g->binding = vg_tutor_rooms_new (g->rooms, g->tutor, NULL);
 }
 
@@ -205,12 +162,7 @@ greeter_clear (Greeter *g)
   vg_tutor_rooms_free (g->binding);
   vg_rooms_free (g->rooms);
   vg_tutor_free (g->tutor);
-  g->app->store = NULL;
-  vg_app_free (g->app);
-  vg_rt_server_free (g->server);
-  vg_store_close (g->store);
-  g_free (g->url);
-  g_free (g->dir);
+  vg_tutor_test_env_clear (&g->env);
 }
 
 static guint
@@ -230,18 +182,18 @@ greet_one (Greeter *g, const char *room, const char *identity, const char *displ
            SessionSeen *seen)
 {
   g_autoptr (GError) error = NULL;
-  guint from = server_log_length (g->server);
-  Signaller s = { g->rooms, room, display_name, g->fractions };
+  guint from = server_log_length (g->env.server);
+  Signaller s = { g->rooms, room, display_name, g->env.fractions };
   VgTestClient *c = vg_test_client_new (identity, NULL);
   vg_test_client_use_signaller (c, signal_join, &s);
   g_assert_true (vg_test_client_start (c, &error));
   g_assert_true (vg_test_client_wait_connected (c, 10000));
   gboolean heard = vg_test_wait_until (heard_first_audio, c, 5000);
   if (!heard)
-    dump_server_log (g->server, from);
+    dump_server_log (g->env.server, from);
   g_assert_true (heard);
   double seconds = vg_test_client_get_first_audio_seconds (c);
-  session_seen (g->server, from, seen);
+  session_seen (g->env.server, from, seen);
   vg_test_client_free (c);
   g_assert_true (vg_rooms_delete (g->rooms, room, &error));
   return seconds;
@@ -264,7 +216,7 @@ test_learner_speaks_first (void)
   Greeter g;
   greeter_init (&g);
   g_autoptr (GError) error = NULL;
-  Signaller s = { g.rooms, "talkative", "Ada", g.fractions };
+  Signaller s = { g.rooms, "talkative", "Ada", g.env.fractions };
   VgTestClientOptions co = { .tone_hz = 440 };
   VgTestClient *c = vg_test_client_new ("ada", &co);
   vg_test_client_use_signaller (c, signal_join, &s);
@@ -281,15 +233,15 @@ test_learner_speaks_first (void)
        !committed && g_get_monotonic_time () < end;)
     {
       vg_test_run_for (20);
-      committed = vg_rt_server_wait (g.server, "input_audio_buffer.committed", 0, 0);
+      committed = vg_rt_server_wait (g.env.server, "input_audio_buffer.committed", 0, 0);
     }
   if (!committed)
-    dump_server_log (g.server, 0);
+    dump_server_log (g.env.server, 0);
   g_assert_nonnull (committed);
   json_object_unref (committed);
   /* ...after the greeting was asked for. */
   SessionSeen seen;
-  session_seen (g.server, 0, &seen);
+  session_seen (g.env.server, 0, &seen);
   g_assert_nonnull (seen.response_instructions);
   g_assert_nonnull (strstr (seen.response_instructions, "Speak first"));
   g_assert_false (seen.committed_before_response);
@@ -377,13 +329,13 @@ test_returning_learner (void)
   greeter_init (&g);
   g_autoptr (GError) error = NULL;
   /* An earlier, finished session on the subtopic, with its summary. */
-  g_autofree char *id = vg_store_conversation_start (g.store, "earlier", "grace", g.fractions,
-                                                     "tutor.pipeline", NULL, &error);
+  g_autofree char *id = vg_store_conversation_start (
+      g.env.store, "earlier", "grace", g.env.fractions, "tutor.pipeline", NULL, &error);
   g_assert_no_error (error);
-  g_assert_true (vg_store_conversation_set_summary (g.store, id,
+  g_assert_true (vg_store_conversation_set_summary (g.env.store, id,
                                                     "We added 1/3 and 1/4 over twelfths.", &error));
-  g_assert_true (vg_store_conversation_end (g.store, id, "completed", &error));
-  g_assert_true (vg_store_flush (g.store, 20 * G_USEC_PER_SEC));
+  g_assert_true (vg_store_conversation_end (g.env.store, id, "completed", &error));
+  g_assert_true (vg_store_flush (g.env.store, 20 * G_USEC_PER_SEC));
 
   SessionSeen seen;
   greet_one (&g, "again", "grace", "Grace", &seen);
@@ -471,7 +423,8 @@ test_failed_load (void)
   g_assert_true (vg_store_migrate (store, NULL, &error));
   VgTutor *tutor = vg_tutor_new_with_store (store);
   g_autofree char *identity = g_strnfill (200, 'x');
-  VgTutorGreeting greeting = { identity, fractions_id (store), "Grace", BASE_INSTRUCTIONS };
+  VgTutorGreeting greeting
+      = { identity, vg_test_store_subtopic_id (store, "Fractions"), "Grace", BASE_INSTRUCTIONS };
   Composed c = { 0 };
   /* The failed load is logged as a warning (structured logging, which
    * g_test_expect_message does not see): not fatal here. */
