@@ -1,7 +1,7 @@
 /* The acceptor. See acceptor.h. */
 #include "api/acceptor.h"
 #include "api/http-head.h"
-#include "api/replay-stream.h"
+#include "api/lent-stream.h"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -21,8 +21,8 @@
 
 typedef enum
 {
-  CONN_HEAD,     /* reading the request head */
-  CONN_SOUP,     /* libsoup serves it */
+  CONN_HEAD,     /* reading a request head, or idle between requests */
+  CONN_SOUP,     /* lent to libsoup for one request */
   CONN_REFUSING, /* writing an error, then draining until the client is done */
 } ConnState;
 
@@ -33,14 +33,22 @@ typedef struct
   GIOStream *stream; /* TCP or TLS; handed to the replay stream in CONN_SOUP */
   char *address;     /* key in per_address */
   ConnState state;
-  gint64 since_us; /* accept, or the start of the refusal */
-  GByteArray *head;
+  gint64 since_us;  /* accept, the head's first byte, the last response, or the refusal */
+  GByteArray *head; /* the head being read, then what follows the request */
   VgHttpHeadScan scan;
   GSource *read_source;
+  GSource *resume_source; /* reads the next head once a response is done */
   char *response;
   GCancellable *cancellable; /* the refusal's write */
   gboolean closing;
-  VgReplayStream *replay; /* CONN_SOUP; owned by libsoup's stream */
+  guint served; /* requests lent to libsoup so far */
+  /* CONN_SOUP: */
+  VgLentStream *lent;     /* owned by libsoup */
+  VgReplayStream *replay; /* owned by lent */
+  GSocketAddress *local, *remote; /* as handed to libsoup, made once; remote maps
+                                   * libsoup's messages to this connection */
+  gboolean keep_alive;    /* the request allows the connection to stay open */
+  gboolean reusable;      /* libsoup completed the response, which allows it too */
 } Conn;
 
 typedef struct
@@ -57,16 +65,33 @@ struct _VgAcceptor
   SoupServer *soup;
   GTlsCertificate *certificate;
   VgAcceptorLimits limits;
+  VgAcceptorMetrics metrics;
   GMainContext *context;
   GPtrArray *listeners;
   GHashTable *conns;       /* Conn set */
   GHashTable *per_address; /* address -> open connections */
   GSource *sweep;
+  gboolean stopping;
+  gulong started_id, finished_id;
   gint64 last_report_us;
   guint unreported_errors;
 };
 
 static void refuse (Conn *c, guint status, const char *code, const char *message);
+static void read_head (Conn *c);
+
+static void
+count (VgMetric *metric, double delta)
+{
+  if (metric)
+    vg_metric_add (metric, NULL, delta);
+}
+
+static GQuark
+conn_quark (void)
+{
+  return g_quark_from_static_string ("vg-acceptor-conn");
+}
 
 static GSource *
 attach (VgAcceptor *self, GSource *source, GSourceFunc func, gpointer data)
@@ -88,10 +113,26 @@ drop_source (GSource **source)
 
 /* ---- connections ---- */
 
+/* Forgets the request lent to libsoup (whose stream may live on). */
+static void
+conn_unlend (Conn *c)
+{
+  if (c->lent)
+    vg_lent_stream_set_return_func (c->lent, NULL, NULL);
+  c->lent = NULL;
+  c->replay = NULL;
+}
+
 static void
 conn_free (Conn *c)
 {
+  conn_unlend (c);
+  if (c->remote)
+    g_object_set_qdata (G_OBJECT (c->remote), conn_quark (), NULL);
+  g_clear_object (&c->remote);
+  g_clear_object (&c->local);
   drop_source (&c->read_source);
+  drop_source (&c->resume_source);
   g_clear_object (&c->stream);
   g_clear_object (&c->socket);
   if (c->head)
@@ -116,6 +157,7 @@ conn_release (Conn *c)
       else
         g_hash_table_insert (self->per_address, g_strdup (c->address), GUINT_TO_POINTER (n - 1));
       g_hash_table_remove (self->conns, c);
+      count (self->metrics.open, -1);
     }
   conn_free (c);
 }
@@ -134,52 +176,120 @@ conn_close (Conn *c)
     return;
   c->closing = TRUE;
   drop_source (&c->read_source);
+  drop_source (&c->resume_source);
   g_io_stream_close_async (c->stream, G_PRIORITY_DEFAULT, NULL, on_closed, c);
 }
 
-static void
-on_replay_closed (gpointer replay, gpointer user_data)
+static gboolean
+on_resume (gpointer user_data)
 {
-  conn_release (user_data);
+  Conn *c = user_data;
+
+  g_clear_pointer (&c->resume_source, g_source_unref);
+  read_head (c);
+  return G_SOURCE_REMOVE;
+}
+
+/* libsoup is done with the request (it closed the lent stream): keep the
+ * connection for the client's next request if both sides allow it and the
+ * request was read to its end, else close it. Runs inside libsoup's own
+ * close, so the next head is read from an idle callback. */
+static void
+on_returned (VgLentStream *lent, gpointer user_data)
+{
+  Conn *c = user_data;
+  gboolean keep = c->reusable && vg_replay_stream_is_drained (c->replay) && c->acceptor
+                  && !c->acceptor->stopping;
+
+  conn_unlend (c);
+  if (!keep)
+    {
+      c->state = CONN_HEAD; /* conn_close closes c->stream, which libsoup never closed */
+      conn_close (c);
+      return;
+    }
+  c->state = CONN_HEAD;
+  c->since_us = g_get_monotonic_time ();
+  memset (&c->scan, 0, sizeof c->scan);
+  c->resume_source = attach (c->acceptor, g_idle_source_new (), on_resume, c);
 }
 
 static void
 hand_off (Conn *c)
 {
   VgAcceptor *self = c->acceptor;
-  g_autoptr (GBytes) prefix = g_byte_array_free_to_bytes (g_steal_pointer (&c->head));
-  g_autoptr (GSocketAddress) local = g_socket_get_local_address (c->socket, NULL);
-  g_autoptr (GSocketAddress) remote = g_socket_get_remote_address (c->socket, NULL);
-  g_autoptr (GIOStream) io = NULL;
+  gsize head_len = c->scan.head_len;
+  guint64 body_len = c->scan.chunked ? 0 : c->scan.content_length;
+  /* Bytes read past the head: the body's start, maybe the next request. */
+  gsize extra = c->head->len - head_len;
+  gsize body_read = c->scan.chunked ? extra : (gsize)MIN ((guint64)extra, body_len);
+  g_autoptr (GBytes) prefix = g_bytes_new (c->head->data, head_len + body_read);
   g_autoptr (GError) error = NULL;
+  VgLentStream *lent;
 
-  c->state = CONN_SOUP;
-  c->replay = vg_replay_stream_new (c->stream, prefix);
-  vg_replay_stream_set_closed_func (c->replay, on_replay_closed, c);
-  io = g_simple_io_stream_new (G_INPUT_STREAM (c->replay),
-                               g_io_stream_get_output_stream (c->stream));
-  g_object_unref (c->replay); /* io owns it now */
-  if (!local || !remote)
+  /* A chunked body's end is libsoup's to find: no limit, no keep-alive. */
+  c->keep_alive = !c->scan.chunked && !c->scan.http10 && !c->scan.connection_close;
+  c->reusable = FALSE;
+  g_byte_array_remove_range (c->head, 0, head_len + body_read);
+  if (!c->local)
+    c->local = g_socket_get_local_address (c->socket, NULL);
+  if (!c->remote)
+    c->remote = g_socket_get_remote_address (c->socket, NULL);
+  if (!c->local || !c->remote)
     {
-      g_io_stream_close (io, NULL, NULL); /* the peer is gone; releases c */
+      conn_close (c); /* the peer is gone */
       return;
     }
-  /* c may be released from here on (libsoup closes io). */
-  if (!soup_server_accept_iostream (self->soup, io, local, remote, &error))
+  c->state = CONN_SOUP;
+  if (c->served++ > 0)
+    count (self->metrics.reused, 1);
+  c->replay = vg_replay_stream_new (c->stream, prefix,
+                                    c->scan.chunked ? -1 : (gint64)(body_len - body_read));
+  lent = vg_lent_stream_new (c->stream, c->replay);
+  g_object_unref (c->replay); /* lent owns it now */
+  c->lent = lent;
+  vg_lent_stream_set_return_func (lent, on_returned, c);
+  g_object_set_qdata (G_OBJECT (c->remote), conn_quark (), c);
+  /* c may be released from here on (libsoup closes the lent stream). */
+  if (!soup_server_accept_iostream (self->soup, G_IO_STREAM (lent), c->local, c->remote, &error))
     {
       g_warning ("cannot serve a new connection: %s", error->message);
-      g_io_stream_close (io, NULL, NULL);
+      g_io_stream_close (G_IO_STREAM (lent), NULL, NULL);
     }
+  g_object_unref (lent); /* libsoup's now */
 }
 
 static gboolean on_head_readable (GObject *stream, gpointer user_data);
+
+/* Checks what was read so far; returns FALSE when done with this head
+ * (handed off or refused). */
+static gboolean
+check_head (Conn *c)
+{
+  VgHttpHeadRefusal refusal;
+
+  switch (vg_http_head_check (&c->scan, (const char *)c->head->data, c->head->len, &refusal))
+    {
+      case VG_HTTP_HEAD_INCOMPLETE:
+        return TRUE;
+      case VG_HTTP_HEAD_OK:
+        hand_off (c);
+        return FALSE;
+      case VG_HTTP_HEAD_REFUSED:
+        refuse (c, refusal.status, refusal.code, refusal.message);
+        return FALSE;
+    }
+  return FALSE;
+}
 
 static void
 read_head (Conn *c)
 {
   GPollableInputStream *in = G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (c->stream));
-  VgHttpHeadRefusal refusal;
 
+  /* A client may send its next request before reading the last answer. */
+  if (c->head->len > 0 && !check_head (c))
+    return;
   for (;;)
     {
       guint8 buf[4096];
@@ -197,18 +307,11 @@ read_head (Conn *c)
           conn_close (c); /* the client left, or TLS failed */
           return;
         }
+      if (c->head->len == 0 && c->served > 0)
+        c->since_us = g_get_monotonic_time (); /* the next request's head starts */
       g_byte_array_append (c->head, buf, n);
-      switch (vg_http_head_check (&c->scan, (const char *)c->head->data, c->head->len, &refusal))
-        {
-          case VG_HTTP_HEAD_INCOMPLETE:
-            break;
-          case VG_HTTP_HEAD_OK:
-            hand_off (c);
-            return;
-          case VG_HTTP_HEAD_REFUSED:
-            refuse (c, refusal.status, refusal.code, refusal.message);
-            return;
-        }
+      if (!check_head (c))
+        return;
     }
 }
 
@@ -291,8 +394,14 @@ on_sweep (gpointer user_data)
       gint64 waiting;
       if (c->closing)
         continue;
-      if (c->state == CONN_HEAD
-          && now - c->since_us > self->limits.header_timeout_s * G_USEC_PER_SEC)
+      if (c->state == CONN_HEAD && c->served > 0 && c->head->len == 0)
+        {
+          /* Idle between requests: the client may reuse it until then. */
+          if (now - c->since_us > self->limits.keepalive_timeout_s * G_USEC_PER_SEC)
+            conn_close (c);
+        }
+      else if (c->state == CONN_HEAD
+               && now - c->since_us > self->limits.header_timeout_s * G_USEC_PER_SEC)
         {
           /* A TLS client that never shook hands could not read an answer. */
           if (self->certificate && c->head->len == 0)
@@ -362,6 +471,8 @@ serve (VgAcceptor *self, GSocket *socket)
   open = GPOINTER_TO_UINT (g_hash_table_lookup (self->per_address, c->address));
   g_hash_table_insert (self->per_address, g_strdup (c->address), GUINT_TO_POINTER (open + 1));
   g_hash_table_add (self->conns, c);
+  count (self->metrics.accepted, 1);
+  count (self->metrics.open, 1);
   if (!self->sweep)
     self->sweep = attach (self, g_timeout_source_new_seconds (1), on_sweep, self);
 
@@ -444,11 +555,61 @@ listener_free (Listener *l)
   g_free (l);
 }
 
+/* The connection a libsoup message came on, if it is one of ours. */
+static Conn *
+conn_of (SoupServerMessage *msg)
+{
+  GSocketAddress *remote = soup_server_message_get_remote_address (msg);
+
+  return remote ? g_object_get_qdata (G_OBJECT (remote), conn_quark ()) : NULL;
+}
+
+/* Says so in the answer when the connection will close after it, so that
+ * the client does not try to reuse it. */
+static void
+on_request_started (SoupServer *soup, SoupServerMessage *msg, gpointer user_data)
+{
+  VgAcceptor *self = user_data;
+  Conn *c = conn_of (msg);
+
+  if (c && (!c->keep_alive || self->stopping))
+    soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection",
+                                  "close");
+}
+
+/* The answer went out in full (libsoup emits this before it closes the lent
+ * stream). The handler may still have asked for the connection to close. */
+static void
+on_request_finished (SoupServer *soup, SoupServerMessage *msg, gpointer user_data)
+{
+  Conn *c = conn_of (msg);
+  SoupMessageHeaders *h = soup_server_message_get_response_headers (msg);
+
+  guint status = soup_server_message_get_status (msg);
+  /* Answers without a body end where their head does; any other needs a
+   * length (or chunks): one that ends with the connection cannot keep it. */
+  gboolean framed = status == SOUP_STATUS_NO_CONTENT || status == SOUP_STATUS_NOT_MODIFIED
+                    || soup_server_message_get_method (msg) == SOUP_METHOD_HEAD
+                    || soup_message_headers_get_encoding (h) != SOUP_ENCODING_EOF;
+
+  if (c && c->state == CONN_SOUP)
+    c->reusable = c->keep_alive && framed
+                  && soup_server_message_get_http_version (msg) == SOUP_HTTP_1_1
+                  && !soup_message_headers_header_contains (h, "Connection", "close");
+}
+
 VgAcceptor *
-vg_acceptor_new (SoupServer *soup, GTlsCertificate *certificate, const VgAcceptorLimits *limits)
+vg_acceptor_new (SoupServer *soup, GTlsCertificate *certificate, const VgAcceptorLimits *limits,
+                 const VgAcceptorMetrics *metrics)
 {
   VgAcceptor *self = g_new0 (VgAcceptor, 1);
 
+  if (metrics)
+    self->metrics = *metrics;
+  /* Every series from the start, at 0. */
+  count (self->metrics.accepted, 0);
+  count (self->metrics.reused, 0);
+  count (self->metrics.open, 0);
   self->soup = g_object_ref (soup);
   self->certificate = certificate ? g_object_ref (certificate) : NULL;
   self->limits = *limits;
@@ -458,6 +619,10 @@ vg_acceptor_new (SoupServer *soup, GTlsCertificate *certificate, const VgAccepto
   self->listeners = g_ptr_array_new_with_free_func ((GDestroyNotify)listener_free);
   self->conns = g_hash_table_new (NULL, NULL);
   self->per_address = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->started_id
+      = g_signal_connect (soup, "request-started", G_CALLBACK (on_request_started), self);
+  self->finished_id
+      = g_signal_connect (soup, "request-finished", G_CALLBACK (on_request_finished), self);
   return self;
 }
 
@@ -503,6 +668,9 @@ vg_acceptor_pending (VgAcceptor *self)
 void
 vg_acceptor_stop (VgAcceptor *self)
 {
+  GHashTableIter iter;
+  Conn *c;
+
   /* Connections the kernel already completed would be reset when the
    * listening socket closes: take them first, so that a request sent just
    * before a graceful stop is still served. */
@@ -518,6 +686,13 @@ vg_acceptor_stop (VgAcceptor *self)
         }
     }
   g_ptr_array_set_size (self->listeners, 0);
+  /* Connections idle between requests would wait for a request that can no
+   * longer be answered in full; those in flight close after their answer. */
+  self->stopping = TRUE;
+  g_hash_table_iter_init (&iter, self->conns);
+  while (g_hash_table_iter_next (&iter, (gpointer *)&c, NULL))
+    if (c->state == CONN_HEAD && c->served > 0 && c->head->len == 0 && !c->closing)
+      conn_close (c);
 }
 
 void
@@ -538,10 +713,7 @@ vg_acceptor_free (VgAcceptor *self)
     {
       c->acceptor = NULL;
       if (c->state == CONN_SOUP)
-        {
-          vg_replay_stream_set_closed_func (c->replay, NULL, NULL);
-          conn_free (c);
-        }
+        conn_free (c); /* the lent stream closes it when libsoup is done */
       else if (c->state == CONN_HEAD || (c->state == CONN_REFUSING && c->read_source))
         conn_close (c);
       else if (c->cancellable)
@@ -553,6 +725,8 @@ vg_acceptor_free (VgAcceptor *self)
     g_ptr_array_unref (self->limits.uncapped);
   g_main_context_unref (self->context);
   g_clear_object (&self->certificate);
+  g_signal_handler_disconnect (self->soup, self->started_id);
+  g_signal_handler_disconnect (self->soup, self->finished_id);
   g_object_unref (self->soup);
   g_free (self);
 }

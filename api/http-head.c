@@ -34,6 +34,29 @@ content_length_ok (const char *v, gsize len)
   return i == len && digits >= 1 && digits <= 18;
 }
 
+/* Whether a comma-separated header value lists token (case-insensitive). */
+static gboolean
+lists_token (const char *v, gsize len, const char *token)
+{
+  gsize tlen = strlen (token);
+
+  for (gsize i = 0; i < len;)
+    {
+      gsize start, end;
+      while (i < len && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+        i++;
+      start = i;
+      while (i < len && v[i] != ',')
+        i++;
+      end = i;
+      while (end > start && (v[end - 1] == ' ' || v[end - 1] == '\t'))
+        end--;
+      if (end - start == tlen && g_ascii_strncasecmp (v + start, token, tlen) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
 /* Every '%' is followed by two hex digits. */
 static gboolean
 escapes_ok (const char *line, gsize len)
@@ -84,10 +107,14 @@ vg_http_head_check (VgHttpHeadScan *scan, const char *data, gsize len, VgHttpHea
           /* libsoup would refuse these too, but with an empty 400. */
           if (!escapes_ok (data + pos, line_len))
             return refuse (r, 400, "bad_request", "the request target has an invalid %-escape");
+          scan->http10 = line_len >= 9 && memcmp (data + pos + line_len - 9, " HTTP/1.0", 9) == 0;
           continue;
         }
       if (line_len == 0)
-        break; /* the end of the head */
+        {
+          scan->head_len = scan->pos;
+          break; /* the end of the head */
+        }
       if (line_len > VG_HTTP_MAX_HEADER_LINE)
         return refuse (r, 431, "headers_too_large",
                        "a header is longer than 8192 bytes or all are longer than 32768");
@@ -107,7 +134,10 @@ vg_http_head_check (VgHttpHeadScan *scan, const char *data, gsize len, VgHttpHea
           if (!content_length_ok (colon + 1, line_len - name_len - 1))
             return refuse (r, 400, "bad_content_length",
                            "Content-Length is not a non-negative integer below 10^18");
+          scan->content_length = g_ascii_strtoull (colon + 1, NULL, 10);
         }
+      else if (name_is (line, name_len, "Connection"))
+        scan->connection_close |= lists_token (colon + 1, line_len - name_len - 1, "close");
       else if (name_is (line, name_len, "Transfer-Encoding"))
         scan->chunked = TRUE;
     }

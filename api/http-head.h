@@ -37,6 +37,11 @@ typedef struct
   guint line_no;
   guint content_lengths;
   gboolean chunked;
+  /* Set once the head is complete (VG_HTTP_HEAD_OK), for keep-alive: */
+  gsize head_len;            /* bytes up to and including the blank line */
+  guint64 content_length;    /* 0 when absent */
+  gboolean http10;           /* an HTTP/1.0 request line */
+  gboolean connection_close; /* a Connection header lists "close" */
 } VgHttpHeadScan;
 
 /* data[0..len) is what the connection sent so far (it only grows between

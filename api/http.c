@@ -228,9 +228,6 @@ add_common_headers (VgRequest *req, const char *content_type)
                                     "Location, ETag, Link, Retry-After, X-Request-Id");
       soup_message_headers_append (h, "Vary", "Origin");
     }
-  /* libsoup closes connections it did not accept itself after each
-   * response (see acceptor.h); saying so spares clients a failed reuse. */
-  soup_message_headers_replace (h, "Connection", "close");
   if (!soup_message_headers_get_one (h, "Cache-Control"))
     soup_message_headers_replace (h, "Cache-Control", "no-store");
 }

@@ -10,12 +10,10 @@ struct _VgReplayStream
   GPollableInputStream *base_in; /* owned by base */
   GBytes *prefix;
   gsize offset;
+  gint64 remaining; /* bytes still to read from base; -1: no limit */
   gint64 waiting_since;
   gboolean expired;
-  gboolean closing;
   GCancellable *wake; /* cancelled to wake a reader on expiry */
-  GFunc closed_func;
-  gpointer closed_data;
 };
 
 static void pollable_iface_init (GPollableInputStreamInterface *iface);
@@ -42,6 +40,21 @@ take_prefix (VgReplayStream *self, void *buffer, gsize count)
   return n;
 }
 
+/* Past the request, the stream reads as ended: the next request's bytes
+ * stay in the connection for the acceptor. */
+static gsize
+base_count (VgReplayStream *self, gsize count)
+{
+  return self->remaining < 0 ? count : (gsize)MIN ((guint64)count, (guint64)self->remaining);
+}
+
+static void
+consumed (VgReplayStream *self, gssize n)
+{
+  if (n > 0 && self->remaining > 0)
+    self->remaining -= n;
+}
+
 static gboolean
 check_expired (VgReplayStream *self, GError **error)
 {
@@ -62,7 +75,11 @@ read_nonblocking (GPollableInputStream *stream, void *buffer, gsize count, GErro
     return -1;
   if (prefix_left (self))
     return take_prefix (self, buffer, count);
-  n = g_pollable_input_stream_read_nonblocking (self->base_in, buffer, count, NULL, &local);
+  if (self->remaining == 0)
+    return 0;
+  n = g_pollable_input_stream_read_nonblocking (self->base_in, buffer, base_count (self, count),
+                                                NULL, &local);
+  consumed (self, n);
   if (n < 0 && g_error_matches (local, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
     {
       if (!self->waiting_since)
@@ -82,9 +99,16 @@ read_fn (GInputStream *stream, void *buffer, gsize count, GCancellable *cancella
 
   if (!check_expired (self, error))
     return -1;
+  gssize n;
+
   if (prefix_left (self))
     return take_prefix (self, buffer, count);
-  return g_input_stream_read (G_INPUT_STREAM (self->base_in), buffer, count, cancellable, error);
+  if (self->remaining == 0)
+    return 0;
+  n = g_input_stream_read (G_INPUT_STREAM (self->base_in), buffer, base_count (self, count),
+                           cancellable, error);
+  consumed (self, n);
+  return n;
 }
 
 static gboolean
@@ -92,7 +116,8 @@ is_readable (GPollableInputStream *stream)
 {
   VgReplayStream *self = VG_REPLAY_STREAM (stream);
 
-  return self->expired || prefix_left (self) || g_pollable_input_stream_is_readable (self->base_in);
+  return self->expired || prefix_left (self) || self->remaining == 0
+         || g_pollable_input_stream_is_readable (self->base_in);
 }
 
 static gboolean
@@ -106,7 +131,7 @@ create_source (GPollableInputStream *stream, GCancellable *cancellable)
 {
   VgReplayStream *self = VG_REPLAY_STREAM (stream);
   GSource *source = g_pollable_source_new_full (stream, NULL, cancellable);
-  GSource *ready = self->expired || prefix_left (self)
+  GSource *ready = self->expired || prefix_left (self) || self->remaining == 0
                        ? g_timeout_source_new (0)
                        : g_pollable_input_stream_create_source (self->base_in, NULL);
   GSource *wake = g_cancellable_source_new (self->wake);
@@ -121,62 +146,10 @@ create_source (GPollableInputStream *stream, GCancellable *cancellable)
 }
 
 static void
-notify_closed (VgReplayStream *self)
-{
-  GFunc func = self->closed_func;
-
-  self->closed_func = NULL;
-  if (func)
-    func (self, self->closed_data);
-}
-
-static void
-on_base_closed (GObject *base, GAsyncResult *result, gpointer user_data)
-{
-  g_io_stream_close_finish (G_IO_STREAM (base), result, NULL);
-}
-
-/* Closing a TLS connection writes close_notify and may wait for the peer:
- * done asynchronously so that no close blocks the main loop, and never in
- * GInputStream's default close thread. */
-static void
-close_base (VgReplayStream *self)
-{
-  if (!self->closing && !g_io_stream_is_closed (self->base))
-    g_io_stream_close_async (self->base, G_PRIORITY_DEFAULT, NULL, on_base_closed, NULL);
-  self->closing = TRUE;
-  notify_closed (self);
-}
-
-static gboolean
-close_fn (GInputStream *stream, GCancellable *cancellable, GError **error)
-{
-  close_base (VG_REPLAY_STREAM (stream));
-  return TRUE;
-}
-
-static void
-close_async (GInputStream *stream, int io_priority, GCancellable *cancellable,
-             GAsyncReadyCallback callback, gpointer user_data)
-{
-  g_autoptr (GTask) task = g_task_new (stream, cancellable, callback, user_data);
-
-  close_base (VG_REPLAY_STREAM (stream));
-  g_task_return_boolean (task, TRUE);
-}
-
-static gboolean
-close_finish (GInputStream *stream, GAsyncResult *result, GError **error)
-{
-  return g_task_propagate_boolean (G_TASK (result), error);
-}
-
-static void
 vg_replay_stream_finalize (GObject *object)
 {
   VgReplayStream *self = VG_REPLAY_STREAM (object);
 
-  close_base (self);
   g_clear_pointer (&self->prefix, g_bytes_unref);
   g_object_unref (self->wake);
   g_object_unref (self->base);
@@ -190,9 +163,6 @@ vg_replay_stream_class_init (VgReplayStreamClass *klass)
 
   G_OBJECT_CLASS (klass)->finalize = vg_replay_stream_finalize;
   input_class->read_fn = read_fn;
-  input_class->close_fn = close_fn;
-  input_class->close_async = close_async;
-  input_class->close_finish = close_finish;
 }
 
 static void
@@ -211,10 +181,11 @@ vg_replay_stream_init (VgReplayStream *self)
 }
 
 VgReplayStream *
-vg_replay_stream_new (GIOStream *base, GBytes *prefix)
+vg_replay_stream_new (GIOStream *base, GBytes *prefix, gint64 limit)
 {
   VgReplayStream *self = g_object_new (VG_TYPE_REPLAY_STREAM, NULL);
 
+  self->remaining = limit;
   self->base = g_object_ref (base);
   self->base_in = G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (base));
   self->prefix = prefix && g_bytes_get_size (prefix) ? g_bytes_ref (prefix) : NULL;
@@ -234,9 +205,8 @@ vg_replay_stream_expire (VgReplayStream *self)
   g_cancellable_cancel (self->wake);
 }
 
-void
-vg_replay_stream_set_closed_func (VgReplayStream *self, GFunc func, gpointer user_data)
+gboolean
+vg_replay_stream_is_drained (VgReplayStream *self)
 {
-  self->closed_func = func;
-  self->closed_data = user_data;
+  return !prefix_left (self) && self->remaining == 0 && !self->expired;
 }

@@ -398,10 +398,21 @@ vg_server_new (VgApp *app, GError **error)
     VgAcceptorLimits limits = {
       .header_timeout_s = vg_config_get_int (cfg, "server", "header_timeout"),
       .body_timeout_s = vg_config_get_int (cfg, "server", "body_timeout"),
+      .keepalive_timeout_s = vg_config_get_int (cfg, "server", "keepalive_timeout"),
       .max_per_address = vg_config_get_int (cfg, "server", "max_connections_per_address"),
       .uncapped = server->trusted_proxies,
     };
-    server->acceptor = vg_acceptor_new (server->soup, tls_cert, &limits);
+    VgAcceptorMetrics metrics = {
+      .accepted = vg_metrics_register (app->metrics, VG_METRIC_COUNTER,
+                                       "voxgate_http_connections_accepted_total",
+                                       "TCP connections accepted", NULL, NULL),
+      .reused = vg_metrics_register (app->metrics, VG_METRIC_COUNTER,
+                                     "voxgate_http_connection_reuses_total",
+                                     "requests served on a kept-alive connection", NULL, NULL),
+      .open = vg_metrics_register (app->metrics, VG_METRIC_GAUGE, "voxgate_http_connections_open",
+                                   "HTTP connections open (serving or idle)", NULL, NULL),
+    };
+    server->acceptor = vg_acceptor_new (server->soup, tls_cert, &limits, &metrics);
   }
   server->router = vg_router_new ();
   soup_server_add_early_handler (server->soup, NULL, early_handler, server, NULL);

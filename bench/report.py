@@ -23,19 +23,31 @@ def table(header, rows):
 
 
 def tokens(s):
+    vg, py = s.get("voxgate") or {}, s.get("fastapi") or {}
+    if s.get("measured"):
+        print(f"*{s['measured']}*\n")
+    print(f"`{s.get('path', 'GET /api/getToken')}` with the rate limit lifted, voxgate beside its FastAPI + "
+          "uvicorn + PyJWT equivalent (`bench/tokens/fastapi_app.py`, uvicorn's defaults: one worker, "
+          "h11, asyncio) in the same run: both servers on core 0 (each idle while the other is "
+          f"measured), `wrk {s.get('wrk', '-t2 -c32')}` with keep-alive on core 1, {s.get('seconds', '?')} s "
+          "per run, the pairs alternating which side goes first. *CPU/request* is the server's own "
+          "CPU time (user + system) per answered request, which does not depend on how much of core 0 "
+          "the machine's other work leaves; *busy* is how much of core 0 the server used during its run "
+          "(well under 100 %: it was waiting for wrk, whose share of core 1 then set the req/s).\n")
+    def at(side, key, i):
+        v = side.get(key) or []
+        return v[i] if i < len(v) else None
     rows = []
-    for key, v in s.items():
-        if isinstance(v, dict) and "rps" in v:
-            rows.append([key.replace("getToken_c", "`GET /api/getToken`, connections "), v["rps"],
-                         v.get("p50_ms"), v.get("p99_ms")])
-    print("Token minting with the rate limit lifted: `wrk` on one core, the gateway on the other, "
-          f"{s.get('seconds', '?')} s per run. `/healthz` (libsoup's floor on this machine, "
-          f"16 connections): {fmt(s.get('healthz_c16_rps'))} req/s.\n")
-    print(table(["load", "req/s", "p50 ms", "p99 ms"], rows))
-    print("Goal: 20 000 tokens/s with p99 < 2 ms. Every response closes its connection (see the "
-          "README's operator notes: libsoup 3.2.3 leaks with keep-alive), so each request pays a TCP "
-          "handshake and libsoup's per-connection set-up, which bounds the rate near the `/healthz` "
-          "figure whatever minting costs (an HS256 token is ~5 µs).\n")
+    for i, r in enumerate(vg.get("rps", [])):
+        rows.append([i + 1, r, at(vg, "p99_ms", i), at(vg, "cpu_us_per_req", i), at(vg, "core_busy_pct", i),
+                     at(py, "rps", i), at(py, "p99_ms", i), at(py, "cpu_us_per_req", i),
+                     at(py, "core_busy_pct", i), at(s, "ratio", i), at(s, "cpu_ratio", i)])
+    print(table(["pair", "voxgate req/s", "p99 ms", "CPU µs/req", "busy %", "FastAPI req/s", "p99 ms",
+                 "CPU µs/req", "busy %", "req/s ratio", "CPU/req ratio"], rows))
+    print(f"Keep-alive in effect: {fmt(s.get('connections_per_run'))} connections accepted per voxgate run "
+          "(wrk's 32 and the one it opens first to check the address). "
+          f"Gateway RSS {fmt(s.get('rss_kb_start'))} kB after warm-up, {fmt(s.get('rss_kb_end'))} kB after "
+          f"{fmt(s.get('requests_between'))} more tokens. Goal: ≥ 10× the FastAPI equivalent.\n")
 
 
 def pair(r, a, b):

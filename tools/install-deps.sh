@@ -11,16 +11,16 @@ profile=${1:-run}
 run_pkgs=(meson ninja-build pkg-config gcc libglib2.0-dev libgstreamer1.0-dev
   libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev gstreamer1.0-plugins-base
   gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-nice gstreamer1.0-tools
-  libsoup-3.0-dev libjson-glib-dev libhiredis-dev libpq-dev libsqlite3-dev libnice-dev)
+  libsoup-3.0-dev libjson-glib-dev libssl-dev libhiredis-dev libpq-dev libsqlite3-dev libnice-dev)
 # What the installed binary and plugin load (tests/deploy checks it against
 # their shared libraries), and curl for the container's health check.
 runtime_pkgs=(gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-nice libgstreamer-plugins-bad1.0-0 libsoup-3.0-0 libjson-glib-1.0-0 libhiredis0.14
-  libpq5 libsqlite3-0 libnice10 ca-certificates curl)
+  libpq5 libsqlite3-0 libnice10 libssl3 ca-certificates curl)
 test_pkgs=(postgresql redis-server prometheus espeak-ng sox curl openssl valgrind python3 chromium
   python3-aiortc opus-tools docker-compose python3-yaml coturn jq
   clang-14 libclang-rt-14-dev) # clang's libFuzzer for tests/fuzz (tools/fuzz.sh)
-bench_pkgs=(wrk linux-perf python3-numpy time)
+bench_pkgs=(wrk linux-perf python3-numpy time python3-fastapi python3-uvicorn python3-jwt)
 
 pkgs=("${run_pkgs[@]}")
 case "$profile" in

@@ -137,7 +137,9 @@ issue_get_token (VgRequest *req, VgTokenRoutes *routes)
   g_string_append (json, room); /* validated: no characters to escape */
   g_string_append (json, "\",\"url\":");
   vg_json_append_string (json, app->public_url ? app->public_url : "");
-  g_string_append_printf (json, ",\"expires_at\":%" G_GINT64_FORMAT "}", claims.expires_at);
+  g_string_append (json, ",\"expires_at\":");
+  vg_json_append_int (json, claims.expires_at);
+  g_string_append_c (json, '}');
   vg_metric_add (routes->issued, labels, 1);
   vg_reply_json_text (req, SOUP_STATUS_OK, json->str, json->len);
 }

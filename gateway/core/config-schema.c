@@ -145,6 +145,8 @@ static const VgConfigKey schema[] = {
     "seconds a client has to send the request line and headers", 1, 3600 },
   { "server", "body_timeout", VG_KEY_INT, "30",
     "longest pause in seconds while a request body arrives", 1, 3600 },
+  { "server", "keepalive_timeout", VG_KEY_INT, "60",
+    "seconds an idle keep-alive connection stays open for the client's next request", 1, 3600 },
   { "server", "max_connections_per_address", VG_KEY_INT, "128",
     "open connections per client address (0 = no cap; trusted proxies are not capped)", 0,
     1000000 },

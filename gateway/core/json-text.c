@@ -32,3 +32,19 @@ vg_json_append_string (GString *out, const char *s)
     }
   g_string_append_c (out, '"');
 }
+
+void
+vg_json_append_int (GString *out, gint64 v)
+{
+  char buf[24];
+  char *p = buf + sizeof buf;
+  /* Negated as unsigned: G_MININT64 has no positive counterpart. */
+  guint64 u = v < 0 ? -(guint64)v : (guint64)v;
+
+  do
+    *--p = '0' + u % 10;
+  while ((u /= 10) > 0);
+  if (v < 0)
+    *--p = '-';
+  g_string_append_len (out, p, buf + sizeof buf - p);
+}

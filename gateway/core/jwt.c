@@ -1,6 +1,7 @@
 /* JWT HS256 for LiveKit access tokens. See jwt.h. */
 #include "gateway/core/jwt.h"
 #include "common/json-strict.h"
+#include "gateway/core/hmac-sha256.h"
 #include "gateway/core/json-text.h"
 #include "gateway/core/validate.h"
 
@@ -83,33 +84,45 @@ vg_claims_clear (VgClaims *claims)
 static const char b64url_alphabet[]
     = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-char *
-vg_base64url_encode (const guint8 *data, gsize len)
+/* Appends the base64url text of data to out, written in place. */
+static void
+base64url_append (GString *out, const guint8 *data, gsize len)
 {
-  GString *out = g_string_sized_new (len * 4 / 3 + 4);
-  gsize i = 0;
+  gsize start = out->len, i = 0;
+  char *p;
 
+  g_string_set_size (out, start + (len / 3) * 4 + (len % 3 ? len % 3 + 1 : 0));
+  p = out->str + start;
   for (; i + 2 < len; i += 3)
     {
       guint32 v = (data[i] << 16) | (data[i + 1] << 8) | data[i + 2];
-      g_string_append_c (out, b64url_alphabet[(v >> 18) & 63]);
-      g_string_append_c (out, b64url_alphabet[(v >> 12) & 63]);
-      g_string_append_c (out, b64url_alphabet[(v >> 6) & 63]);
-      g_string_append_c (out, b64url_alphabet[v & 63]);
+      *p++ = b64url_alphabet[(v >> 18) & 63];
+      *p++ = b64url_alphabet[(v >> 12) & 63];
+      *p++ = b64url_alphabet[(v >> 6) & 63];
+      *p++ = b64url_alphabet[v & 63];
     }
   if (len - i == 1)
     {
       guint32 v = data[i] << 16;
-      g_string_append_c (out, b64url_alphabet[(v >> 18) & 63]);
-      g_string_append_c (out, b64url_alphabet[(v >> 12) & 63]);
+      *p++ = b64url_alphabet[(v >> 18) & 63];
+      *p++ = b64url_alphabet[(v >> 12) & 63];
     }
   else if (len - i == 2)
     {
       guint32 v = (data[i] << 16) | (data[i + 1] << 8);
-      g_string_append_c (out, b64url_alphabet[(v >> 18) & 63]);
-      g_string_append_c (out, b64url_alphabet[(v >> 12) & 63]);
-      g_string_append_c (out, b64url_alphabet[(v >> 6) & 63]);
+      *p++ = b64url_alphabet[(v >> 18) & 63];
+      *p++ = b64url_alphabet[(v >> 12) & 63];
+      *p++ = b64url_alphabet[(v >> 6) & 63];
     }
+  g_assert (p == out->str + out->len);
+}
+
+char *
+vg_base64url_encode (const guint8 *data, gsize len)
+{
+  GString *out = g_string_sized_new (len * 4 / 3 + 4);
+
+  base64url_append (out, data, len);
   return g_string_free (out, FALSE);
 }
 
@@ -171,11 +184,7 @@ vg_base64url_decode (const char *text, gsize text_len, gsize *out_len)
 static void
 hmac_sha256 (const char *secret, const char *data, gsize len, guint8 digest[32])
 {
-  g_autoptr (GHmac) hmac = g_hmac_new (G_CHECKSUM_SHA256, (const guchar *)secret, strlen (secret));
-  gsize digest_len = 32;
-
-  g_hmac_update (hmac, (const guchar *)data, len);
-  g_hmac_get_digest (hmac, digest, &digest_len);
+  vg_hmac_key_sign (vg_hmac_key_for_secret (secret), data, len, digest);
 }
 
 static gboolean
@@ -414,7 +423,11 @@ vg_jwt_verify (const char *token, gsize len, VgJwtSecretLookup lookup, gpointer 
 static void
 append_bool (GString *out, gboolean *first, const char *name, gboolean value)
 {
-  g_string_append_printf (out, "%s\"%s\":%s", *first ? "" : ",", name, value ? "true" : "false");
+  if (!*first)
+    g_string_append_c (out, ',');
+  g_string_append_c (out, '"');
+  g_string_append (out, name);
+  g_string_append (out, value ? "\":true" : "\":false");
   *first = FALSE;
 }
 
@@ -423,9 +436,9 @@ append_bool (GString *out, gboolean *first, const char *name, gboolean value)
 char *
 vg_jwt_mint (const VgClaims *c, const char *api_key, const char *api_secret)
 {
-  static const char header[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
+  /* base64url of {"alg":"HS256","typ":"JWT"}, the one header minted */
+  static const char header64[] = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
   g_autoptr (GString) payload = g_string_sized_new (512);
-  g_autofree char *h64 = NULL, *p64 = NULL, *s64 = NULL;
   GString *token;
   guint8 sig[32];
   gboolean first = TRUE;
@@ -472,8 +485,13 @@ vg_jwt_mint (const VgClaims *c, const char *api_key, const char *api_secret)
       vg_json_append_string (payload, c->sha256);
     }
   if (c->not_before)
-    g_string_append_printf (payload, ",\"nbf\":%" G_GINT64_FORMAT, c->not_before);
-  g_string_append_printf (payload, ",\"exp\":%" G_GINT64_FORMAT ",\"video\":{", c->expires_at);
+    {
+      g_string_append (payload, ",\"nbf\":");
+      vg_json_append_int (payload, c->not_before);
+    }
+  g_string_append (payload, ",\"exp\":");
+  vg_json_append_int (payload, c->expires_at);
+  g_string_append (payload, ",\"video\":{");
   if (g->room)
     {
       g_string_append (payload, "\"room\":");
@@ -502,16 +520,13 @@ vg_jwt_mint (const VgClaims *c, const char *api_key, const char *api_secret)
     append_bool (payload, &first, "canPublishData", g->can_publish_data);
   g_string_append (payload, "}}");
 
-  h64 = vg_base64url_encode ((const guint8 *)header, sizeof header - 1);
-  p64 = vg_base64url_encode ((const guint8 *)payload->str, payload->len);
-  token = g_string_sized_new (strlen (h64) + strlen (p64) + 48);
-  g_string_append (token, h64);
+  token = g_string_sized_new (sizeof header64 + payload->len * 4 / 3 + 48);
+  g_string_append_len (token, header64, sizeof header64 - 1);
   g_string_append_c (token, '.');
-  g_string_append (token, p64);
+  base64url_append (token, (const guint8 *)payload->str, payload->len);
   hmac_sha256 (api_secret, token->str, token->len, sig);
-  s64 = vg_base64url_encode (sig, sizeof sig);
   g_string_append_c (token, '.');
-  g_string_append (token, s64);
+  base64url_append (token, sig, sizeof sig);
   return g_string_free (token, FALSE);
 }
 

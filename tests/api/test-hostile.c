@@ -372,7 +372,7 @@ test_stop_serves_backlog (void)
 {
   g_autoptr (SoupServer) soup = soup_server_new (NULL, NULL);
   VgAcceptorLimits limits = { .header_timeout_s = 10, .body_timeout_s = 30 };
-  VgAcceptor *acceptor = vg_acceptor_new (soup, NULL, &limits);
+  VgAcceptor *acceptor = vg_acceptor_new (soup, NULL, &limits, NULL);
   g_autoptr (GSocketAddress) any = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
   g_autoptr (GString) got = g_string_new (NULL);
   g_autoptr (GSocket) client = NULL;
