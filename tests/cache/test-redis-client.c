@@ -725,7 +725,7 @@ test_hostile_replies (void)
                 "array of 2000000000 elements takes the reply past the bound");
 
   /* Arrays each under the bound whose element slots add up past it. */
-  g_autoptr (GBytes) nested = g_bytes_new_static ("*3\r\n*1000000\r\n*1000000\r\n", 26);
+  g_autoptr (GBytes) nested = g_bytes_new_static ("*3\r\n*1000000\r\n*1000000\r\n", 24);
   hostile_case (nested, VG_REDIS_ERROR_LOST,
                 "array of 1000000 elements takes the reply past the bound");
 
