@@ -26,17 +26,6 @@ if [ ! -f "$dir/build.ninja" ]; then
 fi
 ninja -C "$dir" >/dev/null || ninja -C "$dir" || exit 1
 
-# The GStreamer registry, built once before the tests, in a process with the
-# ASan runtime preloaded (gst-plugin-scanner has none, and would blacklist the
-# instrumented plugin) and leak checks off: scanning loads every plugin on the
-# machine, whose load-time allocations are not the tests' (about 30 KiB from
-# libgstinter, OpenNI2 drivers, fontconfig...). The tests then load only the
-# plugins they use.
-asan_rt=$(gcc -print-file-name=libasan.so)
-LD_PRELOAD=$asan_rt ASAN_OPTIONS=detect_leaks=0 GST_REGISTRY_FORK=no \
-  GST_REGISTRY="$dir/tests/gst-registry.bin" GST_PLUGIN_PATH="$dir/plugins" \
-  gst-inspect-1.0 voxgate >/dev/null || { echo "asan-tests: the registry scan failed" >&2; exit 1; }
-
 # Left out unless ASAN_ALL=1: tests whose assertions are real-time bounds on
 # live media (audio gaps, a tone's frequency, a recording's length, a state
 # reached within seconds through webrtcbin and the Realtime server). Under the
@@ -47,11 +36,14 @@ realtime=(plugin-recording rooms-media rooms-whip rooms-media-stats rooms-rules 
   rooms-recording rooms-tutor-greet rooms-tutor-tools)
 [ "${ASAN_ALL:-0}" = 1 ] && realtime=()
 
-# The C test programs of those suites: meson's own list, without scripts.
-mapfile -t names < <(meson introspect "$dir" --tests | python3 -c '
+# The C test programs of those suites: meson's own list, without scripts;
+# and the registries they use (GST_REGISTRY, GST_PLUGIN_PATH of each).
+sel=$(mktemp)
+meson introspect "$dir" --tests | python3 -c '
 import json, os, sys
 suites, skip = sys.argv[1].split(), set(sys.argv[2].split())
 want = {"voxgate:" + s for s in suites}
+regs = set()
 for t in json.load(sys.stdin):
     exe = t["cmd"][0]
     if t["name"] in skip or not want & set(t["suite"]):
@@ -59,9 +51,30 @@ for t in json.load(sys.stdin):
     if not exe.endswith((".sh", ".py")) and os.path.isfile(exe):
         with open(exe, "rb") as f:
             if f.read(4) == b"\x7fELF":
-                print(t["name"])
-' "${suites[*]}" "${realtime[*]}")
+                print("test\t" + t["name"])
+                env = t.get("env") or {}
+                if env.get("GST_REGISTRY"):
+                    regs.add((env["GST_REGISTRY"], env.get("GST_PLUGIN_PATH", "")))
+for reg, path in sorted(regs):
+    print("registry\t%s\t%s" % (reg, path))
+' "${suites[*]}" "${realtime[*]}" >"$sel"
+mapfile -t names < <(awk -F '\t' '$1 == "test" { print $2 }' "$sel")
 [ ${#names[@]} -gt 0 ] || { echo "asan-tests: no test found in $dir" >&2; exit 1; }
+
+# The GStreamer registry, built once before the tests, in a process with the
+# ASan runtime preloaded (gst-plugin-scanner has none, and would blacklist the
+# instrumented plugin) and leak checks off: scanning loads every plugin on the
+# machine, whose load-time allocations are not the tests' (about 30 KiB from
+# libgstinter, OpenNI2 drivers, fontconfig...). The tests then load only the
+# plugins they use.
+asan_rt=$(gcc -print-file-name=libasan.so)
+while IFS=$'\t' read -r kind reg path; do
+  [ "$kind" = registry ] || continue
+  LD_PRELOAD=$asan_rt ASAN_OPTIONS=detect_leaks=0 GST_REGISTRY_FORK=no GST_REGISTRY="$reg" \
+    GST_PLUGIN_PATH="$path" gst-inspect-1.0 >/dev/null \
+    || { echo "asan-tests: the registry scan of $reg failed" >&2; exit 1; }
+done <"$sel"
+rm -f "$sel"
 
 # fast_unwind_on_malloc=0: full stacks through GLib and GStreamer (built
 # without frame pointers), which the suppressions match on.
