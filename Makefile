@@ -3,6 +3,11 @@ BUILD ?= build
 PORT ?= 8080
 MESON_OPTS ?=
 
+# make test also runs the C tests under ASan+UBSan in ASAN_BUILD
+# (tools/asan-tests.sh); SANITIZE=0 leaves that out.
+SANITIZE ?= 1
+ASAN_BUILD ?= build-asan
+
 # make fuzz: each libFuzzer target for FUZZ_RUNS executions (docs/RELIABILITY.md).
 FUZZ_RUNS ?= 10000000
 FUZZ_BUILD ?= build-fuzz
@@ -33,7 +38,7 @@ run: deps build
 	GST_PLUGIN_PATH=$(CURDIR)/$(BUILD)/plugins $(BUILD)/voxgate serve --port $(PORT)
 
 test: deps-test build
-	@tools/run-tests.sh $(BUILD)
+	@SANITIZE=$(SANITIZE) ASAN_BUILD=$(ASAN_BUILD) tools/run-tests.sh $(BUILD)
 
 bench: deps-bench build
 	@bench/run.sh $(BUILD)
@@ -53,4 +58,4 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -346,6 +346,15 @@ start_services (VgApp *app, VgServices *s)
                            vg_config_get_bool (app->config, "store", "migrate_on_start"));
   if (!app->store)
     return FALSE;
+  /* Before any conversation starts: those this node left active when it was
+   * killed are marked abandoned. */
+  if (!vg_store_recover_node (app->store, vg_cluster_node_id_from_config (app->config), &error))
+    {
+      g_printerr ("voxgate: store: %s\n", error->message);
+      return FALSE;
+    }
+  g_message ("store: node %s: conversations it left active are marked abandoned",
+             vg_cluster_node_id_from_config (app->config));
   /* Listeners of room events before the rooms that emit them. */
   s->recorder = vg_recorder_new (app);
   s->webhooks = vg_webhooks_new (app, app->events);

@@ -3,26 +3,36 @@
 
 A TAP test contributes one count per 'ok'/'not ok' line; a test that printed
 no TAP lines (or crashed before any) counts as one, passed or failed by its
-meson result. A skipped TAP case counts as skipped, never as passed."""
+meson result. A skipped TAP case counts as skipped, never as passed.
+
+Several logs (the suite's, then the sanitizer run's: tools/run-tests.sh) are
+added up into the one line; LABEL=PATH names a log's failures "LABEL:test"."""
 import json
 import re
 import sys
 
 TAP = re.compile(r"^(not ok|ok)\b(.*)$")
 
-def main(path):
+def main(args):
     passed = failed = skipped = 0
     failures = []
-    try:
-        lines = open(path, encoding="utf-8", errors="replace").read().splitlines()
-    except OSError as e:
-        print(f"cannot read {path}: {e}")
-        print("0 passed, 1 failed")
-        return 1
-    for line in lines:
+    logs = []
+    for arg in args:
+        label, sep, path = arg.partition("=")
+        if not sep:
+            label, path = "", arg
+        try:
+            logs.append((label, open(path, encoding="utf-8", errors="replace").read().splitlines()))
+        except OSError as e:
+            print(f"cannot read {path}: {e}")
+            print("0 passed, 1 failed")
+            return 1
+    for label, line in ((l, line) for l, lines in logs for line in lines):
         if not line.strip():
             continue
         t = json.loads(line)
+        if label:
+            t["name"] = label + ":" + t.get("name", "?")
         result = t.get("result", "")
         out = t.get("stdout") or ""
         cases = [TAP.match(l.strip()) for l in out.splitlines()]
@@ -60,4 +70,4 @@ def main(path):
     return 1 if failed or passed == 0 else 0
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(sys.argv[1:]))

@@ -5,6 +5,7 @@
  * is freed), otherwise to whoever completes it. A Pending that timed out stays
  * allocated, completed (done), until hiredis hands it back. */
 #include "gateway/cache/redis-client.h"
+#include "gateway/cache/redis-reply-bounds.h"
 #include "gateway/cache/redis-source.h"
 
 #include <gio/gio.h>
@@ -13,10 +14,6 @@
 #include <string.h>
 
 G_DEFINE_QUARK (vg - redis - error - quark, vg_redis_error)
-
-/* A reply array longer than this is refused as a protocol error, before
- * hiredis allocates its element table (a hostile "*2000000000"). */
-#define MAX_ARRAY_ELEMENTS (1 << 20)
 
 typedef enum
 {
@@ -58,6 +55,7 @@ struct _VgRedis
   State state;
   gboolean was_up; /* the state handlers have seen "up" since the last "down" */
   redisAsyncContext *ac;
+  VgRedisReplyBounds bounds; /* the reader's of ac (its privdata): reset per connection */
   GCancellable *resolve_cancel;
   GPtrArray *addrs; /* the host's resolved addresses (strings), tried in turn */
   guint addr_index; /* the one being tried, or to try next */
@@ -184,6 +182,19 @@ resend_as_eval (VgRedis *redis, Pending *p)
   g_free (argv);
 }
 
+/* Why ac failed, or NULL: a refused reply fails hiredis's reader as "Out of
+ * memory" (redis-reply-bounds.h), so the refusal, when there is one, is the
+ * reason. */
+static const char *
+connection_error (VgRedis *redis, const redisAsyncContext *ac)
+{
+  const char *refused = vg_redis_reply_bounds_refusal (&redis->bounds);
+
+  if (refused)
+    return refused;
+  return ac->errstr[0] ? ac->errstr : NULL;
+}
+
 static void
 reply_cb (redisAsyncContext *ac, void *r, void *privdata)
 {
@@ -204,13 +215,14 @@ reply_cb (redisAsyncContext *ac, void *r, void *privdata)
     {
       /* hiredis is freeing a connection it lost: go down before the first
        * LOST callback runs, so nothing is sent on the dying connection. */
+      const char *why = connection_error (p->redis, ac);
       if (p->redis->ac == ac)
         {
           p->redis->ac = NULL;
-          drop_connection (p->redis, ac->errstr[0] ? ac->errstr : "server closed the connection");
+          drop_connection (p->redis, why ? why : "server closed the connection");
         }
       complete_error (p, VG_REDIS_ERROR_LOST, "lost", FALSE, "connection to Redis lost%s%s",
-                      ac->errstr[0] ? ": " : "", ac->errstr);
+                      why ? ": " : "", why ? why : "");
       return;
     }
   if (reply->type == REDIS_REPLY_ERROR)
@@ -524,8 +536,9 @@ disconnect_cb (const redisAsyncContext *ac, int status)
   /* hiredis frees ac after this returns. */
   if (!redis || redis->ac != ac)
     return;
+  const char *why = connection_error (redis, ac);
   redis->ac = NULL;
-  drop_connection (redis, ac->errstr[0] ? ac->errstr : "server closed the connection");
+  drop_connection (redis, why ? why : "server closed the connection");
 }
 
 static void
@@ -606,49 +619,13 @@ after_read (redisAsyncContext *ac, gpointer user_data)
   VgRedis *redis = user_data;
   redisReader *r = ac->c.reader;
 
-  if (redis->ac == ac && r && r->len - r->pos > redis->opts.max_reply_bytes)
+  if (redis->ac != ac || !r)
+    return;
+  if (!vg_redis_reply_bounds_check_pending (r, &redis->bounds))
+    drop_connection (redis, vg_redis_reply_bounds_refusal (&redis->bounds));
+  else if (r->len - r->pos > redis->opts.max_reply_bytes)
     drop_connection (redis, "reply larger than the bound (max_reply_bytes)");
 }
-
-/* hiredis's default reply object functions, wrapped to bound array sizes. */
-static redisReplyObjectFunctions *default_fn;
-
-static void *
-bounded_create_array (const redisReadTask *task, int elements)
-{
-  if (elements < 0 || elements > MAX_ARRAY_ELEMENTS)
-    return NULL; /* hiredis reports it as an error and drops the connection */
-  return default_fn->createArray (task, elements);
-}
-
-static void *
-create_string (const redisReadTask *t, char *s, size_t n)
-{
-  return default_fn->createString (t, s, n);
-}
-static void *
-create_integer (const redisReadTask *t, long long v)
-{
-  return default_fn->createInteger (t, v);
-}
-static void *
-create_nil (const redisReadTask *t)
-{
-  return default_fn->createNil (t);
-}
-static void
-free_object (void *o)
-{
-  default_fn->freeObject (o);
-}
-
-static redisReplyObjectFunctions bounded_fn = {
-  .createString = create_string,
-  .createArray = bounded_create_array,
-  .createInteger = create_integer,
-  .createNil = create_nil,
-  .freeObject = free_object,
-};
 
 static gboolean
 connect_timeout_cb (gpointer data)
@@ -665,6 +642,8 @@ start_connection (VgRedis *redis, const char *ip)
   redisAsyncContext *ac
       = ip ? redisAsyncConnect (ip, redis->port) : redisAsyncConnectUnix (redis->socket_path);
 
+  redis->bounds.refused[0] = '\0'; /* the last connection's refusal is history */
+
   if (!ac || ac->err)
     {
       g_autofree char *why = g_strdup (ac ? ac->errstr : "out of memory");
@@ -673,9 +652,10 @@ start_connection (VgRedis *redis, const char *ip)
       drop_connection (redis, why);
       return;
     }
-  if (!default_fn)
-    default_fn = ac->c.reader->fn;
-  ac->c.reader->fn = &bounded_fn;
+  /* Before anything is read: hiredis would allocate whatever a reply
+   * declares (redis-reply-bounds.h). */
+  vg_redis_reply_bounds_install (ac->c.reader, &redis->bounds, VG_REDIS_REPLY_MAX_ELEMENTS,
+                                 redis->opts.max_reply_bytes);
   ac->data = redis;
   redis->ac = ac;
   vg_redis_source_attach (ac, redis->ctx, after_read, redis);

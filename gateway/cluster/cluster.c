@@ -506,12 +506,11 @@ VgCluster *
 vg_cluster_new (VgApp *app, VgRedis *redis, const VgClusterHost *host, gpointer host_data)
 {
   VgCluster *c = g_new0 (VgCluster, 1);
-  const char *id = vg_config_get_string (app->config, "node", "id");
   c->app = app;
   c->redis = redis;
   c->host = host;
   c->host_data = host_data;
-  c->node_id = g_strdup (id && *id ? id : g_get_host_name ());
+  c->node_id = g_strdup (vg_cluster_node_id_from_config (app->config));
   c->url = g_strdup (app->public_url);
   c->interval_s = vg_config_get_int (app->config, "node", "heartbeat_interval");
   c->dead_after_s = vg_config_get_int (app->config, "node", "dead_after");
@@ -571,6 +570,13 @@ vg_cluster_free (VgCluster *c)
   g_clear_handle_id (&c->dirty_source, g_source_remove);
   c->closed = TRUE;
   cluster_unref (c);
+}
+
+const char *
+vg_cluster_node_id_from_config (VgConfig *config)
+{
+  const char *id = vg_config_get_string (config, "node", "id");
+  return id && *id ? id : g_get_host_name ();
 }
 
 const char *

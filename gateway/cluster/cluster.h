@@ -77,6 +77,11 @@ VgCluster *vg_cluster_new (VgApp *app, VgRedis *redis, const VgClusterHost *host
 void vg_cluster_free (VgCluster *cluster);
 
 const char *vg_cluster_node_id (VgCluster *cluster);
+/* The node id [node] id configures, or the host name when it is empty: what
+ * the cluster registers, and what the store stamps on this node's
+ * conversations (vg_store_recover_node), with or without a cluster. Owned by
+ * config (or GLib). */
+const char *vg_cluster_node_id_from_config (VgConfig *config);
 /* Is this URL (scheme://host:port) this node's? */
 const char *vg_cluster_public_url (VgCluster *cluster);
 

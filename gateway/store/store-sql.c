@@ -306,6 +306,31 @@ static const VgOpInfo ops[VG_STORE_OP_COUNT] = {
         "AND c.started_at <= $12::timestamptz "
         "AND (c.ended_at IS NULL OR c.ended_at >= recordings.started_at) "
         "ORDER BY c.started_at DESC, c.id DESC LIMIT 1)) WHERE id = $1::uuid" } },
+  /* conversation_start with the node that holds it (migration 006);
+   * "conversation_start" stays for writes spooled before. */
+  [VG_STORE_OP_CONVERSATION_START_NODE]
+  = { "conversation_start_node",
+      8,
+      { "INSERT INTO conversations (id, room, identity, subtopic_id, pipeline, model, status, "
+        "started_at, node_id) "
+        "VALUES ($1::uuid, $2::text, $3::text, (SELECT id FROM subtopics WHERE id = $4::bigint), "
+        "$5::text, $6::text, 'active', $7::timestamptz, $8::text) ON CONFLICT DO NOTHING" } },
+  /* The conversations node $1 left active, started before $2 (the node's
+   * start): it was killed before it could end them. They end at their last
+   * message, or at their start when they have none. On SQLite (one node per
+   * file) those from before migration 006, without a node, are this node's
+   * too; on PostgreSQL their node is unknown and they are left alone. */
+  [VG_STORE_OP_ABANDON_NODE]
+  = { "abandon_node",
+      2,
+      { "UPDATE conversations c SET status = 'abandoned', ended_at = "
+        "COALESCE((SELECT max(m.created_at) FROM messages m WHERE m.conversation_id = c.id), "
+        "c.started_at) "
+        "WHERE c.status = 'active' AND c.node_id = $1::text AND c.started_at < $2::timestamptz",
+        "UPDATE conversations SET status = 'abandoned', ended_at = "
+        "COALESCE((SELECT max(m.created_at) FROM messages m "
+        "WHERE m.conversation_id = conversations.id), conversations.started_at) "
+        "WHERE status = 'active' AND (node_id = $1 OR node_id IS NULL) AND started_at < $2" } },
 };
 
 /* SQLite texts are derived once and kept for the life of the process. */

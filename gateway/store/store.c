@@ -27,6 +27,7 @@ struct _VgStore
 
   GMutex seq_lock;
   GHashTable *next_seq; /* conversation id -> next message seq (guint64 *) */
+  char *node_id;        /* stamped on conversations (vg_store_recover_node); under seq_lock */
 };
 
 typedef struct
@@ -197,6 +198,7 @@ vg_store_close (VgStore *store)
     }
   g_hash_table_unref (store->next_seq);
   g_mutex_clear (&store->seq_lock);
+  g_free (store->node_id);
   g_free (store->target);
   g_free (store);
 }
@@ -287,10 +289,16 @@ vg_store_conversation_start (VgStore *store, const char *room, const char *ident
       || !vg_store_check_text ("model", model, 0, VG_STORE_NAME_MAX, error))
     return NULL;
   id = g_uuid_string_random ();
+  g_mutex_lock (&store->seq_lock);
+  g_autofree char *node_id = g_strdup (store->node_id);
+  g_mutex_unlock (&store->seq_lock);
   {
-    const char *params[]
-        = { id, room, identity, subtopic, pipeline ? pipeline : "", model ? model : "", now };
-    vg_store_push_write (store, VG_STORE_OP_CONVERSATION_START, params);
+    const char *params[] = {
+      id, room, identity, subtopic, pipeline ? pipeline : "", model ? model : "", now, node_id
+    };
+    vg_store_push_write (
+        store, node_id ? VG_STORE_OP_CONVERSATION_START_NODE : VG_STORE_OP_CONVERSATION_START,
+        params);
   }
   g_mutex_lock (&store->seq_lock);
   g_hash_table_replace (store->next_seq, g_strdup (id), g_new0 (guint64, 1));
@@ -375,6 +383,28 @@ vg_store_tool_call_add (VgStore *store, const char *conversation_id, const char 
       || !vg_store_check_text ("tool result", result, 0, VG_STORE_TEXT_MAX, error))
     return FALSE;
   push_message (store, conversation_id, "tool", "", NULL, -1, -1, FALSE, name, arguments, result);
+  return TRUE;
+}
+
+gboolean
+vg_store_recover_node (VgStore *store, const char *node_id, GError **error)
+{
+  g_autofree char *now = vg_store_time_text (g_get_real_time ());
+
+  if (!store)
+    return FALSE;
+  if (!vg_store_check_text ("node id", node_id, 1, 255, error))
+    return FALSE;
+  g_mutex_lock (&store->seq_lock);
+  g_free (store->node_id);
+  store->node_id = g_strdup (node_id);
+  g_mutex_unlock (&store->seq_lock);
+  /* Queued after whatever the spool still holds (a conversation_start
+   * spooled by the killed process is written before this UPDATE sees it),
+   * and before any conversation this process starts (which the time bound
+   * leaves alone anyway). */
+  const char *params[] = { node_id, now };
+  vg_store_push_write (store, VG_STORE_OP_ABANDON_NODE, params);
   return TRUE;
 }
 

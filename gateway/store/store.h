@@ -113,6 +113,17 @@ gboolean vg_store_tool_call_add (VgStore *store, const char *conversation_id, co
 gboolean vg_store_conversation_end (VgStore *store, const char *conversation_id, const char *status,
                                     GError **error);
 
+/* Names this node to the store ([node] id, or the host name:
+ * vg_cluster_node_id_from_config) and recovers from its last run: the
+ * conversations this node left 'active' (the process was killed, or crashed,
+ * before it could end them) and started before this call are marked
+ * 'abandoned', ended at their last message (or their start when they have
+ * none); another node's conversations are left alone. Conversations started
+ * from now on are stamped with node_id. Call once at start, before any
+ * conversation starts. Queued like every write (after the spool's replay);
+ * FALSE with VG_STORE_ERROR_INVALID unless node_id is 1-255 bytes of UTF-8. */
+gboolean vg_store_recover_node (VgStore *store, const char *node_id, GError **error);
+
 typedef struct
 {
   const char *conversation_id; /* may be NULL */

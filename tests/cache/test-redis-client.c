@@ -1,6 +1,7 @@
 /* The Redis client (gateway/cache/redis-client.h) against a real
  * redis-server (tests/cache/redis-fixture.h), and against a hostile server
  * in this file for replies a real Redis never sends. */
+#include "gateway/cache/ratelimit-redis.h"
 #include "gateway/cache/redis-client.h"
 #include "redis-fixture.h"
 
@@ -597,8 +598,10 @@ hostile_got (GObject *source, GAsyncResult *res, gpointer data)
     }
   if (!c->ponged && g_strstr_len (c->buf, n, "PING"))
     {
+      /* The handshake: AUTH (any password) when sent, then PING. */
+      const char *answer = g_strstr_len (c->buf, n, "AUTH") ? "+OK\r\n+PONG\r\n" : "+PONG\r\n";
       c->ponged = TRUE;
-      g_output_stream_write_all_async (out, "+PONG\r\n", 7, G_PRIORITY_DEFAULT, NULL,
+      g_output_stream_write_all_async (out, answer, strlen (answer), G_PRIORITY_DEFAULT, NULL,
                                        hostile_written, c);
       return;
     }
@@ -626,27 +629,48 @@ hostile_incoming (GSocketService *service, GSocketConnection *conn, GObject *sou
 }
 
 static void
-hostile_case (GBytes *payload, int expected_code)
+hostile_start (Hostile *h, GBytes *payload)
 {
-  Hostile h = { .payload = payload };
   g_autoptr (GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
   g_autoptr (GSocketAddress) addr = g_inet_socket_address_new (lo, 0);
   g_autoptr (GSocketAddress) bound = NULL;
   g_autoptr (GError) error = NULL;
 
-  h.service = g_socket_service_new ();
-  g_assert_true (g_socket_listener_add_address (G_SOCKET_LISTENER (h.service), addr,
+  *h = (Hostile){ .payload = payload };
+  h->service = g_socket_service_new ();
+  g_assert_true (g_socket_listener_add_address (G_SOCKET_LISTENER (h->service), addr,
                                                 G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL,
                                                 &bound, &error));
-  h.port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-  g_signal_connect (h.service, "incoming", G_CALLBACK (hostile_incoming), &h);
-  g_socket_service_start (h.service);
+  h->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  g_signal_connect (h->service, "incoming", G_CALLBACK (hostile_incoming), h);
+  g_socket_service_start (h->service);
+}
 
+static void
+hostile_stop (Hostile *h)
+{
+  g_socket_service_stop (h->service);
+  g_socket_listener_close (G_SOCKET_LISTENER (h->service));
+  g_object_unref (h->service);
+  for (int i = 0; i < 10; i++)
+    g_main_context_iteration (NULL, FALSE);
+}
+
+/* expected_code -1: a well-formed reply of the wrong type. expected_message:
+ * a part of the error's message, or NULL. */
+static void
+hostile_case (GBytes *payload, int expected_code, const char *expected_message)
+{
+  Hostile h;
+  g_autoptr (GError) error = NULL;
+
+  hostile_start (&h, payload);
   g_autofree char *url = g_strdup_printf ("redis://127.0.0.1:%u", h.port);
   VgRedisOptions opts
       = { .max_reply_bytes = 1024 * 1024, .backoff_min_ms = 20, .command_timeout_ms = 3000 };
   VgRedis *redis = connect_up (url, &opts);
   Result r = { 0 };
+  gint64 start = g_get_monotonic_time ();
   run (redis, &r, "GET", "k", NULL);
   if (expected_code == -1)
     {
@@ -659,7 +683,13 @@ hostile_case (GBytes *payload, int expected_code)
       g_assert_error (error, VG_REDIS_ERROR, VG_REDIS_ERROR_TYPE);
     }
   else
-    g_assert_error (r.error, VG_REDIS_ERROR, expected_code);
+    {
+      g_assert_error (r.error, VG_REDIS_ERROR, expected_code);
+      /* Refused on what arrived, not after the command timeout. */
+      g_assert_cmpint (r.done_us - start, <, 2000 * 1000);
+    }
+  if (expected_message)
+    g_assert_nonnull (strstr (r.error->message, expected_message));
   g_assert_cmpuint (r.calls, ==, 1);
   /* The client stays usable: it reconnects (the server answers the
    * handshake again). */
@@ -670,39 +700,118 @@ hostile_case (GBytes *payload, int expected_code)
     }
   result_clear (&r);
   vg_redis_free (redis);
-  g_socket_service_stop (h.service);
-  g_socket_listener_close (G_SOCKET_LISTENER (h.service));
-  g_object_unref (h.service);
-  for (int i = 0; i < 10; i++)
-    g_main_context_iteration (NULL, FALSE);
+  hostile_stop (&h);
 }
 
 static void
 test_hostile_replies (void)
 {
-  /* A bulk string larger than max_reply_bytes: dropped before it is read. */
+  /* A bulk string larger than max_reply_bytes: refused on its declared
+   * length, before its bytes are read. */
   GString *huge = g_string_new ("$99999999\r\n");
   for (int i = 0; i < 2 * 1024 * 1024 / 64; i++)
     g_string_append (huge, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
   g_autoptr (GBytes) huge_bytes = g_string_free_to_bytes (huge);
-  hostile_case (huge_bytes, VG_REDIS_ERROR_LOST);
+  hostile_case (huge_bytes, VG_REDIS_ERROR_LOST, "bulk string declares 99999999 bytes");
 
-  /* An array announcing two billion elements: refused before allocating. */
+  /* The same declared before any byte of it (a server that then stalls). */
+  g_autoptr (GBytes) declared = g_bytes_new_static ("$2000000000\r\n", 13);
+  hostile_case (declared, VG_REDIS_ERROR_LOST, "bulk string declares 2000000000 bytes");
+
+  /* An array announcing two billion elements: refused before allocating
+   * (hiredis alone would ask for 16 GB). */
   g_autoptr (GBytes) array = g_bytes_new_static ("*2000000000\r\n", 13);
-  hostile_case (array, VG_REDIS_ERROR_LOST);
+  hostile_case (array, VG_REDIS_ERROR_LOST,
+                "array of 2000000000 elements takes the reply past the bound");
+
+  /* Arrays each under the bound whose element slots add up past it. */
+  g_autoptr (GBytes) nested = g_bytes_new_static ("*3\r\n*1000000\r\n*1000000\r\n", 24);
+  hostile_case (nested, VG_REDIS_ERROR_LOST,
+                "array of 1000000 elements takes the reply past the bound");
+
+  /* An array whose header is still arriving, already over the bound. */
+  g_autoptr (GBytes) partial = g_bytes_new_static ("*99999999999", 12);
+  hostile_case (partial, VG_REDIS_ERROR_LOST, "array declares 99999999999 elements");
 
   /* Nesting deeper than hiredis's reader allows. */
   g_autoptr (GBytes) deep = g_bytes_new_static (
       "*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n:1\r\n", 44);
-  hostile_case (deep, VG_REDIS_ERROR_LOST);
+  hostile_case (deep, VG_REDIS_ERROR_LOST, "nested multi bulk");
 
   /* Not the protocol at all. */
   g_autoptr (GBytes) garbage = g_bytes_new_static ("HTTP/1.1 400 Bad Request\r\n\r\n", 28);
-  hostile_case (garbage, VG_REDIS_ERROR_LOST);
+  hostile_case (garbage, VG_REDIS_ERROR_LOST, "Protocol error");
 
   /* An integer where a string is expected. */
   g_autoptr (GBytes) wrong = g_bytes_new_static (":42\r\n", 5);
-  hostile_case (wrong, -1);
+  hostile_case (wrong, -1, NULL);
+}
+
+/* While non-NULL, every log message is appended here too (main installs
+ * the writer: structured logging has one writer per process). */
+static GString *captured_log;
+
+static GLogWriterOutput
+capture_log (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer data)
+{
+  if (captured_log)
+    for (gsize i = 0; i < n_fields; i++)
+      if (g_str_equal (fields[i].key, "MESSAGE"))
+        g_string_append_printf (captured_log, "%s\n", (const char *)fields[i].value);
+  return g_log_writer_default (level, fields, n_fields, data);
+}
+
+static void
+on_limit (gboolean allowed, guint retry_after_s, gpointer data)
+{
+  int *answer = data;
+  *answer = allowed ? 1 : 0;
+}
+
+static gboolean
+answered (gpointer data)
+{
+  return *(int *)data >= 0;
+}
+
+/* A refused reply to the rate limiter's script, from a server reached with a
+ * password: the hit is answered by the in-process limiter, the warnings say
+ * why without the password, and the client reconnects. */
+static void
+test_refused_reply_falls_back (void)
+{
+  Hostile h;
+  g_autoptr (GBytes) array = g_bytes_new_static ("*2000000000\r\n", 13);
+
+  hostile_start (&h, array);
+  g_autofree char *url = g_strdup_printf ("redis://:s3cret-pw@127.0.0.1:%u", h.port);
+  VgRedisOptions opts = { .backoff_min_ms = 20, .command_timeout_ms = 3000 };
+  VgRedis *redis = connect_up (url, &opts);
+  VgMetrics *metrics = vg_metrics_new ();
+  VgRateLimiter *rl = vg_rate_limiter_new_redis (redis, 100, metrics);
+  VgMetric *fallback = vg_metrics_register (metrics, VG_METRIC_COUNTER,
+                                            "voxgate_rate_limit_fallback_total", "", NULL, NULL);
+
+  captured_log = g_string_new (NULL);
+  int answer = -1;
+  vg_rate_limiter_hit (rl, "k", 5, 60, on_limit, &answer);
+  g_assert_true (wait_until (answered, &answer, 2000));
+
+  g_assert_cmpint (answer, ==, 1);
+  g_assert_cmpfloat (vg_metric_get (fallback, NULL), ==, 1);
+  g_assert_false (vg_rate_limiter_redis_is_shared (rl));
+  g_assert_nonnull (
+      strstr (captured_log->str, "array of 2000000000 elements takes the reply past the bound"));
+  g_assert_nonnull (strstr (captured_log->str, "rate limits: not counted in Redis"));
+  g_assert_null (strstr (captured_log->str, "s3cret-pw"));
+  g_assert_true (wait_until (is_up_now, redis, 5000));
+  g_assert_cmpuint (h.connections, >=, 2);
+
+  g_string_free (g_steal_pointer (&captured_log), TRUE);
+  vg_redis_free (redis);
+  vg_rate_limiter_free (rl);
+  vg_metrics_free (metrics);
+  hostile_stop (&h);
 }
 
 int
@@ -711,6 +820,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   /* The client warns when a connection is lost, which these tests cause. */
   g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+  g_log_set_writer_func (capture_log, NULL, NULL);
   g_test_add_func ("/redis/commands", test_commands);
   g_test_add_func ("/redis/eval-noscript-fallback", test_eval_noscript);
   g_test_add_func ("/redis/unreachable-then-up", test_unreachable_then_up);
@@ -723,5 +833,6 @@ main (int argc, char **argv)
   g_test_add_func ("/redis/free-with-pending", test_free_with_pending);
   g_test_add_func ("/redis/state-handler-removal", test_state_handler_removal);
   g_test_add_func ("/redis/hostile-replies", test_hostile_replies);
+  g_test_add_func ("/redis/refused-reply-falls-back", test_refused_reply_falls_back);
   return g_test_run ();
 }

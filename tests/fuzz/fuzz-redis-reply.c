@@ -1,11 +1,18 @@
 /* libFuzzer target: replies from Redis (gateway/cache/redis-client.c). The
  * bytes are RESP as a server (or anything that answers on its port) sends
- * them, read by hiredis's reader exactly as the client's connection reads
- * them; every reply, and every element of an array, then goes through each
- * of voxgate's validators, which must refuse with an error or accept. */
+ * them, read by hiredis's reader with the bounds the client's connection
+ * installs (redis-reply-bounds.h; hiredis alone allocates whatever an array
+ * declares: corpus/redis-reply/crash-array-2000000000); every reply, and
+ * every element of an array, then goes through each of voxgate's
+ * validators, which must refuse with an error or accept. */
 #include "fuzz-common.h"
 #include "gateway/cache/redis-client.h"
+#include "gateway/cache/redis-reply-bounds.h"
 #include <hiredis/read.h>
+
+/* The client's bounds, but smaller strings (the client uses
+ * max_reply_bytes, 64 MiB by default), so that bound is reached too. */
+#define FUZZ_MAX_BULK 4096
 
 static void
 validate (const redisReply *reply, guint depth)
@@ -36,12 +43,29 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
 {
   fuzz_fatal_criticals ();
   redisReader *reader = redisReaderCreate ();
+  VgRedisReplyBounds bounds;
+  vg_redis_reply_bounds_install (reader, &bounds, VG_REDIS_REPLY_MAX_ELEMENTS, FUZZ_MAX_BULK);
   if (redisReaderFeed (reader, (const char *)data, size) == REDIS_OK)
     for (guint n = 0; n < 64; n++)
       {
         void *reply = NULL;
-        if (redisReaderGetReply (reader, &reply) != REDIS_OK || !reply)
-          break;
+        if (redisReaderGetReply (reader, &reply) != REDIS_OK)
+          {
+            /* A refusal always fails the reader (the client then drops
+             * the connection). */
+            g_assert (reader->err != 0);
+            g_assert (reader->err != REDIS_ERR_OOM || vg_redis_reply_bounds_refusal (&bounds));
+            break;
+          }
+        if (!reply)
+          {
+            /* Incomplete: what it declares so far is checked as the client
+             * checks it after each read; a refusal says why. */
+            if (!vg_redis_reply_bounds_check_pending (reader, &bounds))
+              g_assert (vg_redis_reply_bounds_refusal (&bounds) != NULL);
+            break;
+          }
+        g_assert (vg_redis_reply_bounds_refusal (&bounds) == NULL);
         validate (reply, 0);
         freeReplyObject (reply);
       }

@@ -155,7 +155,13 @@ for i, ev in enumerate([
 for name, resp in [("int", b":42\r\n"), ("status", b"+OK\r\n"), ("error", b"-ERR wrong\r\n"),
                    ("bulk", b"$5\r\nhello\r\n"), ("nil", b"$-1\r\n"),
                    ("array", b"*3\r\n:1\r\n$3\r\n100\r\n*2\r\n+OK\r\n$-1\r\n"),
-                   ("pipelined", b":1\r\n:2\r\n+OK\r\n"), ("nil-array", b"*-1\r\n")]:
+                   ("pipelined", b":1\r\n:2\r\n+OK\r\n"), ("nil-array", b"*-1\r\n"),
+                   # over the bounds (redis-reply-bounds.h): nested arrays whose slots add up
+                   # past the per-reply bound, a bulk string declaring more than the target's
+                   # 4096 bytes before its bytes arrive, and one that arrived whole
+                   ("over-nested-arrays", b"*4\r\n*1048576\r\n*1048576\r\n:1\r\n"),
+                   ("over-bulk-declared", b"$2000000000\r\nxx"),
+                   ("over-bulk-whole", b"$4097\r\n" + b"x" * 4097 + b"\r\n")]:
     write("redis-reply", name, resp)
 
 # --- events-message: byte 0 even = a client event, odd = a tool's output

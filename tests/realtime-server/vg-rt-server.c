@@ -4,6 +4,7 @@
 #include "vg-rt-server-private.h"
 
 #include <string.h>
+#include "soup-listen.h"
 
 #define MAX_LOG_ENTRIES 200000
 
@@ -133,20 +134,14 @@ server_thread (gpointer data)
 {
   StartupState *st = data;
   VgRtServer *server = st->server;
-  GSList *uris;
 
   g_main_context_push_thread_default (server->context);
   server->soup = soup_server_new ("server-header", "vg-realtime-server", NULL);
   soup_server_add_early_handler (server->soup, "/v1/realtime", early_handler, server, NULL);
   soup_server_add_websocket_handler (server->soup, "/v1/realtime", NULL, NULL, websocket_handler,
                                      server, NULL);
-  if (soup_server_listen_local (server->soup, server->opt.port, SOUP_SERVER_LISTEN_IPV4_ONLY,
-                                &st->error))
-    {
-      uris = soup_server_get_uris (server->soup);
-      server->port = g_uri_get_port (uris->data);
-      g_slist_free_full (uris, (GDestroyNotify)g_uri_unref);
-    }
+  /* Not soup_server_listen_local: libsoup 3.2's listener leaks (soup-listen.h). */
+  server->port = vg_test_soup_listen_local (server->soup, server->opt.port, &st->error);
   g_mutex_lock (&server->lock);
   st->done = TRUE;
   g_cond_broadcast (&server->cond);

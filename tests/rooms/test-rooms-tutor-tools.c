@@ -23,6 +23,7 @@
 #include "vg-rt-server.h"
 #include <libsoup/soup.h>
 #include <string.h>
+#include "soup-listen.h"
 
 typedef struct
 {
@@ -500,12 +501,9 @@ slow_tool_start (SlowTool *tool)
   g_main_context_push_thread_default (tool->context);
   tool->server = soup_server_new (NULL, NULL);
   soup_server_add_handler (tool->server, NULL, slow_tool_handle, tool, NULL);
-  g_assert_true (soup_server_listen_local (tool->server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error));
+  tool->port = vg_test_soup_listen_local (tool->server, 0, &error);
   g_assert_no_error (error);
   g_main_context_pop_thread_default (tool->context);
-  GSList *uris = soup_server_get_uris (tool->server);
-  tool->port = (guint)g_uri_get_port (uris->data);
-  g_slist_free_full (uris, (GDestroyNotify)g_uri_unref);
   tool->thread = g_thread_new ("slow-tool", slow_tool_thread, tool);
 }
 

@@ -22,14 +22,14 @@ trap cleanup EXIT
 check() { if eval "$2"; then ok "$1"; else not_ok "$1"; fi; }
 
 out=$("$bin" migrate --data-dir "$tmp/data" 2>/dev/null)
-check "sqlite: first migrate applies all" '[ "$out" = "voxgate: 5 migrations applied (sqlite)" ]'
+check "sqlite: first migrate applies all" '[ "$out" = "voxgate: 6 migrations applied (sqlite)" ]'
 out=$("$bin" migrate --data-dir "$tmp/data" 2>/dev/null)
 check "sqlite: second migrate applies nothing" '[ "$out" = "voxgate: 0 migrations applied (sqlite)" ]'
 
 url=$("$harness" start "$tmp/pg")
 export VOXGATE_STORE_URL=$url
 out=$("$bin" migrate --data-dir "$tmp/data" 2>/dev/null)
-check "postgresql: first migrate applies all" '[ "$out" = "voxgate: 5 migrations applied (postgresql)" ]'
+check "postgresql: first migrate applies all" '[ "$out" = "voxgate: 6 migrations applied (postgresql)" ]'
 out=$("$bin" migrate --data-dir "$tmp/data" 2>/dev/null)
 check "postgresql: second migrate applies nothing" '[ "$out" = "voxgate: 0 migrations applied (postgresql)" ]'
 VOXGATE_STORE_URL=postgresql://postgres@127.0.0.1:1/none "$bin" migrate --data-dir "$tmp/data" >/dev/null 2>&1

@@ -37,7 +37,7 @@ setup (Fixture *f, gconstpointer data)
   fixture_open (f);
   g_assert_true (vg_store_migrate (f->store, &applied, &error));
   g_assert_no_error (error);
-  g_assert_cmpuint (applied, ==, 5);
+  g_assert_cmpuint (applied, ==, 6);
 }
 
 static void
@@ -87,6 +87,7 @@ test_migrations (Fixture *f, gconstpointer data)
   g_autoptr (JsonArray) versions = NULL;
   g_autoptr (JsonArray) names = NULL;
   const char *expected[] = { "idx_conversations_room",
+                             "idx_conversations_active_node",
                              "idx_messages_conversation",
                              "idx_messages_timestamp",
                              "idx_subtopics_topic",
@@ -108,7 +109,7 @@ test_migrations (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpuint (applied, ==, 0);
   versions = query_ok (f, VG_STORE_Q_MIGRATIONS_LIST, NULL, 0);
-  g_assert_cmpuint (json_array_get_length (versions), ==, 5);
+  g_assert_cmpuint (json_array_get_length (versions), ==, 6);
   g_assert_cmpint (json_object_get_int_member (row (versions, 0), "version"), ==, 1);
   g_assert_cmpstr (json_object_get_string_member (row (versions, 0), "name"), ==, "initial");
   g_assert_cmpstr (json_object_get_string_member (row (versions, 1), "name"), ==, "seed_subtopics");
@@ -116,6 +117,8 @@ test_migrations (Fixture *f, gconstpointer data)
   g_assert_cmpstr (json_object_get_string_member (row (versions, 3), "name"), ==,
                    "session_analytics");
   g_assert_cmpstr (json_object_get_string_member (row (versions, 4), "name"), ==, "recordings");
+  g_assert_cmpstr (json_object_get_string_member (row (versions, 5), "name"), ==,
+                   "conversation_node");
 
   names = vg_test_store_sql (
       f->url, f->dir,
@@ -645,6 +648,88 @@ test_kill_replay (Fixture *f, gconstpointer data)
     }
 }
 
+/* The status and end of a conversation (times in the store's one form). */
+static void
+conversation_state (Fixture *f, const char *id, char **status, char **ended_at)
+{
+  g_autoptr (JsonArray) rows = query_ok (f, VG_STORE_Q_CONVERSATION_GET, (const char *[]){ id }, 1);
+  g_assert_cmpuint (json_array_get_length (rows), ==, 1);
+  *status = g_strdup (json_object_get_string_member (row (rows, 0), "status"));
+  *ended_at
+      = g_strdup (json_object_get_string_member_with_default (row (rows, 0), "ended_at", NULL));
+}
+
+static void
+assert_state (Fixture *f, const char *id, const char *status, const char *ended_at)
+{
+  g_autofree char *s = NULL, *e = NULL;
+  conversation_state (f, id, &s, &e);
+  g_assert_cmpstr (s, ==, status);
+  g_assert_cmpstr (e, ==, ended_at);
+}
+
+/* A node killed with conversations active (a store closed without ending
+ * them, as after a SIGKILL once its writes were in): at its next start,
+ * vg_store_recover_node marks its own abandoned, ended at their last
+ * message or their start, and leaves another node's live conversation, an
+ * ended one, and the ones it starts afterwards alone. */
+static void
+test_recover_node (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (vg_store_recover_node (f->store, "node-a", &error));
+  g_assert_no_error (error);
+  g_autofree char *talked = start_conversation (f, "room-r", "rita");
+  g_autofree char *silent = start_conversation (f, "room-r", "sam");
+  g_autofree char *ended = start_conversation (f, "room-r", "tom");
+  add_message (f, talked, "user", "hello");
+  add_message (f, talked, "assistant", "hi there");
+  g_assert_true (vg_store_conversation_end (f->store, ended, "completed", NULL));
+  flush (f);
+  /* Another node on the same database, still serving. */
+  g_autoptr (GError) e2 = NULL;
+  VgStore *other = vg_store_open (NULL, f->url, f->dir, &e2);
+  g_assert_no_error (e2);
+  g_assert_true (vg_store_recover_node (other, "node-b", NULL));
+  g_autofree char *elsewhere
+      = vg_store_conversation_start (other, "room-r", "uma", 0, "", "", NULL);
+  g_assert_true (vg_store_flush (other, FLUSH_US));
+
+  g_autofree char *s = NULL, *talked_last = NULL, *silent_start = NULL, *ended_at = NULL;
+  {
+    g_autoptr (JsonArray) rows
+        = query_ok (f, VG_STORE_Q_MESSAGES_LIST, (const char *[]){ talked }, 1);
+    g_assert_cmpuint (json_array_get_length (rows), ==, 2);
+    talked_last = g_strdup (json_object_get_string_member (row (rows, 1), "created_at"));
+  }
+  {
+    g_autoptr (JsonArray) rows
+        = query_ok (f, VG_STORE_Q_CONVERSATION_GET, (const char *[]){ silent }, 1);
+    silent_start = g_strdup (json_object_get_string_member (row (rows, 0), "started_at"));
+  }
+  conversation_state (f, ended, &s, &ended_at);
+  g_assert_cmpstr (s, ==, "completed");
+  assert_state (f, talked, "active", NULL);
+
+  /* node-a "killed": closed with its conversations active; starts again. */
+  vg_store_close (f->store);
+  fixture_open (f);
+  g_assert_false (vg_store_recover_node (f->store, "", &error));
+  g_assert_error (error, VG_STORE_ERROR, VG_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_true (vg_store_recover_node (f->store, "node-a", &error));
+  g_autofree char *after = start_conversation (f, "room-r", "vera");
+  flush (f);
+
+  assert_state (f, talked, "abandoned", talked_last);
+  assert_state (f, silent, "abandoned", silent_start);
+  assert_state (f, ended, "completed", ended_at);
+  assert_state (f, elsewhere, "active", NULL);
+  assert_state (f, after, "active", NULL);
+  vg_store_close (other);
+}
+
 /* A spool an older gateway left has analytics in the form before migration
  * 004 (op "analytics", 18 parameters): it still replays, with no tool calls
  * and no understanding. */
@@ -713,6 +798,7 @@ main (int argc, char **argv)
     ADD ("outage", test_outage);
   ADD ("kill-replay", test_kill_replay);
   ADD ("old-analytics-spool", test_old_analytics_spool);
+  ADD ("recover-node", test_recover_node);
   {
     g_autofree char *p
         = g_strdup_printf ("/store/%s/before-migrations", vg_test_store_backend_name ());

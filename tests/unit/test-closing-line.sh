@@ -24,6 +24,15 @@ out=$(python3 "$src/tools/summarize-tests.py" "$tmp/fail.json" | tail -n 1); rc=
 if [ "$out" = "1 passed, 1 failed" ]; then ok "summary: a failure is counted"
 else not_ok "summary: a failure is counted" "got '$out'"; fi
 
+# The suite's log and the sanitizer run's add up into one line; the second's
+# failures carry its label.
+record e OK $'ok 1 - six\nok 2 - seven\n1..2' >"$tmp/main.json"
+record e FAIL $'ok 1 - six\nok 2 - seven\n1..2' >"$tmp/asan.json"
+out=$(python3 "$src/tools/summarize-tests.py" "$tmp/main.json" "asan=$tmp/asan.json"); rc=$?
+if [ "$(tail -n 1 <<<"$out")" = "4 passed, 1 failed" ] && grep -qx 'FAILED: asan:e (FAIL)' <<<"$out" \
+  && [ $rc -eq 1 ]; then ok "summary: two logs add up; a leak after the last case fails the second"
+else not_ok "summary: two logs add up; a leak after the last case fails the second" "got '$out' (exit $rc)"; fi
+
 printf 'meson output\n7 passed, 0 failed, 3 skipped\n' >"$tmp/run.log"
 out=$("$src/tools/closing-line.sh" "$tmp/run.log"); rc=$?
 if [ "$out" = "7 passed, 0 failed, 3 skipped" ] && [ $rc -eq 0 ]; then ok "CI: a line with skips is the suite's count"

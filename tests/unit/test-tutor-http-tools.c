@@ -6,6 +6,7 @@
 #include "gateway/tutor/tutor.h"
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
+#include "soup-listen.h"
 
 #define KEY "testkey"
 #define SECRET "testsecret-testsecret-testsecret"
@@ -187,11 +188,8 @@ fixture_setup (Fixture *f, gconstpointer unused)
   g_autoptr (GError) error = NULL;
   f->server = soup_server_new (NULL, NULL);
   soup_server_add_handler (f->server, NULL, handle, f, NULL);
-  g_assert_true (soup_server_listen_local (f->server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error));
+  f->port = vg_test_soup_listen_local (f->server, 0, &error);
   g_assert_no_error (error);
-  GSList *uris = soup_server_get_uris (f->server);
-  f->port = (guint)g_uri_get_port (uris->data);
-  g_slist_free_full (uris, (GDestroyNotify)g_uri_unref);
 }
 
 static void

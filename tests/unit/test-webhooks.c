@@ -4,6 +4,7 @@
 
 #include <libsoup/soup.h>
 #include <string.h>
+#include "soup-listen.h"
 
 typedef struct
 {
@@ -89,7 +90,6 @@ test_delivery (void)
   Receiver r = { g_ptr_array_new_with_free_func (g_free), g_ptr_array_new_with_free_func (g_free), 2, 0 };
   g_autoptr (SoupServer) server = soup_server_new (NULL, NULL);
   g_autoptr (GError) error = NULL;
-  GSList *uris;
   g_autofree char *url = NULL;
   VgConfig *cfg = vg_config_new ();
   VgApp *app;
@@ -98,10 +98,9 @@ test_delivery (void)
                                        VG_EVENT_TRACK_PUBLISHED, VG_EVENT_PARTICIPANT_LEFT, VG_EVENT_ROOM_FINISHED };
 
   soup_server_add_handler (server, "/hook", on_hook, &r, NULL);
-  g_assert_true (soup_server_listen_local (server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error));
-  uris = soup_server_get_uris (server);
-  url = g_strdup_printf ("http://127.0.0.1:%d/hook", g_uri_get_port (uris->data));
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  guint16 port = vg_test_soup_listen_local (server, 0, &error);
+  g_assert_no_error (error);
+  url = g_strdup_printf ("http://127.0.0.1:%u/hook", port);
 
   g_assert_true (vg_config_set (cfg, "webhooks", "urls", url, "test", NULL));
   g_assert_true (vg_config_set (cfg, "auth", "api_key", "hook-key", "test", NULL));
