@@ -232,6 +232,12 @@ early_handler (SoupServer *soup, SoupServerMessage *msg, const char *path, GHash
   server->in_flight++;
   vg_metric_set (server->in_flight_gauge, NULL, server->in_flight);
   g_signal_connect (msg, "finished", G_CALLBACK (on_message_finished), server);
+  /* A connection that goes away under a paused request (the client gave up
+   * on a slow answer, the acceptor's timeouts, shutdown) can leave libsoup
+   * without the message's I/O and without a "finished": the request ends
+   * here, so a reply that comes later is dropped instead of unpausing a
+   * message that has nothing to write to. After "finished" this is a no-op. */
+  g_signal_connect (msg, "disconnected", G_CALLBACK (on_message_finished), server);
 
   /* The body is collected by on_got_chunk, never by libsoup, so that no
    * request can make the server hold more than max_body_bytes. */
