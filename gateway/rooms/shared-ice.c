@@ -219,20 +219,25 @@ shared_set_remote_credentials (GstWebRTCICE *ice, GstWebRTCICEStream *stream, co
 }
 
 /* The agent-wide settings below are the same for every webrtcbin of the
- * process (the [webrtc] configuration; the gateway always answers, so the
- * role is always "controlled"): passing them on is idempotent. */
+ * process (the [webrtc] configuration): passing them on is idempotent. */
 static gboolean
 shared_add_turn_server (GstWebRTCICE *ice, const gchar *uri)
 {
   return gst_webrtc_ice_add_turn_server (VG_SHARED_ICE (ice)->nice, uri);
 }
 
+/* webrtcbin asks for the controlling role when it offers or when the
+ * offerer is ice-lite; the role is agent-wide, so one peer cannot have it
+ * (participant.c gives ice-lite offerers an agent of their own). */
 static void
 shared_set_is_controller (GstWebRTCICE *ice, gboolean controller)
 {
   if (controller)
-    GST_WARNING_OBJECT (ice, "a shared ICE agent is in one role for all its peers");
-  gst_webrtc_ice_set_is_controller (VG_SHARED_ICE (ice)->nice, controller);
+    {
+      GST_WARNING_OBJECT (ice, "a shared ICE agent stays controlled for all its peers");
+      return;
+    }
+  gst_webrtc_ice_set_is_controller (VG_SHARED_ICE (ice)->nice, FALSE);
 }
 
 static gboolean

@@ -250,11 +250,27 @@ test_pairs_connect_and_leave (void)
   g_hash_table_unref (seen);
 }
 
+/* The ICE role is agent-wide: no peer may make the shared agent controlling
+ * (webrtcbin asks when the offerer is ice-lite). */
+static void
+test_role_stays_controlled (void)
+{
+  VgRoomsSettings settings = { .ice_addresses = loopback_only };
+  GstWebRTCICE *ice = vg_shared_ice_new (&settings);
+  gst_webrtc_ice_set_is_controller (ice, FALSE);
+  g_assert_false (gst_webrtc_ice_get_is_controller (ice));
+  gst_webrtc_ice_set_is_controller (ice, TRUE);
+  g_assert_false (gst_webrtc_ice_get_is_controller (ice));
+  gst_object_unref (ice);
+  vg_shared_ice_release ();
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   gst_init (&argc, &argv);
   g_test_add_func ("/rooms/shared-ice/pairs-connect-and-leave", test_pairs_connect_and_leave);
+  g_test_add_func ("/rooms/shared-ice/role-stays-controlled", test_role_stays_controlled);
   return g_test_run ();
 }
