@@ -8,6 +8,7 @@
 #define GST_USE_UNSTABLE_API /* webrtcbin's library: stable in practice since 1.16 */
 #include "gateway/rooms/participant-media.h"
 #include "gateway/rooms/room-graph.h"
+#include "gateway/rooms/shared-ice.h"
 #include <gst/webrtc/webrtc.h>
 #include <nice/agent.h>
 #include <string.h>
@@ -85,6 +86,26 @@ configure_ice_agent (GstElement *webrtc, const VgRoomsSettings *settings)
   g_clear_object (&ice);
 }
 
+/* The ICE agent is a construct property: webrtcbin takes over the reference
+ * (1.22 neither adds one nor lets one go but in dispose). */
+static GstElement *
+make_webrtcbin_on_shared_ice (VgParticipantMedia *m, const VgRoomsSettings *settings,
+                              GError **error)
+{
+  g_autofree char *name = g_strdup_printf ("%swebrtc", m->prefix);
+  GstWebRTCICE *ice = vg_shared_ice_new (settings);
+  GstElement *e = gst_element_factory_make_full ("webrtcbin", "name", name, "ice-agent", ice, NULL);
+  if (!e)
+    {
+      gst_object_unref (ice);
+      g_set_error (error, VG_ROOMS_ERROR, VG_ROOMS_ERROR_PIPELINE,
+                   "GStreamer element 'webrtcbin' is not available");
+      return NULL;
+    }
+  g_ptr_array_add (m->elements, gst_object_ref_sink (e));
+  return e;
+}
+
 static GstPadProbeReturn
 silence_when_muted (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
@@ -148,12 +169,16 @@ vg_participant_media_build (VgParticipantMedia *m, const char *prefix, gboolean 
   m->prefix = g_strdup (prefix);
   m->opus_pt = opus_pt;
 
-  m->webrtc = make (m, "webrtcbin", "webrtc", error);
+  if (settings->shared_ice)
+    m->webrtc = make_webrtcbin_on_shared_ice (m, settings, error);
+  else
+    m->webrtc = make (m, "webrtcbin", "webrtc", error);
   if (!m->webrtc)
     return FALSE;
   g_object_set (m->webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, "latency",
                 settings->jitter_latency_ms, NULL);
-  configure_ice_agent (m->webrtc, settings);
+  if (!settings->shared_ice)
+    configure_ice_agent (m->webrtc, settings);
   g_signal_connect (m->webrtc, "deep-element-added", G_CALLBACK (send_without_clock_wait), NULL);
   if (settings->stun_server && *settings->stun_server)
     g_object_set (m->webrtc, "stun-server", settings->stun_server, NULL);

@@ -293,6 +293,18 @@ set_state (VgParticipant *p, VgParticipantState state)
 
 /* ---- creation ---- */
 
+/* As webrtcbin decides it: "a=ice-lite" at the session or a media level. */
+static gboolean
+offer_is_ice_lite (const GstSDPMessage *sdp)
+{
+  if (gst_sdp_message_get_attribute_val (sdp, "ice-lite"))
+    return TRUE;
+  for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++)
+    if (gst_sdp_media_get_attribute_val (gst_sdp_message_get_media (sdp, i), "ice-lite"))
+      return TRUE;
+  return FALSE;
+}
+
 VgParticipant *
 vg_participant_new (const VgParticipantSetup *setup, const VgJoinRequest *request, GError **error)
 {
@@ -330,8 +342,14 @@ vg_participant_new (const VgParticipantSetup *setup, const VgJoinRequest *reques
   g_autofree char *tag = g_uuid_string_random ();
   p->etag = g_strdup_printf ("\"%.8s\"", tag);
 
+  /* An ice-lite offerer makes webrtcbin take the controlling ICE role,
+   * which is agent-wide: such a peer gets an agent of its own, not the
+   * shared one (shared-ice.h). The copy only lives through the build. */
+  VgRoomsSettings own_ice = *p->settings;
+  if (offer_is_ice_lite (offer.sdp))
+    own_ice.shared_ice = FALSE;
   if (!vg_participant_media_build (&p->media, p->prefix, p->kind == VG_PARTICIPANT_PUBLISHER,
-                                   offer.opus_pt, p->settings, error))
+                                   offer.opus_pt, &own_ice, error))
     {
       vg_participant_unref (p);
       return NULL;

@@ -3,6 +3,7 @@
  * the index of sessions (borrowed participants); registers the metric
  * families. Rooms reach it through room_host only. Main context only,
  * except warm_up (its own thread, touching no registry state). */
+#include "gateway/rooms/shared-ice.h"
 #include "gateway/rooms/room.h"
 #include "gateway/rooms/recorders.h"
 #include "gateway/rooms/sdp-offer.h"
@@ -45,6 +46,7 @@ vg_rooms_settings_init_defaults (VgRoomsSettings *s)
   /* Enough for a slow TURN allocation and a user accepting the microphone. */
   s->join_timeout_ms = 30000;
   s->keep_private_host = TRUE;
+  s->shared_ice = TRUE;
   /* Host candidates are ready in milliseconds; srflx/relay may need a STUN/TURN
    * round trip. Beyond this the answer goes out with what was gathered. */
   s->ice_gather_timeout_ms = 2000;
@@ -103,6 +105,7 @@ vg_rooms_settings_init_from_config (VgRoomsSettings *s, VgConfig *config)
   s->ice_addresses = vg_config_get_list (config, "webrtc", "ice_addresses");
   if (s->ice_addresses && !s->ice_addresses[0])
     g_clear_pointer (&s->ice_addresses, g_strfreev);
+  s->shared_ice = vg_config_get_bool (config, "webrtc", "shared_ice");
   s->jitter_latency_ms
       = (guint)CLAMP (vg_config_get_int (config, "webrtc", "jitter_latency_ms"), 0, 5000);
   s->disconnect_timeout_ms
@@ -220,6 +223,7 @@ vg_rooms_free (VgRooms *rooms)
     return;
   if (rooms->warm_up)
     g_thread_join (rooms->warm_up);
+  vg_shared_ice_release ();
   GHashTableIter it;
   gpointer value;
   g_hash_table_iter_init (&it, rooms->rooms);

@@ -50,6 +50,7 @@ typedef struct
   char *nat_address;           /* public address of a 1:1 NAT, or NULL */
   gboolean keep_private_host;  /* with nat_address: advertise the private ones too */
   char **ice_addresses;        /* local addresses ICE gathers on; NULL = all */
+  gboolean shared_ice;         /* webrtcbins share libnice agents (shared-ice.h) */
   guint jitter_latency_ms;     /* webrtcbin jitterbuffer latency */
   guint disconnect_timeout_ms; /* disconnected (or silent) this long = removed */
   guint join_timeout_ms;       /* answered but never connected this long = removed */
