@@ -47,12 +47,17 @@ fuzz: deps-test
 	@tools/fuzz.sh run $(FUZZ_RUNS) $(FUZZ_BUILD)
 
 # 1 000 join/leave cycles and 200 never-connecting peers against one gateway
-# (not in CI: ~15 min on 2 cores); figures in docs/RELIABILITY.md.
+# (~15 min on 2 cores), then SOAK_TUTOR_SESSIONS learners talking to
+# tutor.pipeline for SOAK_TUTOR_SECONDS (an hour); not in CI. Figures in
+# docs/RELIABILITY.md.
 SOAK_CYCLES ?= 1000
+SOAK_TUTOR_SECONDS ?= 3600
+SOAK_TUTOR_SESSIONS ?= 12
 soak: deps-test build
 	GST_PLUGIN_PATH=$(CURDIR)/$(BUILD)/plugins VOXGATE_BIN=$(CURDIR)/$(BUILD)/voxgate \
 	  VOXGATE_SOURCE_DIR=$(CURDIR) CHURN_REPORT=$(CURDIR)/$(BUILD)/soak-report.jsonl \
 	  tests/soak/test-churn.sh $(BUILD)/tests/rooms/vg-churn $(SOAK_CYCLES) 200
+	bench/soak/tutor-soak.sh $(BUILD) $(SOAK_TUTOR_SECONDS) $(SOAK_TUTOR_SESSIONS)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
