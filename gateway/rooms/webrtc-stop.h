@@ -27,12 +27,14 @@ G_BEGIN_DECLS
  * streaming thread of webrtcbin nor the thread its signals are handled on.
  * webrtcbin must be locked (gst_element_set_locked_state) so that its parent
  * does not change its state meanwhile. Returns the number of pad tasks still
- * running inside it afterwards: 0 unless GStreamer misbehaves (the caller
- * reports it). */
+ * running inside it afterwards (vg_element_count_live_tasks): 0 unless
+ * GStreamer misbehaves (the caller reports it). */
 guint vg_webrtc_stop (GstElement *webrtc);
 
-/* Any thread: the pad tasks still started in element and every element
- * inside it. A stopped element has none. */
+/* A worker thread, after element and everything inside it are at NULL:
+ * the pad tasks still started there, which a stopped element has none of.
+ * Any it finds is reported (a warning), flushed and stopped if its element
+ * lets it; returns the number still running after that. */
 guint vg_element_count_live_tasks (GstElement *element);
 
 G_END_DECLS

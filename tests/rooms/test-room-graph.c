@@ -57,6 +57,15 @@ add_source (Fixture *f, const char *name, GstElement *parts[3])
   g_assert_true (gst_element_link_many (parts[0], parts[1], parts[2], NULL));
   for (int i = 2; i >= 0; i--)
     gst_element_sync_state_with_parent (parts[i]);
+  /* Flowing before its pads are requested, as a participant's tee is: a
+   * pad requested while the tee forwards stream-start may miss it (a tee
+   * race, not the graph's). */
+  GstPad *in = gst_element_get_static_pad (parts[2], "sink");
+  gint64 deadline = g_get_monotonic_time () + G_TIME_SPAN_SECOND;
+  while (!gst_pad_has_current_caps (in) && g_get_monotonic_time () < deadline)
+    g_usleep (1000);
+  g_assert_true (gst_pad_has_current_caps (in));
+  gst_object_unref (in);
   return gst_object_ref (parts[2]);
 }
 

@@ -155,6 +155,8 @@ fi
 # The gateway reports a participant whose stopped elements kept a streaming
 # task running, or whose webrtcbin thread could not be held while it stopped
 # (gateway/rooms/webrtc-stop.h): either is a teardown that can hang.
+# A task it found running after the stop and flushed is listed, not failed.
+grep 'kept its task after the stop' "$work/err.log" | sed 's/^/# /'
 stuck=$(grep -c -e 'still run in' -e 'pc thread did not come' "$work/err.log")
 if [ "$stuck" = 0 ]; then
   ok "every participant stopped cleanly (no streaming task left, webrtcbin's thread held)"
