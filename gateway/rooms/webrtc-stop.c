@@ -250,13 +250,13 @@ vg_element_count_live_tasks (GstElement *element)
       GstObject *parent = gst_pad_get_parent (pad);
       /* A task started after its element stopped waits for data that will
        * not come. Its element's own flush-start (called directly: the pad
-       * is inactive, so it refuses events) empties what it waits on, as
-       * sctpdec, sctpenc and GStreamer's sources do; then it is stopped. A
-       * task that ignores it stays, and is reported. */
+       * is inactive, so it refuses events) empties what it waits on (sctpdec
+       * and sctpenc flush their queues); then it is stopped. A task that
+       * ignores it stays, and is reported. */
       g_warning ("rooms: %s:%s kept its task after the stop; flushing it",
                  parent ? GST_OBJECT_NAME (parent) : "?", GST_OBJECT_NAME (pad));
       GstPadEventFunction flush = GST_PAD_EVENTFUNC (pad);
-      if (flush && GST_PAD_IS_SRC (pad))
+      if (flush && parent && GST_PAD_IS_SRC (pad))
         {
           flush (pad, parent, gst_event_new_flush_start ());
           gst_pad_stop_task (pad);
