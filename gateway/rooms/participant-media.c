@@ -1,14 +1,16 @@
 /* Elements of one participant; see participant-media.h. Owns a reference
- * to each element (m->elements) until vg_participant_media_clear().
- * Threads: built, added and stopped synchronously on the caller's (the main
- * context, or the room's stopping thread); statistics on the main context;
- * pad-added linking and the connected flag on webrtcbin's threads (m->lock,
- * atomics); the
- * asynchronous stop on a GStreamer worker, its done on the main context. */
+ * to each element (m->elements) until it is stopped: the stop takes them
+ * over and drops them on the worker that stopped them.
+ * Threads: built, added and started on the main context; statistics on the
+ * main context; pad-added linking and the connected flag on webrtcbin's
+ * threads (m->lock, atomics); stopped on a GStreamer worker (the
+ * asynchronous stop, its done then on the main context) or on the room's
+ * stopping thread. */
 #define GST_USE_UNSTABLE_API /* webrtcbin's library: stable in practice since 1.16 */
 #include "gateway/rooms/participant-media.h"
 #include "gateway/rooms/room-graph.h"
 #include "gateway/rooms/shared-ice.h"
+#include "gateway/rooms/webrtc-stop.h"
 #include <gst/webrtc/webrtc.h>
 #include <nice/agent.h>
 #include <string.h>
@@ -322,6 +324,15 @@ vg_participant_media_link_incoming (VgParticipantMedia *m, GstPad *pad)
 
   g_mutex_lock (&m->lock);
   GstElement *target = NULL;
+  GstBin *bin = m->bin ? gst_object_ref (m->bin) : NULL;
+  if (m->stopping || !bin)
+    {
+      /* A pad-added already under way when the stop took the elements:
+       * nothing may be added to the room any more. */
+      g_mutex_unlock (&m->lock);
+      gst_clear_object (&bin);
+      return;
+    }
   if (opus && m->depay && !m->incoming_linked)
     {
       m->incoming_linked = TRUE;
@@ -336,21 +347,23 @@ vg_participant_media_link_incoming (VgParticipantMedia *m, GstPad *pad)
         {
           g_object_set (target, "async", FALSE, "sync", FALSE, NULL);
           g_ptr_array_add (m->elements, gst_object_ref_sink (target));
-          gst_bin_add (m->bin, target);
+          gst_bin_add (bin, target);
           gst_element_sync_state_with_parent (target);
           gst_object_ref (target);
         }
     }
   g_mutex_unlock (&m->lock);
-  if (!target)
-    return;
-  GstPad *sink = gst_element_get_static_pad (target, "sink");
-  if (gst_pad_link (pad, sink) != GST_PAD_LINK_OK)
-    GST_WARNING_OBJECT (pad, "cannot link incoming media");
-  else
-    vg_room_graph_latency_changed (m->bin); /* the jitterbuffer is upstream now */
-  gst_object_unref (sink);
-  gst_object_unref (target);
+  if (target)
+    {
+      GstPad *sink = gst_element_get_static_pad (target, "sink");
+      if (gst_pad_link (pad, sink) != GST_PAD_LINK_OK)
+        GST_WARNING_OBJECT (pad, "cannot link incoming media");
+      else
+        vg_room_graph_latency_changed (bin); /* the jitterbuffer is upstream now */
+      gst_object_unref (sink);
+      gst_object_unref (target);
+    }
+  gst_object_unref (bin);
 }
 
 void
@@ -368,69 +381,19 @@ vg_participant_media_last_rx_us (VgParticipantMedia *m)
   return __atomic_load_n (&m->last_rx_us, __ATOMIC_RELAXED);
 }
 
-static gpointer
-copy_object_ref (gconstpointer object, gpointer unused)
+/* The elements, taken over from m (its lock held by the caller): from here
+ * on the participant's pointers to them are cleared, pad-added adds nothing,
+ * and the references belong to whoever stops them. */
+static GPtrArray *
+take_elements (VgParticipantMedia *m)
 {
-  return gst_object_ref ((gpointer)object);
-}
-
-typedef struct
-{
-  GstBin *bin;
-  GPtrArray *elements;
-  GMainContext *context;
-  GSourceFunc done;
-  gpointer user_data;
-  gboolean uses_turn;
-} StopJob;
-
-static void
-stop_job_free (gpointer data)
-{
-  StopJob *job = data;
-  g_ptr_array_unref (job->elements);
-  gst_object_unref (job->bin);
-  g_main_context_unref (job->context);
-  g_free (job);
-}
-
-static gboolean
-stop_job_done (gpointer data)
-{
-  StopJob *job = data;
-  if (job->done)
-    job->done (job->user_data);
-  return G_SOURCE_REMOVE;
-}
-
-/* webrtcbin keeps its SCTP elements in locked state and starts them itself
- * once DTLS is up, from its own thread; if that happens while the peer is
- * being stopped, they keep running inside a stopped webrtcbin, and disposing
- * it then waits forever for their tasks (a hung main loop). So every
- * element inside is brought to NULL explicitly. */
-static void
-stop_element_and_children (GstElement *element)
-{
-  gst_element_set_state (element, GST_STATE_NULL);
-  if (!GST_IS_BIN (element))
-    return;
-  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (element));
-  GValue item = G_VALUE_INIT;
-  GstIteratorResult res;
-  while ((res = gst_iterator_next (it, &item)) != GST_ITERATOR_DONE)
-    {
-      if (res == GST_ITERATOR_RESYNC)
-        {
-          gst_iterator_resync (it);
-          continue;
-        }
-      if (res == GST_ITERATOR_ERROR)
-        break;
-      gst_element_set_state (g_value_get_object (&item), GST_STATE_NULL);
-      g_value_reset (&item);
-    }
-  g_value_unset (&item);
-  gst_iterator_free (it);
+  GPtrArray *elements = m->elements;
+  m->elements = g_ptr_array_new_with_free_func (gst_object_unref);
+  m->stopping = TRUE;
+  m->webrtc = m->depay = m->tee = m->mixer = m->mix_into = m->payloader = NULL;
+  memset (m->recv_chain, 0, sizeof m->recv_chain);
+  memset (m->send_chain, 0, sizeof m->send_chain);
+  return elements;
 }
 
 typedef struct
@@ -490,20 +453,75 @@ release_turn_allocations (GstElement *webrtc)
   g_clear_object (&ice);
 }
 
-/* A GStreamer worker thread: setting webrtcbin to NULL waits for its threads. */
+/* A worker thread (it waits for webrtcbin's threads): brings every element
+ * to NULL, webrtcbin first and with the care webrtc-stop.h explains, then
+ * takes them out of bin and drops the references, elements first.
+ * Removing here, concurrently with the main context adding the next
+ * participant's elements to the same bin, is safe: GstBin serialises both
+ * under its lock, these elements run no thread any more, and every
+ * participant's element names are unique (its prefix). The last reference
+ * of each element is normally this one, so disposing them (which joins
+ * their pads' tasks) happens here and not on the main context. */
+static void
+stop_elements (GPtrArray *elements, GstBin *bin, gboolean uses_turn)
+{
+  GstElement *webrtc = g_ptr_array_index (elements, 0);
+  if (uses_turn)
+    release_turn_allocations (webrtc);
+  guint live = vg_webrtc_stop (webrtc);
+  for (guint i = 1; i < elements->len; i++)
+    {
+      GstElement *e = g_ptr_array_index (elements, i);
+      gst_element_set_state (e, GST_STATE_NULL);
+      live += vg_element_count_live_tasks (e);
+    }
+  if (live)
+    g_warning ("rooms: %u streaming task(s) still run in %s's stopped elements", live,
+               GST_OBJECT_NAME (webrtc));
+  for (guint i = 0; i < elements->len; i++)
+    {
+      GstElement *e = g_ptr_array_index (elements, i);
+      if (bin && GST_OBJECT_PARENT (e) == GST_OBJECT (bin))
+        gst_bin_remove (bin, e);
+    }
+  g_ptr_array_unref (elements);
+}
+
+typedef struct
+{
+  GstBin *bin;
+  GPtrArray *elements;
+  GMainContext *context;
+  GSourceFunc done;
+  gpointer user_data;
+  gboolean uses_turn;
+} StopJob;
+
+/* The main context, after stop_job_done. */
+static void
+stop_job_free (gpointer data)
+{
+  StopJob *job = data;
+  g_main_context_unref (job->context);
+  g_free (job);
+}
+
+static gboolean
+stop_job_done (gpointer data)
+{
+  StopJob *job = data;
+  if (job->done)
+    job->done (job->user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* A GStreamer worker thread (gst_element_call_async). */
 static void
 stop_job_run (GstElement *unused, gpointer data)
 {
   StopJob *job = data;
-  if (job->uses_turn)
-    release_turn_allocations (g_ptr_array_index (job->elements, 0)); /* webrtcbin first */
-  for (guint i = 0; i < job->elements->len; i++)
-    {
-      GstElement *e = g_ptr_array_index (job->elements, i);
-      stop_element_and_children (e);
-      if (GST_OBJECT_PARENT (e) == GST_OBJECT (job->bin))
-        gst_bin_remove (job->bin, e);
-    }
+  stop_elements (g_steal_pointer (&job->elements), job->bin, job->uses_turn);
+  gst_clear_object (&job->bin);
   GSource *source = g_idle_source_new ();
   g_source_set_callback (source, stop_job_done, job, stop_job_free);
   g_source_attach (source, job->context);
@@ -520,43 +538,45 @@ vg_participant_media_stop_async (VgParticipantMedia *m, GMainContext *context, G
   job->user_data = user_data;
   job->uses_turn = m->uses_turn;
   g_mutex_lock (&m->lock);
-  job->elements = g_ptr_array_copy (m->elements, copy_object_ref, NULL);
-  g_ptr_array_set_free_func (job->elements, gst_object_unref);
+  job->bin = g_steal_pointer (&m->bin);
+  GstElement *webrtc = m->webrtc ? gst_object_ref (m->webrtc) : NULL;
+  job->elements = m->elements->len ? take_elements (m) : NULL;
   g_mutex_unlock (&m->lock);
-  /* Keep the pipeline's state changes away from elements that are stopping. */
-  for (guint i = 0; i < job->elements->len; i++)
-    gst_element_set_locked_state (g_ptr_array_index (job->elements, i), TRUE);
-  job->bin = m->bin ? gst_object_ref (m->bin) : NULL;
-  if (!job->bin)
+  if (!job->bin || !job->elements)
     {
+      /* Never added to the room (or already stopped): nothing runs. */
+      if (job->elements)
+        g_ptr_array_unref (job->elements);
+      gst_clear_object (&job->bin);
+      gst_clear_object (&webrtc);
       stop_job_done (job);
       stop_job_free (job);
       return;
     }
-  gst_element_call_async (m->webrtc, stop_job_run, job, NULL);
+  /* Keep the pipeline's state changes away from elements that are stopping. */
+  for (guint i = 0; i < job->elements->len; i++)
+    gst_element_set_locked_state (g_ptr_array_index (job->elements, i), TRUE);
+  gst_element_call_async (webrtc, stop_job_run, job, NULL);
+  gst_object_unref (webrtc);
 }
 
 void
 vg_participant_media_stop (VgParticipantMedia *m)
 {
-  if (!m->bin)
-    return;
   /* Called from the room's stopping job (room.c, a GStreamer worker). */
-  if (m->uses_turn)
-    release_turn_allocations (m->webrtc);
   g_mutex_lock (&m->lock);
-  GPtrArray *elements = g_ptr_array_copy (m->elements, copy_object_ref, NULL);
+  GstBin *bin = g_steal_pointer (&m->bin);
+  GPtrArray *elements = bin && m->elements->len ? take_elements (m) : NULL;
   g_mutex_unlock (&m->lock);
-  g_ptr_array_set_free_func (elements, gst_object_unref);
-  for (guint i = 0; i < elements->len; i++)
+  if (!bin)
+    return;
+  if (elements)
     {
-      GstElement *e = g_ptr_array_index (elements, i);
-      gst_element_set_locked_state (e, TRUE);
-      stop_element_and_children (e);
-      if (GST_OBJECT_PARENT (e) == GST_OBJECT (m->bin))
-        gst_bin_remove (m->bin, e);
+      for (guint i = 0; i < elements->len; i++)
+        gst_element_set_locked_state (g_ptr_array_index (elements, i), TRUE);
+      stop_elements (elements, bin, m->uses_turn);
     }
-  g_ptr_array_unref (elements);
+  gst_object_unref (bin);
 }
 
 char *

@@ -31,9 +31,10 @@ typedef struct
   GstElement *recv_chain[5];            /* depay .. tee, NULL-terminated (borrowed) */
   GstElement *send_chain[5];            /* funnel .. payloader, NULL-terminated (borrowed) */
   guint opus_pt;
-  GMutex lock;         /* guards elements and incoming_linked (pad-added thread) */
-  GPtrArray *elements; /* every element, owned refs, webrtcbin first */
+  GMutex lock;         /* guards bin, elements, incoming_linked, stopping (pad-added thread) */
+  GPtrArray *elements; /* every element, owned refs, webrtcbin first; empty once stopping */
   gboolean incoming_linked;
+  gboolean stopping; /* the stop took the elements: the pointers above are NULL */
   gint64 last_rx_us; /* atomic: monotonic time of the last RTP packet in */
   gint muted;        /* atomic: the room hears silence from this publisher */
   gint connected;    /* atomic: webrtcbin is connected; RTP is dropped before */
@@ -66,8 +67,10 @@ void vg_participant_media_set_connected (VgParticipantMedia *m, gboolean connect
 /* Any thread, once DTLS is up: the peer's certificate (PEM) on the audio
  * section's transport, or NULL. */
 char *vg_participant_media_peer_certificate (VgParticipantMedia *m);
-/* Stops every element on a GStreamer worker thread, removes them from the
- * bin, then runs done on context. */
+/* Main context. Takes the elements over (m's pointers to them are cleared),
+ * stops them on a GStreamer worker thread (webrtcbin as webrtc-stop.h
+ * explains), removes them from the bin and drops them there, then runs done
+ * on context. */
 void vg_participant_media_stop_async (VgParticipantMedia *m, GMainContext *context,
                                       GSourceFunc done, gpointer user_data);
 /* The same on the calling thread: a worker, neither a streaming thread nor

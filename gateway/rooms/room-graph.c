@@ -15,6 +15,7 @@ struct _VgGraphNode
   gboolean mixing;      /* the mixer is linked into mix_into and running */
   VgGraphLink *bypass;  /* while not mixing: the paced source's link into mix_into */
   gulong hold_probe;    /* while the bypass is being removed: mixer output dropped */
+  GPtrArray *spare_pads; /* owned: mixer sink pads no link uses, kept for the next */
   gboolean detaching;
   guint pending; /* links still being unlinked while detaching */
   VgGraphDetachedFunc done;
@@ -102,6 +103,8 @@ vg_room_graph_new (GstBin *bin, GMainContext *context)
 static void
 node_free (VgGraphNode *node)
 {
+  /* The pads stay in the mixer (it holds them) until it is disposed. */
+  g_ptr_array_unref (node->spare_pads);
   g_clear_object (&node->tee);
   g_clear_object (&node->mixer);
   g_clear_object (&node->mix_into);
@@ -153,6 +156,32 @@ keep_flush_in_link (GstPad *pad, GstPadProbeInfo *info, gpointer data)
                                                                        : GST_PAD_PROBE_OK;
 }
 
+/* A mixer's sink pads are never released while the mixer runs: GStreamer
+ * 1.22.0's audioaggregator (fixed in 1.22.7) lets go of its lock in the
+ * middle of walking its pad list to mix each pad's buffer, without a
+ * reference, so a pad released then is used after it is freed, and so is
+ * its list node: the mixer's thread then locks freed memory, or writes into
+ * whatever reuses it. That hung the churn (docs/RELIABILITY.md, "The
+ * teardown hang": every leaving publisher releases a pad of the agent's
+ * mixer and of every other participant's). A pad its link no longer uses
+ * is kept (unlinked, it only costs a look per mix) and given to the next
+ * link into the same mixer; the spare pads go with the mixer. A funnel
+ * (mix_into) has no such walk: its pads are released. */
+static GstPad *
+mixer_sink_pad (VgGraphNode *sink, GstElement *sink_owner)
+{
+  while (sink_owner == sink->mixer && sink->spare_pads->len)
+    {
+      GstPad *pad = g_ptr_array_steal_index (sink->spare_pads, sink->spare_pads->len - 1);
+      if (!GST_PAD_IS_EOS (pad))
+        return pad;
+      /* A pad that saw EOS (a source that ended) would stay ignored: it
+       * stays in the mixer, unused. Sources do not end during a room. */
+      gst_object_unref (pad);
+    }
+  return gst_element_request_pad_simple (sink_owner, "sink_%u");
+}
+
 /* Links src's tee to a request pad of sink_owner (sink's mixer or, for a
  * bypass, its mix_into). */
 static VgGraphLink *
@@ -165,7 +194,7 @@ graph_link_to (VgRoomGraph *graph, VgGraphNode *src, VgGraphNode *sink, GstEleme
   link->sink_owner = gst_object_ref (sink_owner);
   g_ptr_array_add (graph->links, link);
   link->tee_pad = gst_element_request_pad_simple (src->tee, "src_%u");
-  link->sink_pad = gst_element_request_pad_simple (sink_owner, "sink_%u");
+  link->sink_pad = mixer_sink_pad (sink, sink_owner);
   gboolean ok = link->tee_pad && link->sink_pad;
   if (ok)
     {
@@ -252,6 +281,7 @@ vg_room_graph_attach (VgRoomGraph *graph, const char *label, GstElement *tee, Gs
 {
   VgGraphNode *node = g_new0 (VgGraphNode, 1);
   node->graph = graph;
+  node->spare_pads = g_ptr_array_new_with_free_func (gst_object_unref);
   node->label = g_strdup (label);
   node->tee = tee ? gst_object_ref (tee) : NULL;
   node->mixer = mixer ? gst_object_ref (mixer) : NULL;
@@ -316,8 +346,12 @@ link_finish (gpointer data)
   VgGraphLink *link = data;
   VgRoomGraph *graph = link->graph;
 
-  /* A link that failed to form may lack either pad. */
-  if (link->sink_pad)
+  /* A link that failed to form may lack either pad. A mixer's pad, unlinked
+   * by tee_pad_idle, is kept (see mixer_sink_pad). */
+  if (link->sink_pad && link->sink_owner == link->sink->mixer
+      && !gst_pad_is_linked (link->sink_pad))
+    g_ptr_array_add (link->sink->spare_pads, g_steal_pointer (&link->sink_pad));
+  else if (link->sink_pad)
     gst_element_release_request_pad (link->sink_owner, link->sink_pad);
   if (link->tee_pad)
     gst_element_release_request_pad (link->src->tee, link->tee_pad);
