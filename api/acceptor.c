@@ -43,12 +43,12 @@ typedef struct
   gboolean closing;
   guint served; /* requests lent to libsoup so far */
   /* CONN_SOUP: */
-  VgLentStream *lent;     /* owned by libsoup */
-  VgReplayStream *replay; /* owned by lent */
+  VgLentStream *lent;             /* owned by libsoup */
+  VgReplayStream *replay;         /* owned by lent */
   GSocketAddress *local, *remote; /* as handed to libsoup, made once; remote maps
                                    * libsoup's messages to this connection */
-  gboolean keep_alive;    /* the request allows the connection to stay open */
-  gboolean reusable;      /* libsoup completed the response, which allows it too */
+  gboolean keep_alive;            /* the request allows the connection to stay open */
+  gboolean reusable;              /* libsoup completed the response, which allows it too */
 } Conn;
 
 typedef struct

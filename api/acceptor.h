@@ -11,8 +11,8 @@
  * 3.3.0; bench/tools/soup-keepalive-leak.c shows both). libsoup serves
  * connections handed to it through soup_server_accept_iostream() without
  * either leak, but closes them after one response (request_finished() in
- * soup-server.c keeps a connection only when the server has a listener). So each request is handed over as a VgLentStream
- * (lent-stream.h) whose close gives the connection back: libsoup never holds
+ * soup-server.c keeps a connection only when the server has a listener). So each request is handed
+ * over as a VgLentStream (lent-stream.h) whose close gives the connection back: libsoup never holds
  * an idle connection, and the acceptor reads, checks and times out every
  * request head, the first or the hundredth alike. The connection stays open
  * when the request was read to its end (a known length: a chunked body ends

@@ -76,8 +76,8 @@ char *vg_jwt_mint (const VgClaims *claims, const char *api_key, const char *api_
 /* Signs a request body the way LiveKit signs webhooks: sha256 = the body's
  * SHA-256 (standard base64), valid from now for ttl_s. The other claims
  * (identity, room) are the caller's; returns the token, or NULL on failure. */
-char *vg_jwt_mint_body_token (VgClaims *claims, const char *body, gint64 ttl_s,
-                              const char *api_key, const char *api_secret);
+char *vg_jwt_mint_body_token (VgClaims *claims, const char *body, gint64 ttl_s, const char *api_key,
+                              const char *api_secret);
 
 /* base64url without padding, as JWT uses it. */
 char *vg_base64url_encode (const guint8 *data, gsize len);
