@@ -41,51 +41,16 @@ count_rx (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
-/* Restricts the local addresses libnice gathers on; it then skips the
- * interface scan. Called before gathering, on the building thread. */
-static void
-bind_ice_addresses (NiceAgent *agent, char **addresses)
-{
-  for (guint i = 0; addresses && addresses[i]; i++)
-    {
-      NiceAddress addr;
-      nice_address_init (&addr);
-      /* The configuration checked the syntax; a failure here is a bug. */
-      if (!nice_address_set_from_string (&addr, addresses[i])
-          || !nice_agent_add_local_address (agent, &addr))
-        g_warning ("rooms: ICE cannot gather on %s", addresses[i]);
-    }
-}
-
-/* libnice's UPnP IGD discovery opens SSDP sockets and threads per agent and
- * only helps a gateway behind a home router; consent freshness (RFC 7675)
- * lets ICE notice a peer that vanished. The port range is GstWebRTCICE's
- * (applied by webrtcbin to every stream it gathers for); the addresses are
- * libnice's own. */
+/* A webrtcbin's own ICE agent (not shared: shared_ice off, or an ice-lite
+ * offerer), configured like the shared ones before it gathers. */
 static void
 configure_ice_agent (GstElement *webrtc, const VgRoomsSettings *settings)
 {
-  GObject *ice = NULL, *agent = NULL;
+  GstWebRTCICE *ice = NULL;
   g_object_get (webrtc, "ice-agent", &ice, NULL);
-  if (ice && settings->ice_port_min && settings->ice_port_max)
-    g_object_set (ice, "min-rtp-port", settings->ice_port_min, "max-rtp-port",
-                  settings->ice_port_max, NULL);
-  if (ice && g_object_class_find_property (G_OBJECT_GET_CLASS (ice), "agent"))
-    g_object_get (ice, "agent", &agent, NULL);
-  if (agent)
-    {
-      GObjectClass *klass = G_OBJECT_GET_CLASS (agent);
-      if (g_object_class_find_property (klass, "upnp"))
-        g_object_set (agent, "upnp", FALSE, NULL);
-      GParamSpec *consent = g_object_class_find_property (klass, "consent-freshness");
-      if (consent && (consent->flags & G_PARAM_WRITABLE)
-          && !(consent->flags & G_PARAM_CONSTRUCT_ONLY))
-        g_object_set (agent, "consent-freshness", TRUE, NULL);
-      if (NICE_IS_AGENT (agent))
-        bind_ice_addresses (NICE_AGENT (agent), settings->ice_addresses);
-    }
-  g_clear_object (&agent);
-  g_clear_object (&ice);
+  if (ice)
+    vg_ice_configure (ice, settings);
+  gst_clear_object (&ice);
 }
 
 /* The ICE agent is a construct property: webrtcbin takes over the reference

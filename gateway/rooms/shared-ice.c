@@ -433,21 +433,17 @@ bind_ice_addresses (NiceAgent *agent, char **addresses)
     }
 }
 
-/* libnice's UPnP IGD discovery opens SSDP sockets and threads per agent and
- * only helps a gateway behind a home router; consent freshness (RFC 7675)
- * lets ICE notice a peer that vanished. The port range is GstWebRTCICE's
- * (applied to every stream it gathers for); the addresses are libnice's. */
-static Agent *
-make_agent (const VgRoomsSettings *settings)
+void
+vg_ice_configure (GstWebRTCICE *ice, const VgRoomsSettings *settings)
 {
-  g_autofree char *name = g_strdup_printf ("vg-ice-%u", hub_serial++);
-  GstWebRTCICE *nice = GST_WEBRTC_ICE (gst_object_ref_sink (gst_webrtc_nice_new (name)));
-  if (settings->ice_port_min && settings->ice_port_max)
-    g_object_set (nice, "min-rtp-port", settings->ice_port_min, "max-rtp-port",
-                  settings->ice_port_max, NULL);
   NiceAgent *agent = NULL;
-  g_object_get (nice, "agent", &agent, NULL);
-  if (agent)
+
+  if (settings->ice_port_min && settings->ice_port_max)
+    g_object_set (ice, "min-rtp-port", settings->ice_port_min, "max-rtp-port",
+                  settings->ice_port_max, NULL);
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (ice), "agent"))
+    g_object_get (ice, "agent", &agent, NULL);
+  if (agent && NICE_IS_AGENT (agent))
     {
       GObjectClass *klass = G_OBJECT_GET_CLASS (agent);
       if (g_object_class_find_property (klass, "upnp"))
@@ -459,6 +455,18 @@ make_agent (const VgRoomsSettings *settings)
       bind_ice_addresses (agent, settings->ice_addresses);
     }
   g_clear_object (&agent);
+}
+
+/* libnice's UPnP IGD discovery opens SSDP sockets and threads per agent and
+ * only helps a gateway behind a home router; consent freshness (RFC 7675)
+ * lets ICE notice a peer that vanished. The port range is GstWebRTCICE's
+ * (applied to every stream it gathers for); the addresses are libnice's. */
+static Agent *
+make_agent (const VgRoomsSettings *settings)
+{
+  g_autofree char *name = g_strdup_printf ("vg-ice-%u", hub_serial++);
+  GstWebRTCICE *nice = GST_WEBRTC_ICE (gst_object_ref_sink (gst_webrtc_nice_new (name)));
+  vg_ice_configure (nice, settings);
   gst_webrtc_ice_set_on_ice_candidate (nice, route_candidate, NULL, NULL);
   Agent *a = g_new0 (Agent, 1);
   a->refs = 1;

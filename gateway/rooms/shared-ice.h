@@ -31,6 +31,13 @@ G_BEGIN_DECLS
  * not add its own and drops one in dispose): pass it and do not unref. */
 GstWebRTCICE *vg_shared_ice_new (const VgRoomsSettings *settings);
 
+/* Configures an ICE implementation (shared or a webrtcbin's own) before it
+ * gathers: GstWebRTCICE's port range; on libnice, UPnP IGD discovery off (it
+ * opens SSDP sockets and threads per agent and only helps a gateway behind a
+ * home router), consent freshness on (RFC 7675: ICE notices a peer that
+ * vanished) and the [webrtc] addresses to gather on. */
+void vg_ice_configure (GstWebRTCICE *ice, const VgRoomsSettings *settings);
+
 /* Lets go of the current shared agent (it lives on until its last peer is
  * gone). Called when the rooms registry stops. */
 void vg_shared_ice_release (void);
