@@ -192,7 +192,7 @@ static const VgConfigKey schema[] = {
   { "webrtc", "ice_addresses", VG_KEY_LIST, "",
     "local addresses ICE gathers on (comma-separated; empty = every interface but loopback)",
     .check = check_ip_address_list },
-  { "webrtc", "shared_ice", VG_KEY_BOOL, "true",
+  { "webrtc", "shared_ice", VG_KEY_BOOL, "false",
     "one libnice agent and thread for up to 64 participants (false = one per participant)" },
   { "webrtc", "jitter_latency_ms", VG_KEY_INT, "40", "jitterbuffer latency for incoming audio", 0,
     2000 },
