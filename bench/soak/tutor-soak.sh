@@ -55,7 +55,7 @@ done
 # After the learners leave: what the gateway holds again.
 wait "$client" 2>/dev/null
 client=""
-sleep 5
+sleep 20 # the peers vanish without a DELETE: [webrtc] disconnect_timeout (15 s)
 read -r _ rss_after thr_after fds_after < <(proc_sample "$gw")
 stop_all
 python3 - "$work/curve.csv" "$work/client-soak.json" "$n" "$thr0" "$fds0" \
