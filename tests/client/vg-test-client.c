@@ -4,6 +4,7 @@
 #include <gst/app/gstappsink.h>
 #include <gst/app/gstappsrc.h>
 #include <gst/webrtc/webrtc.h>
+#include "gateway/rooms/webrtc-stop.h"
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 #include <math.h>
@@ -804,6 +805,17 @@ vg_test_client_stop (VgTestClient *c, gboolean leave)
           vg_test_wait_until (flag_set, &done, 5000);
           g_object_unref (msg);
         }
+    }
+  if (c->pipeline && c->webrtc && !gst_element_is_locked_state (c->webrtc))
+    {
+      /* A plain state change races webrtcbin's own threads and can leave an
+       * SCTP pad task that never ends (freeing the client then waits for it
+       * forever: the load client hung at exit with 100 peers); the same
+       * ordered stop as the gateway's participants. */
+      gst_element_set_locked_state (c->webrtc, TRUE);
+      guint live = vg_webrtc_stop (c->webrtc);
+      if (live)
+        g_warning ("test client %s: %u pad tasks still running after the stop", c->label, live);
     }
   if (c->pipeline)
     gst_element_set_state (c->pipeline, GST_STATE_NULL);
