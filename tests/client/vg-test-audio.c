@@ -59,6 +59,16 @@ vg_test_audio_receive (VgTestAudio *a, const gint16 *in, gsize n)
   g_mutex_unlock (&a->lock);
 }
 
+gssize
+vg_test_audio_first_above (const gint16 *x, gsize n, double level)
+{
+  int threshold = (int)(level * 32768);
+  for (gsize i = 0; i < n; i++)
+    if (ABS ((int)x[i]) > threshold)
+      return (gssize)i;
+  return -1;
+}
+
 /* The last n received samples as doubles in [-1, 1]; *n_out may be smaller. */
 static double *
 last_samples (VgTestAudio *a, guint window_ms, gsize *n_out)

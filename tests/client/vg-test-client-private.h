@@ -26,5 +26,8 @@ void vg_test_audio_receive (VgTestAudio *a, const gint16 *in, gsize n);
 double vg_test_audio_tone_level (VgTestAudio *a, double hz, guint window_ms);
 double vg_test_audio_dominant_frequency (VgTestAudio *a, guint window_ms);
 double vg_test_audio_rms (VgTestAudio *a, guint window_ms);
+/* Index of the first of x's n samples whose magnitude passes level (of full
+ * scale), or -1. */
+gssize vg_test_audio_first_above (const gint16 *x, gsize n, double level);
 
 G_END_DECLS

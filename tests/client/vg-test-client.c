@@ -12,6 +12,9 @@
 
 #define FRAME_MS 20
 #define FRAME_SAMPLES (48 * FRAME_MS) /* at 48 kHz */
+/* A sample this loud (of full scale) in the echo is the tone's onset: the
+ * tones are sent at 0.25, the codec's noise on silence stays below 0.01. */
+#define ONSET_LEVEL 0.1
 
 struct _VgTestClient
 {
@@ -167,22 +170,31 @@ watch_buffer (VgTestClient *c, double rms, gsize samples)
 }
 
 /* audio.lock held; the receiving thread of a measured sender-mode peer: a
- * loud buffer is the round trip's echo (the tone's onset is the feed's) or
- * the reply to the turn that ended last. */
+ * loud buffer is the reply to the turn that ended last. */
 static void
 feed_heard_loud (VgTestClient *c)
 {
   VgLoadFeedTimes t;
   vg_load_feed_get_times (c->feed, &t);
   gint64 now = g_get_monotonic_time ();
-  if (c->onset_armed && !c->onset_us && t.onset_us)
-    c->onset_us = t.onset_us;
   if (t.turn_end_us > c->reply_turn_us)
     {
       double seconds = (now - t.turn_end_us) / 1e6;
       g_array_append_val (c->replies, seconds);
       c->reply_turn_us = t.turn_end_us;
     }
+}
+
+/* audio.lock held; the receiving thread of a sender-mode peer: the onset of
+ * an armed round trip is the feed's, known once it sent the tone. */
+static void
+take_feed_onset (VgTestClient *c)
+{
+  if (!c->feed || !c->onset_armed || c->onset_us)
+    return;
+  VgLoadFeedTimes t;
+  vg_load_feed_get_times (c->feed, &t);
+  c->onset_us = t.onset_us;
 }
 
 /* The receiving thread of an unmeasured sender-mode peer: once it heard
@@ -208,6 +220,7 @@ on_new_sample (GstAppSink *sink, gpointer data)
     {
       vg_test_audio_receive (&c->audio, (const gint16 *)map.data, map.size / 2);
       g_mutex_lock (&c->audio.lock);
+      take_feed_onset (c);
       gboolean measuring_feed = c->feed && c->options.measure;
       if ((c->onset_us && !c->heard_us) || !c->first_audio_us
           || (c->silence_level > 0 && !c->silence_us) || c->watch_level > 0 || measuring_feed)
@@ -225,8 +238,17 @@ on_new_sample (GstAppSink *sink, gpointer data)
             }
           if (loud && measuring_feed)
             feed_heard_loud (c);
-          if (loud && c->onset_us && !c->heard_us)
-            c->heard_us = g_get_monotonic_time ();
+          /* The echo's onset is heard when its first sample would play: a
+           * buffer is played from its arrival, so that is the arrival plus
+           * the onset's place in the buffer. Timing the first loud buffer
+           * instead read 21 or 41 ms for the same path, by whether the
+           * gateway's encoder frame put the onset late in one frame (too
+           * little of it to be loud) or at the start of the next. */
+          gssize onset = c->onset_us && !c->heard_us
+                             ? vg_test_audio_first_above (x, map.size / 2, ONSET_LEVEL)
+                             : -1;
+          if (onset >= 0)
+            c->heard_us = g_get_monotonic_time () + onset * G_USEC_PER_SEC / VG_TEST_RATE;
           if (c->silence_level > 0 && !c->silence_us && rms < c->silence_level)
             c->silence_us = g_get_monotonic_time ();
           if (c->watch_level > 0)
@@ -1053,15 +1075,16 @@ vg_test_client_arm_round_trip (VgTestClient *c, double hz)
 {
   if (vg_test_client_rms (c, 100) > 0.01)
     return FALSE; /* someone else is making noise: nothing to measure */
+  /* The feed stamps the onset when it sends the tone's first frame; its
+   * last onset is cleared before the receiving thread may take it. */
+  if (c->feed)
+    vg_load_feed_set_tone (c->feed, hz);
   g_mutex_lock (&c->audio.lock);
   c->onset_armed = TRUE;
   c->onset_pts = GST_CLOCK_TIME_NONE;
   c->onset_us = c->heard_us = 0;
   c->audio.tone_hz = hz;
   g_mutex_unlock (&c->audio.lock);
-  /* The feed stamps the onset when it sends the tone's first frame. */
-  if (c->feed)
-    vg_load_feed_set_tone (c->feed, hz);
   return TRUE;
 }
 
