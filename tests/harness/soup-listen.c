@@ -17,8 +17,7 @@ on_incoming (GSocketService *service, GSocketConnection *conn, GObject *source, 
    * short message (a Realtime event, a webhook answer) waits for the ACK of
    * the one before, up to 40 ms, and every latency measured through these
    * servers would include it. */
-  g_socket_set_option (g_socket_connection_get_socket (conn), IPPROTO_TCP, TCP_NODELAY, TRUE,
-                       NULL);
+  g_socket_set_option (g_socket_connection_get_socket (conn), IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
   if (!soup_server_accept_iostream (server, G_IO_STREAM (conn), local, remote, &error))
     g_warning ("test server: cannot serve a connection: %s", error->message);
   return TRUE;
