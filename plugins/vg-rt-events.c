@@ -175,77 +175,70 @@ vg_rt_build_response_create (const char *instructions)
   return vg_rt_build_event (b);
 }
 
+static void
+add_string (JsonBuilder *b, const char *member, const char *value)
+{
+  json_builder_set_member_name (b, member);
+  json_builder_add_string_value (b, value);
+}
+
+/* A conversation.item.create event, left open inside its item (whose type
+ * is set) for the caller's members; end_item_create closes and builds it. */
+static JsonBuilder *
+begin_item_create (const char *item_type)
+{
+  JsonBuilder *b = json_builder_new ();
+  json_builder_begin_object (b);
+  add_string (b, "type", "conversation.item.create");
+  json_builder_set_member_name (b, "item");
+  json_builder_begin_object (b);
+  add_string (b, "type", item_type);
+  return b;
+}
+
+static char *
+end_item_create (JsonBuilder *b)
+{
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  char *event = vg_rt_build_event (b);
+  g_object_unref (b);
+  return event;
+}
+
 char *
 vg_rt_build_text_item (const char *role, const char *text)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
   gboolean assistant = g_strcmp0 (role, "assistant") == 0;
-
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "type");
-  json_builder_add_string_value (b, "conversation.item.create");
-  json_builder_set_member_name (b, "item");
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "type");
-  json_builder_add_string_value (b, "message");
-  json_builder_set_member_name (b, "role");
-  json_builder_add_string_value (b, assistant ? "assistant" : "user");
+  JsonBuilder *b = begin_item_create ("message");
+  add_string (b, "role", assistant ? "assistant" : "user");
   json_builder_set_member_name (b, "content");
   json_builder_begin_array (b);
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "type");
-  json_builder_add_string_value (b, assistant ? "output_text" : "input_text");
-  json_builder_set_member_name (b, "text");
-  json_builder_add_string_value (b, text);
+  add_string (b, "type", assistant ? "output_text" : "input_text");
+  add_string (b, "text", text);
   json_builder_end_object (b);
   json_builder_end_array (b);
-  json_builder_end_object (b);
-  json_builder_end_object (b);
-  return vg_rt_build_event (b);
+  return end_item_create (b);
 }
 
 char *
 vg_rt_build_function_output (const char *call_id, const char *output_json)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "type");
-  json_builder_add_string_value (b, "conversation.item.create");
-  json_builder_set_member_name (b, "item");
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "type");
-  json_builder_add_string_value (b, "function_call_output");
-  json_builder_set_member_name (b, "call_id");
-  json_builder_add_string_value (b, call_id);
-  json_builder_set_member_name (b, "output");
-  json_builder_add_string_value (b, output_json);
-  json_builder_end_object (b);
-  json_builder_end_object (b);
-  return vg_rt_build_event (b);
+  JsonBuilder *b = begin_item_create ("function_call_output");
+  add_string (b, "call_id", call_id);
+  add_string (b, "output", output_json);
+  return end_item_create (b);
 }
 
 char *
 vg_rt_build_function_call_item (const char *call_id, const char *name, const char *arguments)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "type");
-  json_builder_add_string_value (b, "conversation.item.create");
-  json_builder_set_member_name (b, "item");
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "type");
-  json_builder_add_string_value (b, "function_call");
-  json_builder_set_member_name (b, "call_id");
-  json_builder_add_string_value (b, call_id);
-  json_builder_set_member_name (b, "name");
-  json_builder_add_string_value (b, name);
-  json_builder_set_member_name (b, "arguments");
-  json_builder_add_string_value (b, arguments);
-  json_builder_end_object (b);
-  json_builder_end_object (b);
-  return vg_rt_build_event (b);
+  JsonBuilder *b = begin_item_create ("function_call");
+  add_string (b, "call_id", call_id);
+  add_string (b, "name", name);
+  add_string (b, "arguments", arguments);
+  return end_item_create (b);
 }
 
 char *
