@@ -119,38 +119,58 @@ else
 fi
 
 # ---- peers that never connect ----
-joined_before=$(metric 'voxgate_participants_removed_total{reason="join_timeout"}')
-t1=$(date +%s.%N)
-if "$churn" "${args[@]}" --never-connect "$never" >"$work/never.json" 2>"$work/never.err"; then
-  ok "$never WHIP POSTs of peers that never connect are answered ($(cat "$work/never.json"))"
+# Two rounds of the same burst. After each, fds and threads must be back.
+# RSS is not compared with the start: glibc keeps the arenas the first
+# burst grew (up to 60 MiB here, the peak of ~40 waiting peers), so how much
+# of it comes back varies from run to run (+23 to +53 MiB measured). The
+# second round reuses that memory, so its growth over the first is what a
+# leak shows: 24 MiB over 200 peers is ~120 KiB each, far below a leaked
+# pipeline per peer.
+never_round() { # ROUND: the burst, then its checks; sets fd3 th3 rss3
+  local round=$1 joined_before t1 fd2 th2 rss2 waited timed_out
+  joined_before=$(metric 'voxgate_participants_removed_total{reason="join_timeout"}')
+  t1=$(date +%s.%N)
+  if "$churn" "${args[@]}" --never-connect "$never" >"$work/never.json" 2>"$work/never.err"; then
+    ok "round $round: $never WHIP POSTs of peers that never connect are answered ($(cat "$work/never.json"))"
+  else
+    not_ok "round $round: $never WHIP POSTs of peers that never connect are answered" \
+      "$(tail -5 "$work/never.err")"
+  fi
+  lingering=$(metric voxgate_participants)
+  read -r fd2 th2 rss2 <<<"$(snapshot)"
+  echo "# round $round, right after the POSTs: $lingering participants waiting, fds $fd2, threads $th2, RSS ${rss2} KiB"
+  # join_timeout (3 s) plus a 1 s tick.
+  if wait_empty 30; then
+    waited=$(awk -v a="$t1" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')
+    ok "round $round: never-connecting peers are removed after [webrtc] join_timeout (all gone ${waited} s after the first POST)"
+  else
+    not_ok "round $round: never-connecting peers are removed after [webrtc] join_timeout" \
+      "$(metric voxgate_participants) left"
+  fi
+  timed_out=$(($(metric 'voxgate_participants_removed_total{reason="join_timeout"}') - joined_before))
+  if [ "$timed_out" = "$never" ]; then
+    ok "round $round: each of them is counted as removed for join_timeout ($timed_out)"
+  else
+    not_ok "round $round: each of them is counted as removed for join_timeout" "$timed_out of $never"
+  fi
+  sleep 1
+  read -r fd3 th3 rss3 <<<"$(snapshot)"
+  echo "# round $round, after the never-connecting peers: fds $fd3 ($((fd3 - fd0))), threads $th3 ($((th3 - th0))), RSS ${rss3} KiB ($((rss3 - rss0)) over the start)"
+  if [ $((fd3 - fd0)) -le $MAX_FDS ] && [ $((th3 - th0)) -le $MAX_THREADS ]; then
+    ok "round $round: after them fds (+$((fd3 - fd0))) and threads (+$((th3 - th0))) are back"
+  else
+    not_ok "round $round: after them fds and threads are back" \
+      "fds $fd0 -> $fd3, threads $th0 -> $th3"
+  fi
+}
+never_round 1
+rss_first=$rss3
+never_round 2
+if [ $((rss3 - rss_first)) -le $MAX_RSS_KIB ]; then
+  ok "the second round of never-connecting peers grew RSS by $((rss3 - rss_first)) KiB (<= $MAX_RSS_KIB): no leak per peer"
 else
-  not_ok "$never WHIP POSTs of peers that never connect are answered" "$(tail -5 "$work/never.err")"
-fi
-lingering=$(metric voxgate_participants)
-read -r fd2 th2 rss2 <<<"$(snapshot)"
-echo "# right after the POSTs: $lingering participants waiting, fds $fd2, threads $th2, RSS ${rss2} KiB"
-# join_timeout (3 s) plus a 1 s tick.
-if wait_empty 30; then
-  waited=$(awk -v a="$t1" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')
-  ok "never-connecting peers are removed after [webrtc] join_timeout (all gone ${waited} s after the first POST)"
-else
-  not_ok "never-connecting peers are removed after [webrtc] join_timeout" "$(metric voxgate_participants) left"
-fi
-timed_out=$(($(metric 'voxgate_participants_removed_total{reason="join_timeout"}') - joined_before))
-if [ "$timed_out" = "$never" ]; then
-  ok "each of them is counted as removed for join_timeout ($timed_out)"
-else
-  not_ok "each of them is counted as removed for join_timeout" "$timed_out of $never"
-fi
-sleep 1
-read -r fd3 th3 rss3 <<<"$(snapshot)"
-echo "# after the never-connecting peers: fds $fd3 ($((fd3 - fd0))), threads $th3 ($((th3 - th0))), RSS ${rss3} KiB ($((rss3 - rss0)))"
-if [ $((fd3 - fd0)) -le $MAX_FDS ] && [ $((th3 - th0)) -le $MAX_THREADS ] \
-  && [ $((rss3 - rss0)) -le $((MAX_RSS_KIB * 2)) ]; then
-  ok "after them fds (+$((fd3 - fd0))), threads (+$((th3 - th0))) and RSS (+$((rss3 - rss0)) KiB <= $((MAX_RSS_KIB * 2))) are back"
-else
-  not_ok "after them fds, threads and RSS are back" \
-    "fds $fd0 -> $fd3, threads $th0 -> $th3, RSS $rss0 -> $rss3 KiB"
+  not_ok "the second round of never-connecting peers does not grow RSS" \
+    "RSS $rss_first -> $rss3 KiB after the first and second rounds"
 fi
 # The gateway reports a participant whose stopped elements kept a streaming
 # task running, or whose webrtcbin thread could not be held while it stopped
