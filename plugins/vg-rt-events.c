@@ -144,14 +144,20 @@ vg_rt_build_append (const guint8 *pcm, gsize len)
   return out;
 }
 
+static void
+add_string (JsonBuilder *b, const char *member, const char *value)
+{
+  json_builder_set_member_name (b, member);
+  json_builder_add_string_value (b, value);
+}
+
 char *
 vg_rt_build_simple (const char *type)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
 
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "type");
-  json_builder_add_string_value (b, type);
+  add_string (b, "type", type);
   json_builder_end_object (b);
   return vg_rt_build_event (b);
 }
@@ -159,27 +165,17 @@ vg_rt_build_simple (const char *type)
 char *
 vg_rt_build_response_create (const char *instructions)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-
   if (instructions == NULL || instructions[0] == '\0')
     return vg_rt_build_simple ("response.create");
+  g_autoptr (JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "type");
-  json_builder_add_string_value (b, "response.create");
+  add_string (b, "type", "response.create");
   json_builder_set_member_name (b, "response");
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "instructions");
-  json_builder_add_string_value (b, instructions);
+  add_string (b, "instructions", instructions);
   json_builder_end_object (b);
   json_builder_end_object (b);
   return vg_rt_build_event (b);
-}
-
-static void
-add_string (JsonBuilder *b, const char *member, const char *value)
-{
-  json_builder_set_member_name (b, member);
-  json_builder_add_string_value (b, value);
 }
 
 /* A conversation.item.create event, left open inside its item (whose type
@@ -247,10 +243,8 @@ vg_rt_build_truncate (const char *item_id, gint64 audio_end_ms)
   g_autoptr (JsonBuilder) b = json_builder_new ();
 
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "type");
-  json_builder_add_string_value (b, "conversation.item.truncate");
-  json_builder_set_member_name (b, "item_id");
-  json_builder_add_string_value (b, item_id);
+  add_string (b, "type", "conversation.item.truncate");
+  add_string (b, "item_id", item_id);
   json_builder_set_member_name (b, "content_index");
   json_builder_add_int_value (b, 0);
   json_builder_set_member_name (b, "audio_end_ms");
@@ -265,10 +259,8 @@ vg_rt_build_item_delete (const char *item_id)
   g_autoptr (JsonBuilder) b = json_builder_new ();
 
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "type");
-  json_builder_add_string_value (b, "conversation.item.delete");
-  json_builder_set_member_name (b, "item_id");
-  json_builder_add_string_value (b, item_id);
+  add_string (b, "type", "conversation.item.delete");
+  add_string (b, "item_id", item_id);
   json_builder_end_object (b);
   return vg_rt_build_event (b);
 }

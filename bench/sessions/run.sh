@@ -11,7 +11,8 @@
 # loss >= 0.5 % or the gateway's core >= 0.95 busy (a round trip p95 >= 60
 # ms, loopback, is recorded as over the latency goal but does not stop N);
 # it also stops when the client's core (client + fake server) is >= 0.95
-# busy, as the figures are then the client's limit, not the gateway's. Progress goes to stderr; one JSON object on the last line.
+# busy, as the figures are then the client's limit, not the gateway's.
+# Progress goes to stderr; one JSON object on the last line.
 #
 #   bench/sessions/run.sh BUILD_DIR [N...]    (default N: 1 25 50 100 200)
 # Environment:

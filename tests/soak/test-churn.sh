@@ -126,7 +126,7 @@ fi
 # second round reuses that memory, so its growth over the first is what a
 # leak shows: 24 MiB over 200 peers is ~120 KiB each, far below a leaked
 # pipeline per peer.
-never_round() { # ROUND: the burst, then its checks; sets fd3 th3 rss3
+never_round() { # ROUND: the burst, then its checks; sets fd3 th3 rss3 and lingering
   local round=$1 joined_before t1 fd2 th2 rss2 waited timed_out
   joined_before=$(metric 'voxgate_participants_removed_total{reason="join_timeout"}')
   t1=$(date +%s.%N)

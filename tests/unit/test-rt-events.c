@@ -1,20 +1,27 @@
-/* The conversation items the Realtime client sends (plugins/vg-rt-events.c):
- * each builder's event parsed back, every member checked, strings that need
- * escaping kept whole. */
+/* The client events the Realtime client builds (plugins/vg-rt-events.c):
+ * each builder's event parsed back, every member checked; strings that need
+ * escaping, empty ones and a large one kept whole. */
 #include "plugins/vg-rt-events.h"
 
 #include <string.h>
 
-/* event's item, after checking the envelope; parsed is freed by the caller. */
+/* event parsed, its type checked; the caller unrefs *parsed. */
+static JsonObject *
+event_of (const char *event, JsonNode **parsed, const char *type)
+{
+  g_autoptr (GError) error = NULL;
+  const char *t = NULL;
+  *parsed = vg_rt_event_parse (event, strlen (event), &t, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (t, ==, type);
+  return json_node_get_object (*parsed);
+}
+
+/* event's item, after checking the envelope; the caller unrefs *parsed. */
 static JsonObject *
 item_of (const char *event, JsonNode **parsed, const char *item_type)
 {
-  g_autoptr (GError) error = NULL;
-  const char *type = NULL;
-  *parsed = vg_rt_event_parse (event, strlen (event), &type, &error);
-  g_assert_no_error (error);
-  g_assert_cmpstr (type, ==, "conversation.item.create");
-  JsonObject *root = json_node_get_object (*parsed);
+  JsonObject *root = event_of (event, parsed, "conversation.item.create");
   g_assert_cmpuint (json_object_get_size (root), ==, 2);
   JsonObject *item = json_object_get_object_member (root, "item");
   g_assert_nonnull (item);
@@ -77,6 +84,63 @@ test_function_call_item (void)
   json_node_unref (parsed);
 }
 
+static void
+test_empty_and_large_strings (void)
+{
+  g_autofree char *empty = vg_rt_build_function_output ("", "");
+  JsonNode *parsed;
+  JsonObject *item = item_of (empty, &parsed, "function_call_output");
+  g_assert_cmpstr (vg_rt_json_get_string (item, "call_id"), ==, "");
+  g_assert_cmpstr (vg_rt_json_get_string (item, "output"), ==, "");
+  json_node_unref (parsed);
+
+  /* 1 MiB of text with a quote and a control character every 1 KiB. */
+  GString *big = g_string_sized_new (1 << 20);
+  for (guint i = 0; big->len < (1 << 20); i++)
+    g_string_append (big, i % 1024 == 0 ? "\"\t" : "a");
+  g_autofree char *event = vg_rt_build_text_item ("user", big->str);
+  item = item_of (event, &parsed, "message");
+  JsonObject *part
+      = json_array_get_object_element (json_object_get_array_member (item, "content"), 0);
+  g_assert_cmpstr (vg_rt_json_get_string (part, "text"), ==, big->str);
+  json_node_unref (parsed);
+  g_string_free (big, TRUE);
+}
+
+static void
+test_other_events (void)
+{
+  JsonNode *parsed;
+  /* No instructions (NULL or empty): a bare response.create. */
+  for (int i = 0; i < 2; i++)
+    {
+      g_autofree char *bare = vg_rt_build_response_create (i ? "" : NULL);
+      JsonObject *root = event_of (bare, &parsed, "response.create");
+      g_assert_cmpuint (json_object_get_size (root), ==, 1);
+      json_node_unref (parsed);
+    }
+  g_autofree char *with = vg_rt_build_response_create ("be brief");
+  JsonObject *root = event_of (with, &parsed, "response.create");
+  g_assert_cmpstr (
+      vg_rt_json_get_string (json_object_get_object_member (root, "response"), "instructions"), ==,
+      "be brief");
+  json_node_unref (parsed);
+
+  g_autofree char *truncate = vg_rt_build_truncate ("item_7", 1234);
+  root = event_of (truncate, &parsed, "conversation.item.truncate");
+  g_assert_cmpuint (json_object_get_size (root), ==, 4);
+  g_assert_cmpstr (vg_rt_json_get_string (root, "item_id"), ==, "item_7");
+  g_assert_cmpint (vg_rt_json_get_int (root, "content_index", -1), ==, 0);
+  g_assert_cmpint (vg_rt_json_get_int (root, "audio_end_ms", -1), ==, 1234);
+  json_node_unref (parsed);
+
+  g_autofree char *del = vg_rt_build_item_delete ("item_8");
+  root = event_of (del, &parsed, "conversation.item.delete");
+  g_assert_cmpuint (json_object_get_size (root), ==, 2);
+  g_assert_cmpstr (vg_rt_json_get_string (root, "item_id"), ==, "item_8");
+  json_node_unref (parsed);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -84,5 +148,7 @@ main (int argc, char **argv)
   g_test_add_func ("/rt-events/text-items", test_text_items);
   g_test_add_func ("/rt-events/function-output", test_function_output);
   g_test_add_func ("/rt-events/function-call-item", test_function_call_item);
+  g_test_add_func ("/rt-events/empty-and-large-strings", test_empty_and_large_strings);
+  g_test_add_func ("/rt-events/other-events", test_other_events);
   return g_test_run ();
 }
