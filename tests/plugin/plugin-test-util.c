@@ -148,6 +148,34 @@ vg_test_agent_wait (VgTestAgent *agent, const char *name, const char *field, con
     }
 }
 
+static gboolean
+states_in_order (VgTestAgent *agent, const char *const *states)
+{
+  guint i, j = 0;
+
+  vg_test_agent_poll (agent);
+  for (i = 0; i < agent->messages->len && states[j] != NULL; i++)
+    if (matches (g_ptr_array_index (agent->messages, i), "realtime-state", "state", states[j]))
+      j++;
+  return states[j] == NULL;
+}
+
+gboolean
+vg_test_agent_wait_states (VgTestAgent *agent, const char *const *states, guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64)timeout_ms * 1000;
+
+  while (!states_in_order (agent, states))
+    {
+      gint64 left = deadline - g_get_monotonic_time ();
+
+      if (left <= 0
+          || !vg_test_agent_wait (agent, "realtime-state", NULL, NULL, left / 1000 + 1, FALSE))
+        return states_in_order (agent, states);
+    }
+  return TRUE;
+}
+
 guint
 vg_test_agent_errors (VgTestAgent *agent)
 {

@@ -39,6 +39,12 @@ const GstStructure *vg_test_agent_wait (VgTestAgent *agent, const char *name, co
 guint vg_test_agent_errors (VgTestAgent *agent);
 /* Drains the bus into agent->messages. */
 void vg_test_agent_poll (VgTestAgent *agent);
+/* Waits up to timeout_ms until the realtime-state messages posted since
+ * the start contain @states (NULL-terminated) in this order, others
+ * allowed between. An agent posts some states from its own thread, after
+ * the buffer that caused them was pushed: a test must wait, not poll. */
+gboolean vg_test_agent_wait_states (VgTestAgent *agent, const char *const *states,
+                                    guint timeout_ms);
 
 /* Pulls output buffers until audio_ms of non-silent audio were pulled or
  * timeout_ms passed; returns the audio ms pulled. */

@@ -3,16 +3,14 @@
  * speaks again. */
 #include "plugin-test-util.h"
 
-#include <string.h>
-
 static void
 test_turn_played_back (void)
 {
   VgTestAgent *agent = vg_test_agent_new ("echoagent", NULL, "silence-ms", 200, NULL);
-  const char *expected[] = { "listening", "thinking", "speaking", "listening" };
+  const char *const states[] = { "listening", "thinking", "speaking", "listening", NULL };
   const GstStructure *s;
   gint64 first = 0, last = 0;
-  guint got, i, j = 0;
+  guint got;
 
   vg_test_drain_output (agent->h);
   vg_test_push_silence (agent->h, 200);
@@ -29,16 +27,7 @@ test_turn_played_back (void)
   g_assert_cmpint (last - first, >=, (gint64)(got - 20) * 1000 - 30000);
   g_assert_nonnull (
       vg_test_agent_wait (agent, "realtime-transcript", "role", "assistant", 100, TRUE));
-  vg_test_agent_poll (agent);
-  for (i = 0; i < agent->messages->len; i++)
-    {
-      const GstStructure *m = gst_message_get_structure (g_ptr_array_index (agent->messages, i));
-
-      if (m && gst_structure_has_name (m, "realtime-state") && j < G_N_ELEMENTS (expected)
-          && strcmp (gst_structure_get_string (m, "state"), expected[j]) == 0)
-        j++;
-    }
-  g_assert_cmpuint (j, ==, G_N_ELEMENTS (expected));
+  g_assert_true (vg_test_agent_wait_states (agent, states, 1000));
   g_assert_cmpuint (vg_test_agent_errors (agent), ==, 0);
   vg_test_agent_free (agent);
 }
@@ -117,9 +106,9 @@ static void
 test_respond (void)
 {
   VgTestAgent *agent = vg_test_agent_new ("echoagent", NULL, NULL);
-  const char *expected[] = { "speaking", "listening" };
+  const char *const states[] = { "speaking", "listening", NULL };
   const GstStructure *s;
-  guint got, i, j = 0;
+  guint got;
 
   vg_test_drain_output (agent->h);
   g_signal_emit_by_name (agent->h->element, "respond", "Greet the learner");
@@ -131,17 +120,7 @@ test_respond (void)
   /* The instructions themselves (a composed prompt) are not repeated. */
   g_assert_cmpstr (gst_structure_get_string (s, "text"), ==,
                    "(echo) a reply without input (17 characters of instructions)");
-  g_assert_nonnull (vg_test_agent_wait (agent, "realtime-state", "state", "listening", 1000, TRUE));
-  vg_test_agent_poll (agent);
-  for (i = 0; i < agent->messages->len; i++)
-    {
-      const GstStructure *m = gst_message_get_structure (g_ptr_array_index (agent->messages, i));
-
-      if (m && gst_structure_has_name (m, "realtime-state") && j < G_N_ELEMENTS (expected)
-          && strcmp (gst_structure_get_string (m, "state"), expected[j]) == 0)
-        j++;
-    }
-  g_assert_cmpuint (j, ==, G_N_ELEMENTS (expected));
+  g_assert_true (vg_test_agent_wait_states (agent, states, 1000));
   /* Without instructions the reply is the same beep. */
   g_signal_emit_by_name (agent->h->element, "respond", NULL);
   g_assert_cmpuint (vg_test_pull_audio (agent->h, 1000, 1500, NULL, NULL), >=, 280);

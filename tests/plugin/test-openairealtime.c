@@ -130,8 +130,9 @@ static void
 test_bus_messages (VgRtFixture *f, gconstpointer data)
 {
   const GstStructure *s;
-  const char *expected[] = { "connecting", "listening", "thinking", "speaking", "listening" };
-  guint i, j = 0;
+  const char *const states[]
+      = { "connecting", "listening", "thinking", "speaking", "listening", NULL };
+  guint i;
   gint received_ms = -2, played_ms = -2, total = 0;
 
   start_agent (f, NULL);
@@ -149,8 +150,10 @@ test_bus_messages (VgRtFixture *f, gconstpointer data)
 
   s = vg_test_agent_wait (f->agent, "realtime-transcript", "role", "user", 3000, TRUE);
   g_assert_nonnull (s);
-  /* The last period was played (and "listening" posted) before we pulled it. */
-  vg_test_agent_poll (f->agent);
+  /* The final "listening" comes from the element's own thread once the
+   * paced output has drained: after the last period was pulled, not
+   * before it (a loaded or sanitized run showed the gap). */
+  g_assert_true (vg_test_agent_wait_states (f->agent, states, 3000));
   /* user transcript: final one carries the whole text */
   for (i = 0; i < f->agent->messages->len; i++)
     {
@@ -164,11 +167,7 @@ test_bus_messages (VgRtFixture *f, gconstpointer data)
           if (final && strcmp (gst_structure_get_string (m, "role"), "user") == 0)
             g_assert_true (g_str_has_prefix (gst_structure_get_string (m, "text"), "user turn"));
         }
-      if (m && gst_structure_has_name (m, "realtime-state") && j < G_N_ELEMENTS (expected)
-          && strcmp (gst_structure_get_string (m, "state"), expected[j]) == 0)
-        j++;
     }
-  g_assert_cmpuint (j, ==, G_N_ELEMENTS (expected));
   g_assert_nonnull (
       vg_test_agent_wait (f->agent, "realtime-transcript", "role", "assistant", 100, TRUE));
 }

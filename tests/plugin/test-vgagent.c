@@ -9,8 +9,6 @@
 #include "gstvgagent.h"
 #include "plugin-test-util.h"
 
-#include <string.h>
-
 /* ---- the test agent: each turn (or typed text) is played back ---- */
 
 #define TEST_TYPE_AGENT (test_agent_get_type ())
@@ -194,25 +192,6 @@ new_agent (gboolean use_owner, gboolean flush_downstream)
   return agent;
 }
 
-/* TRUE when the realtime-state messages seen so far contain states in
- * this order (others may come between). */
-static gboolean
-states_in_order (VgTestAgent *agent, const char *const *states)
-{
-  guint i, j = 0;
-
-  vg_test_agent_poll (agent);
-  for (i = 0; i < agent->messages->len && states[j] != NULL; i++)
-    {
-      const GstStructure *m = gst_message_get_structure (g_ptr_array_index (agent->messages, i));
-
-      if (m && gst_structure_has_name (m, "realtime-state")
-          && strcmp (gst_structure_get_string (m, "state"), states[j]) == 0)
-        j++;
-    }
-  return states[j] == NULL;
-}
-
 /* ---- tests ---- */
 
 static void
@@ -280,8 +259,7 @@ test_pacing (gconstpointer data)
   g_assert_cmpuint (audio_ms, ==, 1000);
   /* Real time, not as fast as possible (with some slack for the harness). */
   g_assert_cmpint (end - start, >=, (1000 - 20) * 1000 - 60000);
-  g_assert_nonnull (vg_test_agent_wait (agent, "realtime-state", "state", "listening", 500, FALSE));
-  g_assert_true (states_in_order (agent, states));
+  g_assert_true (vg_test_agent_wait_states (agent, states, 500));
   g_assert_cmpuint (vg_test_agent_errors (agent), ==, 0);
   vg_test_agent_free (agent);
 }
