@@ -156,6 +156,7 @@ compare_ms (gconstpointer a, gconstpointer b)
 }
 
 #define BARGE_INS 5
+#define BARGE_IN_WAIT_MS 15000
 
 /* The user talks over the tutor's reply (server VAD): how long after the
  * server's speech_started the listener stops hearing the agent. The path:
@@ -181,7 +182,12 @@ test_barge_in_silence (void)
       vg_test_client_arm_silence (c, 0.01);
       vg_test_client_send_tone (c, 440);
       BargeInWait w = { server, c, i };
-      g_assert_true (vg_test_wait_until (barge_in_done, &w, 5000));
+      /* What is measured is the time from speech_started to silence; this
+       * only bounds how long the tone may take to reach the server's VAD.
+       * 5 s ran out in 2 of 3 clean-clone CI runs with another test beside
+       * this one (the first barge-in, seconds after connecting: the
+       * learner's audio can pause there under load, docs/RELIABILITY.md). */
+      g_assert_true (vg_test_wait_until (barge_in_done, &w, BARGE_IN_WAIT_MS));
       gint64 started = speech_started_us (server, i);
       if (vg_test_client_get_silence_us (c) < started)
         {
@@ -189,7 +195,7 @@ test_barge_in_silence (void)
            * again from now on, which can only overstate the delay. */
           g_test_message ("barge-in %u: dropout before speech_started, measured again", i);
           vg_test_client_arm_silence (c, 0.01);
-          g_assert_true (vg_test_wait_until (barge_in_done, &w, 5000));
+          g_assert_true (vg_test_wait_until (barge_in_done, &w, BARGE_IN_WAIT_MS));
         }
       ms[i] = (gint)((vg_test_client_get_silence_us (c) - started) / 1000);
       g_string_append_printf (all, " %d", ms[i]);
