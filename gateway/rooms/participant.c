@@ -14,7 +14,6 @@
 #include "gateway/rooms/participant-media.h"
 #include "gateway/rooms/sdp-offer.h"
 #include "gateway/rooms/sdp-candidates.h"
-#include "gateway/rooms/webrtc-promise.h"
 #include <gst/webrtc/webrtc.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
@@ -702,8 +701,8 @@ handle_remote_set (VgParticipant *p, gpointer arg)
       g_clear_error (&error);
       return;
     }
-  GstPromise *next = vg_webrtc_promise_new (p->media.webrtc, on_answer_created,
-                                            vg_participant_ref (p), promise_data_unref);
+  GstPromise *next = gst_promise_new_with_change_func (on_answer_created, vg_participant_ref (p),
+                                                       promise_data_unref);
   g_signal_emit_by_name (p->media.webrtc, "create-answer", NULL, next);
   gst_promise_unref (next);
 }
@@ -739,8 +738,8 @@ vg_participant_start (VgParticipant *p, VgJoinCallback callback, gpointer user_d
   gst_sdp_message_copy (p->offer.sdp, &copy);
   GstWebRTCSessionDescription *offer
       = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_OFFER, copy);
-  GstPromise *promise = vg_webrtc_promise_new (p->media.webrtc, on_remote_set,
-                                               vg_participant_ref (p), promise_data_unref);
+  GstPromise *promise = gst_promise_new_with_change_func (on_remote_set, vg_participant_ref (p),
+                                                          promise_data_unref);
   g_signal_emit_by_name (p->media.webrtc, "set-remote-description", offer, promise);
   gst_webrtc_session_description_free (offer);
   gst_promise_unref (promise);
@@ -822,8 +821,8 @@ vg_participant_tick (VgParticipant *p, gint64 now_us, gboolean sample_stats)
     }
   if (sample_stats && p->state == VG_PARTICIPANT_ACTIVE)
     {
-      GstPromise *promise = vg_webrtc_promise_new (p->media.webrtc, on_stats,
-                                                   vg_participant_ref (p), promise_data_unref);
+      GstPromise *promise
+          = gst_promise_new_with_change_func (on_stats, vg_participant_ref (p), promise_data_unref);
       g_signal_emit_by_name (p->media.webrtc, "get-stats", NULL, promise);
       gst_promise_unref (promise);
     }

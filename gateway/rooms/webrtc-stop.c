@@ -2,7 +2,6 @@
  * here runs on the caller's worker thread, except on_pc_thread_parked, which
  * runs on webrtcbin's pc thread and holds it until the worker lets it go. */
 #include "gateway/rooms/webrtc-stop.h"
-#include "gateway/rooms/webrtc-promise.h"
 
 /* How long the worker waits for webrtcbin's pc thread to reach the task that
  * holds it. It only waits for the tasks queued before (a few ms each); a
@@ -115,7 +114,9 @@ static void
 on_pc_thread_parked (GstPromise *promise, gpointer data)
 {
   PcPark *park = data;
-  const GstStructure *reply = gst_promise_get_reply (promise);
+  const GstStructure *reply = gst_promise_wait (promise) == GST_PROMISE_RESULT_REPLIED
+                                  ? gst_promise_get_reply (promise)
+                                  : NULL;
   gboolean on_pc_thread = reply && !gst_structure_has_field (reply, "error");
   g_mutex_lock (&park->lock);
   if (park->state == PARK_WAITING)
@@ -146,8 +147,8 @@ hold_pc_thread (GstElement *webrtc)
   g_mutex_init (&park->lock);
   g_cond_init (&park->cond);
   park->state = PARK_WAITING;
-  GstPromise *promise = vg_webrtc_promise_new (webrtc, on_pc_thread_parked, g_rc_box_acquire (park),
-                                               pc_park_release_ref);
+  GstPromise *promise = gst_promise_new_with_change_func (
+      on_pc_thread_parked, g_rc_box_acquire (park), pc_park_release_ref);
   g_signal_emit_by_name (webrtc, "get-stats", NULL, promise);
   gst_promise_unref (promise);
 
@@ -205,10 +206,8 @@ vg_webrtc_stop (GstElement *webrtc)
   gst_element_set_state (webrtc, GST_STATE_READY);
   release_pc_thread (park);
 
-  /* READY -> NULL ends the pc thread (tasks still queued are dropped, their
-   * promises unanswered). */
+  /* READY -> NULL ends the pc thread (tasks still queued are dropped). */
   gst_element_set_state (webrtc, GST_STATE_NULL);
-  vg_webrtc_promises_expire (webrtc);
   /* Elements webrtcbin keeps locked (SCTP before DTLS was up) and any the
    * last tasks created are not stopped by its state change. */
   inside = collect_elements (webrtc);

@@ -15,9 +15,8 @@
  * vg_webrtc_stop() orders it: no more SCTP input, webrtcbin's pc thread held
  * in one of its own tasks while every element inside goes to READY (so none
  * of its tasks runs during that), then the thread let go and webrtcbin taken
- * to NULL as a whole (which ends the thread), the promises of the tasks it
- * dropped expired (webrtc-promise.h), then every element inside, including
- * any created meanwhile, set to NULL. */
+ * to NULL as a whole (which ends the thread), then every element inside,
+ * including any created meanwhile, set to NULL. */
 #pragma once
 
 #include <gst/gst.h>
